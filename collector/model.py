@@ -1,0 +1,57 @@
+"""Core value types shared by providers, the slice store and the renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+# Unit conversions to base units. The references say MB and Mbps without a base;
+# we read them as decimal (10^6) and say so in every HELP text.
+MEGABYTE = 1_000_000.0
+GIGABYTE = 1_000_000_000.0
+GIBIBYTE = 1024.0**3
+MEGABIT_PER_SECOND = 125_000.0  # bytes per second in 1 Mbps
+
+
+class Kind(StrEnum):
+    """How a family turns settled slices into samples."""
+
+    GAUGE = "gauge"  # value of the newest settled slice
+    COUNTER = "counter"  # sum of every settled slice, each added once
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One exported metric family. `labels` come after `provider` and `account`."""
+
+    name: str
+    kind: Kind
+    help: str
+    labels: tuple[str, ...] = ("domain",)
+
+    def __post_init__(self) -> None:
+        if (self.kind is Kind.COUNTER) != self.name.endswith("_total"):
+            raise ValueError(f"{self.name}: `_total` is for counters and only counters")
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """One slice of one series, in base units. `end` is the slice end (UTC epoch)."""
+
+    family: Family
+    labels: tuple[str, ...]
+    end: int
+    value: float
+
+
+class Outcome(StrEnum):
+    """How one API call ended; the `result` label of the request counter."""
+
+    SUCCESS = "success"
+    THROTTLED = "throttled"
+    AUTH_FAILURE = "auth_failure"
+    CLIENT_ERROR = "client_error"
+    SERVER_ERROR = "server_error"
+    MALFORMED = "malformed"
+    TIMEOUT = "timeout"
+    TRANSPORT_ERROR = "transport_error"
