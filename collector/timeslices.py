@@ -11,9 +11,7 @@ HOUR = 3600
 DAY = 86400
 
 _OFFSET_RE = re.compile(r"^(?:GMT|UTC)?([+-])(\d{1,2}):?(\d{2})$")
-_WANGSU_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2})(?::(\d{2}))?(?::(\d{2}))?)?$"
-)
+_WANGSU_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{1,2})(?::(\d{2}))?(?::(\d{2}))?)?$")
 
 
 class TimestampError(ValueError):
