@@ -15,6 +15,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.timeslices import parse_duration, parse_offset
 
@@ -218,8 +219,12 @@ class Account(_Strict):
         return parse_offset(self.time_offset)
 
 
-class Settings(_Strict):
-    """The whole configuration file."""
+class Settings(BaseSettings):
+    """The whole configuration: the YAML file, overridden by CDN_EXPORTER_* variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CDN_EXPORTER_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
 
     accounts: list[Account] = Field(min_length=1)
     listen_address: str = DEFAULT_LISTEN_ADDRESS
@@ -233,3 +238,15 @@ class Settings(_Strict):
         if dupes:
             raise ValueError(f"account names must be unique: {', '.join(dupes)}")
         return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file's contents arrive as init values; the environment overrides them.
+        return (env_settings, init_settings)

@@ -1,0 +1,230 @@
+"""The daemon: pollers for every configured endpoint, a scheduler, the rendered cache."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+from collector.client import AiohttpTransport, Transport
+from collector.clock import Clock
+from collector.config.endpoints import enabled_endpoints
+from collector.config.schema import Account, Settings
+from collector.exposition import FamilySamples, RenderedMetrics, render_families
+from collector.model import Family
+from collector.planner import Plan, domain_batches, plan_endpoint, windows_per_poll
+from collector.poller import EndpointPoller, EndpointSettings
+from collector.providers import get_provider
+from collector.scheduler import ClockedScheduler, account_jitter, add_poll_job
+from collector.selfmetrics import SelfMetrics
+
+log = logging.getLogger(__name__)
+
+_BASE = ("provider", "account")
+# Polls fire this long after a slice boundary plus the settle delay, so the slice
+# the delay just released is there to read.
+_FIRE_AFTER_BOUNDARY = 5.0
+
+
+def build_plan(account: Account, settings: EndpointSettings) -> Plan:
+    """The poll plan of one endpoint: calls per cycle against its rate budget."""
+    spec = settings.spec
+    window = settings.settle_delay + settings.reread + settings.granularity
+    calls = domain_batches(len(account.domains), spec.max_domains_per_call) * windows_per_poll(
+        window, spec.max_span, settings.granularity
+    )
+    return plan_endpoint(
+        account=account.name,
+        endpoint=spec.name,
+        interval=settings.interval,
+        calls_per_cycle=calls,
+        limit=settings.rate_limit,
+        granularity=settings.granularity,
+    )
+
+
+def poll_options(account: Account) -> dict[str, object]:
+    """Provider filters passed to body builders through Query.options."""
+    return account.filters.model_dump()
+
+
+class Exporter:
+    """Owns the pollers, schedules them and keeps the rendered /metrics body."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        transport_factory: Callable[[], Transport] = AiohttpTransport,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.metrics = SelfMetrics()
+        self.pollers: list[EndpointPoller] = []
+        self.plans: list[Plan] = []
+        self.transports: list[Transport] = []
+        self.rendered = RenderedMetrics.of(b"")
+        self.scheduler: ClockedScheduler | None = None
+        self._render_lock = asyncio.Lock()
+        self._render_again = False
+        for account in settings.accounts:
+            provider = get_provider(account.provider)
+            transport = transport_factory()
+            self.transports.append(transport)
+            for endpoint in enabled_endpoints(account, provider):
+                plan = build_plan(account, endpoint)
+                self.plans.append(plan)
+                if plan.raised:
+                    log.warning(
+                        "%s/%s: %d calls per poll do not fit %d/%ds every %ds; "
+                        "polling every %ds instead",
+                        account.name,
+                        endpoint.spec.name,
+                        plan.calls_per_cycle,
+                        endpoint.rate_limit.calls,
+                        endpoint.rate_limit.period,
+                        plan.requested_interval,
+                        plan.interval,
+                    )
+                    endpoint = _with_interval(endpoint, plan.interval)
+                labels = (provider.name, account.name, endpoint.spec.name)
+                self.metrics.poll_interval.labels(*labels).set(plan.interval)
+                self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
+                self.pollers.append(
+                    EndpointPoller(
+                        provider=provider,
+                        account=account,
+                        settings=endpoint,
+                        transport=transport,
+                        clock=clock,
+                        metrics=self.metrics,
+                        options=poll_options(account),
+                    )
+                )
+
+    @property
+    def ready(self) -> bool:
+        """True once every enabled endpoint has finished its first poll."""
+        return all(p.polls > 0 for p in self.pollers)
+
+    def log_plan(self) -> None:
+        for plan, poller in zip(self.plans, self.pollers, strict=True):
+            limit = poller.settings.rate_limit
+            log.info(
+                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds",
+                plan.account,
+                plan.endpoint,
+                plan.interval,
+                plan.calls_per_cycle,
+                plan.budget_share * 100,
+                limit.calls,
+                limit.period,
+            )
+
+    async def poll_and_render(self, poller: EndpointPoller) -> None:
+        """One scheduled run: poll, then refresh the cached body."""
+        try:
+            await poller.poll()
+        except Exception:
+            # A bug in one endpoint must not stop the others or the scheduler.
+            log.exception("%s: poll crashed; keeping the last good data", poller.name)
+            poller.polls += 1
+            poller.up = False
+        await self.render()
+
+    def start(self) -> None:
+        """Schedule every poller; the first poll runs at once (spread by account)."""
+        self.log_plan()
+        scheduler = ClockedScheduler(self.clock)
+        now = self.clock.time()
+        for poller in self.pollers:
+            s = poller.settings
+            jitter = account_jitter(poller.account.name, self.settings.account_jitter)
+            offset = (s.settle_delay % s.interval) + _FIRE_AFTER_BOUNDARY + jitter
+            first = now + min(jitter, 1.0)
+
+            async def run(p: EndpointPoller = poller) -> None:
+                await self.poll_and_render(p)
+
+            add_poll_job(
+                scheduler,
+                job_id=poller.name,
+                poll=run,
+                interval=s.interval,
+                offset=offset % s.interval,
+                clock=self.clock,
+                first_run=first,
+            )
+        scheduler.start()
+        self.scheduler = scheduler
+
+    async def close(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for transport in self.transports:
+            await transport.close()
+
+    def snapshot(self) -> list[FamilySamples]:
+        """Every CDN family and freshness sample, copied off the live stores."""
+        families: dict[str, tuple[Family, list[tuple[tuple[str, ...], float]]]] = {}
+        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        up: list[tuple[tuple[str, ...], float]] = []
+        data_ts: list[tuple[tuple[str, ...], float]] = []
+        for poller in self.pollers:
+            base = (poller.provider.name, poller.account.name)
+            endpoint_labels = (*base, poller.settings.spec.name)
+            if poller.up is not None:
+                up.append((endpoint_labels, 1.0 if poller.up else 0.0))
+            if poller.store.newest_settled_end is not None:
+                data_ts.append((endpoint_labels, float(poller.store.newest_settled_end)))
+            for family, labels, value in poller.store.series():
+                if family.name not in families:
+                    families[family.name] = (family, samples[family.name])
+                samples[family.name].append(((*base, *labels), value))
+        result = [
+            FamilySamples(f.name, f.kind.value, f.help, (*_BASE, *f.labels), s)
+            for f, s in families.values()
+        ]
+        result.append(
+            FamilySamples(
+                "cdn_up",
+                "gauge",
+                "1 when every call of the endpoint's last poll succeeded, else 0.",
+                (*_BASE, "endpoint"),
+                up,
+            )
+        )
+        result.append(
+            FamilySamples(
+                "cdn_data_timestamp_seconds",
+                "gauge",
+                "End time (Unix seconds) of the newest settled slice of the endpoint; "
+                "data is exposed only after the settle delay.",
+                (*_BASE, "endpoint"),
+                data_ts,
+            )
+        )
+        return result
+
+    async def render(self) -> None:
+        """Re-render the cached body; concurrent requests coalesce into one more render."""
+        if self._render_lock.locked():
+            self._render_again = True
+            return
+        async with self._render_lock:
+            while True:
+                self._render_again = False
+                snapshot = self.snapshot()
+                self.rendered = await asyncio.to_thread(self._render, snapshot)
+                if not self._render_again:
+                    break
+
+    def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
+        return RenderedMetrics.of(render_families(snapshot) + self.metrics.render())
+
+
+def _with_interval(settings: EndpointSettings, interval: int) -> EndpointSettings:
+    from dataclasses import replace
+
+    return replace(settings, interval=interval)

@@ -1,0 +1,184 @@
+"""Command line: run the exporter, check a config, run the demo or the emulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+
+from collector import __version__
+from collector.clock import Clock, SystemClock
+from collector.config.loading import ConfigError, load_config
+from collector.config.schema import DEFAULT_LISTEN_ADDRESS, Settings
+from collector.logs import setup_logging
+
+log = logging.getLogger("collector")
+
+EXIT_CONFIG = 2
+
+_EPILOG = """\
+other commands:
+  cdn-exporter emulator [--listen HOST:PORT]
+      run the built-in provider API emulator (Wangsu/CDNetworks and Volcengine Live)
+      with the demo accounts; see config/demo.yaml for a config that polls it.
+
+environment:
+  CDN_EXPORTER_LISTEN_ADDRESS, CDN_EXPORTER_ACCOUNT_JITTER, CDN_EXPORTER_ACCOUNTS (JSON)
+  override the file's keys. Secrets: each auth secret also takes *_file and *_env.
+"""
+
+
+def parse_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `:PORT` or `[::1]:PORT` into (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return (host.strip("[]") or "0.0.0.0"), int(port)
+
+
+def exporter_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdn-exporter",
+        description="Prometheus exporter for Wangsu/CDNetworks and Volcengine Live "
+        "reporting APIs.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="YAML configuration file")
+    parser.add_argument(
+        "--web.listen-address",
+        dest="listen_address",
+        help=f"address to serve /metrics on (default: the config's, else {DEFAULT_LISTEN_ADDRESS})",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="poll a built-in emulator with demo accounts (no credentials needed)",
+    )
+    parser.add_argument(
+        "--check-config",
+        action="store_true",
+        help="validate the configuration and exit: 0 if valid, 2 with every problem",
+    )
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default: info)",
+    )
+    parser.add_argument(
+        "--log.format",
+        dest="log_format",
+        default="logfmt",
+        choices=["logfmt", "json"],
+        help="log format (default: logfmt)",
+    )
+    parser.add_argument("--version", action="version", version=f"cdn-exporter {__version__}")
+    return parser
+
+
+def emulator_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cdn-exporter emulator",
+        description="Serve the provider API emulator with the demo accounts.",
+    )
+    parser.add_argument(
+        "--listen", default="127.0.0.1:10091", help="HOST:PORT (default 127.0.0.1:10091)"
+    )
+    parser.add_argument(
+        "--log.level",
+        dest="log_level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+    )
+    return parser
+
+
+def print_problems(problems: Sequence[str]) -> None:
+    print("configuration is invalid:", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+async def serve(settings: Settings, listen: str, clock: Clock, demo: bool) -> None:
+    """Run the exporter (and the in-process emulator in demo mode) until signalled."""
+    from collector.app import Exporter
+    from collector.web import build_web_app
+
+    emulator_server = None
+    if demo:
+        from collector.demo import start_demo_emulator
+
+        emulator_server, settings = await start_demo_emulator(clock)
+        log.info("demo: emulator serving on %s", emulator_server.base_url)
+    exporter = Exporter(settings, clock)
+    runner = web.AppRunner(build_web_app(exporter), access_log=None)
+    await runner.setup()
+    host, port = parse_address(listen)
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
+    log.info("listening on %s", listen)
+    exporter.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        log.info("shutting down")
+        await exporter.close()
+        await runner.cleanup()
+        if emulator_server is not None:
+            await emulator_server.close()
+
+
+def run_emulator(argv: Sequence[str]) -> int:
+    args = emulator_parser().parse_args(argv)
+    setup_logging(args.log_level, "logfmt")
+    host, port = parse_address(args.listen)
+    from collector.demo import serve_demo_emulator
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_demo_emulator(host, port))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["emulator"]:
+        return run_emulator(argv[1:])
+    args = exporter_parser().parse_args(argv)
+    setup_logging(args.log_level, args.log_format)
+    if args.demo:
+        from collector.demo import demo_settings
+
+        settings = demo_settings("http://127.0.0.1:0")
+    elif args.config is None:
+        print("cdn-exporter: give --config FILE, or --demo to try it out", file=sys.stderr)
+        return EXIT_CONFIG
+    else:
+        try:
+            settings = load_config(args.config)
+        except ConfigError as exc:
+            print_problems(exc.problems)
+            return EXIT_CONFIG
+    if args.check_config:
+        print(f"configuration is valid: {len(settings.accounts)} account(s)")
+        return 0
+    listen = args.listen_address or settings.listen_address
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(settings, listen, SystemClock(), args.demo))
+    return 0

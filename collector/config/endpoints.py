@@ -1,0 +1,72 @@
+"""Apply an account's endpoint overrides to the provider catalog."""
+
+from __future__ import annotations
+
+from collector.config.schema import Account, EndpointOverride
+from collector.poller import EndpointSettings
+from collector.providers.base import EndpointSpec, Provider, RateLimit
+from collector.timeslices import HOUR, MINUTE, granularity_name
+
+DEFAULT_BACKFILL = 6 * HOUR
+
+
+def default_interval(granularity: int) -> int:
+    """Poll once a slice, but at least every hour (daily data is caught as it lands)."""
+    return min(max(granularity, MINUTE), HOUR)
+
+
+def default_reread(granularity: int) -> int:
+    """Margin re-read beyond the settle delay: ten minutes or two slices."""
+    return max(10 * MINUTE, 2 * granularity)
+
+
+def check_override(spec: EndpointSpec, override: EndpointOverride) -> list[str]:
+    """Problems with an override, as `field: reason` relative to the endpoint."""
+    problems = []
+    if override.granularity is not None and override.granularity not in spec.granularities:
+        allowed = ", ".join(granularity_name(g) for g in spec.granularities)
+        problems.append(
+            f"granularity: {granularity_name(override.granularity)} is not offered "
+            f"by {spec.path} (allowed: {allowed})"
+        )
+    limit = override.rate_limit
+    if limit is not None and (
+        limit.calls > spec.rate_limit.calls
+        or limit.calls / limit.period > spec.rate_limit.per_second
+    ):
+        problems.append(
+            f"rate_limit: {limit.calls}/{limit.period}s is above the published "
+            f"{spec.rate_limit.calls}/{spec.rate_limit.period}s"
+        )
+    return problems
+
+
+def resolve_endpoint(spec: EndpointSpec, override: EndpointOverride | None) -> EndpointSettings:
+    """Catalog defaults with `override` applied (assumed already checked)."""
+    o = override or EndpointOverride()
+    granularity = o.granularity or spec.granularities[0]
+    limit = spec.rate_limit
+    if o.rate_limit is not None:
+        limit = RateLimit(o.rate_limit.calls, o.rate_limit.period)
+    return EndpointSettings(
+        spec=spec,
+        interval=o.interval or default_interval(granularity),
+        settle_delay=spec.data_delay if o.delay is None else o.delay,
+        reread=default_reread(granularity) if o.reread is None else o.reread,
+        granularity=granularity,
+        rate_limit=limit,
+        backfill=max(DEFAULT_BACKFILL, 3 * granularity),
+    )
+
+
+def enabled_endpoints(account: Account, provider: Provider) -> list[EndpointSettings]:
+    """The endpoints this account polls: defaults unless opt-in, as overridden."""
+    result = []
+    for name, spec in provider.catalog.items():
+        override = account.endpoints.get(name)
+        enabled = not spec.opt_in
+        if override is not None and override.enabled is not None:
+            enabled = override.enabled
+        if enabled:
+            result.append(resolve_endpoint(spec, override))
+    return result

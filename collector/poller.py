@@ -1,0 +1,220 @@
+"""Poll one (account, endpoint): plan the calls, make them, feed the slice store."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from collector.client import Transport, TransportError, TransportTimeout
+from collector.clock import Clock
+from collector.config.schema import Account
+from collector.model import Outcome, Point
+from collector.providers.base import (
+    Classified,
+    EndpointSpec,
+    MalformedResponse,
+    Provider,
+    Query,
+    RateLimit,
+)
+from collector.ratelimit import TokenBucket
+from collector.selfmetrics import SelfMetrics
+from collector.store import SliceStore
+from collector.timeslices import Window, align_down, split_window
+
+log = logging.getLogger(__name__)
+
+_RETRYABLE = frozenset(
+    {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSettings:
+    """An endpoint's catalog entry with the account's overrides applied."""
+
+    spec: EndpointSpec
+    interval: int
+    settle_delay: int
+    reread: int
+    granularity: int
+    rate_limit: RateLimit
+    backfill: int  # how far back a poll reaches to refill slices missed in an outage
+    max_retries: int = 2
+    retry_base: float = 2.0
+
+
+def domain_batches(domains: tuple[str, ...], max_per_call: int) -> list[tuple[str, ...]]:
+    """Split domains into calls; an endpoint that takes no domain list gets one empty batch."""
+    if max_per_call <= 0 or not domains:
+        return [()]
+    return [domains[i : i + max_per_call] for i in range(0, len(domains), max_per_call)]
+
+
+def poll_window(
+    now: float, settings: EndpointSettings, offset_seconds: int, complete_through: float | None
+) -> Window:
+    """The window to ask for: the settle delay plus margin, reaching back to the last
+    fully successful poll (bounded by `backfill`) so an outage loses nothing."""
+    step = settings.granularity
+    end = align_down(now, step, offset_seconds)
+    start = align_down(now - settings.settle_delay - settings.reread, step, offset_seconds)
+    if complete_through is not None:
+        catch_up = align_down(complete_through, step, offset_seconds) - step
+        start = min(start, max(catch_up, align_down(now - settings.backfill, step, offset_seconds)))
+    return Window(start=min(start, end - step), end=end, slice_seconds=step)
+
+
+class EndpointPoller:
+    """Polls one endpoint of one account and keeps its settled state."""
+
+    def __init__(
+        self,
+        *,
+        provider: Provider,
+        account: Account,
+        settings: EndpointSettings,
+        transport: Transport,
+        clock: Clock,
+        metrics: SelfMetrics,
+        options: Mapping[str, Any],
+    ) -> None:
+        self.provider = provider
+        self.account = account
+        self.settings = settings
+        self.transport = transport
+        self.clock = clock
+        self.metrics = metrics
+        self.options = options
+        self.bucket = TokenBucket(settings.rate_limit)
+        # Remember slice values long enough to recognise revisions across the re-read window.
+        self.store = SliceStore(retention=settings.backfill + settings.settle_delay + 86400)
+        self.up: bool | None = None
+        self.polls = 0
+        self.complete_through: float | None = None
+        self._last_problem: str | None = None
+        labels = (provider.name, account.name, settings.spec.name)
+        self._labels = labels
+        self._duration = metrics.api_duration.labels(*labels)
+        self._wait = metrics.rate_limit_wait.labels(*labels)
+        for outcome in Outcome:  # export every result at 0 so rate() works from the start
+            metrics.api_requests.labels(*labels, outcome.value)
+
+    @property
+    def name(self) -> str:
+        return f"{self.account.name}/{self.settings.spec.name}"
+
+    def queries(self, now: float) -> list[Query]:
+        """Every call of one poll: window pieces × domain batches."""
+        spec = self.settings.spec
+        window = poll_window(now, self.settings, self.account.offset_seconds, self.complete_through)
+        domains = tuple(self.account.domains)
+        return [
+            Query(
+                endpoint=spec.name,
+                domains=batch,
+                window=piece,
+                offset_seconds=self.account.offset_seconds,
+                options=self.options,
+            )
+            for piece in split_window(window, spec.max_span)
+            for batch in domain_batches(domains, spec.max_domains_per_call)
+        ]
+
+    async def poll(self) -> None:
+        """One poll: every call, then settle what came back."""
+        started = time.monotonic()
+        now = self.clock.time()
+        horizon = now - self.settings.settle_delay
+        points: list[Point] = []
+        failures: list[str] = []
+        for query in self.queries(now):
+            outcome, detail, got = await self._call_with_retries(query)
+            if outcome is Outcome.SUCCESS:
+                points.extend(got)
+            else:
+                failures.append(f"{outcome}: {detail}")
+        result = self.store.ingest(points, horizon)
+        self.polls += 1
+        self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
+        for revision in result.revisions:
+            self.metrics.revisions.labels(*self._labels).inc()
+            log.warning(
+                "%s: settled slice %s%s ending %d revised from %g to %g after it was counted; "
+                "counter keeps the first value (raise the settle delay if this recurs)",
+                self.name,
+                revision.family,
+                list(revision.labels),
+                revision.end,
+                revision.counted,
+                revision.now_reported,
+            )
+        if failures:
+            self.up = False
+            self._report_problem(failures[0], len(failures))
+        else:
+            self.up = True
+            self.complete_through = horizon
+            self.metrics.last_success.labels(*self._labels).set(self.clock.time())
+            if self._last_problem is not None:
+                log.info("%s: recovered", self.name)
+                self._last_problem = None
+
+    def _report_problem(self, problem: str, count: int) -> None:
+        """Log a failure once; repeats of the same problem go to debug."""
+        kind = problem.split(":", 1)[0]
+        level = logging.DEBUG if kind == self._last_problem else logging.WARNING
+        log.log(
+            level,
+            "%s: %d call(s) failed, keeping the last good data: %s",
+            self.name,
+            count,
+            problem,
+        )
+        self._last_problem = kind
+
+    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, list[Point]]:
+        attempt = 0
+        while True:
+            outcome, detail, points, retry_after = await self._call(query)
+            if outcome not in _RETRYABLE or attempt >= self.settings.max_retries:
+                return outcome, detail, points
+            attempt += 1
+            backoff = self.settings.retry_base * 2 ** (attempt - 1)
+            await self.clock.sleep(max(backoff, retry_after or 0.0))
+
+    async def _call(self, query: Query) -> tuple[Outcome, str, list[Point], float | None]:
+        waited = await self.bucket.acquire(self.clock)
+        if waited:
+            self._wait.inc(waited)
+        request = self.provider.build_request(
+            self.account, self.settings.spec, query, self.clock.time()
+        )
+        started = time.monotonic()
+        try:
+            response = await self.transport.send(request, float(self.account.timeout))
+        except TransportTimeout as exc:
+            return self._count(Outcome.TIMEOUT, started), str(exc), [], None
+        except TransportError as exc:
+            return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None
+        classified: Classified = self.provider.classify(response)
+        if classified.outcome is not Outcome.SUCCESS:
+            detail = f"HTTP {response.status} {classified.message}".strip()
+            return self._count(classified.outcome, started), detail, [], classified.retry_after
+        try:
+            points = self.settings.spec.parse(classified.payload, query)
+        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
+            # A parser meeting an unexpected shape must cost one call, not the daemon.
+            return self._count(Outcome.MALFORMED, started), str(exc), [], None
+        return self._count(Outcome.SUCCESS, started), "", points, None
+
+    def _count(self, outcome: Outcome, started: float) -> Outcome:
+        self._duration.observe(time.monotonic() - started)
+        self.metrics.api_requests.labels(*self._labels, outcome.value).inc()
+        return outcome
+
+
+OnPolled = Callable[[EndpointPoller], None]

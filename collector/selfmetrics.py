@@ -1,0 +1,92 @@
+"""The exporter's own metrics: API calls, durations, freshness, build info."""
+
+from __future__ import annotations
+
+import prometheus_client
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+
+from collector import __version__
+
+# `_created` series double the output and no dashboard or alert uses them.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+
+_ENDPOINT_LABELS = ("provider", "account", "endpoint")
+
+
+class SelfMetrics:
+    """A private registry for the exporter's self-metrics (rendered after the CDN data)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.api_requests = Counter(
+            "cdn_exporter_api_requests",
+            "Provider API calls by result (success, throttled, auth_failure, client_error, "
+            "server_error, malformed, timeout, transport_error).",
+            (*_ENDPOINT_LABELS, "result"),
+            registry=r,
+        )
+        self.api_duration = Histogram(
+            "cdn_exporter_api_request_duration_seconds",
+            "Duration of provider API calls in seconds, from send to full body.",
+            _ENDPOINT_LABELS,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "cdn_exporter_last_success_timestamp_seconds",
+            "Unix time of the last poll in which every call of the endpoint succeeded.",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.revisions = Counter(
+            "cdn_exporter_slice_revisions",
+            "Settled slices the provider later reported with a different value "
+            "(logged, never added to counters twice).",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.rate_limit_wait = Counter(
+            "cdn_exporter_rate_limit_wait_seconds",
+            "Seconds calls waited for the client-side rate limiter.",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.poll_duration = Gauge(
+            "cdn_exporter_poll_duration_seconds",
+            "Duration of the last poll of the endpoint (all its calls) in seconds.",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.poll_interval = Gauge(
+            "cdn_exporter_poll_interval_seconds",
+            "Planned poll interval of the endpoint in seconds (raised if the rate limit needs).",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.rate_budget_ratio = Gauge(
+            "cdn_exporter_rate_budget_ratio",
+            "Share (0 to 1) of the endpoint's published rate limit the poll plan uses.",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.build_info = Gauge(
+            "cdn_exporter_build_info",
+            "Build information; always 1.",
+            ("version",),
+            registry=r,
+        )
+        self.build_info.labels(__version__).set(1)
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

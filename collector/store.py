@@ -1,0 +1,112 @@
+"""Settled slices, exactly once: gauges show the newest, counters add each one once."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from collector.model import Family, Kind, Point
+
+SeriesKey = tuple[Family, tuple[str, ...]]
+
+# Relative difference below which two readings of a slice are the same number:
+# providers print 2 decimals, so anything smaller is float noise.
+_SAME = 1e-9
+
+
+@dataclass(slots=True)
+class Revision:
+    """A settled slice whose value changed after it was counted."""
+
+    family: str
+    labels: tuple[str, ...]
+    end: int
+    counted: float
+    now_reported: float
+
+
+@dataclass(slots=True)
+class IngestResult:
+    committed: int = 0
+    pending: int = 0
+    revisions: list[Revision] = field(default_factory=list)
+
+
+class SliceStore:
+    """The state of one (account, endpoint): what each series has settled.
+
+    A slice is settled once its end is at or before the horizon (now minus the
+    settle delay). Each settled slice of a counter family is added exactly once;
+    a later, different reading is a revision: reported, never added again.
+    Slices already settled at the first poll form the baseline: they set gauges
+    but are not added to counters, so counters count from start-up and a
+    restart never adds history twice.
+    """
+
+    def __init__(self, retention: int) -> None:
+        self.retention = retention  # how long committed slice values are remembered
+        self.baseline: float | None = None
+        self.newest_settled_end: int | None = None
+        self.counters: dict[SeriesKey, float] = {}
+        self.gauges: dict[SeriesKey, tuple[int, float]] = {}
+        self._committed: dict[SeriesKey, dict[int, float]] = {}
+
+    def ingest(self, points: Iterable[Point], horizon: float) -> IngestResult:
+        """Take one poll's points; commit those settled at `horizon`."""
+        if self.baseline is None:
+            self.baseline = horizon
+        result = IngestResult()
+        for point in points:
+            if point.end > horizon:
+                result.pending += 1
+                continue
+            key = (point.family, point.labels)
+            slices = self._committed.setdefault(key, {})
+            previous = slices.get(point.end)
+            if previous is not None:
+                if not _same(previous, point.value):
+                    result.revisions.append(
+                        Revision(point.family.name, point.labels, point.end, previous, point.value)
+                    )
+                    slices[point.end] = point.value
+                    self._update_gauge(key, point)
+                continue
+            slices[point.end] = point.value
+            result.committed += 1
+            if point.family.kind is Kind.COUNTER:
+                total = self.counters.get(key, 0.0)
+                if point.end > self.baseline:
+                    total += point.value
+                self.counters[key] = total
+            else:
+                self._update_gauge(key, point)
+            if self.newest_settled_end is None or point.end > self.newest_settled_end:
+                self.newest_settled_end = point.end
+        self._prune(horizon)
+        return result
+
+    def _update_gauge(self, key: SeriesKey, point: Point) -> None:
+        if point.family.kind is not Kind.GAUGE:
+            return
+        current = self.gauges.get(key)
+        if current is None or point.end >= current[0]:
+            self.gauges[key] = (point.end, point.value)
+
+    def _prune(self, horizon: float) -> None:
+        cutoff = horizon - self.retention
+        for slices in self._committed.values():
+            stale = [end for end in slices if end < cutoff]
+            for end in stale:
+                del slices[end]
+
+    def series(self) -> Iterable[tuple[Family, tuple[str, ...], float]]:
+        """Every exported sample: counter totals and the newest gauge values."""
+        for (family, labels), total in self.counters.items():
+            yield family, labels, total
+        for (family, labels), (_, value) in self.gauges.items():
+            yield family, labels, value
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=_SAME, abs_tol=1e-9)

@@ -1,0 +1,119 @@
+"""Configuration loading: valid examples, and every problem as `path: reason`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collector.cli import main
+from collector.config.endpoints import enabled_endpoints
+from collector.config.loading import ConfigError, load_config, validate
+from collector.providers import get_provider
+
+HERE = Path(__file__).parent
+REPO = HERE.parent.parent
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.problems
+
+
+def test_example_config_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("WANGSU_ACCESS_KEY", "ak")
+    monkeypatch.setenv("CDNETWORKS_API_KEY", "key")
+    monkeypatch.setenv("VOLC_ACCESS_KEY", "ak")
+    monkeypatch.setenv("VOLC_SECRET_KEY", "sk")
+    secret = tmp_path / "wangsu_sk"
+    secret.write_text("sk-from-file\n")
+    text = (REPO / "config/example.yaml").read_text().replace("/run/secrets/wangsu_sk", str(secret))
+    config = tmp_path / "example.yaml"
+    config.write_text(text)
+    settings = load_config(config)
+    main_account = settings.accounts[0]
+    assert main_account.auth.secret("secret_key") == "sk-from-file"  # stripped
+    assert main_account.auth.secret("access_key") == "ak"
+    names = [e.spec.name for e in enabled_endpoints(main_account, get_provider("wangsu"))]
+    assert "hit_rate_isp_province" in names  # opted in
+    assert "isp_province" not in names  # opt-in, not enabled
+
+
+def test_demo_config_is_valid() -> None:
+    settings = load_config(REPO / "config/demo.yaml")
+    assert {a.provider for a in settings.accounts} >= {"wangsu", "cdnetworks"}
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    settings = validate(
+        {
+            "accounts": [
+                {
+                    "name": "a",
+                    "provider": "wangsu",
+                    "auth": {"access_key": "AKVISIBLE", "secret_key": "TOPSECRET"},
+                    "domains": ["www.example.com"],
+                }
+            ]
+        }
+    )
+    assert "TOPSECRET" not in repr(settings)
+    assert "TOPSECRET" not in str(settings.model_dump())
+
+
+def test_environment_overrides_the_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CDN_EXPORTER_LISTEN_ADDRESS", "127.0.0.1:1234")
+    settings = load_config(REPO / "config/demo.yaml")
+    assert settings.listen_address == "127.0.0.1:1234"
+
+
+def test_missing_secret() -> None:
+    assert problems_of(HERE / "bad/missing_secret.yaml") == [
+        "accounts.0.auth: method aksk needs secret_key (or secret_key_file / secret_key_env)"
+    ]
+
+
+def test_unknown_endpoint_names_the_known_ones() -> None:
+    [problem] = problems_of(HERE / "bad/unknown_endpoint.yaml")
+    assert problem.startswith("accounts.0.endpoints.flow_requests: unknown endpoint for wangsu")
+    assert "flow_request," in problem
+
+
+def test_limits_and_granularities_are_checked_against_the_catalog() -> None:
+    problems = problems_of(HERE / "bad/rate_limit_above_published.yaml")
+    assert problems == [
+        "accounts.0.endpoints.hit_rate_isp_province.granularity: 1d is not offered by "
+        "/api/report/flow/hit-rate/isp-province (allowed: 5m, 1h)",
+        "accounts.0.endpoints.hit_rate_isp_province.rate_limit: 60/300s is above the "
+        "published 30/300s",
+    ]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    problems = problems_of(HERE / "bad/many_problems.yaml")
+    text = "\n".join(problems)
+    assert "accounts.0.name: String should match pattern" in text
+    assert "accounts.0.provider: Input should be 'wangsu', 'cdnetworks' or 'volcengine'" in text
+    assert "accounts.0.auth: give only one of secret_key, secret_key_file, secret_key_env" in text
+    assert "accounts.0.domains: domain 'www.example.com' is listed twice" in text
+    assert "accounts.0.time_offset: UTC offset out of range" in text
+    assert "accounts.1.auth: method apikey needs username" in text
+    assert "accounts.1.endpoints.flow_request.interval: not a duration: 'soon'" in text
+    assert len(problems) == 7
+
+
+def test_yaml_syntax_error_names_the_line() -> None:
+    [problem] = problems_of(HERE / "bad/not_yaml.yaml")
+    assert "invalid YAML at line 4" in problem
+
+
+def test_check_config_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(HERE / "bad/missing_secret.yaml"), "--check-config"]) == 2
+    err = capsys.readouterr().err
+    assert "accounts.0.auth: method aksk needs secret_key" in err
+    assert "Traceback" not in err
+    assert main(["--config", str(REPO / "config/demo.yaml"), "--check-config"]) == 0
+    assert "configuration is valid" in capsys.readouterr().out
+    assert main(["--config", str(HERE / "does-not-exist.yaml"), "--check-config"]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -1,0 +1,66 @@
+"""The hand-rolled renderer: valid text format, escaping, gzip, promtool."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import subprocess
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from collector.exposition import FamilySamples, RenderedMetrics, format_value, render_families
+
+FAMILIES = [
+    FamilySamples(
+        "cdn_bandwidth_bytes_per_second",
+        "gauge",
+        "Edge bandwidth (flow-request bandwidth, Mbps/8).\nSecond line",
+        ("provider", "account", "domain", "direction"),
+        [
+            (("wangsu", "main", 'we"ird\\dom\nain', "down"), 1.5e6),
+            (("wangsu", "main", "a.example.com", "down"), 0.0),
+        ],
+    ),
+    FamilySamples(
+        "cdn_traffic_bytes_total",
+        "counter",
+        "Edge traffic.",
+        ("provider", "account", "domain", "direction"),
+        [(("wangsu", "main", "a.example.com", "down"), 19670000.0)],
+    ),
+]
+
+
+def test_render_parses_back_with_escapes() -> None:
+    body = render_families(FAMILIES).decode()
+    parsed = {f.name: f for f in text_string_to_metric_families(body)}
+    bandwidth = parsed["cdn_bandwidth_bytes_per_second"]
+    assert bandwidth.documentation == "Edge bandwidth (flow-request bandwidth, Mbps/8).\nSecond line"
+    values = {s.labels["domain"]: s.value for s in bandwidth.samples}
+    assert values == {'we"ird\\dom\nain': 1.5e6, "a.example.com": 0.0}
+    traffic = parsed["cdn_traffic_bytes"]  # the parser strips _total from counter names
+    assert traffic.type == "counter"
+    assert traffic.samples[0].value == 19670000.0
+
+
+def test_values_format_like_prometheus() -> None:
+    assert format_value(1.0) == "1.0"
+    assert format_value(float("inf")) == "+Inf"
+    assert format_value(float("nan")) == "NaN"
+    assert format_value(1e20) == "1e+20"
+    assert format_value(0.125) == "0.125"
+
+
+def test_gzip_is_the_same_body() -> None:
+    rendered = RenderedMetrics.of(render_families(FAMILIES))
+    assert gzip.decompress(rendered.gzipped) == rendered.plain
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_promtool_accepts_the_output() -> None:
+    body = render_families(FAMILIES)
+    result = subprocess.run(
+        ["promtool", "check", "metrics"], input=body, capture_output=True, check=False
+    )
+    assert result.returncode == 0, result.stderr.decode()

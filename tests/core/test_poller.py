@@ -1,0 +1,180 @@
+"""The poller against a mock transport: windows, batches, failures, last good data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from collector.client import MockTransport
+from collector.clock import FakeClock
+from collector.config.endpoints import resolve_endpoint
+from collector.config.schema import Account
+from collector.model import Outcome
+from collector.poller import EndpointPoller, domain_batches
+from collector.providers.base import HttpRequest, HttpResponse
+from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.provider import WANGSU
+from collector.selfmetrics import SelfMetrics
+from collector.timeslices import format_local
+
+START = 1_700_000_000 - 1_700_000_000 % 300 + 7  # 7 s after a 5-minute boundary
+CST = 8 * 3600
+
+
+def account(domains: list[str]) -> Account:
+    return Account.model_validate(
+        {
+            "name": "main",
+            "provider": "wangsu",
+            "auth": {"access_key": "AK", "secret_key": "SK"},
+            "domains": domains,
+        }
+    )
+
+
+def flow_answer(request: HttpRequest, value_mb: float = 1.0) -> HttpResponse:
+    """A flow-request answer: every 5-minute slice in the request, 1 MB each."""
+    from collector.timeslices import parse_rfc3339
+
+    body = orjson.loads(request.body)
+    start, end = parse_rfc3339(body["dateFrom"]), parse_rfc3339(body["dateTo"])
+    series = [
+        {
+            "timestamp": format_local(t, CST, "%Y-%m-%d %H:%M"),
+            "flow": f"{value_mb:.2f}",
+            "bandwidth": "0.03",
+            "request": "10",
+        }
+        for t in range(start + 300, end + 1, 300)
+    ]
+    result = [{"domain": d, "flowRequestData": series} for d in body["domain"]]
+    return HttpResponse(200, {}, orjson.dumps({"result": result}))
+
+
+def make_poller(
+    handler: Any, domains: list[str], clock: FakeClock
+) -> tuple[EndpointPoller, MockTransport, SelfMetrics]:
+    transport = MockTransport(handler)
+    metrics = SelfMetrics()
+    poller = EndpointPoller(
+        provider=WANGSU,
+        account=account(domains),
+        settings=resolve_endpoint(CATALOG["flow_request"], None),
+        transport=transport,
+        clock=clock,
+        metrics=metrics,
+        options={},
+    )
+    return poller, transport, metrics
+
+
+def counter(poller: EndpointPoller, domain: str) -> float:
+    return next(
+        v
+        for f, labels, v in poller.store.series()
+        if f.name == "cdn_traffic_bytes_total" and labels[0] == domain
+    )
+
+
+def test_domains_are_batched_to_the_endpoint_cap() -> None:
+    domains = tuple(f"d{i}.example.com" for i in range(450))
+    batches = domain_batches(domains, 200)
+    assert [len(b) for b in batches] == [200, 200, 50]
+    assert domain_batches(domains, 0) == [()]
+
+
+async def test_counters_count_each_settled_slice_once() -> None:
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return flow_answer(request)
+
+    poller, transport, metrics = make_poller(handler, ["a.example.com", "b.example.com"], clock)
+    await poller.poll()  # baseline
+    assert poller.up is True
+    assert counter(poller, "a.example.com") == 0.0
+    for _ in range(12):  # one hour of 5-minute polls
+        clock.advance(300)
+        await poller.poll()
+    # Twelve slices settled after the baseline, 1 MB each, though each was read 5 times.
+    assert counter(poller, "a.example.com") == 12 * 1e6
+    assert counter(poller, "b.example.com") == 12 * 1e6
+    assert len(transport.requests) == 13
+    sent = metrics.api_requests.labels("wangsu", "main", "flow_request", "success")
+    assert sent._value.get() == 13
+
+
+async def test_failures_keep_last_good_data_and_refill_the_gap() -> None:
+    clock = FakeClock(START)
+    failing = False
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        if failing:
+            return HttpResponse(503, {"retry-after": "1"}, b"busy")
+        return flow_answer(request)
+
+    poller, _, metrics = make_poller(handler, ["a.example.com"], clock)
+    await poller.poll()
+    clock.advance(300)
+    await poller.poll()
+    assert counter(poller, "a.example.com") == 1e6
+    failing = True
+    for _ in range(24):  # a two-hour outage, longer than the re-read window
+        clock.advance(300)
+        await poller.poll()
+        assert poller.up is False
+        assert counter(poller, "a.example.com") == 1e6  # last good data stays
+    throttled = metrics.api_requests.labels("wangsu", "main", "flow_request", "throttled")
+    assert throttled._value.get() == 24 * 3  # each poll tried three times
+    failing = False
+    clock.advance(300)
+    await poller.poll()
+    assert poller.up is True
+    # Every slice that settled during the outage is counted after it: nothing lost.
+    assert counter(poller, "a.example.com") == 26 * 1e6
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (200, b"<xml>not json</xml>", Outcome.MALFORMED),
+        (200, b'{"result": "nope"}', Outcome.MALFORMED),
+        (200, b'{"code": "24102500", "message": "System error"}', Outcome.SERVER_ERROR),
+        (401, b'{"code": "AuthFailure"}', Outcome.AUTH_FAILURE),
+        (400, b'{"code": "24102019", "message": "domain exceeds the limit"}', Outcome.CLIENT_ERROR),
+    ],
+)
+async def test_bad_answers_are_counted_by_result(status: int, body: bytes, outcome: Outcome) -> None:
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(status, {}, body)
+
+    poller, _, metrics = make_poller(handler, ["a.example.com"], clock)
+    await poller.poll()
+    assert poller.up is False
+    assert poller.polls == 1
+    count = metrics.api_requests.labels("wangsu", "main", "flow_request", outcome.value)
+    assert count._value.get() >= 1
+
+
+async def test_requests_are_signed_and_cover_the_settle_window() -> None:
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return flow_answer(request)
+
+    poller, transport, _ = make_poller(handler, ["a.example.com"], clock)
+    await poller.poll()
+    [request] = transport.requests
+    assert request.url == "https://open.chinanetcenter.com/api/report/flow-request"
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Authorization"].startswith("CNC-HMAC-SHA256 Credential=AK,")
+    body = orjson.loads(request.body)
+    assert body["domain"] == ["a.example.com"]
+    from collector.timeslices import parse_rfc3339
+
+    span = parse_rfc3339(body["dateTo"]) - parse_rfc3339(body["dateFrom"])
+    assert span >= 900 + 600  # settle delay plus re-read margin

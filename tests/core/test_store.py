@@ -1,0 +1,71 @@
+"""Settled slices exactly once: baseline, commits, revisions, gauges."""
+
+from __future__ import annotations
+
+from collector.model import Family, Kind, Point
+from collector.store import SliceStore
+
+TRAFFIC = Family("t_bytes_total", Kind.COUNTER, "traffic")
+BANDWIDTH = Family("b_bytes_per_second", Kind.GAUGE, "bandwidth")
+D = ("www.example.com",)
+
+
+def traffic(end: int, value: float) -> Point:
+    return Point(TRAFFIC, D, end, value)
+
+
+def test_first_poll_is_baseline_and_later_slices_add_once() -> None:
+    store = SliceStore(retention=86400)
+    store.ingest([traffic(300, 5.0), traffic(600, 7.0), traffic(900, 1.0)], horizon=600)
+    assert store.counters[(TRAFFIC, D)] == 0.0  # settled before start-up: not counted
+    # 900 was pending; it settles now, and 1200 is new.
+    result = store.ingest([traffic(600, 7.0), traffic(900, 2.0), traffic(1200, 3.0)], horizon=1200)
+    assert result.committed == 2
+    assert store.counters[(TRAFFIC, D)] == 5.0
+    # Re-reading the same settled slices adds nothing.
+    store.ingest([traffic(900, 2.0), traffic(1200, 3.0)], horizon=1500)
+    assert store.counters[(TRAFFIC, D)] == 5.0
+    assert store.newest_settled_end == 1200
+
+
+def test_pending_values_may_change_without_effect() -> None:
+    store = SliceStore(retention=86400)
+    store.ingest([], horizon=0)
+    store.ingest([traffic(300, 1.0)], horizon=100)  # pending: partial value
+    store.ingest([traffic(300, 4.0)], horizon=200)  # still pending, revised
+    store.ingest([traffic(300, 6.0)], horizon=300)  # settles with the final value
+    assert store.counters[(TRAFFIC, D)] == 6.0
+
+
+def test_revision_after_settlement_is_reported_not_added() -> None:
+    store = SliceStore(retention=86400)
+    store.ingest([], horizon=0)
+    store.ingest([traffic(300, 6.0)], horizon=300)
+    result = store.ingest([traffic(300, 6.5)], horizon=600)
+    assert store.counters[(TRAFFIC, D)] == 6.0
+    assert len(result.revisions) == 1
+    assert result.revisions[0].counted == 6.0
+    assert result.revisions[0].now_reported == 6.5
+    # The same revised value again is not a new revision.
+    assert store.ingest([traffic(300, 6.5)], horizon=900).revisions == []
+
+
+def test_gauge_shows_newest_settled_slice() -> None:
+    store = SliceStore(retention=86400)
+    points = [Point(BANDWIDTH, D, 300, 10.0), Point(BANDWIDTH, D, 600, 20.0)]
+    store.ingest([*points, Point(BANDWIDTH, D, 900, 99.0)], horizon=600)
+    assert store.gauges[(BANDWIDTH, D)] == (600, 20.0)
+    store.ingest([Point(BANDWIDTH, D, 300, 11.0)], horizon=600)  # older revision
+    assert store.gauges[(BANDWIDTH, D)] == (600, 20.0)
+    assert sorted(v for _, _, v in store.series()) == [20.0]
+
+
+def test_old_slices_are_forgotten_after_retention() -> None:
+    store = SliceStore(retention=600)
+    store.ingest([], horizon=0)
+    store.ingest([traffic(300, 1.0)], horizon=300)
+    store.ingest([], horizon=2000)
+    # Forgotten, so a re-appearing very old slice counts again: retention must
+    # exceed the longest re-read window, which the poller guarantees.
+    store.ingest([traffic(300, 1.0)], horizon=2000)
+    assert store.counters[(TRAFFIC, D)] == 2.0
