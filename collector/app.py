@@ -11,7 +11,7 @@ from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.endpoints import enabled_endpoints
 from collector.config.schema import Account, Settings
-from collector.exposition import FamilySamples, RenderedMetrics, render_families
+from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.model import Family
 from collector.planner import Plan, domain_batches, plan_endpoint, windows_per_poll
 from collector.poller import EndpointPoller, EndpointSettings
@@ -68,6 +68,7 @@ class Exporter:
         self.scheduler: ClockedScheduler | None = None
         self._render_lock = asyncio.Lock()
         self._render_again = False
+        self._renderer = Renderer()
         for account in settings.accounts:
             provider = get_provider(account.provider)
             transport = transport_factory()
@@ -221,7 +222,7 @@ class Exporter:
                     break
 
     def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
-        return RenderedMetrics.of(render_families(snapshot) + self.metrics.render())
+        return RenderedMetrics.of(self._renderer.render(snapshot) + self.metrics.render())
 
 
 def _with_interval(settings: EndpointSettings, interval: int) -> EndpointSettings:

@@ -29,12 +29,14 @@ def format_value(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < 1e15:
-        return f"{value:.1f}"
-    return repr(float(value))
+    text = repr(float(value))
+    # repr gives "1e+16" and "1234.5" alike; Prometheus parses both forms.
+    return text
 
 
 def escape_label_value(value: str) -> str:
+    if "\\" not in value and '"' not in value and "\n" not in value:
+        return value
     return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
 
 
@@ -42,22 +44,49 @@ def escape_help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
+def _series_prefix(name: str, label_names: tuple[str, ...], labels: tuple[str, ...]) -> str:
+    if not label_names:
+        return name + " "
+    pairs = ",".join(
+        f'{n}="{escape_label_value(v)}"' for n, v in zip(label_names, labels, strict=True)
+    )
+    return f"{name}{{{pairs}}} "
+
+
+class Renderer:
+    """Renders families, remembering each series' escaped `name{labels} ` prefix.
+
+    Label sets barely change between polls, so building and escaping them once
+    and reusing them makes a render several times cheaper; prefixes of series
+    that disappear are dropped at the next render.
+    """
+
+    def __init__(self) -> None:
+        self._prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def render(self, families: Iterable[FamilySamples]) -> bytes:
+        """Text exposition for `families`, sorted by name, samples sorted by labels."""
+        old = self._prefixes
+        new: dict[tuple[str, tuple[str, ...]], str] = {}
+        lines: list[str] = []
+        for family in sorted(families, key=lambda f: f.name):
+            name = family.name
+            lines.append(f"# HELP {name} {escape_help(family.help)}")
+            lines.append(f"# TYPE {name} {family.kind}")
+            for labels, value in sorted(family.samples, key=lambda s: s[0]):
+                key = (name, labels)
+                prefix = old.get(key)
+                if prefix is None:
+                    prefix = _series_prefix(name, family.label_names, labels)
+                new[key] = prefix
+                lines.append(prefix + format_value(value))
+        self._prefixes = new
+        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
 def render_families(families: Iterable[FamilySamples]) -> bytes:
-    """Text exposition for `families`, sorted by name, samples sorted by labels."""
-    lines: list[str] = []
-    for family in sorted(families, key=lambda f: f.name):
-        lines.append(f"# HELP {family.name} {escape_help(family.help)}")
-        lines.append(f"# TYPE {family.name} {family.kind}")
-        names = family.label_names
-        for labels, value in sorted(family.samples, key=lambda s: s[0]):
-            if names:
-                pairs = ",".join(
-                    f'{n}="{escape_label_value(v)}"' for n, v in zip(names, labels, strict=True)
-                )
-                lines.append(f"{family.name}{{{pairs}}} {format_value(value)}")
-            else:
-                lines.append(f"{family.name} {format_value(value)}")
-    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+    """Render once without a prefix cache."""
+    return Renderer().render(families)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,5 +98,6 @@ class RenderedMetrics:
 
     @classmethod
     def of(cls, body: bytes) -> RenderedMetrics:
-        # Level 6 is aiohttp's default: a third of level 9's cost for ~10% larger bodies.
-        return cls(plain=body, gzipped=gzip.compress(body, compresslevel=6))
+        # Level 1: a tenth of level 9's cost; the body is ~15% larger, still ~10x smaller
+        # than plain text. It runs once per poll, off the event loop.
+        return cls(plain=body, gzipped=gzip.compress(body, compresslevel=1))
