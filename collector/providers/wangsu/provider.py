@@ -1,0 +1,236 @@
+"""The Wangsu/CDNetworks provider: sign and address report calls, sort their answers."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import orjson
+
+from collector.model import Outcome
+from collector.providers.base import (
+    Classified,
+    EndpointSpec,
+    HttpRequest,
+    HttpResponse,
+    Provider,
+    Query,
+)
+from collector.providers.wangsu import signing
+from collector.providers.wangsu.catalog import CATALOG
+from collector.timeslices import HOUR, format_offset
+
+if TYPE_CHECKING:
+    from collector.config.schema import Account
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Documented error codes (reference §5.7) with a fixed meaning. 24102019 ("number of
+# domain exceeds the limit") must not be read as throttling although it says "limit".
+_CLIENT_CODES = frozenset(
+    {
+        "24102006",
+        "24102008",
+        "24102013",
+        "24102014",
+        "24102019",
+        "24102020",
+        "24102021",
+        "InvalidHTTPRequest",
+        "InvalidDatePeriod",
+        "DateSpanError",
+        "NoSuchDomain",
+    }
+)
+# "System error ... please try again", sent with HTTP 400: retryable, so a server error.
+_SERVER_CODES = frozenset({"24102500"})
+# The real throttle answer is undocumented (reference §9): match its likely wording.
+_THROTTLE_WORDS = ("frequen", "throttl", "limit", "too many", "频率", "频繁", "限流")
+_XML_FIELD = {
+    key: re.compile(rf"<{key}>\s*(.*?)\s*</{key}>", re.DOTALL) for key in ("code", "message")
+}
+_MESSAGE_CAP = 300
+
+
+def host_header(url: str) -> str:
+    """The Host value aiohttp sends for `url`: host, plus the port unless it is the
+    scheme's default. The signature covers it, so it must match byte for byte."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal: urlsplit strips the brackets the header needs
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    return host
+
+
+def time_zone_header(offset_seconds: int) -> str | None:
+    """`X-Time-Zone` for the request offset, or None when it is not whole hours.
+
+    Response times carry no zone; sending the same offset we put in dateFrom/dateTo
+    pins the zone they come back in. The documented form is `GMT±HH:00` only.
+    """
+    if offset_seconds % HOUR:
+        return None
+    return "GMT" + format_offset(offset_seconds)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds; HTTP-date forms are ignored (classify has no clock)."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
+_NOT_JSON: Any = object()
+
+
+def _decode(body: bytes) -> Any:
+    """The JSON body, or `_NOT_JSON` (a JSON `null` body is None)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return _NOT_JSON
+
+
+def _code_message(decoded: Any, body: bytes) -> tuple[str | None, str]:
+    """The provider's error code and message from a JSON or XML error body."""
+    if isinstance(decoded, dict):
+        code = decoded.get("code")
+        message = decoded.get("message")
+        return (
+            None if code is None else str(code),
+            "" if message is None else str(message),
+        )
+    if decoded is _NOT_JSON and body.lstrip().startswith(b"<"):
+        text = body.decode("utf-8", errors="replace")
+        found = {key: pattern.search(text) for key, pattern in _XML_FIELD.items()}
+        code_match, message_match = found["code"], found["message"]
+        return (
+            code_match.group(1) if code_match else None,
+            message_match.group(1) if message_match else "",
+        )
+    return None, ""
+
+
+def _is_ok_code(code: Any) -> bool:
+    return not isinstance(code, bool) and code in ("0", 0)
+
+
+def _mentions_throttling(code: str | None, message: str) -> bool:
+    if code in _CLIENT_CODES or code in _SERVER_CODES:
+        return False
+    text = f"{code or ''} {message}".lower()
+    return any(word in text for word in _THROTTLE_WORDS)
+
+
+def _describe(code: str | None, message: str, request_id: str | None) -> str:
+    """Provider code, message and request id for the log (the caller adds the status)."""
+    parts: list[str] = []
+    if code is not None:
+        parts.append(f"code={code}")
+    if message:
+        parts.append(f"message={message}")
+    if request_id:
+        parts.append(f"request_id={request_id}")
+    text = " ".join(parts)
+    return text if len(text) <= _MESSAGE_CAP else text[: _MESSAGE_CAP - 3] + "..."
+
+
+class WangsuProvider:
+    """Wangsu (open.chinanetcenter.com) or CDNetworks (api.cdnetworks.com): one wire protocol."""
+
+    def __init__(self, name: str, default_base_url: str) -> None:
+        self.name = name
+        self.default_base_url = default_base_url
+        self.catalog: Mapping[str, EndpointSpec] = CATALOG
+
+    def __repr__(self) -> str:
+        return f"WangsuProvider({self.name!r}, {self.default_base_url!r})"
+
+    def build_request(
+        self, account: Account, spec: EndpointSpec, query: Query, now: float
+    ) -> HttpRequest:
+        url = (account.base_url or self.default_base_url).rstrip("/") + spec.path
+        # Serialised once: these exact bytes are hashed into the signature and sent.
+        body = orjson.dumps(spec.build_body(query))
+        headers: dict[str, str] = {
+            "Host": host_header(url),
+            # Explicit, so no client library substitutes text/plain (it is signed).
+            "Content-Type": "application/json",
+            # Without it the API may answer XML.
+            "Accept": "application/json",
+        }
+        zone = time_zone_header(query.offset_seconds)
+        if zone is not None:
+            headers["X-Time-Zone"] = zone
+        auth = account.auth
+        if auth.method == "aksk":
+            headers.update(
+                signing.sign_aksk(
+                    spec.method,
+                    url,
+                    headers,
+                    body,
+                    access_key=auth.secret("access_key"),
+                    secret_key=auth.secret("secret_key"),
+                    timestamp=int(now),
+                )
+            )
+        else:
+            headers.update(signing.sign_apikey(auth.username or "", auth.secret("api_key"), now))
+        return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+
+    def classify(self, response: HttpResponse) -> Classified:
+        status = response.status
+        decoded = _decode(response.body)
+        code, message = _code_message(decoded, response.body)
+        text = _describe(code, message, response.headers.get("x-cnc-request-id"))
+
+        if status in (429, 503) or (code != "0" and _mentions_throttling(code, message)):
+            return Classified(
+                Outcome.THROTTLED, message=text, retry_after=retry_after(response.headers)
+            )
+        if status in (401, 403):
+            return Classified(Outcome.AUTH_FAILURE, message=text)
+        if code in _SERVER_CODES or status >= 500:
+            return Classified(Outcome.SERVER_ERROR, message=text)
+        if not 200 <= status < 300:
+            # 4xx, and redirects or informational answers we never asked for.
+            return Classified(Outcome.CLIENT_ERROR, message=text)
+
+        if not isinstance(decoded, dict):
+            what = "not JSON" if decoded is _NOT_JSON else f"JSON {type(decoded).__name__}"
+            start = response.body[:40].decode("utf-8", errors="replace")
+            return Classified(
+                Outcome.MALFORMED,
+                message=f"body is {what}, not an object: {start!r} {text}".strip(),
+            )
+        if "code" in decoded and not _is_ok_code(decoded["code"]):
+            # 2xx with an error code in the body is still an error (reference §7.9).
+            return Classified(Outcome.CLIENT_ERROR, message=text)
+        if not any(
+            key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
+            for key in ("result", "data")
+        ):
+            keys = ", ".join(sorted(map(str, decoded))[:8])
+            return Classified(
+                Outcome.MALFORMED, message=f"no result or data list (keys: {keys}) {text}".strip()
+            )
+        return Classified(Outcome.SUCCESS, payload=decoded, message=text)
+
+
+if TYPE_CHECKING:
+    _conforms: Provider = WangsuProvider("", "")
+
+WANGSU = WangsuProvider("wangsu", "https://open.chinanetcenter.com")
+CDNETWORKS = WangsuProvider("cdnetworks", "https://api.cdnetworks.com")
