@@ -117,3 +117,11 @@ def test_check_config_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     assert "configuration is valid" in capsys.readouterr().out
     assert main(["--config", str(HERE / "does-not-exist.yaml"), "--check-config"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_demo_yaml_matches_the_built_in_demo() -> None:
+    from collector.demo import demo_settings
+
+    from_file = load_config(REPO / "config/demo.yaml")
+    built_in = demo_settings("http://127.0.0.1:10091")
+    assert from_file.model_dump() == built_in.model_dump()

@@ -1,0 +1,79 @@
+"""Integration fixtures: the emulator and the exporter on one simulated clock."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from collector.app import Exporter
+from collector.clock import Clock
+from collector.config.loading import validate
+from collector.emulator.core import EmulatedAccount, Emulator
+from collector.emulator.server import RunningEmulator, start
+
+WANGSU = EmulatedAccount(
+    provider="wangsu",
+    name="it-wangsu",
+    access_key="IT_AK",
+    secret_key="IT_SK_0123456789",
+    username="it-wangsu",
+    api_key="IT_APIKEY",
+    domains=("www.example.com", "img.example.com"),
+)
+CDNETWORKS = EmulatedAccount(
+    provider="cdnetworks",
+    name="it-cdnetworks",
+    access_key="IT_CDN_AK",
+    secret_key="IT_CDN_SK_0123456789",
+    username="it-cdnetworks",
+    api_key="IT_CDN_APIKEY",
+    domains=("video.example.net", "dl.example.net"),
+)
+
+
+def account_config(
+    account: EmulatedAccount, base_url: str, endpoints: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    auth: dict[str, Any]
+    if account.provider == "cdnetworks":
+        auth = {"method": "apikey", "username": account.username, "api_key": account.api_key}
+    else:
+        auth = {"access_key": account.access_key, "secret_key": account.secret_key}
+    return {
+        "name": account.name,
+        "provider": account.provider,
+        "base_url": base_url,
+        "auth": auth,
+        "domains": list(account.domains),
+        "endpoints": endpoints,
+        **extra,
+    }
+
+
+@asynccontextmanager
+async def running(
+    clock: Clock,
+    accounts: list[EmulatedAccount],
+    configure: Callable[[str], list[dict[str, Any]]],
+    **emulator_options: Any,
+) -> AsyncIterator[tuple[RunningEmulator, Exporter]]:
+    """The emulator on a loopback port and an exporter polling it, both on `clock`."""
+    server = await start(Emulator(accounts, clock=clock, **emulator_options))
+    exporter = Exporter(validate({"accounts": configure(server.base_url)}), clock)
+    try:
+        exporter.start()
+        yield server, exporter
+    finally:
+        await exporter.close()
+        await server.close()
+
+
+async def wait_until(predicate: Callable[[], bool], real_timeout: float) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + real_timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)

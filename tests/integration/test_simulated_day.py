@@ -1,0 +1,101 @@
+"""A simulated day against the emulator over loopback: exact daily totals, no throttling."""
+
+from __future__ import annotations
+
+import pytest
+
+from collector.clock import ScaledClock
+from collector.families import REQUESTS, TRAFFIC
+from collector.poller import EndpointPoller
+from tests.integration.conftest import CDNETWORKS, WANGSU, account_config, running, wait_until
+
+pytestmark = pytest.mark.slow
+
+DAY = 86400
+# Midnight in +08:00 plus the settle delay, plus a little: the first poll's horizon lands
+# just after a local midnight, so the counted day is one calendar day of slices.
+START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60
+SPEED = 4000.0  # one simulated day in about 22 s
+
+
+def counter(poller: EndpointPoller, family_name: str, domain: str) -> float:
+    return sum(
+        value
+        for family, labels, value in poller.store.series()
+        if family.name == family_name and labels[0] == domain
+    )
+
+
+async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
+    clock = ScaledClock(start=START, speed=SPEED)
+    only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+
+    def configure(base_url: str) -> list[dict[str, object]]:
+        return [
+            account_config(WANGSU, base_url, only_flow),
+            account_config(CDNETWORKS, base_url, only_flow, time_offset="-05:00"),
+        ]
+
+    async with running(clock, [WANGSU, CDNETWORKS], configure) as (server, exporter):
+        pollers = {p.account.name: p for p in exporter.pollers}
+        baselines: dict[str, float] = {}
+
+        def a_day_settled() -> bool:
+            for name, poller in pollers.items():
+                if poller.store.baseline is not None:
+                    baselines[name] = poller.store.baseline
+            return all(
+                p.store.newest_settled_end is not None
+                and p.store.baseline is not None
+                and p.store.newest_settled_end >= p.store.baseline + DAY
+                for p in pollers.values()
+            )
+
+        await wait_until(a_day_settled, real_timeout=60)
+        emulator = server.emulator
+        for account in (WANGSU, CDNETWORKS):
+            poller = pollers[account.name]
+            start, end = poller.store.baseline, poller.store.newest_settled_end
+            assert start is not None and end is not None
+            for domain in account.domains:
+                truth = emulator.ground_truth_traffic_bytes(account.name, domain, start, end)
+                got = counter(poller, TRAFFIC.name, domain)
+                assert truth > 0
+                assert got == pytest.approx(truth, rel=1e-12), (account.name, domain)
+                requests = emulator.ground_truth_requests(account.name, domain, start, end)
+                assert counter(poller, REQUESTS.name, domain) == requests
+            # Revisions happened before settlement (the emulator revises young slices),
+            # yet no settled slice changed: every slice was counted once, final.
+            revisions = exporter.metrics.revisions.labels(
+                account.provider, account.name, "flow_request"
+            )
+            assert revisions._value.get() == 0
+            assert poller.up is True
+        totals = emulator.totals()
+        assert totals.throttled == 0
+        assert totals.ok >= 2 * 288  # a poll per 5-minute slice per account, at least
+
+
+async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() -> None:
+    """With a 5-minute delay the exporter settles slices the provider still revises:
+    the revisions are counted, and the counter keeps the first settled values."""
+    clock = ScaledClock(start=START, speed=SPEED)
+    endpoints = {
+        "flow_request": {"delay": "5m"},
+        "flow_request_origin": {"enabled": False},
+        "edge_hit_ratio": {"enabled": False},
+    }
+
+    def configure(base_url: str) -> list[dict[str, object]]:
+        return [account_config(WANGSU, base_url, endpoints)]
+
+    async with running(clock, [WANGSU], configure) as (server, exporter):
+        [poller] = exporter.pollers
+        revisions = exporter.metrics.revisions.labels("wangsu", WANGSU.name, "flow_request")
+        await wait_until(lambda: revisions._value.get() >= 3, real_timeout=20)
+        start, end = poller.store.baseline, poller.store.newest_settled_end
+        assert start is not None and end is not None
+        domain = WANGSU.domains[0]
+        truth = server.emulator.ground_truth_traffic_bytes(WANGSU.name, domain, start, end)
+        # Partial first readings were counted, never the revision on top of them.
+        assert 0 < counter(poller, TRAFFIC.name, domain) < truth
