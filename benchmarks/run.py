@@ -71,9 +71,7 @@ def snapshot(n: int) -> list[FamilySamples]:
         for i in range(count):
             extra = ("down",) if "direction" in family.labels else ()
             samples.append((("wangsu", f"acct{i % 5}", domain(i), *extra), i * 1234.5))
-        families.append(
-            FamilySamples(family.name, family.kind.value, family.help, labels, samples)
-        )
+        families.append(FamilySamples(family.name, family.kind.value, family.help, labels, samples))
     return families
 
 

@@ -46,8 +46,7 @@ def parse_address(text: str) -> tuple[str, int]:
 def exporter_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdn-exporter",
-        description="Prometheus exporter for Wangsu/CDNetworks and Volcengine Live "
-        "reporting APIs.",
+        description="Prometheus exporter for Wangsu/CDNetworks and Volcengine Live reporting APIs.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -26,7 +26,11 @@ def _account_config(account: EmulatedAccount, base_url: str) -> dict[str, Any]:
         # The CDNetworks demo account signs with the legacy API key, so both schemes run.
         auth = {"method": "apikey", "username": account.username, "api_key": account.api_key}
     else:
-        auth = {"method": "aksk", "access_key": account.access_key, "secret_key": account.secret_key}
+        auth = {
+            "method": "aksk",
+            "access_key": account.access_key,
+            "secret_key": account.secret_key,
+        }
     config: dict[str, Any] = {
         "name": account.name,
         "provider": account.provider,

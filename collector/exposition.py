@@ -7,7 +7,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BASE_LABELS = ("provider", "account")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import unittest.mock
 from typing import Any
 
@@ -61,7 +60,7 @@ async def test_timeouts_become_transport_timeouts() -> None:
     transport = AiohttpTransport()
     try:
         with aioresponses() as mocked:
-            mocked.post(URL, exception=asyncio.TimeoutError())
+            mocked.post(URL, exception=TimeoutError())
             with pytest.raises(TransportTimeout):
                 await transport.send(REQUEST, timeout=5)
     finally:

@@ -36,7 +36,9 @@ def test_render_parses_back_with_escapes() -> None:
     body = render_families(FAMILIES).decode()
     parsed = {f.name: f for f in text_string_to_metric_families(body)}
     bandwidth = parsed["cdn_bandwidth_bytes_per_second"]
-    assert bandwidth.documentation == "Edge bandwidth (flow-request bandwidth, Mbps/8).\nSecond line"
+    assert (
+        bandwidth.documentation == "Edge bandwidth (flow-request bandwidth, Mbps/8).\nSecond line"
+    )
     values = {s.labels["domain"]: s.value for s in bandwidth.samples}
     assert values == {'we"ird\\dom\nain': 1.5e6, "a.example.com": 0.0}
     traffic = parsed["cdn_traffic_bytes"]  # the parser strips _total from counter names

@@ -146,7 +146,9 @@ async def test_failures_keep_last_good_data_and_refill_the_gap() -> None:
         (400, b'{"code": "24102019", "message": "domain exceeds the limit"}', Outcome.CLIENT_ERROR),
     ],
 )
-async def test_bad_answers_are_counted_by_result(status: int, body: bytes, outcome: Outcome) -> None:
+async def test_bad_answers_are_counted_by_result(
+    status: int, body: bytes, outcome: Outcome
+) -> None:
     clock = FakeClock(START)
 
     async def handler(request: HttpRequest) -> HttpResponse:

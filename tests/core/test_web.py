@@ -63,4 +63,5 @@ async def test_ready_only_after_every_first_poll_and_metrics_are_cached() -> Non
 
         landing = await client.get("/")
         text = await landing.text()
-        assert "flow_request" in text and 'href="metrics"' in text
+        assert "flow_request" in text
+        assert 'href="metrics"' in text

@@ -56,7 +56,8 @@ async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
         for account in (WANGSU, CDNETWORKS):
             poller = pollers[account.name]
             start, end = poller.store.baseline, poller.store.newest_settled_end
-            assert start is not None and end is not None
+            assert start is not None
+            assert end is not None
             for domain in account.domains:
                 truth = emulator.ground_truth_traffic_bytes(account.name, domain, start, end)
                 got = counter(poller, TRAFFIC.name, domain)
@@ -94,7 +95,8 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
         revisions = exporter.metrics.revisions.labels("wangsu", WANGSU.name, "flow_request")
         await wait_until(lambda: revisions._value.get() >= 3, real_timeout=20)
         start, end = poller.store.baseline, poller.store.newest_settled_end
-        assert start is not None and end is not None
+        assert start is not None
+        assert end is not None
         domain = WANGSU.domains[0]
         truth = server.emulator.ground_truth_traffic_bytes(WANGSU.name, domain, start, end)
         # Partial first readings were counted, never the revision on top of them.

@@ -1,0 +1,94 @@
+"""`cdn-exporter --demo` as a user runs it: ready within seconds, every core family."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from prometheus_client.parser import text_string_to_metric_families
+
+CORE = {
+    "cdn_bandwidth_bytes_per_second",
+    "cdn_traffic_bytes",  # the parser strips _total from counters
+    "cdn_requests",
+    "cdn_origin_bandwidth_bytes_per_second",
+    "cdn_origin_traffic_bytes",
+    "cdn_origin_requests",
+    "cdn_cache_hit_ratio",
+    "cdn_data_timestamp_seconds",
+    "cdn_up",
+    "cdn_exporter_api_requests",
+    "cdn_exporter_api_request_duration_seconds",
+    "cdn_exporter_last_success_timestamp_seconds",
+    "cdn_exporter_build_info",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, b""
+
+
+def test_demo_is_ready_with_every_core_family_within_30_seconds() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collector", "--demo", "--web.listen-address", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status, _ = get(f"http://127.0.0.1:{port}/-/ready")
+            except OSError:
+                status = 0
+            if status == 200:
+                break
+            time.sleep(0.2)
+        assert status == 200, "demo not ready within 30 s"
+        _, body = get(f"http://127.0.0.1:{port}/metrics")
+        families = {f.name: f for f in text_string_to_metric_families(body.decode())}
+        assert families.keys() >= CORE
+        for name in ("cdn_bandwidth_bytes_per_second", "cdn_traffic_bytes", "cdn_cache_hit_ratio"):
+            for provider in ("wangsu", "cdnetworks"):
+                domains = {
+                    s.labels["domain"]
+                    for s in families[name].samples
+                    if s.labels["provider"] == provider
+                }
+                assert len(domains) >= 2, (name, provider)
+        down = {
+            (s.labels["account"], s.labels["endpoint"])
+            for s in families["cdn_up"].samples
+            if s.value != 1.0
+        }
+        assert families["cdn_up"].samples
+        assert not down, f"demo endpoints failing: {sorted(down)}"
+        if shutil.which("promtool"):
+            check = subprocess.run(
+                ["promtool", "check", "metrics"], input=body, capture_output=True, check=False
+            )
+            assert check.returncode == 0, check.stderr.decode()
+    finally:
+        process.terminate()
+        try:
+            _, err = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, err = process.communicate()
+    assert b"Traceback" not in err, err.decode()
