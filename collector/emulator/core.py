@@ -1,0 +1,496 @@
+"""Emulator state: accounts, call counts, sliding-window rate limits, faults, data delay."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any, NamedTuple, Protocol
+
+from aiohttp import web
+
+from collector.clock import Clock, SystemClock
+from collector.emulator.traffic import Quantity, TrafficModel, decimal
+from collector.model import MEGABYTE
+from collector.providers.base import RateLimit
+from collector.timeslices import align_down
+
+log = logging.getLogger(__name__)
+
+PROVIDERS = ("wangsu", "cdnetworks", "volcengine")
+UNKNOWN_ACCOUNT = ""  # the account name calls are counted under when none is identified
+
+# A slice between `visible_after` and `final_after` old shows this fraction of its final
+# value at first, rising linearly to the whole of it.
+PARTIAL_FLOOR = 0.6
+
+
+@dataclass(frozen=True, slots=True)
+class EmulatedAccount:
+    """One provider account the emulator answers for. Credentials are plain strings:
+    the emulator only ever holds fake ones."""
+
+    provider: str  # "wangsu" | "cdnetworks" | "volcengine"
+    name: str
+    access_key: str
+    secret_key: str
+    username: str
+    api_key: str
+    domains: tuple[str, ...]
+    session_token: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.provider not in PROVIDERS:
+            raise ValueError(f"unknown provider {self.provider!r}")
+
+    def __repr__(self) -> str:  # keep secrets out of logs and test failure output
+        return f"EmulatedAccount({self.provider!r}, {self.name!r}, domains={self.domains!r})"
+
+
+def demo_accounts() -> tuple[EmulatedAccount, ...]:
+    """The demo accounts (fake, public credentials), also used by config/demo.yaml:
+
+    - demo-wangsu (wangsu): access key DEMO_WANGSU_AK, secret key
+      DEMO_WANGSU_SK_0123456789abcdef; username demo-wangsu, api key DEMO_WANGSU_APIKEY;
+      domains www.example.com, img.example.com.
+    - demo-cdnetworks (cdnetworks): access key DEMO_CDNETWORKS_AK, secret key
+      DEMO_CDNETWORKS_SK_0123456789abcd; username demo-cdnetworks, api key
+      DEMO_CDNETWORKS_APIKEY; domains video.example.net, dl.example.net.
+    - demo-volcengine (volcengine): access key AKLTDEMOVOLCENGINE0000, secret key
+      DEMO_VOLCENGINE_SK_0123456789abcd; no username/api key; live domains
+      pull.live.example.com, play.live.example.com.
+    """
+    return (
+        EmulatedAccount(
+            provider="wangsu",
+            name="demo-wangsu",
+            access_key="DEMO_WANGSU_AK",
+            secret_key="DEMO_WANGSU_SK_0123456789abcdef",
+            username="demo-wangsu",
+            api_key="DEMO_WANGSU_APIKEY",
+            domains=("www.example.com", "img.example.com"),
+        ),
+        EmulatedAccount(
+            provider="cdnetworks",
+            name="demo-cdnetworks",
+            access_key="DEMO_CDNETWORKS_AK",
+            secret_key="DEMO_CDNETWORKS_SK_0123456789abcd",
+            username="demo-cdnetworks",
+            api_key="DEMO_CDNETWORKS_APIKEY",
+            domains=("video.example.net", "dl.example.net"),
+        ),
+        EmulatedAccount(
+            provider="volcengine",
+            name="demo-volcengine",
+            access_key="AKLTDEMOVOLCENGINE0000",
+            secret_key="DEMO_VOLCENGINE_SK_0123456789abcd",
+            username="",
+            api_key="",
+            domains=("pull.live.example.com", "play.live.example.com"),
+        ),
+    )
+
+
+class CallResult(StrEnum):
+    """How the emulator answered one call; each call counts under exactly one."""
+
+    OK = "ok"
+    THROTTLED = "throttled"  # a real rate-limit violation (injected throttles are faults)
+    AUTH_FAILURE = "auth_failures"
+    BAD_REQUEST = "bad_requests"
+    FAULT = "faults"
+
+
+class CallKey(NamedTuple):
+    provider: str
+    account: str  # UNKNOWN_ACCOUNT when the credentials named no account
+    endpoint: str
+
+
+@dataclass(slots=True)
+class CallCounts:
+    total: int = 0
+    ok: int = 0
+    throttled: int = 0
+    auth_failures: int = 0
+    bad_requests: int = 0
+    faults: int = 0
+
+    def add(self, result: CallResult) -> None:
+        self.total += 1
+        setattr(self, result.value, getattr(self, result.value) + 1)
+
+    def merge(self, other: CallCounts) -> None:
+        for name, count in asdict(other).items():
+            setattr(self, name, getattr(self, name) + count)
+
+
+class FaultKind(StrEnum):
+    SERVER_ERROR = "server_error"  # HTTP 5xx
+    THROTTLE = "throttle"  # the provider's throttle answer, without a real violation
+    TIMEOUT = "timeout"  # no answer for `fault_delay` real seconds
+    MALFORMED = "malformed"  # HTTP 200 with a truncated JSON body
+    ERROR_CODE = "error_code"  # HTTP 200 whose body carries an error code
+
+
+@dataclass(slots=True)
+class Fault:
+    """A pending injected fault: fires on the next `remaining` matching calls."""
+
+    kind: FaultKind
+    remaining: int
+    endpoint: str | None = None  # None: any endpoint
+    account: str | None = None  # None: any account
+
+    def matches(self, endpoint: str, account: str) -> bool:
+        return self.endpoint in (None, endpoint) and self.account in (None, account)
+
+
+class SlidingWindowLimiter:
+    """At most `calls` admitted calls in any `period` seconds, per key.
+
+    Rejected calls do not take a place in the window: a client that keeps calling while
+    throttled recovers as soon as its old calls age out. Whether the real API counts
+    rejected calls is unknown; this is the lenient choice, and the exporter must not
+    depend on it because it must never be throttled in the first place.
+    """
+
+    def __init__(self) -> None:
+        self._admitted: dict[tuple[str, str], deque[float]] = {}
+
+    def admit(self, key: tuple[str, str], limit: RateLimit, now: float) -> bool:
+        times = self._admitted.setdefault(key, deque())
+        while times and times[0] <= now - limit.period:
+            times.popleft()
+        if len(times) >= limit.calls:
+            return False
+        times.append(now)
+        return True
+
+    def reset(self) -> None:
+        self._admitted.clear()
+
+
+class Reject(Exception):
+    """Raised by route code to answer with a provider error and count the call."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        result: CallResult = CallResult.BAD_REQUEST,
+        account: EmulatedAccount | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.result = result
+        self.account = account  # for auth failures: the account the credentials named
+
+
+class Dialect(Protocol):
+    """How one provider words its errors and faults."""
+
+    @property
+    def provider(self) -> str:
+        """Provider name to count calls under when no account is identified."""
+
+    def error(self, status: int, code: str, message: str) -> web.Response:
+        """A provider error response."""
+
+    def throttled(self, message: str) -> web.Response:
+        """The provider's answer to a call over its rate limit."""
+
+    def fault(self, kind: FaultKind) -> web.Response:
+        """The answer for SERVER_ERROR, THROTTLE and ERROR_CODE faults."""
+
+
+class Emulator:
+    """Shared state of an emulated provider API. All time decisions use `clock`."""
+
+    def __init__(
+        self,
+        accounts: Iterable[EmulatedAccount] | None = None,
+        *,
+        clock: Clock | None = None,
+        visible_after: float = 300.0,
+        final_after: float = 900.0,
+        fault_delay: float = 2.0,
+        rate_limits: Mapping[str, RateLimit] | None = None,
+        traffic: TrafficModel | None = None,
+    ) -> None:
+        """`visible_after`: slices younger than this (from their end) are not returned.
+        `final_after`: slices younger than this are returned with a partial value.
+        `fault_delay`: real seconds a `timeout` fault holds its answer back.
+        `rate_limits`: per-endpoint overrides of the catalog limits (e.g. small ones in tests).
+        """
+        if not 0 <= visible_after <= final_after:
+            raise ValueError("need 0 <= visible_after <= final_after")
+        self.accounts: tuple[EmulatedAccount, ...] = tuple(
+            demo_accounts() if accounts is None else accounts
+        )
+        names = [a.name for a in self.accounts]
+        if len(set(names)) != len(names):
+            raise ValueError("account names must be unique")
+        self.clock: Clock = clock or SystemClock()
+        self.visible_after = visible_after
+        self.final_after = final_after
+        self.fault_delay = fault_delay
+        self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
+        self.traffic = traffic or TrafficModel()
+        self._calls: dict[CallKey, CallCounts] = {}
+        self._faults: list[Fault] = []
+        self._limiter = SlidingWindowLimiter()
+
+    # -- accounts ---------------------------------------------------------------------
+
+    def account(self, name: str) -> EmulatedAccount:
+        for account in self.accounts:
+            if account.name == name:
+                return account
+        raise KeyError(f"no emulated account named {name!r}")
+
+    def find_account(
+        self,
+        providers: Iterable[str],
+        *,
+        access_key: str | None = None,
+        username: str | None = None,
+    ) -> EmulatedAccount | None:
+        """The account of one of `providers` with this access key or username."""
+        wanted = set(providers)
+        for account in self.accounts:
+            if account.provider not in wanted:
+                continue
+            if access_key is not None and account.access_key == access_key:
+                return account
+            if username and account.username == username:
+                return account
+        return None
+
+    # -- call counting ----------------------------------------------------------------
+
+    @property
+    def calls(self) -> Mapping[CallKey, CallCounts]:
+        """Counts per (provider, account name, endpoint)."""
+        return self._calls
+
+    def totals(self, provider: str | None = None, account: str | None = None) -> CallCounts:
+        """Counts summed over every endpoint (and provider/account unless given)."""
+        total = CallCounts()
+        for key, counts in self._calls.items():
+            if provider in (None, key.provider) and account in (None, key.account):
+                total.merge(counts)
+        return total
+
+    def calls_json(self) -> dict[str, Any]:
+        return {
+            "calls": [{**key._asdict(), **asdict(c)} for key, c in sorted(self._calls.items())],
+            "totals": asdict(self.totals()),
+        }
+
+    def record(self, provider: str, account: str, endpoint: str, result: CallResult) -> None:
+        self._calls.setdefault(CallKey(provider, account, endpoint), CallCounts()).add(result)
+
+    def reset(self) -> None:
+        """Forget counts, rate-limit windows and pending faults."""
+        self._calls.clear()
+        self._faults.clear()
+        self._limiter.reset()
+
+    # -- rate limits and faults -------------------------------------------------------
+
+    def admit(self, account: EmulatedAccount, endpoint: str, default: RateLimit) -> bool:
+        """Take a place in (access key, endpoint)'s window; False if it is full."""
+        limit = self.rate_limits.get(endpoint, default)
+        # Limits are per user: the apikey scheme of the same user shares this window.
+        key = (f"{account.provider}:{account.access_key}", endpoint)
+        return self._limiter.admit(key, limit, self.clock.time())
+
+    def inject(
+        self,
+        endpoint: str | None,
+        kind: FaultKind | str,
+        count: int = 1,
+        account: str | None = None,
+    ) -> Fault:
+        """Make the next `count` calls to `endpoint` (any if None) by `account` (any if
+        None) fail with `kind`. Faults fire in the order injected, after authentication
+        and the rate limit, so a faulted call still uses up rate-limit budget."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        fault = Fault(FaultKind(kind), count, endpoint, account)
+        self._faults.append(fault)
+        return fault
+
+    @property
+    def pending_faults(self) -> list[Fault]:
+        return [f for f in self._faults if f.remaining > 0]
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
+
+    def take_fault(self, endpoint: str, account: str) -> FaultKind | None:
+        """Fire the first pending fault matching this call, if any."""
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.matches(endpoint, account):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault.kind
+        return None
+
+    # -- data delay -------------------------------------------------------------------
+
+    def revision_factor(self, slice_end: int) -> float | None:
+        """None if a slice ending at `slice_end` is not visible yet; else the fraction of
+        its final value it shows now (1.0 once `final_after` has passed)."""
+        age = self.clock.time() - slice_end
+        if age < self.visible_after:
+            return None
+        if age >= self.final_after:
+            return 1.0
+        progress = (age - self.visible_after) / (self.final_after - self.visible_after)
+        return PARTIAL_FLOOR + (1.0 - PARTIAL_FLOOR) * progress
+
+    # -- ground truth -----------------------------------------------------------------
+
+    def ground_truth(
+        self,
+        account_name: str,
+        domain: str,
+        quantity: Quantity,
+        start: float,
+        end: float,
+        slice_seconds: int = 300,
+        places: int = 2,
+    ) -> float:
+        """Sum of the final values of the slices ending in (start, end], each rounded to
+        `places` decimals as the API prints it."""
+        account = self.account(account_name)
+        total = 0.0
+        first_end = align_down(start, slice_seconds) + slice_seconds
+        for slice_end in range(first_end, int(end) + 1, slice_seconds):
+            value = self.traffic.value(
+                account.name, domain, quantity, slice_end - slice_seconds, slice_seconds
+            )
+            total += float(decimal(value, places))
+        return total
+
+    def ground_truth_traffic_bytes(
+        self, account_name: str, domain: str, start: float, end: float
+    ) -> float:
+        """Edge traffic in bytes over 5-minute slices ending in (start, end], as the
+        Wangsu API prints it (2-decimal MB, read as 10^6 bytes)."""
+        return self.ground_truth(account_name, domain, Quantity.FLOW, start, end) * MEGABYTE
+
+    def ground_truth_requests(
+        self, account_name: str, domain: str, start: float, end: float
+    ) -> int:
+        """Edge requests over 5-minute slices ending in (start, end], as printed."""
+        return round(
+            self.ground_truth(account_name, domain, Quantity.REQUESTS, start, end, places=0)
+        )
+
+    # -- the request pipeline ---------------------------------------------------------
+
+    async def handle(
+        self,
+        *,
+        dialect: Dialect,
+        endpoint: str,
+        rate_limit: RateLimit,
+        authenticate: Callable[[], EmulatedAccount],
+        respond: Callable[[EmulatedAccount], web.Response],
+    ) -> web.Response:
+        """Run one call: authenticate, rate-limit, maybe fault, then answer; count it.
+
+        `authenticate` and `respond` raise `Reject` to answer with an error.
+        """
+        try:
+            account = authenticate()
+        except Reject as exc:
+            who = exc.account
+            self.record(
+                who.provider if who else dialect.provider,
+                who.name if who else UNKNOWN_ACCOUNT,
+                endpoint,
+                exc.result,
+            )
+            return dialect.error(exc.status, exc.code, exc.message)
+
+        def count(result: CallResult) -> None:
+            self.record(account.provider, account.name, endpoint, result)
+
+        if not self.admit(account, endpoint, rate_limit):
+            count(CallResult.THROTTLED)
+            limit = self.rate_limits.get(endpoint, rate_limit)
+            log.info("emulator: %s over its limit on %s", account.name, endpoint)
+            return dialect.throttled(
+                f"request rate exceeds {limit.calls} calls per {limit.period}s for {endpoint}"
+            )
+        fault = self.take_fault(endpoint, account.name)
+        if fault is not None:
+            count(CallResult.FAULT)
+            log.info("emulator: injected %s fault on %s for %s", fault, endpoint, account.name)
+            if fault is FaultKind.TIMEOUT:
+                # Real time, not the clock's: it is the client's real timeout under test.
+                await asyncio.sleep(self.fault_delay)
+            elif fault is not FaultKind.MALFORMED:
+                return dialect.fault(fault)
+        try:
+            response = respond(account)
+        except Reject as exc:
+            if fault is None:
+                count(exc.result)
+            return dialect.error(exc.status, exc.code, exc.message)
+        if fault is FaultKind.MALFORMED:
+            body = response.body if isinstance(response.body, bytes) else b"{}"
+            return web.Response(
+                status=200, body=body[: max(1, len(body) // 2)], content_type="application/json"
+            )
+        if fault is None:
+            count(CallResult.OK)
+        return response
+
+
+def fault_from_json(data: Any) -> tuple[str | None, FaultKind, int, str | None]:
+    """Read `{"endpoint", "kind", "count", "account"}` (the admin route's body)."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    endpoint = data.get("endpoint")
+    account = data.get("account")
+    count = data.get("count", 1)
+    if endpoint is not None and not isinstance(endpoint, str):
+        raise ValueError("endpoint must be a string or null")
+    if account is not None and not isinstance(account, str):
+        raise ValueError("account must be a string or null")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise ValueError("count must be a positive integer")
+    try:
+        kind = FaultKind(str(data.get("kind")))
+    except ValueError:
+        raise ValueError(f"kind must be one of {[k.value for k in FaultKind]}") from None
+    return endpoint, kind, count, account
+
+
+__all__ = [
+    "PROVIDERS",
+    "CallCounts",
+    "CallKey",
+    "CallResult",
+    "Dialect",
+    "EmulatedAccount",
+    "Emulator",
+    "Fault",
+    "FaultKind",
+    "Reject",
+    "SlidingWindowLimiter",
+    "demo_accounts",
+    "fault_from_json",
+]
