@@ -1,0 +1,241 @@
+"""The Volcengine Live provider: request building, signing and response classification."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import orjson
+
+from collector.model import Outcome
+from collector.providers.base import (
+    CallPlan,
+    Classified,
+    EndpointSpec,
+    HttpRequest,
+    HttpResponse,
+    Provider,
+    Query,
+    chunks,
+)
+from collector.providers.volcengine import parsers
+from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
+from collector.providers.volcengine.signing import (
+    DEFAULT_SERVICE,
+    format_x_date,
+    host_header,
+    sign,
+)
+
+if TYPE_CHECKING:
+    from collector.config.schema import Account, LiveFilters
+
+DEFAULT_BASE_URL = "https://live.volcengineapi.com"
+
+# Reference §3.2 and §9: throttling has no confirmed code, so match any of these.
+THROTTLING_MARKERS = ("FlowLimitExceeded", "RequestLimitExceeded", "Throttling")
+AUTH_CODES = frozenset(
+    {
+        "MissingAuthenticationToken",
+        "MissingSignature",
+        "MissingRequestInfo",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKey",
+        "InvalidTimestamp",
+        "InvalidAuthorization",
+        "InvalidCredential",
+        "InvalidSecretToken",
+        "AccessDenied",
+        "LackPolicy",
+        "LackProjectPolicy",
+    }
+)
+# The gateway's numeric codes (reference §3.2), for an Error that carries CodeN only.
+CODE_N = {
+    100002: "MissingParameter",
+    100003: "MissingAuthenticationToken",
+    100004: "MissingRequestInfo",
+    100005: "MissingSignature",
+    100006: "InvalidTimestamp",
+    100007: "ServiceNotFound",
+    100008: "InvalidActionOrVersion",
+    100009: "InvalidAccessKey",
+    100010: "SignatureDoesNotMatch",
+    100012: "LackPolicy",
+    100013: "AccessDenied",
+    100014: "InternalError",
+    100016: "InternalServiceTimeout",
+    100018: "FlowLimitExceeded",
+    100019: "ServiceUnavailableTemp",
+}
+SERVER_CODE_MARKERS = ("InternalError", "InternalServiceError", "ServiceUnavailable", "Timeout")
+
+
+def options_from_filters(filters: LiveFilters) -> dict[str, Any]:
+    """Query.options for an account's `filters`: its model_dump (the option keys are
+    the LiveFilters field names; see parsers.OPT_*)."""
+    return filters.model_dump()
+
+
+def call_plan(account: Account, spec: EndpointSpec) -> CallPlan:
+    """Every call one window of `spec` takes for `account`: (domains, options) pairs.
+
+    Domain APIs chunk `account.domains` by `max_domains_per_call` (no domains: one call
+    for the account total, labelled `*`). Pull-to-push chunks the groups instead, and
+    time-shift makes one call per vhost, since it cannot split its result.
+    """
+    options = options_from_filters(account.filters)
+    if spec.max_domains_per_call > 0:
+        return [
+            (chunk, dict(options)) for chunk in chunks(account.domains, spec.max_domains_per_call)
+        ]
+    if spec.name in ("pull_to_push_bandwidth", "pull_to_push"):
+        groups = [str(g) for g in options.pop(parsers.OPT_GROUPS, [])]
+        return [
+            ((), {**options, parsers.OPT_GROUPS: list(chunk)})
+            for chunk in chunks(groups, MAX_GROUPS)
+        ]
+    if spec.name == "time_shift":
+        vhosts = [str(v) for v in options.pop(parsers.OPT_VHOSTS, [])]
+        return [((), {**options, parsers.OPT_VHOSTS: list(chunk)}) for chunk in chunks(vhosts, 1)]
+    return [((), options)]
+
+
+def _error_of(decoded: Any) -> dict[str, Any] | None:
+    """ResponseMetadata.Error when it reports an error (a Code, or a non-zero CodeN)."""
+    if not isinstance(decoded, dict):
+        return None
+    meta = decoded.get("ResponseMetadata")
+    error = meta.get("Error") if isinstance(meta, dict) else None
+    if not isinstance(error, dict):
+        return None
+    if error.get("Code") or error.get("CodeN") not in (None, 0, "0", ""):
+        return error
+    return None
+
+
+def _code_of(code_n: Any) -> str:
+    try:
+        return CODE_N.get(int(code_n), "")
+    except (TypeError, ValueError):
+        return ""
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds; HTTP-date forms are ignored (classify has no clock)."""
+    value = headers.get("retry-after")
+    try:
+        seconds = float(value) if value is not None else math.nan
+    except ValueError:
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _by_status(status: int) -> Outcome:
+    if status == 429:
+        return Outcome.THROTTLED
+    if status in (401, 403):
+        return Outcome.AUTH_FAILURE
+    if status >= 500:
+        return Outcome.SERVER_ERROR
+    return Outcome.CLIENT_ERROR
+
+
+def _by_code(code: str, status: int) -> Outcome:
+    if status == 429 or any(marker in code for marker in THROTTLING_MARKERS):
+        return Outcome.THROTTLED
+    if code in AUTH_CODES:
+        return Outcome.AUTH_FAILURE
+    if status >= 500 or any(marker in code for marker in SERVER_CODE_MARKERS):
+        return Outcome.SERVER_ERROR
+    if 400 <= status < 500:
+        return _by_status(status)
+    # An unknown error code inside a 2xx: the request was understood and refused.
+    return Outcome.CLIENT_ERROR
+
+
+class VolcengineProvider:
+    """Volcengine Live (Version 2023-01-01): POST /?Action=X&Version=..., V4-signed JSON."""
+
+    name = "volcengine"
+    default_base_url = DEFAULT_BASE_URL
+    catalog: Mapping[str, EndpointSpec] = CATALOG
+
+    def url(self, account: Account, spec: EndpointSpec) -> str:
+        base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
+        return f"{base}/?{urlencode({'Action': spec.path, 'Version': VERSION})}"
+
+    def build_request(
+        self, account: Account, spec: EndpointSpec, query: Query, now: float
+    ) -> HttpRequest:
+        """Serialise the body once and sign those exact bytes, with X-Date from `now`."""
+        url = self.url(account, spec)
+        body = orjson.dumps(spec.build_body(query))
+        # Host is set explicitly so the signed value is the one sent, whatever the client.
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Host": host_header(url),
+        }
+        headers.update(
+            sign(
+                spec.method,
+                url,
+                headers,
+                body,
+                access_key=account.auth.secret("access_key"),
+                secret_key=account.auth.secret("secret_key"),
+                x_date=format_x_date(now),
+                region=account.region,
+                service=DEFAULT_SERVICE,
+                session_token=account.auth.secret("session_token") or None,
+            )
+        )
+        return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+
+    def call_plan(self, account: Account, spec: EndpointSpec) -> CallPlan:
+        return call_plan(account, spec)
+
+    def classify(self, response: HttpResponse) -> Classified:
+        """ResponseMetadata.Error means failure whatever the status; success needs Result."""
+        retry_after = _retry_after(response.headers)
+        try:
+            decoded = orjson.loads(response.body)
+        except orjson.JSONDecodeError:
+            snippet = response.body[:200].decode("utf-8", "replace")
+            if 200 <= response.status < 300:
+                return Classified(Outcome.MALFORMED, message=f"not JSON: {snippet!r}")
+            # A proxy's HTML error page still says what happened through its status.
+            return Classified(
+                _by_status(response.status),
+                message=f"not JSON: {snippet!r}",
+                retry_after=retry_after,
+            )
+        error = _error_of(decoded)
+        if error is not None:
+            code = str(error.get("Code") or "") or _code_of(error.get("CodeN"))
+            meta = decoded["ResponseMetadata"]
+            message = f"{code or error.get('CodeN')}: {error.get('Message') or ''}"
+            if meta.get("RequestId"):
+                message += f" (RequestId {meta['RequestId']})"
+            return Classified(
+                _by_code(code, response.status), message=message, retry_after=retry_after
+            )
+        if not 200 <= response.status < 300:
+            return Classified(
+                _by_status(response.status),
+                message="no error envelope",
+                retry_after=retry_after,
+            )
+        result = decoded.get("Result") if isinstance(decoded, dict) else None
+        if not isinstance(result, dict):
+            return Classified(Outcome.MALFORMED, message="no Result object in a success response")
+        return Classified(Outcome.SUCCESS, payload=result)
+
+
+if TYPE_CHECKING:
+    _conforms: Provider = VolcengineProvider()
+
+VOLCENGINE = VolcengineProvider()
