@@ -13,9 +13,10 @@ from collector.config.endpoints import enabled_endpoints
 from collector.config.schema import Account, Settings
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.model import Family
-from collector.planner import Plan, domain_batches, plan_endpoint, windows_per_poll
+from collector.planner import Plan, plan_endpoint, windows_per_poll
 from collector.poller import EndpointPoller, EndpointSettings
 from collector.providers import get_provider
+from collector.providers.base import Provider
 from collector.scheduler import ClockedScheduler, account_jitter, add_poll_job
 from collector.selfmetrics import SelfMetrics
 
@@ -27,11 +28,11 @@ _BASE = ("provider", "account")
 _FIRE_AFTER_BOUNDARY = 5.0
 
 
-def build_plan(account: Account, settings: EndpointSettings) -> Plan:
+def build_plan(provider: Provider, account: Account, settings: EndpointSettings) -> Plan:
     """The poll plan of one endpoint: calls per cycle against its rate budget."""
     spec = settings.spec
     window = settings.settle_delay + settings.reread + settings.granularity
-    calls = domain_batches(len(account.domains), spec.max_domains_per_call) * windows_per_poll(
+    calls = len(provider.call_plan(account, spec)) * windows_per_poll(
         window, spec.max_span, settings.granularity
     )
     return plan_endpoint(
@@ -42,11 +43,6 @@ def build_plan(account: Account, settings: EndpointSettings) -> Plan:
         limit=settings.rate_limit,
         granularity=settings.granularity,
     )
-
-
-def poll_options(account: Account) -> dict[str, object]:
-    """Provider filters passed to body builders through Query.options."""
-    return account.filters.model_dump()
 
 
 class Exporter:
@@ -74,7 +70,7 @@ class Exporter:
             transport = transport_factory()
             self.transports.append(transport)
             for endpoint in enabled_endpoints(account, provider):
-                plan = build_plan(account, endpoint)
+                plan = build_plan(provider, account, endpoint)
                 self.plans.append(plan)
                 if plan.raised:
                     log.warning(
@@ -100,7 +96,6 @@ class Exporter:
                         transport=transport,
                         clock=clock,
                         metrics=self.metrics,
-                        options=poll_options(account),
                     )
                 )
 

@@ -25,13 +25,6 @@ class Plan:
         return self.interval > self.requested_interval
 
 
-def domain_batches(domains: int, max_per_call: int) -> int:
-    """Calls needed to cover `domains` when one call takes at most `max_per_call`."""
-    if max_per_call <= 0:
-        return 1  # the endpoint takes no domain list: one call covers the account
-    return max(1, math.ceil(domains / max_per_call))
-
-
 def windows_per_poll(window_seconds: int, max_span: int, slice_seconds: int) -> int:
     """Calls needed to cover a window when one call spans at most `max_span`."""
     step = max(slice_seconds, max_span - max_span % slice_seconds)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
@@ -47,13 +46,6 @@ class EndpointSettings:
     retry_base: float = 2.0
 
 
-def domain_batches(domains: tuple[str, ...], max_per_call: int) -> list[tuple[str, ...]]:
-    """Split domains into calls; an endpoint that takes no domain list gets one empty batch."""
-    if max_per_call <= 0 or not domains:
-        return [()]
-    return [domains[i : i + max_per_call] for i in range(0, len(domains), max_per_call)]
-
-
 def poll_window(
     now: float, settings: EndpointSettings, offset_seconds: int, complete_through: float | None
 ) -> Window:
@@ -80,7 +72,6 @@ class EndpointPoller:
         transport: Transport,
         clock: Clock,
         metrics: SelfMetrics,
-        options: Mapping[str, Any],
     ) -> None:
         self.provider = provider
         self.account = account
@@ -88,7 +79,8 @@ class EndpointPoller:
         self.transport = transport
         self.clock = clock
         self.metrics = metrics
-        self.options = options
+        # Which domains (and provider options) each call of a window carries.
+        self.calls = provider.call_plan(account, settings.spec)
         self.bucket = TokenBucket(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
         self.store = SliceStore(retention=settings.backfill + settings.settle_delay + 86400)
@@ -108,20 +100,19 @@ class EndpointPoller:
         return f"{self.account.name}/{self.settings.spec.name}"
 
     def queries(self, now: float) -> list[Query]:
-        """Every call of one poll: window pieces × domain batches."""
+        """Every call of one poll: window pieces × the provider's call plan."""
         spec = self.settings.spec
         window = poll_window(now, self.settings, self.account.offset_seconds, self.complete_through)
-        domains = tuple(self.account.domains)
         return [
             Query(
                 endpoint=spec.name,
-                domains=batch,
+                domains=domains,
                 window=piece,
                 offset_seconds=self.account.offset_seconds,
-                options=self.options,
+                options=options,
             )
             for piece in split_window(window, spec.max_span)
-            for batch in domain_batches(domains, spec.max_domains_per_call)
+            for domains, options in self.calls
         ]
 
     async def poll(self) -> None:

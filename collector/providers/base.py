@@ -71,6 +71,8 @@ class Classified:
 
 
 BodyBuilder = Callable[[Query], dict[str, Any]]
+CallPlan = list[tuple[tuple[str, ...], dict[str, Any]]]
+"""The calls one window of an endpoint takes: (domains, options) per call."""
 Parser = Callable[[Any, Query], list[Point]]
 
 
@@ -106,8 +108,18 @@ class Provider(Protocol):
     ) -> HttpRequest:
         """Serialise, sign and address one call."""
 
+    def call_plan(self, account: Account, spec: EndpointSpec) -> CallPlan:
+        """The calls that cover one window: domain batches and their options."""
+
     def classify(self, response: HttpResponse) -> Classified:
         """Sort a response into an outcome and decode its payload."""
+
+
+def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """Split `values` into calls of at most `size`; nothing to split is one empty call."""
+    if not values or size <= 0:
+        return [()]
+    return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
 
 
 def number(value: Any, where: str) -> float:

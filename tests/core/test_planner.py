@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collector.planner import domain_batches, plan_endpoint, windows_per_poll
-from collector.providers.base import RateLimit
+from collector.planner import plan_endpoint, windows_per_poll
+from collector.providers.base import RateLimit, chunks
 from collector.ratelimit import RETURN_MARGIN
 
 
 def test_batches_and_windows() -> None:
-    assert domain_batches(0, 20) == 1
-    assert domain_batches(20, 20) == 1
-    assert domain_batches(21, 20) == 2
-    assert domain_batches(500, 0) == 1  # endpoint without a domain list
+    assert chunks([], 20) == [()]
+    assert chunks(["a"] * 20, 20) == [("a",) * 20]
+    assert [len(c) for c in chunks(["a"] * 450, 200)] == [200, 200, 50]
+    assert chunks(["a", "b"], 0) == [()]  # endpoint without a domain list
     assert windows_per_poll(1800, 86400, 300) == 1
     assert windows_per_poll(2 * 86400 + 1, 86400, 300) == 3
 

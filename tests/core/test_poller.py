@@ -12,7 +12,7 @@ from collector.clock import FakeClock
 from collector.config.endpoints import resolve_endpoint
 from collector.config.schema import Account
 from collector.model import Outcome
-from collector.poller import EndpointPoller, domain_batches
+from collector.poller import EndpointPoller
 from collector.providers.base import HttpRequest, HttpResponse
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import WANGSU
@@ -65,7 +65,6 @@ def make_poller(
         transport=transport,
         clock=clock,
         metrics=metrics,
-        options={},
     )
     return poller, transport, metrics
 
@@ -78,11 +77,17 @@ def counter(poller: EndpointPoller, domain: str) -> float:
     )
 
 
-def test_domains_are_batched_to_the_endpoint_cap() -> None:
-    domains = tuple(f"d{i}.example.com" for i in range(450))
-    batches = domain_batches(domains, 200)
-    assert [len(b) for b in batches] == [200, 200, 50]
-    assert domain_batches(domains, 0) == [()]
+async def test_domains_are_batched_to_the_endpoint_cap() -> None:
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return flow_answer(request)
+
+    domains = [f"d{i}.example.com" for i in range(450)]
+    poller, transport, _ = make_poller(handler, domains, clock)
+    await poller.poll()
+    sizes = [len(orjson.loads(r.body)["domain"]) for r in transport.requests]
+    assert sizes == [200, 200, 50]
 
 
 async def test_counters_count_each_settled_slice_once() -> None:

@@ -12,12 +12,14 @@ import orjson
 
 from collector.model import Outcome
 from collector.providers.base import (
+    CallPlan,
     Classified,
     EndpointSpec,
     HttpRequest,
     HttpResponse,
     Provider,
     Query,
+    chunks,
 )
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
@@ -189,6 +191,10 @@ class WangsuProvider:
         else:
             headers.update(signing.sign_apikey(auth.username or "", auth.secret("api_key"), now))
         return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+
+    def call_plan(self, account: Account, spec: EndpointSpec) -> CallPlan:
+        """Domains batched up to the endpoint's per-call maximum; no extra options."""
+        return [(batch, {}) for batch in chunks(account.domains, spec.max_domains_per_call)]
 
     def classify(self, response: HttpResponse) -> Classified:
         status = response.status
