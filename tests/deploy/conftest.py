@@ -1,0 +1,130 @@
+"""Shared fixtures for the checks of deploy/, the Dockerfile and their cross-references."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import promql_parser
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+DEPLOY = REPO / "deploy"
+RULES = DEPLOY / "prometheus" / "rules" / "cdn-exporter.rules.yml"
+
+# A metric name anywhere in the exporter's source: families, self-metrics, HELP texts.
+_METRIC_NAME = re.compile(r"\bcdn_[a-z0-9_]+")
+# Suffixes a client library or the exposition format adds to a declared name.
+_SERIES_SUFFIXES = ("_total", "_bucket", "_sum", "_count", "_created")
+# Series Prometheus itself attaches to every target.
+_PROMETHEUS_SERIES = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped"})
+
+RequireTool = Callable[[str, str], str]
+RunTool = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _require_tool(name: str, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"`{name}` is not on PATH ({hint})")
+    return path
+
+
+def _run_tool(
+    args: Sequence[str], *, cwd: Path = REPO, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(args), cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def require_tool() -> RequireTool:
+    """`require_tool(name, hint)`: the tool's path, or skip the test saying how to get it."""
+    return _require_tool
+
+
+@pytest.fixture(scope="session")
+def run_tool() -> RunTool:
+    """`run_tool(args, cwd=REPO, stdin=None)`: run a checker, capture text output (60 s cap)."""
+    return _run_tool
+
+
+@pytest.fixture(scope="session")
+def exporter_metric_names() -> frozenset[str]:
+    """Every `cdn_*` name spelled out in collector/ (so a rename there shows up here)."""
+    names: set[str] = set()
+    for source in (REPO / "collector").rglob("*.py"):
+        names.update(_METRIC_NAME.findall(source.read_text(encoding="utf-8")))
+    # A bare prefix such as "cdn_" or "cdn_live_" from an f-string is not a metric.
+    return frozenset(n for n in names if not n.endswith("_"))
+
+
+@pytest.fixture(scope="session")
+def rules_doc() -> dict[str, Any]:
+    doc = load_yaml(RULES)
+    assert isinstance(doc, dict), f"{RULES}: not a mapping"
+    assert doc.get("groups"), f"{RULES}: no rule groups"
+    return doc
+
+
+@pytest.fixture(scope="session")
+def all_rules(rules_doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [rule for group in rules_doc["groups"] for rule in group["rules"]]
+
+
+@pytest.fixture(scope="session")
+def recorded_names(all_rules: list[dict[str, Any]]) -> frozenset[str]:
+    return frozenset(rule["record"] for rule in all_rules if "record" in rule)
+
+
+def _selector_names(expr: str) -> set[str]:
+    """Metric names of every vector selector in a PromQL expression (ValueError if invalid)."""
+    names: set[str] = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            if node.name:
+                names.add(node.name)
+            else:  # {__name__="..."} form
+                names.update(m.value for m in node.matchers.matchers if m.name == "__name__")
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return names
+
+
+@pytest.fixture(scope="session")
+def selector_names() -> Callable[[str], set[str]]:
+    """`selector_names(expr)`: metric names selected by a PromQL expression."""
+    return _selector_names
+
+
+@pytest.fixture(scope="session")
+def unknown_metrics(
+    exporter_metric_names: frozenset[str], recorded_names: frozenset[str]
+) -> Callable[[str], set[str]]:
+    """A function returning the names in `expr` that nothing defines."""
+
+    def known(name: str) -> bool:
+        if name in exporter_metric_names or name in recorded_names:
+            return True
+        if name in _PROMETHEUS_SERIES:
+            return True
+        return any(
+            name.endswith(suffix) and name.removesuffix(suffix) in exporter_metric_names
+            for suffix in _SERIES_SUFFIXES
+        )
+
+    def unknown(expr: str) -> set[str]:
+        return {name for name in _selector_names(expr) if not known(name)}
+
+    return unknown

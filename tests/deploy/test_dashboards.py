@@ -1,0 +1,270 @@
+"""Grafana dashboard and provisioning: structure, units, variables and every PromQL expr.
+
+No Grafana server is installable here, so these are structural checks plus a parse of each
+query with promql-parser; tests/e2e runs the same queries against a real Prometheus.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from collector.families import CORE_FAMILIES
+
+REPO = Path(__file__).resolve().parents[2]
+GRAFANA = REPO / "deploy" / "grafana"
+DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+DATASOURCE_REF = {"${datasource}", "$datasource"}
+UNITS = {
+    "Bps",
+    "decbytes",
+    "bytes",
+    "percentunit",
+    "s",
+    "dtdurations",
+    "reqps",
+    "ops",
+    "short",
+    "none",
+}
+# Values that stand in for template variables when parsing: plausible for each slot.
+GRAFANA_BUILTINS = {
+    "__rate_interval": "5m",
+    "__interval": "1m",
+    "__range": "1h",
+    "__range_s": "3600",
+    "__interval_ms": "60000",
+}
+_VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
+_LABEL_VALUES = re.compile(r"^label_values\((?:(.*),)?\s*(\w+)\s*\)$", re.DOTALL)
+
+
+def _load(path: Path) -> dict[str, Any]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every panel, including those nested in collapsed rows."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def _variables(dashboard: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {v["name"]: v for v in dashboard.get("templating", {}).get("list", [])}
+
+
+def _substitute(text: str, variables: dict[str, dict[str, Any]]) -> str:
+    """Replace Grafana variables by plausible values; unknown variables fail the test."""
+
+    def value(match: re.Match[str]) -> str:
+        name = next(group for group in match.groups() if group)
+        if name in GRAFANA_BUILTINS:
+            return GRAFANA_BUILTINS[name]
+        assert name in variables, f"undefined template variable ${name} in {text!r}"
+        variable = variables[name]
+        if variable["type"] in {"textbox", "constant"}:
+            return str(variable.get("query") or "0")
+        if variable["type"] == "interval":
+            return "5m"
+        return ".*"  # query/custom variables are used inside =~ matchers
+
+    return _VARIABLE.sub(value, text)
+
+
+def _exprs(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(panel title, expr with variables substituted) for every Prometheus target."""
+    variables = _variables(dashboard)
+    for panel in _panels(dashboard):
+        for target in panel.get("targets", []):
+            assert target.get("expr"), f"panel {panel.get('title')!r}: target without expr"
+            yield panel["title"], _substitute(target["expr"], variables)
+
+
+def _variable_selectors(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    variables = _variables(dashboard)
+    for name, variable in variables.items():
+        if variable["type"] != "query":
+            continue
+        query = variable["query"]
+        text = query["query"] if isinstance(query, dict) else query
+        found = _LABEL_VALUES.match(text.strip())
+        assert found, f"variable {name}: expected label_values(metric, label)"
+        assert found.group(1), f"variable {name}: label_values() without a metric selector"
+        yield name, _substitute(found.group(1), variables)
+
+
+@pytest.fixture(params=DASHBOARDS, ids=[p.name for p in DASHBOARDS])
+def dashboard(request: pytest.FixtureRequest) -> dict[str, Any]:
+    path: Path = request.param
+    return _load(path)
+
+
+def test_there_is_a_dashboard() -> None:
+    assert [p.name for p in DASHBOARDS] == ["cdn-overview.json"]
+
+
+def test_dashboard_header(dashboard: dict[str, Any]) -> None:
+    assert dashboard.get("title")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,40}", dashboard.get("uid", "")), "stable uid needed"
+    assert 36 <= dashboard["schemaVersion"] <= 41
+    assert "id" not in dashboard or dashboard["id"] is None, "exported with an instance id"
+
+
+def test_panel_ids_are_unique(dashboard: dict[str, Any]) -> None:
+    ids = [panel.get("id") for panel in _panels(dashboard)]
+    assert all(isinstance(i, int) for i in ids), ids
+    assert len(ids) == len(set(ids)), f"duplicate panel ids: {ids}"
+
+
+def test_grid_positions_fit_24_columns_without_overlap(dashboard: dict[str, Any]) -> None:
+    taken: dict[tuple[int, int], str] = {}
+    for panel in dashboard["panels"]:  # top level: what is laid out on screen
+        grid = panel["gridPos"]
+        x, y, w, h = (grid[k] for k in ("x", "y", "w", "h"))
+        assert all(isinstance(v, int) for v in (x, y, w, h)), panel["title"]
+        assert min(x, y) >= 0, panel["title"]
+        assert min(w, h) >= 1, panel["title"]
+        assert x + w <= 24, f"{panel['title']!r} is wider than 24 columns"
+        for cell in ((cx, cy) for cx in range(x, x + w) for cy in range(y, y + h)):
+            assert cell not in taken, f"{panel['title']!r} overlaps {taken[cell]!r}"
+            taken[cell] = panel["title"]
+
+
+def test_datasource_variable_drives_every_query(dashboard: dict[str, Any]) -> None:
+    variables = _variables(dashboard)
+    ds = variables.get("datasource")
+    assert ds is not None, "no `datasource` template variable"
+    assert ds["type"] == "datasource"
+    assert ds["query"] == "prometheus"
+    for panel in _panels(dashboard):
+        if panel["type"] == "row":
+            continue
+        refs = [panel.get("datasource")] + [t.get("datasource") for t in panel["targets"]]
+        for ref in refs:
+            uid = ref.get("uid") if isinstance(ref, dict) else None
+            assert uid in DATASOURCE_REF, (
+                f"panel {panel['title']!r} does not use the datasource variable: {ref}"
+            )
+    for name, variable in variables.items():
+        if variable["type"] == "query":
+            assert variable["datasource"]["uid"] in DATASOURCE_REF, name
+
+
+def test_filter_variables(dashboard: dict[str, Any]) -> None:
+    variables = _variables(dashboard)
+    for name in ("provider", "account", "domain"):
+        assert name in variables, f"missing template variable {name}"
+        assert variables[name]["type"] == "query"
+        query = variables[name]["query"]
+        text = query["query"] if isinstance(query, dict) else query
+        assert text.startswith("label_values(")
+        assert text.rstrip().endswith(f"{name})")
+
+
+def test_units_are_known(dashboard: dict[str, Any]) -> None:
+    for panel in _panels(dashboard):
+        config = panel.get("fieldConfig", {})
+        units = [config.get("defaults", {}).get("unit")]
+        units += [
+            prop["value"]
+            for override in config.get("overrides", [])
+            for prop in override.get("properties", [])
+            if prop["id"] == "unit"
+        ]
+        for unit in filter(None, units):
+            assert unit in UNITS, f"panel {panel['title']!r}: unit {unit!r} not in {UNITS}"
+
+
+def test_every_expr_parses(dashboard: dict[str, Any], selector_names: Any) -> None:
+    exprs = list(_exprs(dashboard))
+    assert exprs
+    for title, expr in exprs:
+        try:
+            selector_names(expr)
+        except ValueError as exc:
+            pytest.fail(f"panel {title!r}: {expr!r} does not parse: {exc}")
+
+
+def test_exprs_use_only_metrics_the_exporter_defines(
+    dashboard: dict[str, Any], unknown_metrics: Callable[[str], set[str]]
+) -> None:
+    problems = {}
+    for where, expr in [*_exprs(dashboard), *_variable_selectors(dashboard)]:
+        unknown = unknown_metrics(expr)
+        if unknown:
+            problems[where] = sorted(unknown)
+    assert not problems, f"dashboard uses metrics that collector/ does not define: {problems}"
+
+
+def test_required_panels(dashboard: dict[str, Any], selector_names: Any) -> None:
+    panels = [p for p in _panels(dashboard) if p["type"] != "row"]
+
+    def panels_using(metric: str) -> list[dict[str, Any]]:
+        found = []
+        for panel in panels:
+            exprs = [_substitute(t["expr"], _variables(dashboard)) for t in panel["targets"]]
+            if any(metric in selector_names(e) for e in exprs):
+                found.append(panel)
+        return found
+
+    def unit(panel: dict[str, Any]) -> str:
+        return str(panel["fieldConfig"]["defaults"].get("unit"))
+
+    for family in CORE_FAMILIES:
+        assert panels_using(family.name), f"no panel shows {family.name}"
+    assert any(unit(p) == "Bps" for p in panels_using("cdn_bandwidth_bytes_per_second"))
+    assert all(unit(p) == "percentunit" for p in panels_using("cdn_cache_hit_ratio"))
+    assert any(
+        "time() - cdn_data_timestamp_seconds" in t["expr"] for p in panels for t in p["targets"]
+    ), "no data-age panel"
+    assert panels_using("cdn_exporter_api_requests_total")
+    assert any(p["type"] == "table" for p in panels_using("cdn_up"))
+    assert panels_using("account:cdn_bandwidth_bytes_per_second:p95_30d")
+    assert any(
+        "increase(cdn_traffic_bytes_total" in t["expr"] for p in panels for t in p["targets"]
+    ), "no traffic-per-period panel"
+    live_rows = [p for p in dashboard["panels"] if p["type"] == "row" and "Live" in p["title"]]
+    assert live_rows, "no Volcengine Live row"
+    assert any(n.startswith("cdn_live_") for p in panels for n in _panel_metrics(p, dashboard))
+
+
+def _panel_metrics(panel: dict[str, Any], dashboard: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for target in panel.get("targets", []):
+        names.update(re.findall(r"\bcdn_[a-z0-9_]+", target["expr"]))
+    return names
+
+
+def test_every_live_family_of_the_exporter_is_on_the_dashboard(
+    dashboard: dict[str, Any], exporter_metric_names: frozenset[str]
+) -> None:
+    shown: set[str] = set()
+    for panel in _panels(dashboard):
+        shown |= _panel_metrics(panel, dashboard)
+    live = {n for n in exporter_metric_names if n.startswith("cdn_live_")}
+    assert live, "collector/ defines no cdn_live_* family yet"
+    assert not live - shown, f"Live families missing from the dashboard: {sorted(live - shown)}"
+
+
+def test_provisioning_files() -> None:
+    datasources = yaml.safe_load(
+        (GRAFANA / "provisioning" / "datasources" / "cdn-exporter.yaml").read_text("utf-8")
+    )
+    assert datasources["apiVersion"] == 1
+    assert [d["type"] for d in datasources["datasources"]] == ["prometheus"]
+    providers = yaml.safe_load(
+        (GRAFANA / "provisioning" / "dashboards" / "cdn-exporter.yaml").read_text("utf-8")
+    )
+    assert providers["apiVersion"] == 1
+    (provider,) = providers["providers"]
+    assert provider["type"] == "file"
+    assert provider["options"]["path"].startswith("/")

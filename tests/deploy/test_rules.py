@@ -1,0 +1,165 @@
+"""Prometheus config and rules: promtool checks, unit-test coverage, naming, metric names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+PROMETHEUS_YML = REPO / "deploy" / "prometheus" / "prometheus.yml"
+RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-exporter.rules.yml"
+RULES_TEST = RULES.with_name("cdn-exporter.rules.test.yml")
+PROMTOOL_HINT = "apt-get install prometheus (Debian ships promtool with it)"
+SEVERITIES = {"critical", "warning", "info"}
+# level:metric:operations (prometheus docs/practices/rules.md)
+RECORD_NAME = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*:[a-z0-9_]+$")
+
+
+def _alerts(all_rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [rule for rule in all_rules if "alert" in rule]
+
+
+def _rule_tests() -> list[dict[str, Any]]:
+    doc = yaml.safe_load(RULES_TEST.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict)
+    tests: list[dict[str, Any]] = doc["tests"]
+    return tests
+
+
+def test_promtool_check_rules(require_tool: Callable[[str, str], str], run_tool: Any) -> None:
+    promtool = require_tool("promtool", PROMTOOL_HINT)
+    result = run_tool([promtool, "check", "rules", str(RULES)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_rule_unit_tests_pass(
+    require_tool: Callable[[str, str], str], run_tool: Any
+) -> None:
+    promtool = require_tool("promtool", PROMTOOL_HINT)
+    result = run_tool([promtool, "test", "rules", str(RULES_TEST)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unit_tests_load_the_real_rules_file() -> None:
+    doc = yaml.safe_load(RULES_TEST.read_text(encoding="utf-8"))
+    files = [(RULES_TEST.parent / f).resolve() for f in doc["rule_files"]]
+    assert files == [RULES.resolve()]
+
+
+def test_every_alert_has_a_firing_and_a_silent_test(all_rules: list[dict[str, Any]]) -> None:
+    firing: set[str] = set()
+    silent: set[str] = set()
+    for case in _rule_tests():
+        for check in case.get("alert_rule_test", []):
+            (firing if check.get("exp_alerts") else silent).add(check["alertname"])
+    names = {rule["alert"] for rule in _alerts(all_rules)}
+    assert names, "no alerts in the rules file"
+    assert not names - firing, f"alerts without a firing test: {sorted(names - firing)}"
+    assert not names - silent, f"alerts without a not-firing test: {sorted(names - silent)}"
+    assert not (firing | silent) - names, "tests for alerts that do not exist"
+
+
+def test_every_recording_rule_has_an_expression_test(all_rules: list[dict[str, Any]]) -> None:
+    tested = " ".join(
+        check["expr"] for case in _rule_tests() for check in case.get("promql_expr_test", [])
+    )
+    records = {rule["record"] for rule in all_rules if "record" in rule}
+    untested = {name for name in records if not re.search(rf"{re.escape(name)}\b", tested)}
+    assert not untested, f"recording rules without a promql_expr_test: {sorted(untested)}"
+
+
+def test_required_alerts_exist(all_rules: list[dict[str, Any]]) -> None:
+    names = {rule["alert"] for rule in _alerts(all_rules)}
+    required = {
+        "CdnExporterDown",
+        "CdnApiFailing",
+        "CdnDataStale",
+        "CdnApiThrottled",
+        "CdnApiAuthFailure",
+        "CdnBandwidthPeak",
+        "CdnBilling95thPercentileHigh",
+        "CdnCacheHitRatioLow",
+    }
+    assert required <= names, f"missing alerts: {sorted(required - names)}"
+
+
+def test_alerts_have_severity_and_templated_annotations(all_rules: list[dict[str, Any]]) -> None:
+    seen: set[str] = set()
+    for rule in _alerts(all_rules):
+        name = rule["alert"]
+        assert name not in seen, f"duplicate alert {name}"
+        seen.add(name)
+        assert rule.get("labels", {}).get("severity") in SEVERITIES, name
+        annotations = rule.get("annotations", {})
+        assert {"summary", "description"} <= annotations.keys(), name
+        assert "{{" in annotations["summary"] + annotations["description"], (
+            f"{name}: annotations should name the affected target via {{{{ $labels.* }}}}"
+        )
+
+
+def test_recording_rule_names_follow_level_metric_operations(
+    all_rules: list[dict[str, Any]],
+) -> None:
+    bad = [rule["record"] for rule in all_rules if "record" in rule]
+    bad = [name for name in bad if not RECORD_NAME.match(name)]
+    assert not bad, f"recording rules not named level:metric:operations: {bad}"
+
+
+def test_rules_reference_only_exporter_metrics(
+    all_rules: list[dict[str, Any]], unknown_metrics: Callable[[str], set[str]]
+) -> None:
+    problems = {}
+    for rule in all_rules:
+        unknown = unknown_metrics(rule["expr"])
+        if unknown:
+            problems[rule.get("alert") or rule.get("record")] = sorted(unknown)
+    assert not problems, f"rules use metrics that collector/ does not define: {problems}"
+
+
+def test_p95_estimate_is_a_30d_quantile_of_a_5m_resampling(
+    all_rules: list[dict[str, Any]], rules_doc: dict[str, Any]
+) -> None:
+    by_name = {rule.get("record"): rule for rule in all_rules}
+    p95 = by_name["account:cdn_bandwidth_bytes_per_second:p95_30d"]["expr"]
+    assert re.search(r"quantile_over_time\(\s*0\.95\s*,.*\[30d\]\)", p95), p95
+    billing = next(
+        g
+        for g in rules_doc["groups"]
+        if any(
+            r.get("record") == "account:cdn_bandwidth_bytes_per_second:p95_30d" for r in g["rules"]
+        )
+    )
+    assert billing.get("interval") == "5m"
+    assert "CAVEAT" in RULES.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("cwd", ["repo root", "elsewhere"])
+def test_promtool_check_config(
+    require_tool: Callable[[str, str], str], run_tool: Any, cwd: str, tmp_path: Path
+) -> None:
+    """Rule files resolve relative to prometheus.yml, whatever the working directory."""
+    promtool = require_tool("promtool", PROMTOOL_HINT)
+    where = REPO if cwd == "repo root" else tmp_path
+    result = run_tool([promtool, "check", "config", str(PROMETHEUS_YML)], cwd=where)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 rule files found" in result.stdout + result.stderr
+
+
+def test_prometheus_config_scrapes_the_exporter() -> None:
+    config = yaml.safe_load(PROMETHEUS_YML.read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    # The alerts match job="cdn-exporter".
+    assert "cdn-exporter" in jobs
+    job = jobs["cdn-exporter"]
+    assert job.get("scrape_interval", config["global"]["scrape_interval"]) == "30s"
+    targets = [t for sc in job["static_configs"] for t in sc["targets"]]
+    assert any(t.endswith(":10090") for t in targets), targets
+    rule_files = [PROMETHEUS_YML.parent / f for f in config["rule_files"]]
+    assert [f.resolve() for f in rule_files] == [RULES.resolve()]
+    assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
+    assert 'job="cdn-exporter"' in RULES.read_text(encoding="utf-8")
