@@ -102,7 +102,10 @@ class EndpointPoller:
     def queries(self, now: float) -> list[Query]:
         """Every call of one poll: window pieces × the provider's call plan."""
         spec = self.settings.spec
-        window = poll_window(now, self.settings, self.account.offset_seconds, self.complete_through)
+        # Until a poll has fully succeeded, catch up from the start-up baseline, so a
+        # failing first poll cannot leave a gap between the baseline and later windows.
+        since = self.complete_through if self.complete_through is not None else self.store.baseline
+        window = poll_window(now, self.settings, self.account.offset_seconds, since)
         return [
             Query(
                 endpoint=spec.name,

@@ -185,3 +185,26 @@ async def test_requests_are_signed_and_cover_the_settle_window() -> None:
 
     span = parse_rfc3339(body["dateTo"]) - parse_rfc3339(body["dateFrom"])
     assert span >= 900 + 600  # settle delay plus re-read margin
+
+
+async def test_a_failed_first_poll_leaves_no_gap_after_the_baseline() -> None:
+    clock = FakeClock(START)
+    failing = True
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        if failing:
+            return HttpResponse(401, {}, b'{"code": "AuthFailure"}')
+        return flow_answer(request)
+
+    poller, _, _ = make_poller(handler, ["a.example.com"], clock)
+    for _ in range(12):  # an hour of failures from the very first poll
+        await poller.poll()
+        clock.advance(300)
+    failing = False
+    await poller.poll()
+    baseline, newest = poller.store.baseline, poller.store.newest_settled_end
+    assert baseline is not None
+    assert newest is not None
+    slices_since_baseline = (newest - (baseline - baseline % 300)) // 300
+    assert slices_since_baseline == 12
+    assert counter(poller, "a.example.com") == 12 * 1e6
