@@ -9,6 +9,8 @@ from collector.config.loading import validate
 from collector.config.schema import Settings
 from collector.emulator.core import EmulatedAccount, Emulator, demo_accounts
 from collector.emulator.server import RunningEmulator, serve_forever, start
+from collector.emulator.volcengine import GROUPS as DEMO_PULL_TO_PUSH_GROUPS
+from collector.emulator.volcengine import account_vhosts
 
 # Opt-in breakdowns are switched on in the demo so every dashboard panel has data.
 _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
@@ -41,6 +43,12 @@ def _account_config(account: EmulatedAccount, base_url: str) -> dict[str, Any]:
     }
     if account.provider == "cdnetworks":
         config["time_offset"] = "+00:00"  # CDNetworks docs use UTC; exercise another offset
+    if account.provider == "volcengine":
+        # Named groups and vhosts give per-group and per-vhost series instead of totals.
+        config["filters"] = {
+            "pull_to_push_groups": list(DEMO_PULL_TO_PUSH_GROUPS),
+            "time_shift_vhosts": list(account_vhosts(account)),
+        }
     return config
 
 
