@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collector.config.schema import Account, EndpointOverride
 from collector.poller import EndpointSettings
 from collector.providers.base import EndpointSpec, Provider, RateLimit
@@ -38,12 +40,20 @@ def check_override(spec: EndpointSpec, override: EndpointOverride) -> list[str]:
             f"rate_limit: {limit.calls}/{limit.period}s is above the published "
             f"{spec.rate_limit.calls}/{spec.rate_limit.period}s"
         )
+    cap = override.max_domains_per_call
+    if cap is not None and cap > spec.max_domains_per_call:
+        problems.append(
+            f"max_domains_per_call: {cap} is above the catalog's {spec.max_domains_per_call}"
+            + (" (this endpoint takes no domain list)" if spec.max_domains_per_call == 0 else "")
+        )
     return problems
 
 
 def resolve_endpoint(spec: EndpointSpec, override: EndpointOverride | None) -> EndpointSettings:
     """Catalog defaults with `override` applied (assumed already checked)."""
     o = override or EndpointOverride()
+    if o.max_domains_per_call is not None:
+        spec = replace(spec, max_domains_per_call=o.max_domains_per_call)
     granularity = o.granularity or spec.granularities[0]
     limit = spec.rate_limit
     if o.rate_limit is not None:

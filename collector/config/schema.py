@@ -119,6 +119,8 @@ class EndpointOverride(_Strict):
     reread: Duration | None = None
     granularity: Duration | None = Field(default=None, gt=0)
     rate_limit: RateLimitOverride | None = None
+    max_domains_per_call: int | None = Field(default=None, gt=0)
+    """A lower per-call domain cap than the catalog's (some caps are not published)."""
 
 
 class Region(_Strict):

@@ -125,3 +125,29 @@ def test_demo_yaml_matches_the_built_in_demo() -> None:
     from_file = load_config(REPO / "config/demo.yaml")
     built_in = demo_settings("http://127.0.0.1:10091")
     assert from_file.model_dump() == built_in.model_dump()
+
+
+def test_domain_cap_can_only_be_lowered() -> None:
+    base = {
+        "name": "a",
+        "provider": "wangsu",
+        "auth": {"access_key": "AK", "secret_key": "SK"},
+        "domains": [f"d{i}.example.com" for i in range(50)],
+    }
+    settings = validate(
+        {"accounts": [{**base, "endpoints": {"flow_request": {"max_domains_per_call": 20}}}]}
+    )
+    [flow] = [
+        e
+        for e in enabled_endpoints(settings.accounts[0], get_provider("wangsu"))
+        if e.spec.name == "flow_request"
+    ]
+    assert flow.spec.max_domains_per_call == 20
+    assert len(get_provider("wangsu").call_plan(settings.accounts[0], flow.spec)) == 3
+    with pytest.raises(ConfigError) as info:
+        validate(
+            {"accounts": [{**base, "endpoints": {"flow_request": {"max_domains_per_call": 500}}}]}
+        )
+    assert info.value.problems == [
+        "accounts.0.endpoints.flow_request.max_domains_per_call: 500 is above the catalog's 200"
+    ]
