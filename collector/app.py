@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
@@ -84,7 +85,7 @@ class Exporter:
                         plan.requested_interval,
                         plan.interval,
                     )
-                    endpoint = _with_interval(endpoint, plan.interval)
+                    endpoint = replace(endpoint, interval=plan.interval)
                 labels = (provider.name, account.name, endpoint.spec.name)
                 self.metrics.poll_interval.labels(*labels).set(plan.interval)
                 self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
@@ -218,9 +219,3 @@ class Exporter:
 
     def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
         return RenderedMetrics.of(self._renderer.render(snapshot) + self.metrics.render())
-
-
-def _with_interval(settings: EndpointSettings, interval: int) -> EndpointSettings:
-    from dataclasses import replace
-
-    return replace(settings, interval=interval)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from collector.client import Transport, TransportError, TransportTimeout
@@ -209,6 +208,3 @@ class EndpointPoller:
         self._duration.observe(time.monotonic() - started)
         self.metrics.api_requests.labels(*self._labels, outcome.value).inc()
         return outcome
-
-
-OnPolled = Callable[[EndpointPoller], None]
