@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlsplit
 
 from collector.model import Family, Outcome, Point
 from collector.timeslices import Window
@@ -120,6 +121,35 @@ def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     if not values or size <= 0:
         return [()]
     return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def host_header(url: str) -> str:
+    """The Host value aiohttp sends for `url`: host, plus the port unless it is the
+    scheme's default. Both providers sign it, so it must match byte for byte."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal: urlsplit strips the brackets the header needs
+        host = f"[{host}]"
+    port = parts.port
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    return host
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """`Retry-After` in seconds (lower-case header names); HTTP-date forms are ignored,
+    since classifying a response needs no clock."""
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def number(value: Any, where: str) -> float:

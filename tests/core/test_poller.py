@@ -142,17 +142,23 @@ async def test_failures_keep_last_good_data_and_refill_the_gap() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "body", "outcome"),
+    ("status", "body", "outcome", "attempts"),
     [
-        (200, b"<xml>not json</xml>", Outcome.MALFORMED),
-        (200, b'{"result": "nope"}', Outcome.MALFORMED),
-        (200, b'{"code": "24102500", "message": "System error"}', Outcome.SERVER_ERROR),
-        (401, b'{"code": "AuthFailure"}', Outcome.AUTH_FAILURE),
-        (400, b'{"code": "24102019", "message": "domain exceeds the limit"}', Outcome.CLIENT_ERROR),
+        (200, b"<xml>not json</xml>", Outcome.MALFORMED, 1),
+        (200, b'{"result": "nope"}', Outcome.MALFORMED, 1),
+        # "System error, try again": retried twice, like any server error.
+        (200, b'{"code": "24102500", "message": "System error"}', Outcome.SERVER_ERROR, 3),
+        (401, b'{"code": "AuthFailure"}', Outcome.AUTH_FAILURE, 1),
+        (
+            400,
+            b'{"code": "24102019", "message": "domain exceeds the limit"}',
+            Outcome.CLIENT_ERROR,
+            1,
+        ),
     ],
 )
 async def test_bad_answers_are_counted_by_result(
-    status: int, body: bytes, outcome: Outcome
+    status: int, body: bytes, outcome: Outcome, attempts: int
 ) -> None:
     clock = FakeClock(START)
 
@@ -164,7 +170,9 @@ async def test_bad_answers_are_counted_by_result(
     assert poller.up is False
     assert poller.polls == 1
     count = metrics.api_requests.labels("wangsu", "main", "flow_request", outcome.value)
-    assert count._value.get() >= 1
+    assert count._value.get() == attempts
+    success = metrics.api_requests.labels("wangsu", "main", "flow_request", "success")
+    assert success._value.get() == 0
 
 
 async def test_requests_are_signed_and_cover_the_settle_window() -> None:

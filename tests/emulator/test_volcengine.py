@@ -19,7 +19,7 @@ from collector.emulator import volcengine as emu
 from collector.families import TRAFFIC
 from collector.model import Outcome, Point
 from collector.poller import EndpointPoller
-from collector.providers.base import HttpRequest, HttpResponse, Query
+from collector.providers.base import HttpRequest, HttpResponse, Query, host_header
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.provider import VOLCENGINE
@@ -78,7 +78,7 @@ class Live:
         """A signed call to any Action (the lookups have no catalog entry)."""
         demo = self.emulator.account(ACCOUNT)
         url = f"{self.running.base_url}/?Action={action}&Version={version}"
-        headers = {"Content-Type": "application/json", "Host": signing.host_header(url)}
+        headers = {"Content-Type": "application/json", "Host": host_header(url)}
         x_date = signing.format_x_date(self.clock.time())
         headers.update(
             signing.sign("POST", url, headers, body, demo.access_key, demo.secret_key, x_date)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -19,13 +18,14 @@ from collector.providers.base import (
     Provider,
     Query,
     chunks,
+    host_header,
+    retry_after,
 )
 from collector.providers.volcengine import parsers
 from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
 from collector.providers.volcengine.signing import (
     DEFAULT_SERVICE,
     format_x_date,
-    host_header,
     sign,
 )
 
@@ -123,16 +123,6 @@ def _code_of(code_n: Any) -> str:
         return ""
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """`Retry-After` in seconds; HTTP-date forms are ignored (classify has no clock)."""
-    value = headers.get("retry-after")
-    try:
-        seconds = float(value) if value is not None else math.nan
-    except ValueError:
-        return None
-    return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
 def _by_status(status: int) -> Outcome:
     if status == 429:
         return Outcome.THROTTLED
@@ -200,7 +190,7 @@ class VolcengineProvider:
 
     def classify(self, response: HttpResponse) -> Classified:
         """ResponseMetadata.Error means failure whatever the status; success needs Result."""
-        retry_after = _retry_after(response.headers)
+        wait = retry_after(response.headers)
         try:
             decoded = orjson.loads(response.body)
         except orjson.JSONDecodeError:
@@ -211,7 +201,7 @@ class VolcengineProvider:
             return Classified(
                 _by_status(response.status),
                 message=f"not JSON: {snippet!r}",
-                retry_after=retry_after,
+                retry_after=wait,
             )
         error = _error_of(decoded)
         if error is not None:
@@ -220,14 +210,12 @@ class VolcengineProvider:
             message = f"{code or error.get('CodeN')}: {error.get('Message') or ''}"
             if meta.get("RequestId"):
                 message += f" (RequestId {meta['RequestId']})"
-            return Classified(
-                _by_code(code, response.status), message=message, retry_after=retry_after
-            )
+            return Classified(_by_code(code, response.status), message=message, retry_after=wait)
         if not 200 <= response.status < 300:
             return Classified(
                 _by_status(response.status),
                 message="no error envelope",
-                retry_after=retry_after,
+                retry_after=wait,
             )
         result = decoded.get("Result") if isinstance(decoded, dict) else None
         if not isinstance(result, dict):

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from time import gmtime, strftime, strptime
 from urllib.parse import parse_qsl, quote, urlsplit
 
+from collector.providers.base import host_header
+
 ALGORITHM = "HMAC-SHA256"
 DEFAULT_REGION = "cn-north-1"
 DEFAULT_SERVICE = "live"
@@ -69,17 +71,6 @@ def canonical_host(value: str) -> str:
         if value.endswith(default):
             return value[: -len(default)]
     return value
-
-
-def host_header(url: str) -> str:
-    """The Host header aiohttp sends for `url`: the port only when not the scheme default."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = parts.port
-    default = {"http": 80, "https": 443}.get(parts.scheme)
-    return host if port is None or port == default else f"{host}:{port}"
 
 
 def is_signed_header(name: str) -> bool:

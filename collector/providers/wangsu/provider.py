@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import orjson
 
@@ -20,6 +18,8 @@ from collector.providers.base import (
     Provider,
     Query,
     chunks,
+    host_header,
+    retry_after,
 )
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
@@ -27,8 +27,6 @@ from collector.timeslices import HOUR, format_offset
 
 if TYPE_CHECKING:
     from collector.config.schema import Account
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 # Documented error codes (reference §5.7) with a fixed meaning. 24102019 ("number of
 # domain exceeds the limit") must not be read as throttling although it says "limit".
@@ -57,19 +55,6 @@ _XML_FIELD = {
 _MESSAGE_CAP = 300
 
 
-def host_header(url: str) -> str:
-    """The Host value aiohttp sends for `url`: host, plus the port unless it is the
-    scheme's default. The signature covers it, so it must match byte for byte."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal: urlsplit strips the brackets the header needs
-        host = f"[{host}]"
-    port = parts.port
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        host = f"{host}:{port}"
-    return host
-
-
 def time_zone_header(offset_seconds: int) -> str | None:
     """`X-Time-Zone` for the request offset, or None when it is not whole hours.
 
@@ -79,18 +64,6 @@ def time_zone_header(offset_seconds: int) -> str | None:
     if offset_seconds % HOUR:
         return None
     return "GMT" + format_offset(offset_seconds)
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """`Retry-After` in seconds; HTTP-date forms are ignored (classify has no clock)."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 _NOT_JSON: Any = object()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from collector.providers.base import host_header
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.signing import StoredKey
 
@@ -181,7 +182,7 @@ def test_accept_and_user_agent_are_not_signed() -> None:
     ],
 )
 def test_host_as_sent_and_as_signed(url: str, header: str, signed: str) -> None:
-    assert signing.host_header(url) == header
+    assert host_header(url) == header
     assert signing.canonical_host(header) == signed
 
 
@@ -207,7 +208,7 @@ def _signed_request(
     token: str | None = None,
     url: str = "http://127.0.0.1:8080/?Action=DescribeLiveBandwidthData&Version=2023-01-01",
 ) -> tuple[dict[str, str], bytes, str]:
-    headers = {"Content-Type": "application/json", "Host": signing.host_header(url)}
+    headers = {"Content-Type": "application/json", "Host": host_header(url)}
     headers.update(signing.sign("POST", url, headers, body, ak, sk, x_date, session_token=token))
     return headers, body, url.split("?", 1)[1]
 

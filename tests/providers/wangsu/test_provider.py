@@ -14,13 +14,12 @@ from aiohttp import web
 
 from collector.config.schema import Account
 from collector.model import Outcome
-from collector.providers.base import HttpRequest, HttpResponse, Query
+from collector.providers.base import HttpRequest, HttpResponse, Query, host_header
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import (
     CDNETWORKS,
     WANGSU,
-    host_header,
     time_zone_header,
 )
 from collector.timeslices import Window
