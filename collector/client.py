@@ -9,7 +9,7 @@ from typing import Protocol
 import aiohttp
 
 from collector import __version__
-from collector.providers.base import HttpRequest, HttpResponse
+from collector.http import HttpRequest, HttpResponse
 
 USER_AGENT = f"cdn-exporter/{__version__}"
 

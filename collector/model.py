@@ -13,6 +13,18 @@ GIBIBYTE = 1024.0**3
 MEGABIT_PER_SECOND = 125_000.0  # bytes per second in 1 Mbps
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A published limit: at most `calls` calls in any `period` seconds."""
+
+    calls: int
+    period: int
+
+    @property
+    def per_second(self) -> float:
+        return self.calls / self.period
+
+
 class Kind(StrEnum):
     """How a family turns settled slices into samples."""
 

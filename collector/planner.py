@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from collector.providers.base import RateLimit
+from collector.model import RateLimit
 from collector.ratelimit import RETURN_MARGIN
 
 

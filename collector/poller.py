@@ -9,16 +9,9 @@ from dataclasses import dataclass
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.schema import Account
-from collector.model import Outcome, Point
-from collector.providers.base import (
-    Classified,
-    EndpointSpec,
-    MalformedResponse,
-    Provider,
-    Query,
-    RateLimit,
-)
-from collector.ratelimit import TokenBucket
+from collector.model import Outcome, Point, RateLimit
+from collector.providers.base import Classified, EndpointSpec, MalformedResponse, Provider, Query
+from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
 from collector.store import SliceStore
 from collector.timeslices import Window, align_down, split_window
@@ -80,7 +73,7 @@ class EndpointPoller:
         self.metrics = metrics
         # Which domains (and provider options) each call of a window carries.
         self.calls = provider.call_plan(account, settings.spec)
-        self.bucket = TokenBucket(settings.rate_limit)
+        self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
         self.store = SliceStore(retention=settings.backfill + settings.settle_delay + 86400)
         self.up: bool | None = None

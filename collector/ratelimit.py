@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 
 from collector.clock import Clock
-from collector.providers.base import RateLimit
+from collector.model import RateLimit
 
 # Tokens come back a little after `period`: the provider counts calls by arrival
 # time, and network latency varies, so a call sent just inside the window could
@@ -13,7 +13,7 @@ from collector.providers.base import RateLimit
 RETURN_MARGIN = 1.02
 
 
-class TokenBucket:
+class SlidingWindowLimiter:
     """A bucket of `calls` tokens; each call takes one, which returns `period` later.
 
     A classic refilling bucket of capacity N and rate N/period lets 2N calls

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from collector.config.schema import Account, EndpointOverride
+from collector.model import RateLimit
 from collector.poller import EndpointSettings
-from collector.providers.base import EndpointSpec, Provider, RateLimit
+from collector.providers.base import EndpointSpec, Provider
 from collector.timeslices import HOUR, MINUTE, granularity_name
 
 DEFAULT_BACKFILL = 6 * HOUR

@@ -14,8 +14,7 @@ from aiohttp import web
 
 from collector.clock import Clock, SystemClock
 from collector.emulator.traffic import Quantity, TrafficModel, decimal
-from collector.model import MEGABYTE
-from collector.providers.base import RateLimit
+from collector.model import MEGABYTE, RateLimit
 from collector.timeslices import align_down
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,7 @@ from collector.emulator.core import (
     Reject,
 )
 from collector.emulator.traffic import COUNTRIES, ISPS, PROVINCES, Member, Quantity, unit_hash
-from collector.model import GIGABYTE
-from collector.providers.base import RateLimit
+from collector.model import GIGABYTE, RateLimit
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import (
     CATALOG,

@@ -6,9 +6,9 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import urlsplit
 
-from collector.model import Family, Outcome, Point
+from collector.http import HttpRequest, HttpResponse
+from collector.model import Family, Outcome, Point, RateLimit
 from collector.timeslices import Window
 
 if TYPE_CHECKING:
@@ -20,18 +20,6 @@ class MalformedResponse(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class RateLimit:
-    """A published limit: at most `calls` calls in any `period` seconds."""
-
-    calls: int
-    period: int
-
-    @property
-    def per_second(self) -> float:
-        return self.calls / self.period
-
-
-@dataclass(frozen=True, slots=True)
 class Query:
     """One call's worth of work: which domains, which window, which filters."""
 
@@ -40,25 +28,6 @@ class Query:
     window: Window
     offset_seconds: int
     options: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class HttpRequest:
-    """A fully signed request, ready to send byte for byte."""
-
-    method: str
-    url: str
-    headers: Mapping[str, str]
-    body: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """What came back: status, headers (lower-case names) and raw body."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,35 +90,6 @@ def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     if not values or size <= 0:
         return [()]
     return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
-
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def host_header(url: str) -> str:
-    """The Host value aiohttp sends for `url`: host, plus the port unless it is the
-    scheme's default. Both providers sign it, so it must match byte for byte."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal: urlsplit strips the brackets the header needs
-        host = f"[{host}]"
-    port = parts.port
-    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
-        host = f"{host}:{port}"
-    return host
-
-
-def retry_after(headers: Mapping[str, str]) -> float | None:
-    """`Retry-After` in seconds (lower-case header names); HTTP-date forms are ignored,
-    since classifying a response needs no clock."""
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        value = float(raw.strip())
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None
 
 
 def number(value: Any, where: str) -> float:

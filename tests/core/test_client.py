@@ -10,7 +10,7 @@ import pytest
 from aioresponses import aioresponses
 
 from collector.client import AiohttpTransport, TransportError, TransportTimeout
-from collector.providers.base import HttpRequest
+from collector.http import HttpRequest
 
 URL = "https://open.chinanetcenter.com/api/report/flow-request"
 REQUEST = HttpRequest("POST", URL, {"Content-Type": "application/json"}, b"{}")

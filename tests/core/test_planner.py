@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collector.model import RateLimit
 from collector.planner import plan_endpoint, windows_per_poll
-from collector.providers.base import RateLimit, chunks
+from collector.providers.base import chunks
 from collector.ratelimit import RETURN_MARGIN
 
 

@@ -11,9 +11,9 @@ from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.endpoints import resolve_endpoint
 from collector.config.schema import Account
+from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome
 from collector.poller import EndpointPoller
-from collector.providers.base import HttpRequest, HttpResponse
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import WANGSU
 from collector.selfmetrics import SelfMetrics

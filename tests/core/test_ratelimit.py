@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collector.clock import FakeClock
-from collector.providers.base import RateLimit
-from collector.ratelimit import RETURN_MARGIN, TokenBucket
+from collector.model import RateLimit
+from collector.ratelimit import RETURN_MARGIN, SlidingWindowLimiter
 
 
 def test_bucket_allows_limit_then_waits_a_full_period() -> None:
-    bucket = TokenBucket(RateLimit(3, 300))
+    bucket = SlidingWindowLimiter(RateLimit(3, 300))
     assert [bucket.reserve(1000.0) for _ in range(3)] == [0.0, 0.0, 0.0]
     wait = bucket.reserve(1000.0)
     assert wait == 300 * RETURN_MARGIN
@@ -17,7 +17,7 @@ def test_bucket_allows_limit_then_waits_a_full_period() -> None:
 
 def test_no_sliding_window_ever_holds_more_than_the_limit() -> None:
     limit = RateLimit(30, 300)
-    bucket = TokenBucket(limit)
+    bucket = SlidingWindowLimiter(limit)
     now = 0.0
     sent: list[float] = []
     while now < 3600:
@@ -33,7 +33,7 @@ def test_no_sliding_window_ever_holds_more_than_the_limit() -> None:
 
 async def test_acquire_sleeps_on_the_injected_clock() -> None:
     clock = FakeClock(start=0.0)
-    bucket = TokenBucket(RateLimit(2, 10))
+    bucket = SlidingWindowLimiter(RateLimit(2, 10))
     assert await bucket.acquire(clock) == 0.0
     assert await bucket.acquire(clock) == 0.0
     waited = await bucket.acquire(clock)

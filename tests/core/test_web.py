@@ -10,7 +10,7 @@ from collector.app import Exporter
 from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.loading import validate
-from collector.providers.base import HttpRequest, HttpResponse
+from collector.http import HttpRequest, HttpResponse
 from collector.web import build_web_app
 
 

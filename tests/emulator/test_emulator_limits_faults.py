@@ -11,7 +11,7 @@ import pytest
 
 from collector.clock import FakeClock
 from collector.emulator import CallKey, Emulator, FaultKind, RunningEmulator, start
-from collector.providers.base import RateLimit
+from collector.model import RateLimit
 
 from .conftest import NOW, ApiClient, iso
 

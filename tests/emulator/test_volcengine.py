@@ -17,9 +17,10 @@ from collector.config.schema import Account
 from collector.emulator import CallKey, EmulatedAccount, Emulator, RunningEmulator, start
 from collector.emulator import volcengine as emu
 from collector.families import TRAFFIC
+from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome, Point
 from collector.poller import EndpointPoller
-from collector.providers.base import HttpRequest, HttpResponse, Query, host_header
+from collector.providers.base import Query
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.provider import VOLCENGINE

@@ -6,7 +6,7 @@ import pytest
 
 from collector.clock import ScaledClock
 from collector.emulator.core import EmulatedAccount
-from collector.providers.base import RateLimit
+from collector.model import RateLimit
 from tests.integration.conftest import account_config, running, wait_until
 
 pytestmark = pytest.mark.slow

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collector.families import BANDWIDTH, TRAFFIC
-from collector.model import Family
-from collector.providers.base import BodyBuilder, EndpointSpec, Parser, Query, RateLimit
+from collector.model import Family, RateLimit
+from collector.providers.base import BodyBuilder, EndpointSpec, Parser, Query
 from collector.providers.volcengine import parsers
 from collector.providers.volcengine.families import (
     AUDIT_IMAGES,

@@ -8,19 +8,9 @@ from urllib.parse import urlencode
 
 import orjson
 
+from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
-from collector.providers.base import (
-    CallPlan,
-    Classified,
-    EndpointSpec,
-    HttpRequest,
-    HttpResponse,
-    Provider,
-    Query,
-    chunks,
-    host_header,
-    retry_after,
-)
+from collector.providers.base import CallPlan, Classified, EndpointSpec, Provider, Query, chunks
 from collector.providers.volcengine import parsers
 from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
 from collector.providers.volcengine.signing import (

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from time import gmtime, strftime, strptime
 from urllib.parse import parse_qsl, quote, urlsplit
 
-from collector.providers.base import host_header
+from collector.http import host_header
 
 ALGORITHM = "HMAC-SHA256"
 DEFAULT_REGION = "cn-north-1"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from collector import families as core
-from collector.providers.base import EndpointSpec, Query, RateLimit
+from collector.model import RateLimit
+from collector.providers.base import EndpointSpec, Query
 from collector.providers.wangsu import families as breakdown
 from collector.providers.wangsu import parsers
 from collector.timeslices import DAY, format_request_time, granularity_name

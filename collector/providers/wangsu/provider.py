@@ -8,19 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
-from collector.providers.base import (
-    CallPlan,
-    Classified,
-    EndpointSpec,
-    HttpRequest,
-    HttpResponse,
-    Provider,
-    Query,
-    chunks,
-    host_header,
-    retry_after,
-)
+from collector.providers.base import CallPlan, Classified, EndpointSpec, Provider, Query, chunks
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.timeslices import HOUR, format_offset

@@ -7,9 +7,8 @@ import pytest
 from collector.config.endpoints import enabled_endpoints
 from collector.config.schema import Account
 from collector.families import BANDWIDTH, TRAFFIC
-from collector.model import Kind
+from collector.model import Kind, RateLimit
 from collector.providers import get_provider
-from collector.providers.base import RateLimit
 from collector.providers.volcengine.catalog import (
     CATALOG,
     data_delay_for,

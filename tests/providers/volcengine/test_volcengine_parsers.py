@@ -9,8 +9,9 @@ import orjson
 import pytest
 
 from collector.families import BANDWIDTH, TRAFFIC
+from collector.http import HttpResponse
 from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Outcome, Point
-from collector.providers.base import HttpResponse, MalformedResponse, Query
+from collector.providers.base import MalformedResponse, Query
 from collector.providers.volcengine import families as live
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.provider import VOLCENGINE

@@ -12,8 +12,9 @@ from aiohttp import web
 
 from collector.client import AiohttpTransport
 from collector.config.schema import Account
+from collector.http import HttpResponse
 from collector.model import Outcome
-from collector.providers.base import HttpResponse, Query
+from collector.providers.base import Query
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.provider import VOLCENGINE, call_plan, options_from_filters

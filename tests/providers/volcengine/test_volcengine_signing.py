@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collector.providers.base import host_header
+from collector.http import host_header
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.signing import StoredKey
 

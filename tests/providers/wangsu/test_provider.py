@@ -13,8 +13,9 @@ import pytest
 from aiohttp import web
 
 from collector.config.schema import Account
+from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
-from collector.providers.base import HttpRequest, HttpResponse, Query, host_header
+from collector.providers.base import Query
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import (
