@@ -15,9 +15,10 @@ from collector.config.schema import Account, Settings
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.model import Family
 from collector.planner import Plan, plan_endpoint, windows_per_poll
-from collector.poller import EndpointPoller, EndpointSettings
-from collector.providers import get_provider
+from collector.poller import EndpointPoller
+from collector.providers import get_provider, help_for
 from collector.providers.base import Provider
+from collector.providers.endpoint import EndpointSettings
 from collector.scheduler import ClockedScheduler, account_jitter, add_poll_job
 from collector.selfmetrics import SelfMetrics
 
@@ -33,8 +34,8 @@ def build_plan(provider: Provider, account: Account, settings: EndpointSettings)
     """The poll plan of one endpoint: calls per cycle against its rate budget."""
     spec = settings.spec
     window = settings.settle_delay + settings.reread + settings.granularity
-    calls = len(provider.call_plan(account, spec)) * windows_per_poll(
-        window, spec.max_span, settings.granularity
+    calls = len(provider.call_targets(account, settings)) * windows_per_poll(
+        window, settings.max_span, settings.granularity
     )
     return plan_endpoint(
         account=account.name,
@@ -180,7 +181,7 @@ class Exporter:
                     families[family.name] = (family, samples[family.name])
                 samples[family.name].append(((*base, *labels), value))
         result = [
-            FamilySamples(f.name, f.kind.value, f.help, (*_BASE, *f.labels), s)
+            FamilySamples(f.name, f.kind.value, help_for(f), (*_BASE, *f.labels), s)
             for f, s in families.values()
         ]
         result.append(

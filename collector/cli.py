@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
 from aiohttp import web
 
 from collector import __version__
@@ -80,8 +81,30 @@ def exporter_parser() -> argparse.ArgumentParser:
         choices=["logfmt", "json"],
         help="log format (default: logfmt)",
     )
+    parser.add_argument(
+        "--list-endpoints",
+        action="store_true",
+        help="print every endpoint of every provider from the catalog and exit",
+    )
+    parser.add_argument(
+        "--output",
+        choices=["table", "json"],
+        default="table",
+        help="format of --list-endpoints (default: table)",
+    )
     parser.add_argument("--version", action="version", version=f"cdn-exporter {__version__}")
     return parser
+
+
+def list_endpoints(output: str) -> int:
+    """Print the catalog, from the declarations, as a table or a JSON array."""
+    from collector.providers.listing import endpoint_rows, endpoint_table
+
+    if output == "json":
+        print(orjson.dumps(endpoint_rows(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(endpoint_table())
+    return 0
 
 
 def emulator_parser() -> argparse.ArgumentParser:
@@ -160,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["emulator"]:
         return run_emulator(argv[1:])
     args = exporter_parser().parse_args(argv)
+    if args.list_endpoints:
+        return list_endpoints(args.output)
     setup_logging(args.log_level, args.log_format)
     if args.demo:
         from collector.demo import demo_settings

@@ -34,11 +34,12 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """One exported metric family. `labels` come after `provider` and `account`."""
+    """One exported metric family. `labels` come after `provider` and `account`;
+    `meaning` opens the HELP text, which the declarations feeding it complete."""
 
     name: str
     kind: Kind
-    help: str
+    meaning: str
     labels: tuple[str, ...] = ("domain",)
 
     def __post_init__(self) -> None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.schema import Account
-from collector.model import Outcome, Point, RateLimit
-from collector.providers.base import Classified, EndpointSpec, MalformedResponse, Provider, Query
+from collector.model import Outcome, Point
+from collector.providers.base import Classified, MalformedResponse, Provider
+from collector.providers.endpoint import EndpointSettings, Query
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
 from collector.store import SliceStore
@@ -21,21 +21,6 @@ log = logging.getLogger(__name__)
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class EndpointSettings:
-    """An endpoint's catalog entry with the account's overrides applied."""
-
-    spec: EndpointSpec
-    interval: int
-    settle_delay: int
-    reread: int
-    granularity: int
-    rate_limit: RateLimit
-    backfill: int  # how far back a poll reaches to refill slices missed in an outage
-    max_retries: int = 2
-    retry_base: float = 2.0
 
 
 def poll_window(
@@ -71,8 +56,9 @@ class EndpointPoller:
         self.transport = transport
         self.clock = clock
         self.metrics = metrics
-        # Which domains (and provider options) each call of a window carries.
-        self.calls = provider.call_plan(account, settings.spec)
+        # Which domains (and other fan-out values) each call of a window carries.
+        self.calls = provider.call_targets(account, settings)
+        self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
         self.store = SliceStore(retention=settings.backfill + settings.settle_delay + 86400)
@@ -101,13 +87,14 @@ class EndpointPoller:
         return [
             Query(
                 endpoint=spec.name,
-                domains=domains,
+                domains=target.domains,
                 window=piece,
                 offset_seconds=self.account.offset_seconds,
-                options=options,
+                scope=target.scope,
+                filters=self._filters,
             )
-            for piece in split_window(window, spec.max_span)
-            for domains, options in self.calls
+            for piece in split_window(window, self.settings.max_span)
+            for target in self.calls
         ]
 
     async def poll(self) -> None:

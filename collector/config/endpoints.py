@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collector.config.schema import Account, EndpointOverride
 from collector.model import RateLimit
-from collector.poller import EndpointSettings
-from collector.providers.base import EndpointSpec, Provider
+from collector.providers.base import Provider
+from collector.providers.endpoint import Endpoint, EndpointSettings
 from collector.timeslices import HOUR, MINUTE, granularity_name
 
 DEFAULT_BACKFILL = 6 * HOUR
@@ -23,7 +21,7 @@ def default_reread(granularity: int) -> int:
     return max(10 * MINUTE, 2 * granularity)
 
 
-def check_override(spec: EndpointSpec, override: EndpointOverride) -> list[str]:
+def check_override(spec: Endpoint, override: EndpointOverride) -> list[str]:
     """Problems with an override, as `field: reason` relative to the endpoint."""
     problems = []
     if override.granularity is not None and override.granularity not in spec.granularities:
@@ -50,23 +48,23 @@ def check_override(spec: EndpointSpec, override: EndpointOverride) -> list[str]:
     return problems
 
 
-def resolve_endpoint(spec: EndpointSpec, override: EndpointOverride | None) -> EndpointSettings:
+def resolve_endpoint(spec: Endpoint, override: EndpointOverride | None) -> EndpointSettings:
     """Catalog defaults with `override` applied (assumed already checked)."""
     o = override or EndpointOverride()
-    if o.max_domains_per_call is not None:
-        spec = replace(spec, max_domains_per_call=o.max_domains_per_call)
-    granularity = o.granularity or spec.granularities[0]
+    # An offered one, else the default: a bad override is reported by check_override.
+    granularity = o.granularity if o.granularity in spec.granularities else spec.granularities[0]
     limit = spec.rate_limit
     if o.rate_limit is not None:
         limit = RateLimit(o.rate_limit.calls, o.rate_limit.period)
     return EndpointSettings(
         spec=spec,
         interval=o.interval or default_interval(granularity),
-        settle_delay=spec.data_delay if o.delay is None else o.delay,
+        settle_delay=spec.granularity(granularity).data_delay if o.delay is None else o.delay,
         reread=default_reread(granularity) if o.reread is None else o.reread,
         granularity=granularity,
         rate_limit=limit,
         backfill=max(DEFAULT_BACKFILL, 3 * granularity),
+        max_domains_per_call=o.max_domains_per_call or spec.max_domains_per_call,
     )
 
 

@@ -1,8 +1,17 @@
-"""The provider registry: a config `provider:` name to its Provider object."""
+"""The provider registry: config `provider:` names, their declarations and HELP texts."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from functools import cache
+
+from collector.model import Family
 from collector.providers.base import Provider
+from collector.providers.endpoint import Source, help_text
+
+PROVIDER_NAMES = ("wangsu", "cdnetworks", "volcengine")
+# Wangsu and CDNetworks share one catalog; HELP texts name the API once for both.
+_HELP_PROVIDERS = {"wangsu": "Wangsu/CDNetworks", "volcengine": "Volcengine"}
 
 
 def get_provider(name: str) -> Provider:
@@ -20,3 +29,20 @@ def get_provider(name: str) -> Provider:
 
         return VOLCENGINE
     raise KeyError(f"unknown provider {name!r}")
+
+
+@cache
+def sources() -> dict[str, list[Source]]:
+    """Every declared wire field, by the name of the family it feeds."""
+    found: dict[str, list[Source]] = defaultdict(list)
+    for name, label in _HELP_PROVIDERS.items():
+        for spec in get_provider(name).catalog.values():
+            for measure in spec.shape.measures:
+                found[measure.family.name].append(Source(label, spec, measure))
+    return dict(found)
+
+
+@cache
+def help_for(family: Family) -> str:
+    """The HELP text of `family`, generated from the declarations that feed it."""
+    return help_text(family, sources().get(family.name, []))

@@ -142,8 +142,8 @@ def test_domain_cap_can_only_be_lowered() -> None:
         for e in enabled_endpoints(settings.accounts[0], get_provider("wangsu"))
         if e.spec.name == "flow_request"
     ]
-    assert flow.spec.max_domains_per_call == 20
-    assert len(get_provider("wangsu").call_plan(settings.accounts[0], flow.spec)) == 3
+    assert flow.max_domains_per_call == 20
+    assert len(get_provider("wangsu").call_targets(settings.accounts[0], flow)) == 3
     with pytest.raises(ConfigError) as info:
         validate(
             {"accounts": [{**base, "endpoints": {"flow_request": {"max_domains_per_call": 500}}}]}

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from collector.providers.volcengine.timestamps import parse_start_labelled
+from collector.providers.wangsu.timestamps import parse_end_labelled
 from collector.timeslices import (
     TimestampError,
     Window,
@@ -14,10 +16,8 @@ from collector.timeslices import (
     format_request_time,
     granularity_name,
     parse_duration,
-    parse_end_labelled,
     parse_offset,
     parse_rfc3339,
-    parse_start_labelled,
     split_window,
     trailing_window,
 )

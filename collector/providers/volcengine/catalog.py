@@ -1,4 +1,4 @@
-"""The Volcengine Live endpoint catalog: ten usage APIs, their limits and body builders."""
+"""The Volcengine Live usage APIs, each declared once: Action, limits, body, wire shape."""
 
 from __future__ import annotations
 
@@ -6,9 +6,16 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from collector.families import BANDWIDTH, TRAFFIC
-from collector.model import Family, RateLimit
-from collector.providers.base import BodyBuilder, EndpointSpec, Parser, Query
-from collector.providers.volcengine import parsers
+from collector.model import RateLimit
+from collector.providers.endpoint import (
+    BodyBuilder,
+    Endpoint,
+    FanOut,
+    Granularity,
+    Measure,
+    Query,
+    WireShape,
+)
 from collector.providers.volcengine.families import (
     AUDIT_IMAGES,
     P95_PEAK_BANDWIDTH,
@@ -18,6 +25,17 @@ from collector.providers.volcengine.families import (
     SNAPSHOTS,
     TIME_SHIFT_STORAGE,
     TRANSCODE_DURATION,
+)
+from collector.providers.volcengine.filters import filters_of
+from collector.providers.volcengine.wire import (
+    COUNT,
+    GB,
+    GIB,
+    MBPS,
+    MINUTES,
+    RangeTotal,
+    ScopedSeries,
+    SplitSeries,
 )
 from collector.timeslices import DAY, HOUR, MINUTE, format_request_time
 
@@ -31,40 +49,23 @@ MAX_DOMAINS = 100
 MAX_GROUPS = 100
 
 _USUAL_DELAY = 15 * MINUTE
+# Longest single-query span per Aggregation (reference §4.1): 5-minute and finer data
+# spans 31 days, hourly and daily data 93 days.
+_SPAN = {MINUTE: DAY, 300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY}
 
-# Longest single-query span per Aggregation (reference §4.1). EndpointSpec.max_span holds
-# the default granularity's; `max_span_for` answers for a configured one.
-SPANS: dict[str, dict[int, int]] = {
-    "bandwidth": {300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "traffic": {300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "p95_peak_bandwidth": {300: 93 * DAY},
-    "pull_to_push_bandwidth": {300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "pull_to_push": {MINUTE: DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "record": {300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "transcode": {DAY: 93 * DAY},
-    "snapshot": {300: 31 * DAY, HOUR: 93 * DAY, DAY: 93 * DAY},
-    "audit": {DAY: 93 * DAY},
-    "time_shift": {DAY: 93 * DAY},
-}
 
-# Documented data delay per Aggregation where it is shorter than the spec's `data_delay`
-# (which holds the longest, so a granularity override can never settle too early).
-DELAYS: dict[str, dict[int, int]] = {
-    "pull_to_push": {MINUTE: 5 * MINUTE},
-}
+def _slices(*seconds: int, delay: int = _USUAL_DELAY) -> tuple[Granularity, ...]:
+    return tuple(Granularity(s, _SPAN[s], delay) for s in seconds)
 
 
 def max_span_for(name: str, granularity: int) -> int:
     """Longest window one call of endpoint `name` may ask for at `granularity` seconds."""
-    try:
-        return SPANS[name][granularity]
-    except KeyError:
-        raise ValueError(f"volcengine {name}: granularity {granularity}s is not allowed") from None
+    return CATALOG[name].granularity(granularity).max_span
 
 
 def data_delay_for(name: str, granularity: int) -> int:
     """Documented data delay of endpoint `name` at `granularity` seconds."""
-    return DELAYS.get(name, {}).get(granularity, CATALOG[name].data_delay)
+    return CATALOG[name].granularity(granularity).data_delay
 
 
 # ---- request bodies -------------------------------------------------------------------
@@ -79,10 +80,6 @@ def _times(query: Query, aggregation: int | None = None) -> dict[str, Any]:
     }
 
 
-def _strings(query: Query, key: str) -> list[str]:
-    return [str(v) for v in parsers.option_list(query, key)]
-
-
 def _domains(query: Query, *, split: bool) -> dict[str, Any]:
     """DomainList, plus DetailField Domain when the split can come back (two or more)."""
     body: dict[str, Any] = {}
@@ -94,47 +91,26 @@ def _domains(query: Query, *, split: bool) -> dict[str, Any]:
 
 
 def _groups(query: Query) -> dict[str, Any]:
-    groups = _strings(query, parsers.OPT_GROUPS)
     body: dict[str, Any] = {}
-    if groups:
-        body["GroupList"] = groups
-    if len(groups) >= 2:
+    if query.scope:
+        body["GroupList"] = list(query.scope)
+    if len(query.scope) >= 2:
         body["DetailField"] = ["Group"]
     return body
 
 
-def _region(value: Any) -> dict[str, str]:
-    """A region filter as the API spells it, from `{"area", "country", "province"}`
-    (config model_dump) or the API's own `{"Area", "Country", "Province"}`."""
-    if not isinstance(value, dict):
-        raise ValueError(f"a region filter must be a mapping, got {value!r}")
-    region = {
-        api: str(value.get(api) or value.get(api.lower()) or "")
-        for api in ("Area", "Country", "Province")
-    }
-    if not region["Area"]:
-        raise ValueError(f"a region filter needs at least an area, got {value!r}")
-    return {k: v for k, v in region.items() if v}
-
-
 def _edge_filters(query: Query, *, isps: bool) -> dict[str, Any]:
     """ProtocolList, ISPList and RegionList | UserRegionList, left out when empty."""
+    filters = filters_of(query.filters)
     body: dict[str, Any] = {}
-    protocols = _strings(query, parsers.OPT_PROTOCOLS)
-    if protocols:
-        body["ProtocolList"] = protocols
-    if isps:
-        isp_list = _strings(query, parsers.OPT_ISPS)
-        if isp_list:
-            body["ISPList"] = isp_list
-    regions = parsers.option_list(query, parsers.OPT_REGIONS)
-    user_regions = parsers.option_list(query, parsers.OPT_USER_REGIONS)
-    if regions and user_regions:
-        raise ValueError("RegionList and UserRegionList are mutually exclusive")
-    if regions:
-        body["RegionList"] = [_region(r) for r in regions]
-    if user_regions:
-        body["UserRegionList"] = [_region(r) for r in user_regions]
+    if filters.protocols:
+        body["ProtocolList"] = list(filters.protocols)
+    if isps and filters.isps:
+        body["ISPList"] = list(filters.isps)
+    if filters.regions:
+        body["RegionList"] = [r.wire() for r in filters.regions]
+    if filters.user_regions:
+        body["UserRegionList"] = [r.wire() for r in filters.user_regions]
     return body
 
 
@@ -185,22 +161,20 @@ def build_domain_body(query: Query) -> dict[str, Any]:
 
 def build_transcode_body(query: Query) -> dict[str, Any]:
     """Transcode: DomainList (no split exists) and Resolution/TranscodeType filters."""
+    filters = filters_of(query.filters)
     body = {**_times(query), **_domains(query, split=False)}
-    resolutions = _strings(query, parsers.OPT_RESOLUTIONS)
-    if resolutions:
-        body["Resolution"] = resolutions
-    types = _strings(query, parsers.OPT_TRANSCODE_TYPES)
-    if types:
-        body["TranscodeType"] = types
+    if filters.transcode_resolutions:
+        body["Resolution"] = list(filters.transcode_resolutions)
+    if filters.transcode_types:
+        body["TranscodeType"] = list(filters.transcode_types)
     return body
 
 
 def build_time_shift_body(query: Query) -> dict[str, Any]:
     """Time-shift: Vhosts (domain spaces, not domains); no split exists."""
     body = _times(query)
-    vhosts = _strings(query, parsers.OPT_VHOSTS)
-    if vhosts:
-        body["Vhosts"] = vhosts
+    if query.scope:
+        body["Vhosts"] = list(query.scope)
     return body
 
 
@@ -212,53 +186,65 @@ def _spec(
     action: str,
     *,
     max_domains: int,
-    granularities: tuple[int, ...],
-    data_delay: int,
-    families: tuple[Family, ...],
+    fan_out: FanOut,
+    slices: tuple[Granularity, ...],
     build_body: BodyBuilder,
-    parse: Parser,
+    shape: WireShape,
     description: str,
-) -> EndpointSpec:
-    return EndpointSpec(
+) -> Endpoint:
+    return Endpoint(
         name=name,
         path=action,
         method="POST",
         rate_limit=RATE_LIMIT,
         max_domains_per_call=max_domains,
-        granularities=granularities,
-        max_span=SPANS[name][granularities[0]],
-        data_delay=data_delay,
-        envelope="volcengine",
-        families=families,
+        slices=slices,
+        fan_out=fan_out,
         build_body=build_body,
-        parse=parse,
+        shape=shape,
         description=description,
     )
 
 
-CATALOG: dict[str, EndpointSpec] = {
+_DAILY = _slices(DAY)
+
+CATALOG: dict[str, Endpoint] = {
     spec.name: spec
     for spec in (
         _spec(
             "bandwidth",
             "DescribeLiveBandwidthData",
             max_domains=MAX_DOMAINS,
-            granularities=(300, HOUR, DAY),
-            data_delay=_USUAL_DELAY,
-            families=(BANDWIDTH,),
+            fan_out=FanOut.DOMAIN_BATCHES,
+            slices=_slices(300, HOUR, DAY),
             build_body=build_edge_body,
-            parse=parsers.parse_bandwidth,
+            shape=SplitSeries(
+                "BandwidthDataList",
+                ("BandwidthDetailDataList",),
+                "Domain",
+                (
+                    Measure("DownBandwidth", BANDWIDTH, MBPS, ("down",)),
+                    Measure("UpBandwidth", BANDWIDTH, MBPS, ("up",)),
+                ),
+            ),
             description="Edge bandwidth, down (pull) and up (push), peak per bucket.",
         ),
         _spec(
             "traffic",
             "DescribeLiveTrafficData",
             max_domains=MAX_DOMAINS,
-            granularities=(300, HOUR, DAY),
-            data_delay=_USUAL_DELAY,
-            families=(TRAFFIC,),
+            fan_out=FanOut.DOMAIN_BATCHES,
+            slices=_slices(300, HOUR, DAY),
             build_body=build_edge_body,
-            parse=parsers.parse_traffic,
+            shape=SplitSeries(
+                "TrafficDataList",
+                ("TrafficDetailDataList",),
+                "Domain",
+                (
+                    Measure("DownTraffic", TRAFFIC, GB, ("down",)),
+                    Measure("UpTraffic", TRAFFIC, GB, ("up",)),
+                ),
+            ),
             description="Edge traffic, down (pull) and up (push), total per bucket.",
         ),
         _spec(
@@ -266,47 +252,57 @@ CATALOG: dict[str, EndpointSpec] = {
             "DescribeLiveP95PeakBandwidthData",
             # No DetailField: a per-domain figure takes one call per domain.
             max_domains=1,
-            granularities=(P95_AGGREGATION,),
-            data_delay=_USUAL_DELAY,
-            families=(P95_PEAK_BANDWIDTH,),
+            fan_out=FanOut.PER_DOMAIN,
+            slices=(Granularity(P95_AGGREGATION, 93 * DAY, _USUAL_DELAY),),
             build_body=build_p95_body,
-            parse=parsers.parse_p95_peak_bandwidth,
+            shape=RangeTotal(Measure("P95PeakBandwidth", P95_PEAK_BANDWIDTH, MBPS)),
             description="95th-percentile peak bandwidth over the billing month to date.",
         ),
         _spec(
             "pull_to_push_bandwidth",
             "DescribeLivePullToPushBandwidthData",
-            max_domains=0,  # takes GroupList (options "groups"), not domains
-            granularities=(300, HOUR, DAY),
-            data_delay=_USUAL_DELAY,
-            families=(PULL_TO_PUSH_BANDWIDTH,),
+            max_domains=0,  # takes GroupList, not domains
+            fan_out=FanOut.GROUP_BATCHES,
+            slices=_slices(300, HOUR, DAY),
             build_body=build_group_body,
-            parse=parsers.parse_pull_to_push_bandwidth,
+            shape=SplitSeries(
+                "BandwidthDataList",
+                ("BandwidthDetailDataList",),
+                "Group",
+                (Measure("UpBandwidth", PULL_TO_PUSH_BANDWIDTH, MBPS),),
+            ),
             description="Pull-to-push (relay) upstream bandwidth per task group.",
         ),
         _spec(
             "pull_to_push",
             "DescribeLivePullToPushData",
-            max_domains=0,  # takes GroupList (options "groups"), not domains
+            max_domains=0,  # takes GroupList, not domains
+            fan_out=FanOut.GROUP_BATCHES,
             # [I] Doc default is 86400; the finest (60 s, 1 d span) keeps the counter
-            # fresh. The delay is 5 min at 60 s but 15 min at 3600/86400: the spec holds
-            # the longer, right for any granularity (data_delay_for has the exact one).
-            granularities=(MINUTE, HOUR, DAY),
-            data_delay=_USUAL_DELAY,
-            families=(PULL_TO_PUSH_DURATION,),
+            # fresh. The documented delay is 5 min at 60 s, 15 min at 3600/86400.
+            slices=(*_slices(MINUTE, delay=5 * MINUTE), *_slices(HOUR, DAY)),
             build_body=build_group_body,
-            parse=parsers.parse_pull_to_push,
+            shape=SplitSeries(
+                "PullToPushDataList",
+                ("PullToPushDetailDataList",),
+                "Group",
+                (Measure("Value", PULL_TO_PUSH_DURATION, MINUTES),),
+            ),
             description="Pull-to-push task duration per task group.",
         ),
         _spec(
             "record",
             "DescribeLiveRecordData",
             max_domains=MAX_DOMAINS,
-            granularities=(300, HOUR, DAY),
-            data_delay=7 * HOUR,
-            families=(RECORDING_CONCURRENT,),
+            fan_out=FanOut.DOMAIN_BATCHES,
+            slices=_slices(300, HOUR, DAY, delay=7 * HOUR),
             build_body=build_domain_body,
-            parse=parsers.parse_record,
+            shape=SplitSeries(
+                "RecordDataList",
+                ("RecordDetailDataList",),
+                "Domain",
+                (Measure("Value", RECORDING_CONCURRENT, COUNT),),
+            ),
             description="Peak concurrent recordings per bucket.",
         ),
         _spec(
@@ -314,47 +310,63 @@ CATALOG: dict[str, EndpointSpec] = {
             "DescribeLiveTranscodeData",
             # No DetailField: a per-domain figure takes one call per domain.
             max_domains=1,
-            granularities=(DAY,),
-            data_delay=20 * MINUTE,
-            families=(TRANSCODE_DURATION,),
+            fan_out=FanOut.PER_DOMAIN,
+            slices=_slices(DAY, delay=20 * MINUTE),
             build_body=build_transcode_body,
-            parse=parsers.parse_transcode,
+            shape=ScopedSeries(
+                "TranscodeDataList",
+                Measure("Duration", TRANSCODE_DURATION, MINUTES),
+                "domains",
+                ("Resolution", "TranscodeType"),
+            ),
             description="Transcoding minutes per day by resolution and transcode type.",
         ),
         _spec(
             "snapshot",
             "DescribeLiveSnapshotData",
             max_domains=MAX_DOMAINS,
+            fan_out=FanOut.DOMAIN_BATCHES,
             # [I] Doc default is 86400; the finest (300 s) keeps the counter fresh.
-            granularities=(300, HOUR, DAY),
-            data_delay=_USUAL_DELAY,
-            families=(SNAPSHOTS,),
+            slices=_slices(300, HOUR, DAY),
             build_body=build_domain_body,
-            parse=parsers.parse_snapshot,
+            # The split list is `SnapshotDetailData` (sic, no `List`); the regular name
+            # is accepted too in case the service is ever made consistent.
+            shape=SplitSeries(
+                "SnapshotDataList",
+                ("SnapshotDetailData", "SnapshotDetailDataList"),
+                "Domain",
+                (Measure("Value", SNAPSHOTS, COUNT),),
+            ),
             description="Snapshot count per bucket.",
         ),
         _spec(
             "audit",
             "DescribeLiveAuditData",
             max_domains=MAX_DOMAINS,
-            granularities=(DAY,),
-            data_delay=_USUAL_DELAY,
-            families=(AUDIT_IMAGES,),
+            fan_out=FanOut.DOMAIN_BATCHES,
+            slices=_DAILY,
             build_body=build_domain_body,
-            parse=parsers.parse_audit,
+            shape=SplitSeries(
+                "AuditDataList",
+                ("AuditDetailDataList",),
+                "Domain",
+                (Measure("Count", AUDIT_IMAGES, COUNT),),
+            ),
             description="Audited snapshot images per day.",
         ),
         _spec(
             "time_shift",
             "DescribeLiveTimeShiftData",
-            max_domains=0,  # takes Vhosts (options "vhosts"), one call per vhost
-            granularities=(DAY,),
+            max_domains=0,  # takes Vhosts, not domains: one call per vhost (no split)
+            fan_out=FanOut.PER_VHOST,
             # "Previous day's data available after 08:00" (+08:00): a day bucket ends at
-            # local midnight, so it settles 8 h after its end.
-            data_delay=8 * HOUR,
-            families=(TIME_SHIFT_STORAGE,),
+            # local midnight, so it settles 8 h after its end. Buckets are read as
+            # start-labelled like every other Live API (one older doc says end of day).
+            slices=_slices(DAY, delay=8 * HOUR),
             build_body=build_time_shift_body,
-            parse=parsers.parse_time_shift,
+            shape=ScopedSeries(
+                "TimeShiftDataList", Measure("Storage", TIME_SHIFT_STORAGE, GIB), "vhosts"
+            ),
             description="Time-shift storage per day and vhost.",
         ),
     )

@@ -10,9 +10,10 @@ import orjson
 
 from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
-from collector.providers.base import CallPlan, Classified, EndpointSpec, Provider, Query, chunks
-from collector.providers.volcengine import parsers
+from collector.providers.base import CallTarget, Classified, Provider, fan_out
+from collector.providers.endpoint import Endpoint, EndpointSettings, FanOut, Query
 from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
+from collector.providers.volcengine.filters import LiveQueryFilters, Region
 from collector.providers.volcengine.signing import (
     DEFAULT_SERVICE,
     format_x_date,
@@ -21,6 +22,7 @@ from collector.providers.volcengine.signing import (
 
 if TYPE_CHECKING:
     from collector.config.schema import Account, LiveFilters
+    from collector.config.schema import Region as ConfigRegion
 
 DEFAULT_BASE_URL = "https://live.volcengineapi.com"
 
@@ -63,34 +65,29 @@ CODE_N = {
 SERVER_CODE_MARKERS = ("InternalError", "InternalServiceError", "ServiceUnavailable", "Timeout")
 
 
-def options_from_filters(filters: LiveFilters) -> dict[str, Any]:
-    """Query.options for an account's `filters`: its model_dump (the option keys are
-    the LiveFilters field names; see parsers.OPT_*)."""
-    return filters.model_dump()
+def query_filters(filters: LiveFilters) -> LiveQueryFilters:
+    """The typed query filters for an account's `filters` config."""
+
+    def regions(values: list[ConfigRegion]) -> tuple[Region, ...]:
+        return tuple(Region(r.area, r.country, r.province) for r in values)
+
+    return LiveQueryFilters(
+        protocols=tuple(filters.protocols),
+        isps=tuple(filters.isps),
+        regions=regions(filters.regions),
+        user_regions=regions(filters.user_regions),
+        transcode_resolutions=tuple(filters.transcode_resolutions),
+        transcode_types=tuple(filters.transcode_types),
+    )
 
 
-def call_plan(account: Account, spec: EndpointSpec) -> CallPlan:
-    """Every call one window of `spec` takes for `account`: (domains, options) pairs.
-
-    Domain APIs chunk `account.domains` by `max_domains_per_call` (no domains: one call
-    for the account total, labelled `*`). Pull-to-push chunks the groups instead, and
-    time-shift makes one call per vhost, since it cannot split its result.
-    """
-    options = options_from_filters(account.filters)
-    if spec.max_domains_per_call > 0:
-        return [
-            (chunk, dict(options)) for chunk in chunks(account.domains, spec.max_domains_per_call)
-        ]
-    if spec.name in ("pull_to_push_bandwidth", "pull_to_push"):
-        groups = [str(g) for g in options.pop(parsers.OPT_GROUPS, [])]
-        return [
-            ((), {**options, parsers.OPT_GROUPS: list(chunk)})
-            for chunk in chunks(groups, MAX_GROUPS)
-        ]
-    if spec.name == "time_shift":
-        vhosts = [str(v) for v in options.pop(parsers.OPT_VHOSTS, [])]
-        return [((), {**options, parsers.OPT_VHOSTS: list(chunk)}) for chunk in chunks(vhosts, 1)]
-    return [((), options)]
+def fan_out_scope(account: Account, kind: FanOut) -> tuple[str, ...]:
+    """The non-domain values a fan-out splits on: pull-to-push groups or vhosts."""
+    if kind is FanOut.GROUP_BATCHES:
+        return tuple(account.filters.pull_to_push_groups)
+    if kind is FanOut.PER_VHOST:
+        return tuple(account.filters.time_shift_vhosts)
+    return ()
 
 
 def _error_of(decoded: Any) -> dict[str, Any] | None:
@@ -141,14 +138,14 @@ class VolcengineProvider:
 
     name = "volcengine"
     default_base_url = DEFAULT_BASE_URL
-    catalog: Mapping[str, EndpointSpec] = CATALOG
+    catalog: Mapping[str, Endpoint] = CATALOG
 
-    def url(self, account: Account, spec: EndpointSpec) -> str:
+    def url(self, account: Account, spec: Endpoint) -> str:
         base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
         return f"{base}/?{urlencode({'Action': spec.path, 'Version': VERSION})}"
 
     def build_request(
-        self, account: Account, spec: EndpointSpec, query: Query, now: float
+        self, account: Account, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         """Serialise the body once and sign those exact bytes, with X-Date from `now`."""
         url = self.url(account, spec)
@@ -175,8 +172,14 @@ class VolcengineProvider:
         )
         return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
 
-    def call_plan(self, account: Account, spec: EndpointSpec) -> CallPlan:
-        return call_plan(account, spec)
+    def call_targets(self, account: Account, settings: EndpointSettings) -> list[CallTarget]:
+        """No domains configured: one call for the account total, labelled `*`."""
+        kind = settings.spec.fan_out
+        cap = MAX_GROUPS if kind is FanOut.GROUP_BATCHES else settings.max_domains_per_call
+        return fan_out(kind, cap, account.domains, fan_out_scope(account, kind))
+
+    def query_filters(self, account: Account) -> object:
+        return query_filters(account.filters)
 
     def classify(self, response: HttpResponse) -> Classified:
         """ResponseMetadata.Error means failure whatever the status; success needs Result."""

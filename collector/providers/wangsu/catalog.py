@@ -1,4 +1,4 @@
-"""The Wangsu/CDNetworks report endpoints as data, with one body builder per endpoint."""
+"""The Wangsu/CDNetworks report endpoints, each declared once: path, limits, body, wire shape."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from typing import Any
 
 from collector import families as core
 from collector.model import RateLimit
-from collector.providers.base import EndpointSpec, Query
+from collector.providers.endpoint import Endpoint, FanOut, Granularity, Measure, Query
 from collector.providers.wangsu import families as breakdown
-from collector.providers.wangsu import parsers
-from collector.timeslices import DAY, format_request_time, granularity_name
+from collector.providers.wangsu.wire import COUNT, HIT_RATIO, MB, MBPS, Level, Nested
+from collector.timeslices import DAY, HOUR, MINUTE, format_request_time, granularity_name
 
 # Default settle delay: the reference gives a 5-15 minute data delay for minute data.
 DATA_DELAY = 900
@@ -60,52 +60,69 @@ def body_isp_province(query: Query) -> dict[str, Any]:
 
 
 def body_country_bandwidth(query: Query) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    # Omitting countryCode asks for every country.
+    return {
         **_dates(query),
         "domain": list(query.domains),
         "dataInterval": granularity_name(query.window.slice_seconds),
     }
-    # Omitting countryCode asks for every country.
-    countries = query.options.get("country_codes")
-    if countries:
-        body["countryCode"] = list(countries)
-    return body
 
 
-CATALOG: dict[str, EndpointSpec] = {
+# Wangsu edge figures are what the edge served to clients.
+_DOWN = ("down",)
+_ISP_LEVELS = (Level("ispData", "isp"), Level("provinceData", "province"))
+
+
+def _slices(*seconds: int, span: int, delay: int = DATA_DELAY) -> tuple[Granularity, ...]:
+    return tuple(Granularity(s, span, delay) for s in seconds)
+
+
+CATALOG: dict[str, Endpoint] = {
     spec.name: spec
     for spec in (
-        EndpointSpec(
+        Endpoint(
             name="flow_request",
             path="/api/report/flow-request",
             method="POST",
             rate_limit=ASSUMED_300,  # [I]
             max_domains_per_call=200,
-            granularities=(300,),
-            max_span=DAY,
-            data_delay=DATA_DELAY,
-            envelope="result",
-            families=(core.BANDWIDTH, core.TRAFFIC, core.REQUESTS),
+            slices=_slices(5 * MINUTE, span=DAY),
+            fan_out=FanOut.DOMAIN_BATCHES,
             build_body=body_flow_request,
-            parse=parsers.parse_flow_request,
+            shape=Nested(
+                "result",
+                (),
+                "flowRequestData",
+                (
+                    Measure("flow", core.TRAFFIC, MB, _DOWN),
+                    Measure("bandwidth", core.BANDWIDTH, MBPS, _DOWN),
+                    Measure("request", core.REQUESTS, COUNT),
+                ),
+            ),
             description="Edge traffic, requests and bandwidth per domain (5m).",
         ),
-        EndpointSpec(
+        Endpoint(
             name="flow_request_origin",
             path="/api/report/flow-request/origin",
             method="POST",
             rate_limit=PER_5MIN_300,
             max_domains_per_call=200,
-            granularities=(300, 60),
-            max_span=DAY,
-            data_delay=DATA_DELAY,
-            envelope="result",
-            families=(core.ORIGIN_BANDWIDTH, core.ORIGIN_TRAFFIC, core.ORIGIN_REQUESTS),
+            slices=_slices(5 * MINUTE, MINUTE, span=DAY),
+            fan_out=FanOut.DOMAIN_BATCHES,
             build_body=body_flow_request_origin,
-            parse=parsers.parse_flow_request_origin,
+            shape=Nested(
+                "result",
+                (),
+                "flowRequestOriginData",
+                (
+                    Measure("flow", core.ORIGIN_TRAFFIC, MB),
+                    Measure("bandwidth", core.ORIGIN_BANDWIDTH, MBPS),
+                    Measure("request", core.ORIGIN_REQUESTS, COUNT),
+                ),
+            ),
             description="Back-to-origin traffic, requests and bandwidth per domain.",
         ),
-        EndpointSpec(
+        Endpoint(
             name="edge_hit_ratio",
             path="/api/report/flow/edge-hit-ratio/total",
             method="POST",
@@ -113,63 +130,79 @@ CATALOG: dict[str, EndpointSpec] = {
             # The API takes up to 200 domains but answers one unlabelled series
             # aggregated over them, so one domain per call keeps series per domain.
             max_domains_per_call=1,
-            granularities=(60,),
-            max_span=7 * DAY,
-            data_delay=DATA_DELAY,
-            envelope="result",
-            families=(core.CACHE_HIT_RATIO,),
+            slices=_slices(MINUTE, span=7 * DAY),
+            fan_out=FanOut.PER_DOMAIN,
             build_body=body_edge_hit_ratio,
-            parse=parsers.parse_edge_hit_ratio,
+            shape=Nested(
+                "result",
+                (),
+                "hitRatioDatas",
+                (Measure("edgeHitRatio", core.CACHE_HIT_RATIO, HIT_RATIO),),
+                top_label=None,
+                call_label=True,
+            ),
             description="Edge byte hit ratio per domain (1m).",
         ),
-        EndpointSpec(
+        Endpoint(
             name="hit_rate_isp_province",
             path="/api/report/flow/hit-rate/isp-province",
             method="POST",
             rate_limit=PER_5MIN_30,
             max_domains_per_call=20,
-            granularities=(300, 3600),
-            max_span=7 * DAY,
-            data_delay=DATA_DELAY,
-            envelope="result",
-            families=(
-                breakdown.ISP_PROVINCE_CACHE_HIT_RATIO,
-                breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC,
-            ),
+            slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
+            fan_out=FanOut.DOMAIN_BATCHES,
             build_body=body_isp_province,
-            parse=parsers.parse_hit_rate_isp_province,
+            shape=Nested(
+                "result",
+                _ISP_LEVELS,
+                "hitRateData",
+                (
+                    Measure("value", breakdown.ISP_PROVINCE_CACHE_HIT_RATIO, HIT_RATIO),
+                    Measure("hitFlow", breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC, MB),
+                ),
+            ),
             opt_in=True,
             description="Byte hit ratio and hit traffic by ISP and province.",
         ),
-        EndpointSpec(
+        Endpoint(
             name="isp_province",
             path="/api/report/flow/isp-province",
             method="POST",
             rate_limit=ASSUMED_300,  # [I]
             max_domains_per_call=20,
-            granularities=(300, 3600),
-            max_span=7 * DAY,
-            data_delay=DATA_DELAY,
-            envelope="result",
-            families=(breakdown.ISP_PROVINCE_BANDWIDTH, breakdown.ISP_PROVINCE_TRAFFIC),
+            slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
+            fan_out=FanOut.DOMAIN_BATCHES,
             build_body=body_isp_province,
-            parse=parsers.parse_isp_province,
+            shape=Nested(
+                "result",
+                _ISP_LEVELS,
+                "flowData",
+                (
+                    Measure("value", breakdown.ISP_PROVINCE_TRAFFIC, MB),
+                    Measure("bandwidth", breakdown.ISP_PROVINCE_BANDWIDTH, MBPS),
+                ),
+            ),
             opt_in=True,
             description="Edge bandwidth and traffic by ISP and province.",
         ),
-        EndpointSpec(
+        Endpoint(
             name="country_bandwidth",
             path="/api/report/server/country-bandwidth",
             method="POST",
             rate_limit=PER_5MIN_300,
             max_domains_per_call=20,
-            granularities=(300, 3600),
-            max_span=7 * DAY,
-            data_delay=DATA_DELAY,
-            envelope="code-data",
-            families=(breakdown.SERVER_COUNTRY_BANDWIDTH, breakdown.SERVER_COUNTRY_TRAFFIC),
+            slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
+            fan_out=FanOut.DOMAIN_BATCHES,
             build_body=body_country_bandwidth,
-            parse=parsers.parse_country_bandwidth,
+            shape=Nested(
+                "code-data",
+                (Level("countryData", "countryCode"),),
+                "detailList",
+                (
+                    Measure("value", breakdown.SERVER_COUNTRY_BANDWIDTH, MBPS),
+                    Measure("flow", breakdown.SERVER_COUNTRY_TRAFFIC, MB),
+                ),
+            ),
             opt_in=True,
             description="Edge bandwidth and traffic by the country of the serving IP.",
         ),

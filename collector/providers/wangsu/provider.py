@@ -10,7 +10,8 @@ import orjson
 
 from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
-from collector.providers.base import CallPlan, Classified, EndpointSpec, Provider, Query, chunks
+from collector.providers.base import CallTarget, Classified, Provider, fan_out
+from collector.providers.endpoint import Endpoint, EndpointSettings, Query
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.timeslices import HOUR, format_offset
@@ -117,13 +118,13 @@ class WangsuProvider:
     def __init__(self, name: str, default_base_url: str) -> None:
         self.name = name
         self.default_base_url = default_base_url
-        self.catalog: Mapping[str, EndpointSpec] = CATALOG
+        self.catalog: Mapping[str, Endpoint] = CATALOG
 
     def __repr__(self) -> str:
         return f"WangsuProvider({self.name!r}, {self.default_base_url!r})"
 
     def build_request(
-        self, account: Account, spec: EndpointSpec, query: Query, now: float
+        self, account: Account, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         url = (account.base_url or self.default_base_url).rstrip("/") + spec.path
         # Serialised once: these exact bytes are hashed into the signature and sent.
@@ -155,9 +156,12 @@ class WangsuProvider:
             headers.update(signing.sign_apikey(auth.username or "", auth.secret("api_key"), now))
         return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
 
-    def call_plan(self, account: Account, spec: EndpointSpec) -> CallPlan:
-        """Domains batched up to the endpoint's per-call maximum; no extra options."""
-        return [(batch, {}) for batch in chunks(account.domains, spec.max_domains_per_call)]
+    def call_targets(self, account: Account, settings: EndpointSettings) -> list[CallTarget]:
+        """Domains split as the endpoint declares; Wangsu has no other fan-out values."""
+        return fan_out(settings.spec.fan_out, settings.max_domains_per_call, account.domains)
+
+    def query_filters(self, account: Account) -> object:
+        return None
 
     def classify(self, response: HttpResponse) -> Classified:
         status = response.status

@@ -8,7 +8,7 @@ from collector.config.endpoints import enabled_endpoints
 from collector.config.schema import Account
 from collector.families import BANDWIDTH, TRAFFIC
 from collector.model import Kind, RateLimit
-from collector.providers import get_provider
+from collector.providers import get_provider, help_for
 from collector.providers.volcengine.catalog import (
     CATALOG,
     data_delay_for,
@@ -64,7 +64,7 @@ def test_spans_and_delays_per_granularity() -> None:
     assert data_delay_for("pull_to_push", MINUTE) == 5 * MINUTE
     assert data_delay_for("pull_to_push", HOUR) == 15 * MINUTE
     assert data_delay_for("record", HOUR) == 7 * HOUR
-    with pytest.raises(ValueError, match="not allowed"):
+    with pytest.raises(ValueError, match="not offered"):
         max_span_for("transcode", 300)
     for name, spec in CATALOG.items():
         assert all(max_span_for(name, g) >= g for g in spec.granularities)
@@ -92,7 +92,7 @@ def test_live_families() -> None:
     }
     for family in LIVE_FAMILIES:
         assert (family.kind is Kind.COUNTER) == family.name.endswith("_total")
-        assert "Volcengine Describe" in family.help
+        assert "Volcengine Describe" in help_for(family)
     assert names["cdn_live_transcode_duration_seconds_total"].labels == (
         "domain",
         "resolution",
@@ -100,8 +100,8 @@ def test_live_families() -> None:
     )
     assert names["cdn_live_pull_to_push_bandwidth_bytes_per_second"].labels == ("group",)
     assert names["cdn_live_time_shift_storage_bytes"].labels == ("vhost",)
-    assert "2^30" in names["cdn_live_time_shift_storage_bytes"].help
-    assert "minutes times 60" in names["cdn_live_pull_to_push_duration_seconds_total"].help
+    assert "2^30" in help_for(names["cdn_live_time_shift_storage_bytes"])
+    assert "minutes times 60" in help_for(names["cdn_live_pull_to_push_duration_seconds_total"])
     covered = {f for spec in CATALOG.values() for f in spec.families}
     assert covered == set(LIVE_FAMILIES) | {BANDWIDTH, TRAFFIC}
 

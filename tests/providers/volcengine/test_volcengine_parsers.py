@@ -11,9 +11,10 @@ import pytest
 from collector.families import BANDWIDTH, TRAFFIC
 from collector.http import HttpResponse
 from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Outcome, Point
-from collector.providers.base import MalformedResponse, Query
+from collector.providers.endpoint import MalformedResponse, Query
 from collector.providers.volcengine import families as live
 from collector.providers.volcengine.catalog import CATALOG
+from collector.providers.volcengine.filters import LiveQueryFilters, Region
 from collector.providers.volcengine.provider import VOLCENGINE
 from collector.timeslices import Window
 
@@ -41,7 +42,19 @@ def query(
     slice_seconds: int = 300,
     **options: Any,
 ) -> Query:
-    return Query(endpoint, domains, Window(start, end, slice_seconds), CST, options)
+    """A query; group and vhost lists become its scope, the rest its typed filters."""
+    scope = tuple(options.pop("pull_to_push_groups", ()) or options.pop("time_shift_vhosts", ()))
+    options.pop("time_shift_vhosts", None)
+    for key in ("regions", "user_regions"):
+        if key in options:
+            options[key] = tuple(
+                Region(r.get("area") or r["Area"], r.get("country"), r.get("province"))
+                for r in options[key]
+            )
+    fields = {k: tuple(v) for k, v in options.items()}
+    return Query(
+        endpoint, domains, Window(start, end, slice_seconds), CST, scope, LiveQueryFilters(**fields)
+    )
 
 
 def parse(endpoint: str, payload: Any, q: Query) -> list[Point]:

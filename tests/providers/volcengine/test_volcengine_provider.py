@@ -11,13 +11,15 @@ import pytest
 from aiohttp import web
 
 from collector.client import AiohttpTransport
+from collector.config.endpoints import resolve_endpoint
 from collector.config.schema import Account
 from collector.http import HttpResponse
 from collector.model import Outcome
-from collector.providers.base import Query
+from collector.providers.endpoint import EndpointSettings, Query
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
-from collector.providers.volcengine.provider import VOLCENGINE, call_plan, options_from_filters
+from collector.providers.volcengine.filters import LiveQueryFilters, Region
+from collector.providers.volcengine.provider import VOLCENGINE, query_filters
 from collector.providers.volcengine.signing import StoredKey
 from collector.timeslices import Window
 
@@ -48,7 +50,19 @@ def query(
     slice_seconds: int = 300,
     **options: Any,
 ) -> Query:
-    return Query(endpoint, domains, Window(start, end, slice_seconds), CST, options)
+    """A query; group and vhost lists become its scope, the rest its typed filters."""
+    scope = tuple(options.pop("pull_to_push_groups", ()) or options.pop("time_shift_vhosts", ()))
+    options.pop("time_shift_vhosts", None)
+    for key in ("regions", "user_regions"):
+        if key in options:
+            options[key] = tuple(
+                Region(r.get("area") or r["Area"], r.get("country"), r.get("province"))
+                for r in options[key]
+            )
+    fields = {k: tuple(v) for k, v in options.items()}
+    return Query(
+        endpoint, domains, Window(start, end, slice_seconds), CST, scope, LiveQueryFilters(**fields)
+    )
 
 
 def body(endpoint: str, **kwargs: Any) -> dict[str, Any]:
@@ -89,7 +103,14 @@ def test_edge_filters_from_the_config_model_dump() -> None:
             "regions": [{"area": "CN", "country": "CN", "province": "beijing"}, {"area": "EU"}],
         }
     )
-    options = options_from_filters(acct.filters)
+    filters = query_filters(acct.filters)
+    options = {
+        "protocols": filters.protocols,
+        "isps": filters.isps,
+        "regions": [
+            {"area": r.area, "country": r.country, "province": r.province} for r in filters.regions
+        ],
+    }
     built = body("bandwidth", **options)
     assert built["ProtocolList"] == ["HTTP-FLV", "RTMP"]
     assert built["ISPList"] == ["telecom"]
@@ -184,17 +205,19 @@ def test_p95_right_after_the_month_turns_asks_for_the_whole_previous_month() -> 
 # ---- call plan ------------------------------------------------------------------------
 
 
-def test_call_plan() -> None:
+def call_plan(acct: Account, endpoint: str) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    settings: EndpointSettings = resolve_endpoint(CATALOG[endpoint], None)
+    return [(t.domains, t.scope) for t in VOLCENGINE.call_targets(acct, settings)]
+
+
+def test_call_plan_follows_the_declared_fan_out() -> None:
     many = account(domains=[f"d{i}.example.com" for i in range(150)])
-    chunks = [domains for domains, _ in call_plan(many, CATALOG["traffic"])]
-    assert [len(c) for c in chunks] == [100, 50]
-    assert len(call_plan(many, CATALOG["p95_peak_bandwidth"])) == 150
-    assert call_plan(account(domains=[]), CATALOG["traffic"])[0][0] == ()
+    assert [len(d) for d, _ in call_plan(many, "traffic")] == [100, 50]
+    assert len(call_plan(many, "p95_peak_bandwidth")) == 150
+    assert call_plan(account(domains=[]), "traffic") == [((), ())]
     acct = account(filters={"time_shift_vhosts": ["v1", "v2"], "pull_to_push_groups": ["g"]})
-    shifts = call_plan(acct, CATALOG["time_shift"])
-    assert [o["time_shift_vhosts"] for _, o in shifts] == [["v1"], ["v2"]]
-    groups = call_plan(acct, CATALOG["pull_to_push"])
-    assert [(d, o["pull_to_push_groups"]) for d, o in groups] == [((), ["g"])]
+    assert call_plan(acct, "time_shift") == [((), ("v1",)), ((), ("v2",))]
+    assert call_plan(acct, "pull_to_push") == [((), ("g",))]
 
 
 # ---- build_request --------------------------------------------------------------------

@@ -10,10 +10,10 @@ import pytest
 
 from collector import families as core
 from collector.model import Point
-from collector.providers.base import MalformedResponse, Query
+from collector.providers.endpoint import MalformedResponse, Query
 from collector.providers.wangsu import families as wf
-from collector.providers.wangsu import parsers
 from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.wire import HIT_RATIO
 from collector.timeslices import Window
 
 Load = Callable[[str], Any]
@@ -181,13 +181,13 @@ def test_edge_hit_ratio_needs_exactly_one_domain(load: Load) -> None:
     [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (1.5, 0.015), (93.12, 0.9312), (100.0, 1.0)],
 )
 def test_hit_ratio_percent_or_fraction(raw: float, expected: float) -> None:
-    assert parsers.hit_ratio(raw, "x") == pytest.approx(expected)
+    assert HIT_RATIO.convert(raw, "x") == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("raw", [-0.1, 100.01])
 def test_hit_ratio_out_of_range(raw: float) -> None:
     with pytest.raises(MalformedResponse, match=r"^x\.y: "):
-        parsers.hit_ratio(raw, "x.y")
+        HIT_RATIO.convert(raw, "x.y")
 
 
 # isp_province / hit_rate_isp_province ---------------------------------------------------
@@ -282,7 +282,6 @@ def test_country_bandwidth_doc_example(load: Load) -> None:
         domains=("www.example1.com", "www.example2.com"),
         window=Window(start=1658448000, end=1658530800, slice_seconds=300),
         offset_seconds=0,
-        options={"country_codes": ["hk"]},
     )
     points = parse("country_bandwidth", load("country_bandwidth_doc_example"), q)
     bw, tr = wf.SERVER_COUNTRY_BANDWIDTH, wf.SERVER_COUNTRY_TRAFFIC

@@ -1,0 +1,222 @@
+"""The catalog types: one declaration per endpoint, and the settings it runs with."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from collector.model import Family, Kind, Point, RateLimit
+from collector.timeslices import Window, granularity_name
+
+
+class FanOut(StrEnum):
+    """How one window of an endpoint becomes calls: a declared property of the API."""
+
+    DOMAIN_BATCHES = "domain batches"  # up to max_domains_per_call domains a call
+    PER_DOMAIN = "one call per domain"  # the answer cannot be split by domain
+    GROUP_BATCHES = "group batches"  # Volcengine pull-to-push task groups
+    PER_VHOST = "one call per vhost"  # Volcengine time-shift: one domain space a call
+    ACCOUNT = "one call for the account"  # no list to split
+
+
+class MalformedResponse(ValueError):
+    """A response body that does not have the documented shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A wire unit and its conversion to the base unit; `note` goes into HELP texts."""
+
+    factor: float
+    note: str
+    # [?] A ratio documented without a unit: above 1 it must be percent, else a fraction.
+    percent_above_one: bool = False
+
+    def convert(self, value: float, where: str) -> float:
+        # Every quantity is a volume, rate, count or ratio; a negative one would make a
+        # counter go backwards, so it is a malformed answer rather than data.
+        if value < 0:
+            raise MalformedResponse(f"{where}: negative value {value!r}")
+        if self.percent_above_one:
+            if value > 100:
+                raise MalformedResponse(f"{where}: ratio {value!r} is above 100 percent")
+            return value / 100 if value > 1 else value
+        return value * self.factor
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """One numeric wire field and the family it feeds, with constant extra labels."""
+
+    field: str
+    family: Family
+    unit: Unit
+    labels: tuple[str, ...] = ()  # appended after the walked labels, e.g. ("down",)
+    optional: bool = False  # the SDK documents it as not returned by default
+
+
+@dataclass(frozen=True, slots=True)
+class Granularity:
+    """A slice length an endpoint offers, with its longest span and data delay."""
+
+    seconds: int
+    max_span: int  # longest window one call may ask for at this slice length
+    data_delay: int  # documented delay: the default settle delay at this slice length
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """One call's worth of work: which domains, which window, which scope and filters.
+
+    `scope` holds the non-domain fan-out values of the call (pull-to-push groups, a
+    time-shift vhost); `filters` is the provider's typed filter object, or None.
+    """
+
+    endpoint: str
+    domains: tuple[str, ...]
+    window: Window
+    offset_seconds: int
+    scope: tuple[str, ...] = ()
+    filters: object = None
+
+
+class WireShape(Protocol):
+    """Where an answer's series are and what they hold; parsed by one generic walker."""
+
+    @property
+    def envelope(self) -> str:
+        """The envelope family, e.g. "result", "code-data", "volcengine"."""
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        """Every value the shape reads."""
+
+    def source(self, measure: Measure) -> str:
+        """The path of `measure` in the answer, for HELP texts."""
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        """Base-unit points from a decoded answer, or MalformedResponse."""
+
+
+BodyBuilder = Callable[[Query], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Everything the exporter knows about one report endpoint, declared once."""
+
+    name: str  # config key and `endpoint` label, e.g. "flow_request"
+    path: str  # URL path (Wangsu) or Action name (Volcengine)
+    method: str
+    rate_limit: RateLimit
+    max_domains_per_call: int  # 0: the endpoint takes no domain list
+    slices: tuple[Granularity, ...]  # offered slice lengths, default first
+    fan_out: FanOut
+    build_body: BodyBuilder
+    shape: WireShape
+    description: str
+    opt_in: bool = False  # breakdowns that multiply series are off unless enabled
+
+    def __post_init__(self) -> None:
+        if not self.slices:
+            raise ValueError(f"{self.name}: declares no granularity")
+        takes_domains = self.fan_out in (FanOut.DOMAIN_BATCHES, FanOut.PER_DOMAIN)
+        if takes_domains != (self.max_domains_per_call > 0):
+            raise ValueError(f"{self.name}: a domain fan-out needs a per-call domain cap")
+
+    @property
+    def envelope(self) -> str:
+        return self.shape.envelope
+
+    @property
+    def granularities(self) -> tuple[int, ...]:
+        return tuple(g.seconds for g in self.slices)
+
+    @property
+    def max_span(self) -> int:
+        """The default granularity's longest span."""
+        return self.slices[0].max_span
+
+    @property
+    def data_delay(self) -> int:
+        """The longest documented delay of any granularity: never settles too early."""
+        return max(g.data_delay for g in self.slices)
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        return tuple(dict.fromkeys(m.family for m in self.shape.measures))
+
+    def granularity(self, seconds: int) -> Granularity:
+        for g in self.slices:
+            if g.seconds == seconds:
+                return g
+        allowed = ", ".join(granularity_name(g.seconds) for g in self.slices)
+        raise ValueError(f"{self.name}: granularity {seconds}s is not offered ({allowed})")
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        return self.shape.parse(payload, query)
+
+    def slice_names(self) -> str:
+        return " or ".join(granularity_name(g.seconds) for g in self.slices)
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSettings:
+    """An endpoint's declaration with the account's overrides applied."""
+
+    spec: Endpoint
+    interval: int
+    settle_delay: int
+    reread: int
+    granularity: int
+    rate_limit: RateLimit
+    backfill: int  # how far back a poll reaches to refill slices missed in an outage
+    max_domains_per_call: int = 0  # the spec's cap, or a lower configured one
+    max_retries: int = 2
+    retry_base: float = 2.0
+
+    @property
+    def max_span(self) -> int:
+        return self.spec.granularity(self.granularity).max_span
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One wire field feeding a family: which provider and endpoint, where, which unit."""
+
+    provider: str
+    endpoint: Endpoint
+    measure: Measure
+
+
+_KIND_PHRASE = {
+    Kind.GAUGE: "in the newest settled slice",
+    Kind.COUNTER: "each settled slice added once",
+}
+
+
+def help_text(family: Family, sources: Sequence[Source]) -> str:
+    """A family's HELP, generated from the declarations that feed it: the meaning,
+    how slices become samples, and per source the API field, slice length and unit."""
+    parts = []
+    seen: set[str] = set()
+    for source in sources:
+        spec = source.endpoint
+        text = (
+            f"{source.provider} {spec.path} {spec.shape.source(source.measure)}, "
+            f"{spec.slice_names()} slices, {source.measure.unit.note}"
+        )
+        if text not in seen:
+            seen.add(text)
+            parts.append(text)
+    where = "; ".join(parts) if parts else "no source declared"
+    return f"{family.meaning}, {_KIND_PHRASE[family.kind]} ({where})."
+
+
+def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
+    """Split `values` into calls of at most `size`; nothing to split is one empty call."""
+    if not values or size <= 0:
+        return [()]
+    return [tuple(values[i : i + size]) for i in range(0, len(values), size)]

@@ -1,0 +1,91 @@
+"""The catalog as rows: what `--list-endpoints` prints, from the declarations alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.providers import get_provider
+from collector.timeslices import granularity_name
+
+# One catalog serves both Wangsu brands; `config_providers` says which `provider:` names.
+CATALOGS = (("wangsu", ("wangsu", "cdnetworks")), ("volcengine", ("volcengine",)))
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def endpoint_rows() -> list[dict[str, Any]]:
+    """Every declared endpoint of every provider, as JSON-ready objects."""
+    rows = []
+    for provider, config_names in CATALOGS:
+        for spec in get_provider(provider).catalog.values():
+            rows.append(
+                {
+                    "provider": provider,
+                    "config_providers": list(config_names),
+                    "name": spec.name,
+                    "path": spec.path,
+                    "method": spec.method,
+                    "rate_limit": {
+                        "calls": spec.rate_limit.calls,
+                        "period": spec.rate_limit.period,
+                    },
+                    "granularities": list(spec.granularities),
+                    "max_span": {str(g.seconds): g.max_span for g in spec.slices},
+                    "data_delay": spec.granularity(spec.granularities[0]).data_delay,
+                    "data_delay_by_granularity": {
+                        str(g.seconds): g.data_delay for g in spec.slices
+                    },
+                    "max_domains_per_call": spec.max_domains_per_call,
+                    "fan_out": spec.fan_out.value,
+                    "envelope": spec.envelope,
+                    "families": [f.name for f in spec.families],
+                    "opt_in": spec.opt_in,
+                    "description": spec.description,
+                }
+            )
+    return rows
+
+
+_COLUMNS = (
+    "provider",
+    "name",
+    "path",
+    "limit",
+    "slices",
+    "delay",
+    "fan-out",
+    "default",
+    "families",
+)
+
+
+def endpoint_table() -> str:
+    """The catalog as a plain-text table, one endpoint a line."""
+    lines = [list(_COLUMNS)]
+    for row in endpoint_rows():
+        limit = row["rate_limit"]
+        lines.append(
+            [
+                row["provider"],
+                row["name"],
+                row["path"],
+                f"{limit['calls']}/{_duration(limit['period'])}",
+                ",".join(granularity_name(g) for g in row["granularities"]),
+                _duration(row["data_delay"]),
+                row["fan_out"],
+                "off" if row["opt_in"] else "on",
+                ",".join(row["families"]),
+            ]
+        )
+    widths = [max(len(line[i]) for line in lines) for i in range(len(_COLUMNS) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False))
+        + "  "
+        + line[-1]
+        for line in lines
+    )

@@ -1,0 +1,209 @@
+"""The Volcengine Live wire: units, the split-series walker and the shapes it cannot cover."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
+from collector.providers._json import field_of, list_of, number
+from collector.providers.endpoint import MalformedResponse, Measure, Query, Unit
+from collector.providers.volcengine.timestamps import parse_start_labelled
+from collector.timeslices import TimestampError
+
+MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
+GB = Unit(GIGABYTE, "GB read as 10^9 bytes")
+GIB = Unit(GIBIBYTE, "GB read as 2^30 bytes")
+MINUTES = Unit(60.0, "minutes times 60")
+COUNT = Unit(1.0, "a count")
+
+ALL = "*"
+"""Label value for a call that filtered nothing: the total over every domain/group/vhost."""
+
+UNKNOWN = "unknown"
+"""Label value for a transcode entry that does not name its resolution or type."""
+
+
+def scope_label(values: Sequence[str]) -> str:
+    """The label for a call whose result is not split: the one value it asked for,
+    `*` when it asked for everything, or the comma-joined set it asked for."""
+    if not values:
+        return ALL
+    return ",".join(values)
+
+
+def _require_object(payload: Any) -> None:
+    if not isinstance(payload, dict):
+        raise MalformedResponse(f"Result: expected an object, got {type(payload).__name__}")
+
+
+def _end(item: Any, where: str, slice_seconds: int) -> int:
+    try:
+        return parse_start_labelled(field_of(item, "TimeStamp", where), slice_seconds)
+    except TimestampError as exc:
+        raise MalformedResponse(f"{where}.TimeStamp: {exc}") from None
+
+
+def _in_window(query: Query, end: int) -> bool:
+    # A bucket reaching past either end of the window covers time we did not ask for,
+    # so it can only be partial (e.g. an inclusive EndTime returning one bucket more).
+    window = query.window
+    return end - window.slice_seconds >= window.start and end <= window.end
+
+
+def _value(item: Any, measure: Measure, where: str) -> float:
+    raw = number(field_of(item, measure.field, where), f"{where}.{measure.field}")
+    return measure.unit.convert(raw, f"{where}.{measure.field}")
+
+
+def split_values(query: Query, dimension: str) -> tuple[str, ...]:
+    """What the call filtered its split dimension on: domains or pull-to-push groups."""
+    return query.domains if dimension == "Domain" else query.scope
+
+
+@dataclass(frozen=True, slots=True)
+class SplitSeries:
+    """The shape most Live usage APIs share: a top-level series and an optional split.
+
+    `Result.<series>` is the total; `Result.<details>[i]` carries the split dimension
+    (`Domain` or `Group`) and its own `<series>`. The split comes back only when the
+    dimension's filter list has two or more values.
+    """
+
+    series: str
+    details: tuple[str, ...]  # accepted names of the split list, preferred first
+    dimension: str  # "Domain" or "Group"
+    measures: tuple[Measure, ...]
+    envelope: str = "volcengine"
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.{self.series}[].{measure.field}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        """Two or more filter values: read the split list, one series per value.
+        One value: the top-level series is that value's. None: the account total `*`."""
+        _require_object(payload)
+        requested = split_values(query, self.dimension)
+        if len(requested) < 2:
+            series = list_of(payload, self.series, "Result", optional=True)
+            return self._points(series, scope_label(requested), query, f"Result.{self.series}")
+        details_key = next((k for k in self.details if k in payload), self.details[0])
+        details = list_of(payload, details_key, "Result", optional=True)
+        if not details and list_of(payload, self.series, "Result", optional=True):
+            raise MalformedResponse(
+                f"Result.{self.details[0]}: missing although {len(requested)} "
+                f"{self.dimension} values were asked for and Result.{self.series} has data"
+            )
+        points = []
+        for index, entry in enumerate(details):
+            where = f"Result.{details_key}[{index}]"
+            label = field_of(entry, self.dimension, where)
+            if not isinstance(label, str) or not label:
+                raise MalformedResponse(f"{where}.{self.dimension}: expected a name, got {label!r}")
+            series = list_of(entry, self.series, where, optional=True)
+            points.extend(self._points(series, label, query, f"{where}.{self.series}"))
+        return points
+
+    def _points(self, series: Sequence[Any], label: str, query: Query, where: str) -> list[Point]:
+        points = []
+        for index, item in enumerate(series):
+            item_where = f"{where}[{index}]"
+            end = _end(item, item_where, query.window.slice_seconds)
+            if not _in_window(query, end):
+                continue
+            for measure in self.measures:
+                value = _value(item, measure, item_where)
+                points.append(Point(measure.family, (label, *measure.labels), end, value))
+        return points
+
+
+@dataclass(frozen=True, slots=True)
+class RangeTotal:
+    """DescribeLiveP95PeakBandwidthData: one number for the whole queried range.
+
+    The range ends at the window's start (catalog.p95_range), and so does the point.
+    The API has no split, so the label is the one domain asked for (or `*`).
+    """
+
+    measure: Measure
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.{measure.field} (billing month to date)"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        raw = payload.get(self.measure.field)
+        if raw is None:
+            return []
+        where = f"Result.{self.measure.field}"
+        value = self.measure.unit.convert(number(raw, where), where)
+        return [
+            Point(self.measure.family, (scope_label(query.domains),), query.window.start, value)
+        ]
+
+
+def _label_field(item: Any, key: str, where: str) -> str:
+    value = item.get(key) if isinstance(item, dict) else None
+    if value is None or value == "":
+        return UNKNOWN
+    if not isinstance(value, str):
+        raise MalformedResponse(f"{where}.{key}: expected a string, got {value!r}")
+    return value
+
+
+def _merge(points: list[Point]) -> list[Point]:
+    """Fold points that share family, labels and end: counters add, gauges keep the max."""
+    merged: dict[tuple[str, tuple[str, ...], int], Point] = {}
+    for point in points:
+        key = (point.family.name, point.labels, point.end)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = point
+        elif point.family.kind is Kind.COUNTER:
+            merged[key] = Point(point.family, point.labels, point.end, seen.value + point.value)
+        else:
+            merged[key] = Point(point.family, point.labels, point.end, max(seen.value, point.value))
+    return list(merged.values())
+
+
+@dataclass(frozen=True, slots=True)
+class ScopedSeries:
+    """A series with no split: the call's scope (its one domain or vhost) is the label,
+    and `label_fields` of each item add labels (missing ones read `unknown`). Entries
+    that repeat a (bucket, labels) are folded (counters add)."""
+
+    series: str
+    measure: Measure
+    scope: str  # "domains" or "vhosts": which of the call's values labels the series
+    label_fields: tuple[str, ...] = ()
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        extra = f" with its {' and '.join(self.label_fields)}" if self.label_fields else ""
+        return f"Result.{self.series}[].{measure.field}{extra}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        series = list_of(payload, self.series, "Result", optional=True)
+        label = scope_label(query.domains if self.scope == "domains" else query.scope)
+        points = []
+        for index, item in enumerate(series):
+            where = f"Result.{self.series}[{index}]"
+            end = _end(item, where, query.window.slice_seconds)
+            if not _in_window(query, end):
+                continue
+            labels = (label, *(_label_field(item, key, where) for key in self.label_fields))
+            points.append(
+                Point(self.measure.family, labels, end, _value(item, self.measure, where))
+            )
+        return _merge(points)
