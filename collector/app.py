@@ -7,11 +7,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
-from collector.config.endpoints import enabled_endpoints
-from collector.config.schema import Account, Settings
+from collector.config.runtime import Account, Config
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.model import Family
 from collector.planner import Plan, plan_endpoint, windows_per_poll
@@ -30,7 +30,7 @@ _BASE = ("provider", "account")
 _FIRE_AFTER_BOUNDARY = 5.0
 
 
-def build_plan(provider: Provider, account: Account, settings: EndpointSettings) -> Plan:
+def build_plan(provider: Provider[Any], account: Account, settings: EndpointSettings) -> Plan:
     """The poll plan of one endpoint: calls per cycle against its rate budget."""
     spec = settings.spec
     window = settings.settle_delay + settings.reread + settings.granularity
@@ -52,7 +52,7 @@ class Exporter:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: Config,
         clock: Clock,
         transport_factory: Callable[[], Transport] = AiohttpTransport,
     ) -> None:
@@ -71,7 +71,7 @@ class Exporter:
             provider = get_provider(account.provider)
             transport = transport_factory()
             self.transports.append(transport)
-            for endpoint in enabled_endpoints(account, provider):
+            for endpoint in account.endpoints:
                 plan = build_plan(provider, account, endpoint)
                 self.plans.append(plan)
                 if plan.raised:

@@ -17,7 +17,8 @@ from aiohttp import web
 from collector import __version__
 from collector.clock import Clock, SystemClock
 from collector.config.loading import ConfigError, load_config
-from collector.config.schema import DEFAULT_LISTEN_ADDRESS, Settings
+from collector.config.runtime import Config
+from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
 
 log = logging.getLogger("collector")
@@ -130,7 +131,7 @@ def print_problems(problems: Sequence[str]) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-async def serve(settings: Settings, listen: str, clock: Clock, demo: bool) -> None:
+async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until signalled."""
     from collector.app import Exporter
     from collector.web import build_web_app

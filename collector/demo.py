@@ -6,7 +6,7 @@ from typing import Any
 
 from collector.clock import Clock
 from collector.config.loading import validate
-from collector.config.schema import Settings
+from collector.config.runtime import Config
 from collector.emulator.core import EmulatedAccount, Emulator, demo_accounts
 from collector.emulator.server import RunningEmulator, serve_forever, start
 from collector.emulator.volcengine import GROUPS as DEMO_PULL_TO_PUSH_GROUPS
@@ -52,13 +52,13 @@ def _account_config(account: EmulatedAccount, base_url: str) -> dict[str, Any]:
     return config
 
 
-def demo_settings(base_url: str) -> Settings:
+def demo_settings(base_url: str) -> Config:
     """The exporter configuration that polls the demo accounts at `base_url`."""
     accounts = [_account_config(a, base_url) for a in demo_accounts()]
     return validate({"accounts": accounts, "account_jitter": 2})
 
 
-async def start_demo_emulator(clock: Clock) -> tuple[RunningEmulator, Settings]:
+async def start_demo_emulator(clock: Clock) -> tuple[RunningEmulator, Config]:
     """Start the emulator in-process on a free loopback port; return it and the config."""
     running = await start(Emulator(demo_accounts(), clock=clock))
     return running, demo_settings(running.base_url)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
-from collector.config.schema import Account
+from collector.config.runtime import Account
 from collector.model import Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query
@@ -43,7 +44,7 @@ class EndpointPoller:
     def __init__(
         self,
         *,
-        provider: Provider,
+        provider: Provider[Any],
         account: Account,
         settings: EndpointSettings,
         transport: Transport,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collector.config.schema import Account, EndpointOverride
+from typing import Any
+
+from collector.config.common import AccountBase, EndpointOverride
 from collector.model import RateLimit
 from collector.providers.base import Provider
 from collector.providers.endpoint import Endpoint, EndpointSettings
@@ -68,7 +70,7 @@ def resolve_endpoint(spec: Endpoint, override: EndpointOverride | None) -> Endpo
     )
 
 
-def enabled_endpoints(account: Account, provider: Provider) -> list[EndpointSettings]:
+def enabled_endpoints(account: AccountBase, provider: Provider[Any]) -> list[EndpointSettings]:
     """The endpoints this account polls: defaults unless opt-in, as overridden."""
     result = []
     for name, spec in provider.catalog.items():

@@ -9,8 +9,11 @@ import yaml
 from pydantic import ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints
+from collector.config.runtime import Account, Config
 from collector.config.schema import Settings
-from collector.providers import get_provider
+from collector.providers import PROVIDER_NAMES, get_provider
+from collector.providers.volcengine.config import VolcengineAccountModel
+from collector.providers.wangsu.config import WangsuAccountModel
 
 
 class ConfigError(Exception):
@@ -22,7 +25,43 @@ class ConfigError(Exception):
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
+    parts = list(loc)
+    # A union member's errors carry its tag (accounts.0.wangsu.auth): the reader
+    # wrote accounts.0.auth.
+    if len(parts) > 2 and parts[0] == "accounts" and parts[2] in PROVIDER_NAMES:
+        del parts[2]
+    return ".".join(str(part) for part in parts) or "(top level)"
+
+
+def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
+    """One `path: reason` per error. An account whose `provider` is missing or unknown
+    is also checked as the provider model it resembles most, so its other problems
+    are reported in the same pass."""
+    problems = []
+    for error in exc.errors():
+        loc = error["loc"]
+        if error["type"] not in ("union_tag_invalid", "union_tag_not_found"):
+            problems.append(f"{_location(loc)}: {_message(error)}")
+            continue
+        names = ", ".join(repr(n) for n in PROVIDER_NAMES)
+        problems.append(f"{_location(loc)}.provider: Input should be one of {names}")
+        entry = data["accounts"][loc[1]] if isinstance(loc[1], int) else None
+        if isinstance(entry, dict):
+            problems += _as_closest_provider(entry, f"{_location(loc)}.")
+    return problems
+
+
+def _as_closest_provider(entry: dict[str, Any], where: str) -> list[str]:
+    best: list[str] | None = None
+    for model, tag in ((WangsuAccountModel, "wangsu"), (VolcengineAccountModel, "volcengine")):
+        try:
+            model.model_validate({**entry, "provider": tag})
+            return []
+        except ValidationError as exc:
+            found = [f"{where}{_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+        if best is None or len(found) < len(best):
+            best = found
+    return best or []
 
 
 def _message(error: Any) -> str:
@@ -55,17 +94,24 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(data: dict[str, Any]) -> Settings:
-    """Validate a configuration mapping (environment overrides apply)."""
+def validate(data: dict[str, Any]) -> Config:
+    """Validate a configuration mapping (environment overrides apply) and resolve it
+    into the frozen objects the daemon runs with."""
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        problems = [f"{_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
-        raise ConfigError(problems) from None
+        raise ConfigError(_problems(exc, data)) from None
     problems = _check_against_catalog(settings)
     if problems:
         raise ConfigError(problems)
-    return settings
+    return Config(
+        accounts=tuple(
+            account.runtime(tuple(enabled_endpoints(account, get_provider(account.provider))))
+            for account in settings.accounts
+        ),
+        listen_address=settings.listen_address,
+        account_jitter=settings.account_jitter,
+    )
 
 
 def _check_against_catalog(settings: Settings) -> list[str]:
@@ -74,8 +120,6 @@ def _check_against_catalog(settings: Settings) -> list[str]:
     for index, account in enumerate(settings.accounts):
         where = f"accounts.{index}"
         provider = get_provider(account.provider)
-        if account.provider == "volcengine" and account.auth.method != "aksk":
-            problems.append(f"{where}.auth.method: volcengine signs with aksk only")
         for name, override in account.endpoints.items():
             spec = provider.catalog.get(name)
             if spec is None:
@@ -87,17 +131,17 @@ def _check_against_catalog(settings: Settings) -> list[str]:
                 continue
             problems += [f"{where}.endpoints.{name}.{p}" for p in check_override(spec, override)]
         endpoints = enabled_endpoints(account, provider)
-        needs_domains = [e.spec.name for e in endpoints if e.spec.max_domains_per_call > 0]
-        if needs_domains and not account.domains and account.provider != "volcengine":
-            problems.append(
-                f"{where}.domains: list the domains to report on "
-                f"(needed by {', '.join(needs_domains)})"
-            )
+        problems += [f"{where}.{p}" for p in account.problems(endpoints)]
         if not endpoints:
             problems.append(f"{where}.endpoints: every endpoint is disabled")
     return problems
 
 
-def load_config(path: Path) -> Settings:
+def load_config(path: Path) -> Config:
     """Read and validate the configuration file at `path`."""
     return validate(read_yaml(path))
+
+
+def load_account(data: dict[str, Any]) -> Account:
+    """Validate one `accounts[]` entry alone into its frozen form (tests and tools)."""
+    return validate({"accounts": [data]}).accounts[0]

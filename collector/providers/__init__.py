@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cache
+from typing import Any
 
 from collector.model import Family
 from collector.providers.base import Provider
@@ -14,7 +15,7 @@ PROVIDER_NAMES = ("wangsu", "cdnetworks", "volcengine")
 _HELP_PROVIDERS = {"wangsu": "Wangsu/CDNetworks", "volcengine": "Volcengine"}
 
 
-def get_provider(name: str) -> Provider:
+def get_provider(name: str) -> Provider[Any]:
     """The provider called `name` (wangsu, cdnetworks or volcengine)."""
     if name == "wangsu":
         from collector.providers.wangsu.provider import WANGSU

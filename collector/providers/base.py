@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome
@@ -17,8 +17,8 @@ from collector.providers.endpoint import (
     chunks,
 )
 
-if TYPE_CHECKING:
-    from collector.config.schema import Account
+AccountT = TypeVar("AccountT", contravariant=True)
+"""The provider's own frozen account type (collector/providers/<name>/config.py)."""
 
 __all__ = ["CallTarget", "Classified", "MalformedResponse", "Provider", "Query", "fan_out"]
 
@@ -57,7 +57,7 @@ def fan_out(
     return [CallTarget()]
 
 
-class Provider(Protocol):
+class Provider(Protocol[AccountT]):
     """A CDN provider: its declarations and its wire protocol, free of I/O."""
 
     name: str
@@ -65,14 +65,14 @@ class Provider(Protocol):
     default_base_url: str
 
     def build_request(
-        self, account: Account, spec: Endpoint, query: Query, now: float
+        self, account: AccountT, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         """Serialise, sign and address one call."""
 
-    def call_targets(self, account: Account, settings: EndpointSettings) -> list[CallTarget]:
+    def call_targets(self, account: AccountT, settings: EndpointSettings) -> list[CallTarget]:
         """The calls that cover one window, from the endpoint's declared fan-out."""
 
-    def query_filters(self, account: Account) -> object:
+    def query_filters(self, account: AccountT) -> object:
         """The account's typed filters, carried by every query (None if it has none)."""
 
     def classify(self, response: HttpResponse) -> Classified:

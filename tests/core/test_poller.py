@@ -10,7 +10,8 @@ import pytest
 from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.endpoints import resolve_endpoint
-from collector.config.schema import Account
+from collector.config.loading import load_account
+from collector.config.runtime import Account
 from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome
 from collector.poller import EndpointPoller
@@ -24,7 +25,7 @@ CST = 8 * 3600
 
 
 def account(domains: list[str]) -> Account:
-    return Account.model_validate(
+    return load_account(
         {
             "name": "main",
             "provider": "wangsu",

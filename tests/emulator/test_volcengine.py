@@ -13,7 +13,8 @@ import pytest
 from collector.client import AiohttpTransport
 from collector.clock import FakeClock
 from collector.config.endpoints import enabled_endpoints
-from collector.config.schema import Account
+from collector.config.loading import load_account
+from collector.config.runtime import Account
 from collector.emulator import CallKey, EmulatedAccount, Emulator, RunningEmulator, start
 from collector.emulator import volcengine as emu
 from collector.families import TRAFFIC
@@ -45,7 +46,7 @@ class Live:
     def account(self, **auth: str) -> Account:
         demo = self.emulator.account(ACCOUNT)
         keys = {"access_key": demo.access_key, "secret_key": demo.secret_key, **auth}
-        return Account.model_validate(
+        return load_account(
             {
                 "name": ACCOUNT,
                 "provider": "volcengine",

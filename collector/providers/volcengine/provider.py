@@ -13,16 +13,12 @@ from collector.model import Outcome
 from collector.providers.base import CallTarget, Classified, Provider, fan_out
 from collector.providers.endpoint import Endpoint, EndpointSettings, FanOut, Query
 from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
-from collector.providers.volcengine.filters import LiveQueryFilters, Region
+from collector.providers.volcengine.config import VolcengineAccount
 from collector.providers.volcengine.signing import (
     DEFAULT_SERVICE,
     format_x_date,
     sign,
 )
-
-if TYPE_CHECKING:
-    from collector.config.schema import Account, LiveFilters
-    from collector.config.schema import Region as ConfigRegion
 
 DEFAULT_BASE_URL = "https://live.volcengineapi.com"
 
@@ -65,28 +61,12 @@ CODE_N = {
 SERVER_CODE_MARKERS = ("InternalError", "InternalServiceError", "ServiceUnavailable", "Timeout")
 
 
-def query_filters(filters: LiveFilters) -> LiveQueryFilters:
-    """The typed query filters for an account's `filters` config."""
-
-    def regions(values: list[ConfigRegion]) -> tuple[Region, ...]:
-        return tuple(Region(r.area, r.country, r.province) for r in values)
-
-    return LiveQueryFilters(
-        protocols=tuple(filters.protocols),
-        isps=tuple(filters.isps),
-        regions=regions(filters.regions),
-        user_regions=regions(filters.user_regions),
-        transcode_resolutions=tuple(filters.transcode_resolutions),
-        transcode_types=tuple(filters.transcode_types),
-    )
-
-
-def fan_out_scope(account: Account, kind: FanOut) -> tuple[str, ...]:
+def fan_out_scope(account: VolcengineAccount, kind: FanOut) -> tuple[str, ...]:
     """The non-domain values a fan-out splits on: pull-to-push groups or vhosts."""
     if kind is FanOut.GROUP_BATCHES:
-        return tuple(account.filters.pull_to_push_groups)
+        return account.pull_to_push_groups
     if kind is FanOut.PER_VHOST:
-        return tuple(account.filters.time_shift_vhosts)
+        return account.time_shift_vhosts
     return ()
 
 
@@ -140,12 +120,12 @@ class VolcengineProvider:
     default_base_url = DEFAULT_BASE_URL
     catalog: Mapping[str, Endpoint] = CATALOG
 
-    def url(self, account: Account, spec: Endpoint) -> str:
+    def url(self, account: VolcengineAccount, spec: Endpoint) -> str:
         base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
         return f"{base}/?{urlencode({'Action': spec.path, 'Version': VERSION})}"
 
     def build_request(
-        self, account: Account, spec: Endpoint, query: Query, now: float
+        self, account: VolcengineAccount, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         """Serialise the body once and sign those exact bytes, with X-Date from `now`."""
         url = self.url(account, spec)
@@ -162,24 +142,26 @@ class VolcengineProvider:
                 url,
                 headers,
                 body,
-                access_key=account.auth.secret("access_key"),
-                secret_key=account.auth.secret("secret_key"),
+                access_key=account.access_key,
+                secret_key=account.secret_key,
                 x_date=format_x_date(now),
                 region=account.region,
                 service=DEFAULT_SERVICE,
-                session_token=account.auth.secret("session_token") or None,
+                session_token=account.session_token,
             )
         )
         return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
 
-    def call_targets(self, account: Account, settings: EndpointSettings) -> list[CallTarget]:
+    def call_targets(
+        self, account: VolcengineAccount, settings: EndpointSettings
+    ) -> list[CallTarget]:
         """No domains configured: one call for the account total, labelled `*`."""
         kind = settings.spec.fan_out
         cap = MAX_GROUPS if kind is FanOut.GROUP_BATCHES else settings.max_domains_per_call
         return fan_out(kind, cap, account.domains, fan_out_scope(account, kind))
 
-    def query_filters(self, account: Account) -> object:
-        return query_filters(account.filters)
+    def query_filters(self, account: VolcengineAccount) -> object:
+        return account.filters
 
     def classify(self, response: HttpResponse) -> Classified:
         """ResponseMetadata.Error means failure whatever the status; success needs Result."""
@@ -217,6 +199,6 @@ class VolcengineProvider:
 
 
 if TYPE_CHECKING:
-    _conforms: Provider = VolcengineProvider()
+    _conforms: Provider[VolcengineAccount] = VolcengineProvider()
 
 VOLCENGINE = VolcengineProvider()

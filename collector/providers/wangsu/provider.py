@@ -14,10 +14,8 @@ from collector.providers.base import CallTarget, Classified, Provider, fan_out
 from collector.providers.endpoint import Endpoint, EndpointSettings, Query
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.config import WangsuAccount
 from collector.timeslices import HOUR, format_offset
-
-if TYPE_CHECKING:
-    from collector.config.schema import Account
 
 # Documented error codes (reference §5.7) with a fixed meaning. 24102019 ("number of
 # domain exceeds the limit") must not be read as throttling although it says "limit".
@@ -124,7 +122,7 @@ class WangsuProvider:
         return f"WangsuProvider({self.name!r}, {self.default_base_url!r})"
 
     def build_request(
-        self, account: Account, spec: Endpoint, query: Query, now: float
+        self, account: WangsuAccount, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         url = (account.base_url or self.default_base_url).rstrip("/") + spec.path
         # Serialised once: these exact bytes are hashed into the signature and sent.
@@ -139,7 +137,7 @@ class WangsuProvider:
         zone = time_zone_header(query.offset_seconds)
         if zone is not None:
             headers["X-Time-Zone"] = zone
-        auth = account.auth
+        auth = account.credentials
         if auth.method == "aksk":
             headers.update(
                 signing.sign_aksk(
@@ -147,20 +145,20 @@ class WangsuProvider:
                     url,
                     headers,
                     body,
-                    access_key=auth.secret("access_key"),
-                    secret_key=auth.secret("secret_key"),
+                    access_key=auth.access_key,
+                    secret_key=auth.secret_key,
                     timestamp=int(now),
                 )
             )
         else:
-            headers.update(signing.sign_apikey(auth.username or "", auth.secret("api_key"), now))
+            headers.update(signing.sign_apikey(auth.username, auth.api_key, now))
         return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
 
-    def call_targets(self, account: Account, settings: EndpointSettings) -> list[CallTarget]:
+    def call_targets(self, account: WangsuAccount, settings: EndpointSettings) -> list[CallTarget]:
         """Domains split as the endpoint declares; Wangsu has no other fan-out values."""
         return fan_out(settings.spec.fan_out, settings.max_domains_per_call, account.domains)
 
-    def query_filters(self, account: Account) -> object:
+    def query_filters(self, account: WangsuAccount) -> object:
         return None
 
     def classify(self, response: HttpResponse) -> Classified:
@@ -203,7 +201,7 @@ class WangsuProvider:
 
 
 if TYPE_CHECKING:
-    _conforms: Provider = WangsuProvider("", "")
+    _conforms: Provider[WangsuAccount] = WangsuProvider("", "")
 
 WANGSU = WangsuProvider("wangsu", "https://open.chinanetcenter.com")
 CDNETWORKS = WangsuProvider("cdnetworks", "https://api.cdnetworks.com")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from collector.config.endpoints import enabled_endpoints
-from collector.config.schema import Account
 from collector.families import BANDWIDTH, TRAFFIC
 from collector.model import Kind, RateLimit
 from collector.providers import get_provider, help_for
@@ -14,6 +13,7 @@ from collector.providers.volcengine.catalog import (
     data_delay_for,
     max_span_for,
 )
+from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.volcengine.families import LIVE_FAMILIES
 from collector.providers.volcengine.provider import VOLCENGINE
 
@@ -107,7 +107,7 @@ def test_live_families() -> None:
 
 
 def test_every_endpoint_is_enabled_by_default() -> None:
-    account = Account.model_validate(
+    account = VolcengineAccountModel.model_validate(
         {"name": "v", "provider": "volcengine", "auth": {"access_key": "a", "secret_key": "s"}}
     )
     assert account.region == "cn-north-1"

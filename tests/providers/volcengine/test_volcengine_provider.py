@@ -12,14 +12,15 @@ from aiohttp import web
 
 from collector.client import AiohttpTransport
 from collector.config.endpoints import resolve_endpoint
-from collector.config.schema import Account
+from collector.config.loading import ConfigError, load_account
+from collector.config.runtime import Account
 from collector.http import HttpResponse
 from collector.model import Outcome
 from collector.providers.endpoint import EndpointSettings, Query
 from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.filters import LiveQueryFilters, Region
-from collector.providers.volcengine.provider import VOLCENGINE, query_filters
+from collector.providers.volcengine.provider import VOLCENGINE
 from collector.providers.volcengine.signing import StoredKey
 from collector.timeslices import Window
 
@@ -39,7 +40,7 @@ def account(**extra: Any) -> Account:
         "domains": [A, B],
         **extra,
     }
-    return Account.model_validate(data)
+    return load_account(data)
 
 
 def query(
@@ -103,7 +104,7 @@ def test_edge_filters_from_the_config_model_dump() -> None:
             "regions": [{"area": "CN", "country": "CN", "province": "beijing"}, {"area": "EU"}],
         }
     )
-    filters = query_filters(acct.filters)
+    filters = acct.filters
     options = {
         "protocols": filters.protocols,
         "isps": filters.isps,
@@ -137,7 +138,7 @@ def test_user_regions_and_regions_are_exclusive() -> None:
 
 
 def test_config_rejects_regions_with_user_regions() -> None:
-    with pytest.raises(ValueError, match="mutually exclusive"):
+    with pytest.raises(ConfigError, match="mutually exclusive"):
         account(filters={"regions": [{"area": "CN"}], "user_regions": [{"area": "CN"}]})
 
 

@@ -12,7 +12,8 @@ import orjson
 import pytest
 from aiohttp import web
 
-from collector.config.schema import Account
+from collector.config.loading import load_account
+from collector.config.runtime import Account
 from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
 from collector.providers.endpoint import Query
@@ -42,15 +43,16 @@ def account(base_url: str | None = None, **extra: Any) -> Account:
         "base_url": base_url,
         **extra,
     }
-    return Account.model_validate(data)
+    return load_account(data)
 
 
 def apikey_account() -> Account:
-    return Account.model_validate(
+    return load_account(
         {
             "name": "legacy",
             "provider": "cdnetworks",
             "auth": {"method": "apikey", "username": "testuser", "api_key": "TESTAPIKEY123"},
+            "domains": list(DOMAINS),
         }
     )
 

@@ -1,0 +1,19 @@
+"""The validated configuration as frozen objects: what the daemon runs with, no pydantic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collector.providers.volcengine.config import VolcengineAccount
+from collector.providers.wangsu.config import WangsuAccount
+
+Account = WangsuAccount | VolcengineAccount
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The whole configuration, validated and resolved (secrets read, endpoints chosen)."""
+
+    accounts: tuple[Account, ...]
+    listen_address: str
+    account_jitter: int

@@ -1,0 +1,169 @@
+"""The Volcengine Live account: its config model and the frozen object polls run with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+
+from collector.config.common import AccountBase, Strict, resolve_secret, secret_value
+from collector.providers.endpoint import EndpointSettings
+from collector.providers.volcengine.filters import LiveQueryFilters
+from collector.providers.volcengine.filters import Region as QueryRegion
+
+# Every Live timestamp is +08:00, and the billing month of the P95 figure is Beijing's.
+LIVE_OFFSET = 8 * 3600
+
+
+class VolcengineAuth(Strict):
+    """HMAC-SHA256 V4 keys, plus an STS session token. Each secret is a value, a
+    `*_file` path or a `*_env` variable name."""
+
+    method: Literal["aksk"] = "aksk"
+    access_key: SecretStr | None = None
+    access_key_file: Path | None = None
+    access_key_env: str | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    secret_key_env: str | None = None
+    session_token: SecretStr | None = None
+    session_token_file: Path | None = None
+    session_token_env: str | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> VolcengineAuth:
+        resolved = {
+            name: resolve_secret(
+                name,
+                getattr(self, name),
+                getattr(self, f"{name}_file"),
+                getattr(self, f"{name}_env"),
+            )
+            for name in ("access_key", "secret_key", "session_token")
+        }
+        missing = [n for n in ("access_key", "secret_key") if resolved[n] is None]
+        if missing:
+            raise ValueError(
+                "volcengine signs with aksk: it needs "
+                + " and ".join(f"{n} (or {n}_file / {n}_env)" for n in missing)
+            )
+        for name, secret in resolved.items():
+            object.__setattr__(self, name, secret)
+        return self
+
+
+class Region(Strict):
+    """A Volcengine region filter: Area, optionally Country, optionally Province."""
+
+    area: str
+    country: str | None = None
+    province: str | None = None
+
+    @model_validator(mode="after")
+    def _nested(self) -> Region:
+        if self.province and not self.country:
+            raise ValueError("province needs country (and area)")
+        return self
+
+
+LiveProtocol = Literal["HTTP-FLV", "HTTP-HLS", "RTMP", "RTM", "SRT", "QUIC"]
+TranscodeResolution = Literal["480P", "720P", "1080P", "2K", "4K", "8K", "0P"]
+TranscodeType = Literal[
+    "Normal_H264",
+    "Normal_H265",
+    "Normal_H266",
+    "ByteHD_H264",
+    "ByteHD_H265",
+    "ByteHD_H266",
+    "ByteQE",
+    "Audio",
+]
+
+
+class LiveFilters(Strict):
+    """Volcengine Live query filters."""
+
+    protocols: list[LiveProtocol] = []
+    isps: list[str] = []
+    regions: list[Region] = []
+    user_regions: list[Region] = []
+    pull_to_push_groups: list[str] = []
+    time_shift_vhosts: list[str] = []
+    transcode_resolutions: list[TranscodeResolution] = []
+    transcode_types: list[TranscodeType] = []
+
+    @model_validator(mode="after")
+    def _exclusive(self) -> LiveFilters:
+        if self.regions and self.user_regions:
+            raise ValueError(
+                "regions and user_regions are mutually exclusive "
+                "(Volcengine RegionList vs UserRegionList): keep one"
+            )
+        if "QUIC" in self.protocols and len(self.protocols) > 1:
+            raise ValueError("QUIC cannot be combined with other protocols")
+        return self
+
+
+class VolcengineAccountModel(AccountBase):
+    """A Volcengine Live account (`provider: volcengine`)."""
+
+    provider: Literal["volcengine"]
+    auth: VolcengineAuth
+    region: str = Field(default="cn-north-1", min_length=1)
+    """Signing region."""
+    filters: LiveFilters = LiveFilters()
+
+    def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
+        """With no domains the account total is polled, labelled `*`: nothing to check."""
+        return []
+
+    def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> VolcengineAccount:
+        def regions(values: list[Region]) -> tuple[QueryRegion, ...]:
+            return tuple(QueryRegion(r.area, r.country, r.province) for r in values)
+
+        f = self.filters
+        return VolcengineAccount(
+            name=self.name,
+            provider=self.provider,
+            base_url=self.base_url,
+            domains=tuple(self.domains),
+            timeout=self.timeout,
+            endpoints=endpoints,
+            offset_seconds=LIVE_OFFSET,
+            region=self.region,
+            access_key=secret_value(self.auth.access_key),
+            secret_key=secret_value(self.auth.secret_key),
+            session_token=secret_value(self.auth.session_token) or None,
+            filters=LiveQueryFilters(
+                protocols=tuple(f.protocols),
+                isps=tuple(f.isps),
+                regions=regions(f.regions),
+                user_regions=regions(f.user_regions),
+                transcode_resolutions=tuple(f.transcode_resolutions),
+                transcode_types=tuple(f.transcode_types),
+            ),
+            pull_to_push_groups=tuple(f.pull_to_push_groups),
+            time_shift_vhosts=tuple(f.time_shift_vhosts),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VolcengineAccount:
+    """A validated Volcengine Live account, as the poller and provider use it."""
+
+    name: str
+    provider: str
+    base_url: str | None
+    domains: tuple[str, ...]
+    timeout: int
+    endpoints: tuple[EndpointSettings, ...]
+    offset_seconds: int
+    region: str
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    session_token: str | None = field(repr=False)
+    filters: LiveQueryFilters
+    pull_to_push_groups: tuple[str, ...]
+    time_shift_vhosts: tuple[str, ...]

@@ -1,0 +1,123 @@
+"""The Wangsu/CDNetworks account: its config model and the frozen object polls run with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr, field_validator, model_validator
+
+from collector.config.common import AccountBase, Strict, resolve_secret, secret_value
+from collector.providers.endpoint import EndpointSettings
+from collector.timeslices import parse_offset
+
+
+class WangsuAuth(Strict):
+    """AK/SK (CNC-HMAC-SHA256) or the legacy username + API key. Each secret is a
+    value, a `*_file` path or a `*_env` variable name."""
+
+    method: Literal["aksk", "apikey"] = "aksk"
+    access_key: SecretStr | None = None
+    access_key_file: Path | None = None
+    access_key_env: str | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    secret_key_env: str | None = None
+    username: str | None = None
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    api_key_env: str | None = None
+
+    @model_validator(mode="after")
+    def _resolve(self) -> WangsuAuth:
+        resolved = {
+            name: resolve_secret(
+                name,
+                getattr(self, name),
+                getattr(self, f"{name}_file"),
+                getattr(self, f"{name}_env"),
+            )
+            for name in ("access_key", "secret_key", "api_key")
+        }
+        if self.method == "aksk":
+            missing = [n for n in ("access_key", "secret_key") if resolved[n] is None]
+            if missing:
+                raise ValueError(
+                    "method aksk needs "
+                    + " and ".join(f"{n} (or {n}_file / {n}_env)" for n in missing)
+                )
+        else:
+            if not self.username:
+                raise ValueError("method apikey needs username")
+            if resolved["api_key"] is None:
+                raise ValueError("method apikey needs api_key (or api_key_file / api_key_env)")
+        for name, secret in resolved.items():
+            object.__setattr__(self, name, secret)
+        return self
+
+
+class WangsuAccountModel(AccountBase):
+    """A Wangsu (`provider: wangsu`) or CDNetworks (`provider: cdnetworks`) account."""
+
+    provider: Literal["wangsu", "cdnetworks"]
+    auth: WangsuAuth
+    time_offset: str = "+08:00"
+    """The offset sent with request times; responses come back in it."""
+
+    @field_validator("time_offset")
+    @classmethod
+    def _offset(cls, value: str) -> str:
+        parse_offset(value)
+        return value
+
+    def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
+        """What the model alone cannot say: every report needs a domain list."""
+        needs = [e.spec.name for e in endpoints if e.spec.max_domains_per_call > 0]
+        if needs and not self.domains:
+            return [f"domains: list the domains to report on (needed by {', '.join(needs)})"]
+        return []
+
+    def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> WangsuAccount:
+        auth = self.auth
+        return WangsuAccount(
+            name=self.name,
+            provider=self.provider,
+            base_url=self.base_url,
+            domains=tuple(self.domains),
+            timeout=self.timeout,
+            endpoints=endpoints,
+            offset_seconds=parse_offset(self.time_offset),
+            credentials=WangsuCredentials(
+                method=auth.method,
+                access_key=secret_value(auth.access_key),
+                secret_key=secret_value(auth.secret_key),
+                username=auth.username or "",
+                api_key=secret_value(auth.api_key),
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WangsuCredentials:
+    """Resolved credentials; never printed."""
+
+    method: str  # "aksk" | "apikey"
+    access_key: str = field(repr=False)
+    secret_key: str = field(repr=False)
+    username: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class WangsuAccount:
+    """A validated Wangsu/CDNetworks account, as the poller and provider use it."""
+
+    name: str
+    provider: str
+    base_url: str | None
+    domains: tuple[str, ...]
+    timeout: int
+    endpoints: tuple[EndpointSettings, ...]
+    offset_seconds: int
+    credentials: WangsuCredentials
