@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from collector.clock import Clock
@@ -23,38 +24,53 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _account_config(account: EmulatedAccount, base_url: str) -> dict[str, Any]:
-    if account.provider == "cdnetworks":
-        # The CDNetworks demo account signs with the legacy API key, so both schemes run.
-        auth = {"method": "apikey", "username": account.username, "api_key": account.api_key}
-    else:
-        auth = {
-            "method": "aksk",
-            "access_key": account.access_key,
-            "secret_key": account.secret_key,
-        }
-    config: dict[str, Any] = {
-        "name": account.name,
-        "provider": account.provider,
-        "base_url": base_url,
-        "auth": auth,
-        "domains": list(account.domains),
-        "endpoints": _DEMO_ENDPOINTS.get(account.provider, {}),
-    }
-    if account.provider == "cdnetworks":
-        config["time_offset"] = "+00:00"  # CDNetworks docs use UTC; exercise another offset
-    if account.provider == "volcengine":
-        # Named groups and vhosts give per-group and per-vhost series instead of totals.
-        config["filters"] = {
+def _aksk(account: EmulatedAccount) -> dict[str, Any]:
+    return {"method": "aksk", "access_key": account.access_key, "secret_key": account.secret_key}
+
+
+def _apikey(account: EmulatedAccount) -> dict[str, Any]:
+    return {"method": "apikey", "username": account.username, "api_key": account.api_key}
+
+
+# The CDNetworks demo account signs with the legacy API key, so both Wangsu schemes run.
+_AUTH = {"wangsu": _aksk, "cdnetworks": _apikey, "volcengine": _aksk}
+# CDNetworks docs use UTC: exercise another offset. Volcengine: named groups and vhosts
+# give per-group and per-vhost series instead of account totals.
+_EXTRA: dict[str, Callable[[EmulatedAccount], dict[str, Any]]] = {
+    "wangsu": lambda account: {},
+    "cdnetworks": lambda account: {"time_offset": "+00:00"},
+    "volcengine": lambda account: {
+        "filters": {
             "pull_to_push_groups": list(DEMO_PULL_TO_PUSH_GROUPS),
             "time_shift_vhosts": list(account_vhosts(account)),
         }
-    return config
+    },
+}
+
+
+def account_config(
+    account: EmulatedAccount,
+    base_url: str,
+    endpoints: dict[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The `accounts[]` entry that polls an emulated account at `base_url`: the one
+    builder behind the demo and the integration tests. `extra` overrides any key."""
+    return {
+        "name": account.name,
+        "provider": account.provider,
+        "base_url": base_url,
+        "auth": _AUTH[account.provider](account),
+        "domains": list(account.domains),
+        "endpoints": _DEMO_ENDPOINTS.get(account.provider, {}) if endpoints is None else endpoints,
+        **_EXTRA[account.provider](account),
+        **extra,
+    }
 
 
 def demo_settings(base_url: str) -> Config:
     """The exporter configuration that polls the demo accounts at `base_url`."""
-    accounts = [_account_config(a, base_url) for a in demo_accounts()]
+    accounts = [account_config(a, base_url) for a in demo_accounts()]
     return validate({"accounts": accounts, "account_jitter": 2})
 
 
