@@ -1,4 +1,4 @@
-"""A per-(account, endpoint) token bucket that never exceeds a published limit."""
+"""A per-(account, endpoint) sliding-window log that never exceeds a published limit."""
 
 from __future__ import annotations
 
@@ -7,21 +7,21 @@ from collections import deque
 from collector.clock import Clock
 from collector.model import RateLimit
 
-# Tokens come back a little after `period`: the provider counts calls by arrival
+# A call leaves the log a little after `period`: the provider counts calls by arrival
 # time, and network latency varies, so a call sent just inside the window could
 # land outside it. Two percent costs little throughput and absorbs that jitter.
 RETURN_MARGIN = 1.02
 
 
 class SlidingWindowLimiter:
-    """A bucket of `calls` tokens; each call takes one, which returns `period` later.
+    """A sliding-window log: the times of the last `calls` calls, each kept for one
+    `period` (plus a small margin); a call may go only while the log has room.
 
-    A classic refilling bucket of capacity N and rate N/period lets 2N calls
-    through in one period (a full bucket, then a period of refill). Published
-    limits read "N calls per 5 minutes", so each token here returns exactly one
-    period (plus a small margin) after it was spent: no window of `period`
-    seconds ever holds more than N calls. The clock is injected, and `reserve`
-    is pure so tests need no event loop.
+    A token bucket of capacity N and rate N/period would let 2N calls through in one
+    period (a full bucket, then a period of refill). Published limits read "N calls
+    per 5 minutes", so no window of `period` seconds may ever hold more than N calls,
+    which the log guarantees. The clock is injected, and `reserve` is pure so tests
+    need no event loop.
     """
 
     __slots__ = ("_return_after", "_spent", "limit")
@@ -34,7 +34,7 @@ class SlidingWindowLimiter:
         self._spent: deque[float] = deque()
 
     def reserve(self, now: float) -> float:
-        """Take a token if one is free and return 0, else return seconds to wait."""
+        """Log a call if the window has room and return 0, else return seconds to wait."""
         spent = self._spent
         while spent and spent[0] <= now:
             spent.popleft()
@@ -44,11 +44,11 @@ class SlidingWindowLimiter:
         return spent[0] - now
 
     def available(self, now: float) -> int:
-        """Tokens free at `now`."""
+        """Calls the window has room for at `now`."""
         return self.limit.calls - sum(1 for t in self._spent if t > now)
 
     async def acquire(self, clock: Clock) -> float:
-        """Wait until a token is free and take it; return the seconds waited."""
+        """Wait until the window has room and log a call; return the seconds waited."""
         waited = 0.0
         while (wait := self.reserve(clock.time())) > 0:
             waited += wait

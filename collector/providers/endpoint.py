@@ -192,8 +192,8 @@ class Source:
 
 
 _KIND_PHRASE = {
-    Kind.GAUGE: "in the newest settled slice",
-    Kind.COUNTER: "each settled slice added once",
+    Kind.GAUGE: " in the newest settled slice",
+    Kind.COUNTER: ", each settled slice added once",
 }
 
 
@@ -212,7 +212,7 @@ def help_text(family: Family, sources: Sequence[Source]) -> str:
             seen.add(text)
             parts.append(text)
     where = "; ".join(parts) if parts else "no source declared"
-    return f"{family.meaning}, {_KIND_PHRASE[family.kind]} ({where})."
+    return f"{family.meaning}{_KIND_PHRASE[family.kind]} ({where})."
 
 
 def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:

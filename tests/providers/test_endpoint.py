@@ -1,0 +1,130 @@
+"""The catalog types: declarations, derived families, generated HELP, fan-out, listing."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from collector import families as core
+from collector.cli import main
+from collector.model import Family, Kind
+from collector.providers import get_provider, help_for, sources
+from collector.providers.base import CallTarget, fan_out
+from collector.providers.endpoint import FanOut, Granularity, MalformedResponse, Unit
+from collector.providers.listing import endpoint_rows
+from collector.providers.wangsu.catalog import CATALOG as WANGSU
+from collector.providers.wangsu.wire import HIT_RATIO, MB
+
+PROVIDERS = ("wangsu", "volcengine")
+
+
+def test_help_is_generated_from_every_declaration_feeding_the_family() -> None:
+    text = help_for(core.TRAFFIC)
+    assert text.startswith("Edge traffic in bytes, each settled slice added once (")
+    # Wangsu: field path, slice length and unit conversion, from the declaration.
+    assert "/api/report/flow-request result[].flowRequestData[].flow, 5m slices" in text
+    assert "MB read as 10^6 bytes" in text
+    # Volcengine feeds the same family, so its source is named too.
+    assert "DescribeLiveTrafficData Result.TrafficDataList[].DownTraffic" in text
+    assert "GB read as 10^9 bytes" in text
+    assert help_for(core.BANDWIDTH).startswith("Edge bandwidth in bytes per second in the newest")
+
+
+def test_every_family_of_every_endpoint_has_a_source_and_help() -> None:
+    for provider in PROVIDERS:
+        for spec in get_provider(provider).catalog.values():
+            assert spec.families, spec.name
+            for family in spec.families:
+                assert family.name in sources()
+                assert "no source declared" not in help_for(family)
+                assert (family.kind is Kind.COUNTER) == family.name.endswith("_total")
+
+
+def test_families_follow_the_declared_measures() -> None:
+    assert WANGSU["flow_request"].families == (core.TRAFFIC, core.BANDWIDTH, core.REQUESTS)
+
+
+def test_granularity_lookup_names_what_is_offered() -> None:
+    spec = WANGSU["hit_rate_isp_province"]
+    assert spec.granularity(3600) == Granularity(3600, 7 * 86400, 900)
+    with pytest.raises(ValueError, match=r"not offered \(5m, 1h\)"):
+        spec.granularity(86400)
+
+
+def test_units_convert_to_base_units_and_reject_negatives() -> None:
+    assert MB.convert(1.5, "x") == 1_500_000.0
+    assert HIT_RATIO.convert(93.12, "x") == pytest.approx(0.9312)
+    assert HIT_RATIO.convert(0.5, "x") == 0.5
+    with pytest.raises(MalformedResponse, match=r"^x\.y: negative"):
+        Unit(1.0, "a count").convert(-1.0, "x.y")
+
+
+@pytest.mark.parametrize(
+    ("kind", "cap", "domains", "scope", "expected"),
+    [
+        (FanOut.DOMAIN_BATCHES, 2, ("a", "b", "c"), (), [("a", "b"), ("c",)]),
+        (FanOut.PER_DOMAIN, 200, ("a", "b"), (), [("a",), ("b",)]),
+        (FanOut.DOMAIN_BATCHES, 2, (), (), [()]),
+        (FanOut.ACCOUNT, 0, ("a",), ("g",), [()]),
+    ],
+)
+def test_domain_fan_outs(
+    kind: FanOut,
+    cap: int,
+    domains: tuple[str, ...],
+    scope: tuple[str, ...],
+    expected: list[tuple[str, ...]],
+) -> None:
+    assert [t.domains for t in fan_out(kind, cap, domains, scope)] == expected
+
+
+def test_scope_fan_outs() -> None:
+    assert fan_out(FanOut.PER_VHOST, 0, ("d",), ("v1", "v2")) == [
+        CallTarget(scope=("v1",)),
+        CallTarget(scope=("v2",)),
+    ]
+    assert fan_out(FanOut.GROUP_BATCHES, 100, (), ("g1", "g2")) == [CallTarget(scope=("g1", "g2"))]
+
+
+def test_a_domain_fan_out_needs_a_domain_cap() -> None:
+    spec = WANGSU["flow_request"]
+    from dataclasses import replace
+
+    with pytest.raises(ValueError, match="needs a per-call domain cap"):
+        replace(spec, max_domains_per_call=0)
+
+
+def test_family_kind_and_suffix_agree() -> None:
+    with pytest.raises(ValueError, match="_total"):
+        Family("cdn_x_bytes", Kind.COUNTER, "x")
+
+
+def test_list_endpoints_json_has_every_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list-endpoints", "--output", "json"]) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    declared = {
+        (provider, name) for provider in PROVIDERS for name in get_provider(provider).catalog
+    }
+    assert {(r["provider"], r["name"]) for r in rows} == declared
+    for row in rows:
+        for key in ("path", "method", "granularities", "data_delay", "families", "opt_in"):
+            assert key in row
+        assert set(row["rate_limit"]) == {"calls", "period"}
+    flow = next(r for r in rows if r["name"] == "flow_request")
+    assert flow["rate_limit"] == {"calls": 300, "period": 300}
+    assert flow["families"] == [
+        "cdn_traffic_bytes_total",
+        "cdn_bandwidth_bytes_per_second",
+        "cdn_requests_total",
+    ]
+    assert rows == endpoint_rows()
+
+
+def test_list_endpoints_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--list-endpoints"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["provider", "name", "path", "limit"]
+    assert len(lines) == 1 + len(endpoint_rows())
+    shift = next(line for line in lines if " time_shift " in line)
+    assert "DescribeLiveTimeShiftData" in shift
+    assert "one call per vhost" in shift
