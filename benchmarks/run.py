@@ -35,8 +35,9 @@ from collector.exposition import (
 )
 from collector.families import BANDWIDTH, CACHE_HIT_RATIO, TRAFFIC
 from collector.model import Point
-from collector.providers.base import Query
-from collector.providers.wangsu.parsers import parse_flow_request
+from collector.providers import help_for
+from collector.providers.endpoint import Query
+from collector.providers.wangsu.catalog import CATALOG
 from collector.store import SliceStore
 from collector.timeslices import Window, format_local
 
@@ -77,7 +78,9 @@ def snapshot(n: int) -> list[FamilySamples]:
         for i in range(count):
             extra = ("down",) if "direction" in family.labels else ()
             samples.append((("wangsu", f"acct{i % 5}", domain(i), *extra), i * 1234.5))
-        families.append(FamilySamples(family.name, family.kind.value, family.help, labels, samples))
+        families.append(
+            FamilySamples(family.name, family.kind.value, help_for(family), labels, samples)
+        )
     return families
 
 
@@ -155,7 +158,7 @@ def bench_parse_and_settle() -> None:
 
     def parse() -> None:
         nonlocal points
-        points = parse_flow_request(orjson.loads(body), query)
+        points = CATALOG["flow_request"].parse(orjson.loads(body), query)
 
     seconds = best_of(parse, runs=3)
     report(
