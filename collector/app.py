@@ -90,6 +90,9 @@ class Exporter:
                 labels = (provider.name, account.name, endpoint.spec.name)
                 self.metrics.poll_interval.labels(*labels).set(plan.interval)
                 self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
+                self.metrics.expected_data_age.labels(*labels).set(
+                    endpoint.settle_delay + endpoint.granularity + plan.interval
+                )
                 self.pollers.append(
                     EndpointPoller(
                         provider=provider,
@@ -219,4 +222,5 @@ class Exporter:
                     break
 
     def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
-        return RenderedMetrics.of(self._renderer.render(snapshot) + self.metrics.render())
+        # Self-metrics are not cached: the web handler renders them at every scrape.
+        return RenderedMetrics.of(self._renderer.render(snapshot))

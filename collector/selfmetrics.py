@@ -78,6 +78,14 @@ class SelfMetrics:
             _ENDPOINT_LABELS,
             registry=r,
         )
+        self.expected_data_age = Gauge(
+            "cdn_exporter_expected_data_age_seconds",
+            "How old the endpoint's newest settled slice normally is, in seconds: settle "
+            "delay plus slice length plus poll interval (compare time() - "
+            "cdn_data_timestamp_seconds against it).",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
         self.build_info = Gauge(
             "cdn_exporter_build_info",
             "Build information; always 1.",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 from aiohttp import web
 
 from collector import __version__
@@ -25,12 +27,19 @@ _LANDING = """<!doctype html>
 
 
 async def metrics(request: web.Request) -> web.Response:
-    rendered = request.app[EXPORTER_KEY].rendered
+    """The cached CDN body, then the self-metrics rendered now: API calls, waits and
+    durations are fresh even while a long poll runs. A gzip answer is two gzip members
+    (the cached one and a fresh one), which every HTTP client and Prometheus read as one
+    stream."""
+    exporter = request.app[EXPORTER_KEY]
+    rendered = exporter.rendered
+    fresh = exporter.metrics.render()
     headers = {"Content-Type": CONTENT_TYPE}
     if "gzip" in request.headers.get("Accept-Encoding", ""):
         headers["Content-Encoding"] = "gzip"
-        return web.Response(body=rendered.gzipped, headers=headers)
-    return web.Response(body=rendered.plain, headers=headers)
+        body = rendered.gzipped + gzip.compress(fresh, compresslevel=1)
+        return web.Response(body=body, headers=headers)
+    return web.Response(body=rendered.plain + fresh, headers=headers)
 
 
 async def healthy(request: web.Request) -> web.Response:
