@@ -67,6 +67,8 @@ class Exporter:
         self._render_lock = asyncio.Lock()
         self._render_again = False
         self._renderer = Renderer()
+        self.started_at = clock.time()
+        self.last_activity = self.started_at  # clock time a poll last started or ended
         for account in settings.accounts:
             provider = get_provider(account.provider)
             transport = transport_factory()
@@ -106,8 +108,24 @@ class Exporter:
 
     @property
     def ready(self) -> bool:
-        """True once every enabled endpoint has finished its first poll."""
-        return all(p.polls > 0 for p in self.pollers)
+        """True once every enabled endpoint has had a successful poll, or the start-up
+        grace has passed: a pod with broken credentials then becomes ready, so its
+        `cdn_up 0` is scraped and alerted on instead of hiding behind readiness."""
+        if not self.waiting():
+            return True
+        return self.clock.time() - self.started_at >= self.settings.readiness_grace
+
+    def waiting(self) -> list[EndpointPoller]:
+        """Endpoints that have not had a successful poll yet."""
+        return [p for p in self.pollers if p.last_success is None]
+
+    @property
+    def healthy(self) -> bool:
+        """False when the poll loop has stalled: no poll has run for three times the
+        longest poll interval (plus a minute), so a liveness probe restarts a wedged
+        process."""
+        longest = max((p.settings.interval for p in self.pollers), default=60)
+        return self.clock.time() - self.last_activity <= 3 * longest + 60
 
     def log_plan(self) -> None:
         for plan, poller in zip(self.plans, self.pollers, strict=True):
@@ -125,6 +143,7 @@ class Exporter:
 
     async def poll_and_render(self, poller: EndpointPoller) -> None:
         """One scheduled run: poll, then refresh the cached body."""
+        self.last_activity = self.clock.time()
         try:
             await poller.poll()
         except Exception:
@@ -132,6 +151,8 @@ class Exporter:
             log.exception("%s: poll crashed; keeping the last good data", poller.name)
             poller.polls += 1
             poller.up = False
+            poller.last_error = "crash: see the log"
+        self.last_activity = self.clock.time()
         await self.render()
 
     def start(self) -> None:

@@ -67,6 +67,8 @@ class EndpointPoller:
         self.polls = 0
         self.complete_through: float | None = None
         self._last_problem: str | None = None
+        self.last_success: float | None = None  # clock time of the last fully good poll
+        self.last_error: str | None = None  # the last failed poll's first problem
         labels = (provider.name, account.name, settings.spec.name)
         self._labels = labels
         self._duration = metrics.api_duration.labels(*labels)
@@ -128,11 +130,13 @@ class EndpointPoller:
             )
         if failures:
             self.up = False
+            self.last_error = failures[0]
             self._report_problem(failures[0], len(failures))
         else:
             self.up = True
             self.complete_through = horizon
-            self.metrics.last_success.labels(*self._labels).set(self.clock.time())
+            self.last_success = self.clock.time()
+            self.metrics.last_success.labels(*self._labels).set(self.last_success)
             if self._last_problem is not None:
                 log.info("%s: recovered", self.name)
                 self._last_problem = None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import gzip
+import html
 
 from aiohttp import web
 
 from collector import __version__
 from collector.app import Exporter
 from collector.exposition import CONTENT_TYPE
+from collector.planner import Plan
+from collector.poller import EndpointPoller
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
 
@@ -20,10 +23,40 @@ _LANDING = """<!doctype html>
 <li><a href="-/ready">/-/ready</a></li></ul>
 <h2>Endpoints</h2><table border="1" cellpadding="4">
 <tr><th>account</th><th>endpoint</th><th>every</th><th>calls/poll</th><th>budget</th>
-<th>polls</th><th>up</th></tr>
+<th>polls</th><th>status</th><th>last success</th><th>data age / expected</th>
+<th>last error</th></tr>
 {rows}
 </table></body></html>
 """
+
+
+def _status(up: bool | None) -> str:
+    return {None: "not polled yet", True: "up", False: "failing"}[up]
+
+
+def _ago(now: float, then: float | None) -> str:
+    return "never" if then is None else f"{now - then:.0f}s ago"
+
+
+def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
+    now = exporter.clock.time()
+    settings = poller.settings
+    expected = settings.settle_delay + settings.granularity + plan.interval
+    newest = poller.store.newest_settled_end
+    age = "no data" if newest is None else f"{now - newest:.0f}s"
+    cells = (
+        poller.account.name,
+        settings.spec.name,
+        f"{plan.interval}s",
+        str(plan.calls_per_cycle),
+        f"{plan.budget_share:.1%}",
+        str(poller.polls),
+        _status(poller.up),
+        _ago(now, poller.last_success),
+        f"{age} / {expected}s",
+        poller.last_error or "",
+    )
+    return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -43,24 +76,28 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthy(request: web.Request) -> web.Response:
-    return web.Response(text="OK\n")
+    if request.app[EXPORTER_KEY].healthy:
+        return web.Response(text="OK\n")
+    return web.Response(status=503, text="The poll loop has stalled\n")
 
 
 async def ready(request: web.Request) -> web.Response:
+    """503 until every endpoint has succeeded once or the grace passed; the body says
+    which endpoints are still waiting and why."""
     exporter = request.app[EXPORTER_KEY]
+    waiting = exporter.waiting()
+    lines = [f"{p.name}: {p.last_error or 'first poll not finished'}" for p in waiting]
     if exporter.ready:
-        return web.Response(text="Ready\n")
-    waiting = sum(1 for p in exporter.pollers if p.polls == 0)
-    return web.Response(status=503, text=f"Waiting for the first poll of {waiting} endpoint(s)\n")
+        extra = "".join(f"  still failing: {line}\n" for line in lines)
+        return web.Response(text="Ready\n" + extra)
+    text = f"Waiting for a first successful poll of {len(waiting)} endpoint(s):\n"
+    return web.Response(status=503, text=text + "".join(f"  {line}\n" for line in lines))
 
 
 async def landing(request: web.Request) -> web.Response:
     exporter = request.app[EXPORTER_KEY]
     rows = "\n".join(
-        f"<tr><td>{p.account.name}</td><td>{p.settings.spec.name}</td>"
-        f"<td>{plan.interval}s</td><td>{plan.calls_per_cycle}</td>"
-        f"<td>{plan.budget_share:.1%}</td><td>{p.polls}</td><td>{p.up}</td></tr>"
-        for p, plan in zip(exporter.pollers, exporter.plans, strict=True)
+        _row(exporter, p, plan) for p, plan in zip(exporter.pollers, exporter.plans, strict=True)
     )
     body = _LANDING.format(version=__version__, rows=rows)
     return web.Response(text=body, content_type="text/html")

@@ -111,6 +111,7 @@ def validate(data: dict[str, Any]) -> Config:
         ),
         listen_address=settings.listen_address,
         account_jitter=settings.account_jitter,
+        readiness_grace=settings.readiness_grace,
     )
 
 

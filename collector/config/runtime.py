@@ -17,3 +17,4 @@ class Config:
     accounts: tuple[Account, ...]
     listen_address: str
     account_jitter: int
+    readiness_grace: int = 120

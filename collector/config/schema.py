@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     listen_address: str = DEFAULT_LISTEN_ADDRESS
     account_jitter: Duration = 10
     """Spread accounts' polls over this many seconds so they do not fire together."""
+    readiness_grace: Duration = 120
+    """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:

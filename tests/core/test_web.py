@@ -7,7 +7,7 @@ import gzip
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import Exporter
-from collector.client import MockTransport
+from collector.client import Handler, MockTransport
 from collector.clock import FakeClock
 from collector.config.loading import validate
 from collector.http import HttpRequest, HttpResponse
@@ -18,7 +18,7 @@ async def empty_answer(request: HttpRequest) -> HttpResponse:
     return HttpResponse(200, {}, b'{"result": []}')
 
 
-def exporter() -> Exporter:
+def exporter(clock: FakeClock | None = None, answer: Handler = empty_answer) -> Exporter:
     settings = validate(
         {
             "accounts": [
@@ -32,7 +32,7 @@ def exporter() -> Exporter:
             ]
         }
     )
-    return Exporter(settings, FakeClock(), transport_factory=lambda: MockTransport(empty_answer))
+    return Exporter(settings, clock or FakeClock(), transport_factory=lambda: MockTransport(answer))
 
 
 async def test_ready_only_after_every_first_poll_and_metrics_are_cached() -> None:
@@ -87,3 +87,43 @@ async def test_self_metrics_are_fresh_at_every_scrape_without_a_render() -> None
         assert line + b"300.0" in await (await client.get("/metrics")).read()
         zipped = await client.get("/metrics", headers={"Accept-Encoding": "gzip"})
         assert line + b"300.0" in await zipped.read()
+
+
+async def auth_failure(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(401, {}, b'{"code": "AuthFailure", "message": "bad signature"}')
+
+
+async def test_broken_credentials_are_not_ready_during_the_grace_then_ready() -> None:
+    clock = FakeClock()
+    exp = exporter(clock, auth_failure)
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        for poller in exp.pollers:
+            await exp.poll_and_render(poller)
+        response = await client.get("/-/ready")
+        assert response.status == 503
+        text = await response.text()
+        assert "main/flow_request: auth_failure: HTTP 401" in text
+        clock.advance(120)
+        response = await client.get("/-/ready")
+        assert response.status == 200
+        assert "still failing: main/flow_request" in await response.text()
+        body = await (await client.get("/metrics")).read()
+        assert b'cdn_up{provider="wangsu",account="main",endpoint="flow_request"} 0.0' in body
+        page = await (await client.get("/")).text()
+        assert "failing" in page
+        assert "auth_failure" in page
+        assert "None" not in page
+        assert "True" not in page
+
+
+async def test_a_stalled_poll_loop_is_unhealthy() -> None:
+    clock = FakeClock()
+    exp = exporter(clock)
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        await exp.poll_and_render(exp.pollers[0])
+        clock.advance(3 * 300 + 60)  # the longest interval is flow_request's 5 minutes
+        assert (await client.get("/-/healthy")).status == 200
+        clock.advance(1)
+        assert (await client.get("/-/healthy")).status == 503
+        await exp.poll_and_render(exp.pollers[0])
+        assert (await client.get("/-/healthy")).status == 200
