@@ -11,7 +11,7 @@ from collector.clock import Clock
 from collector.config.runtime import Account
 from collector.model import Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
-from collector.providers.endpoint import EndpointSettings, Query
+from collector.providers.endpoint import EndpointSettings, Query, Reason
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
 from collector.store import SliceStore
@@ -69,12 +69,15 @@ class EndpointPoller:
         self._last_problem: str | None = None
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
+        self._parse_reasons_logged: set[str] = set()
         labels = (provider.name, account.name, settings.spec.name)
         self._labels = labels
         self._duration = metrics.api_duration.labels(*labels)
         self._wait = metrics.rate_limit_wait.labels(*labels)
         for outcome in Outcome:  # export every result at 0 so rate() works from the start
             metrics.api_requests.labels(*labels, outcome.value)
+        for reason in Reason.ALL:
+            metrics.parse_errors.labels(*labels, reason)
 
     @property
     def name(self) -> str:
@@ -181,13 +184,24 @@ class EndpointPoller:
         classified: Classified = self.provider.classify(response)
         if classified.outcome is not Outcome.SUCCESS:
             detail = f"HTTP {response.status} {classified.message}".strip()
+            if classified.outcome is Outcome.MALFORMED:
+                self._parse_error(Reason.NOT_JSON, detail)
             return self._count(classified.outcome, started), detail, [], classified.retry_after
         try:
             points = self.settings.spec.parse(classified.payload, query)
         except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
             # A parser meeting an unexpected shape must cost one call, not the daemon.
+            reason = exc.reason if isinstance(exc, MalformedResponse) else Reason.SHAPE
+            self._parse_error(reason, str(exc))
             return self._count(Outcome.MALFORMED, started), str(exc), [], None
         return self._count(Outcome.SUCCESS, started), "", points, None
+
+    def _parse_error(self, reason: str, detail: str) -> None:
+        """Count a malformed answer; log the first of each reason with a short sample."""
+        self.metrics.parse_errors.labels(*self._labels, reason).inc()
+        if reason not in self._parse_reasons_logged:
+            self._parse_reasons_logged.add(reason)
+            log.warning("%s: malformed answer (%s): %s", self.name, reason, detail[:200])
 
     def _count(self, outcome: Outcome, started: float) -> Outcome:
         self._duration.observe(time.monotonic() - started)

@@ -78,6 +78,14 @@ class SelfMetrics:
             _ENDPOINT_LABELS,
             registry=r,
         )
+        self.parse_errors = Counter(
+            "cdn_exporter_parse_errors",
+            "Answers that did not have the documented shape, by reason (not_json, "
+            "missing_field, wrong_type, not_finite, negative_value, out_of_range, "
+            "bad_timestamp, shape); each also counts as a malformed call.",
+            (*_ENDPOINT_LABELS, "reason"),
+            registry=r,
+        )
         self.expected_data_age = Gauge(
             "cdn_exporter_expected_data_age_seconds",
             "How old the endpoint's newest settled slice normally is, in seconds: settle "

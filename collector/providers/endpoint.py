@@ -21,8 +21,36 @@ class FanOut(StrEnum):
     ACCOUNT = "one call for the account"  # no list to split
 
 
+class Reason:
+    """Why an answer is malformed: the `reason` label of cdn_exporter_parse_errors_total."""
+
+    NOT_JSON = "not_json"  # the body does not decode (or is not an object)
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    NOT_FINITE = "not_finite"  # NaN or infinity
+    NEGATIVE = "negative_value"
+    OUT_OF_RANGE = "out_of_range"  # e.g. a ratio above 100 percent
+    BAD_TIMESTAMP = "bad_timestamp"
+    SHAPE = "shape"  # anything else the declared wire shape does not allow
+
+    ALL = (
+        NOT_JSON,
+        MISSING_FIELD,
+        WRONG_TYPE,
+        NOT_FINITE,
+        NEGATIVE,
+        OUT_OF_RANGE,
+        BAD_TIMESTAMP,
+        SHAPE,
+    )
+
+
 class MalformedResponse(ValueError):
-    """A response body that does not have the documented shape."""
+    """A response body that does not have the documented shape; `reason` sorts it."""
+
+    def __init__(self, message: str, reason: str = Reason.SHAPE) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +66,12 @@ class Unit:
         # Every quantity is a volume, rate, count or ratio; a negative one would make a
         # counter go backwards, so it is a malformed answer rather than data.
         if value < 0:
-            raise MalformedResponse(f"{where}: negative value {value!r}")
+            raise MalformedResponse(f"{where}: negative value {value!r}", Reason.NEGATIVE)
         if self.percent_above_one:
             if value > 100:
-                raise MalformedResponse(f"{where}: ratio {value!r} is above 100 percent")
+                raise MalformedResponse(
+                    f"{where}: ratio {value!r} is above 100 percent", Reason.OUT_OF_RANGE
+                )
             return value / 100 if value > 1 else value
         return value * self.factor
 

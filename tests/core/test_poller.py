@@ -217,3 +217,41 @@ async def test_a_failed_first_poll_leaves_no_gap_after_the_baseline() -> None:
     slices_since_baseline = (newest - (baseline - baseline % 300)) // 300
     assert slices_since_baseline == 12
     assert counter(poller, "a.example.com") == 12 * 1e6
+
+
+def _flow(series: list[dict[str, Any]]) -> bytes:
+    return orjson.dumps({"result": [{"domain": "a.example.com", "flowRequestData": series}]})
+
+
+_GOOD = {"timestamp": "2023-11-15 06:15", "flow": "1.00", "bandwidth": "0.03", "request": "1"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"<html>truncated", "not_json"),
+        (_flow([{**_GOOD, "flow": "NaN"}]), "not_finite"),
+        (_flow([{**_GOOD, "flow": "-1"}]), "negative_value"),
+        (_flow([{**_GOOD, "flow": [1]}]), "wrong_type"),
+        (_flow([{k: v for k, v in _GOOD.items() if k != "request"}]), "missing_field"),
+        (_flow([{**_GOOD, "timestamp": "yesterday"}]), "bad_timestamp"),
+    ],
+)
+async def test_malformed_answers_are_counted_by_reason_and_logged_once(
+    body: bytes, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(200, {}, body)
+
+    poller, _, metrics = make_poller(handler, ["a.example.com"], clock)
+    for _ in range(2):
+        await poller.poll()
+        clock.advance(300)
+    assert poller.up is False
+    errors = metrics.parse_errors.labels("wangsu", "main", "flow_request", reason)
+    assert errors._value.get() == 2
+    logged = [r for r in caplog.records if "malformed answer" in r.getMessage()]
+    assert len(logged) == 1
+    assert reason in logged[0].getMessage()

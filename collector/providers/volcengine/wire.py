@@ -8,7 +8,7 @@ from typing import Any
 
 from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
 from collector.providers._json import field_of, list_of, number
-from collector.providers.endpoint import MalformedResponse, Measure, Query, Unit
+from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.volcengine.timestamps import parse_start_labelled
 from collector.timeslices import TimestampError
 
@@ -35,14 +35,16 @@ def scope_label(values: Sequence[str]) -> str:
 
 def _require_object(payload: Any) -> None:
     if not isinstance(payload, dict):
-        raise MalformedResponse(f"Result: expected an object, got {type(payload).__name__}")
+        raise MalformedResponse(
+            f"Result: expected an object, got {type(payload).__name__}", Reason.WRONG_TYPE
+        )
 
 
 def _end(item: Any, where: str, slice_seconds: int) -> int:
     try:
         return parse_start_labelled(field_of(item, "TimeStamp", where), slice_seconds)
     except TimestampError as exc:
-        raise MalformedResponse(f"{where}.TimeStamp: {exc}") from None
+        raise MalformedResponse(f"{where}.TimeStamp: {exc}", Reason.BAD_TIMESTAMP) from None
 
 
 def _in_window(query: Query, end: int) -> bool:
@@ -153,7 +155,9 @@ def _label_field(item: Any, key: str, where: str) -> str:
     if value is None or value == "":
         return UNKNOWN
     if not isinstance(value, str):
-        raise MalformedResponse(f"{where}.{key}: expected a string, got {value!r}")
+        raise MalformedResponse(
+            f"{where}.{key}: expected a string, got {value!r}", Reason.WRONG_TYPE
+        )
     return value
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Point
 from collector.providers._json import field_of, list_of, number
-from collector.providers.endpoint import MalformedResponse, Measure, Query, Unit
+from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.wangsu.timestamps import parse_end_labelled
 from collector.timeslices import TimestampError
 
@@ -108,15 +108,19 @@ def _at(where: str, key: str, index: int) -> str:
 def _label(item: Any, key: str, path: str) -> str:
     value = field_of(item, key, path)
     if not isinstance(value, str):
-        raise MalformedResponse(f"{path}.{key}: expected a string, got {value!r}")
+        raise MalformedResponse(
+            f"{path}.{key}: expected a string, got {value!r}", Reason.WRONG_TYPE
+        )
     return value
 
 
 def _timestamp(item: Any, path: str, offset: int) -> int:
     value = field_of(item, "timestamp", path)
     if not isinstance(value, str):
-        raise MalformedResponse(f"{path}.timestamp: expected a string, got {value!r}")
+        raise MalformedResponse(
+            f"{path}.timestamp: expected a string, got {value!r}", Reason.BAD_TIMESTAMP
+        )
     try:
         return parse_end_labelled(value, offset)
     except TimestampError as exc:
-        raise MalformedResponse(f"{path}.timestamp: {exc}") from None
+        raise MalformedResponse(f"{path}.timestamp: {exc}", Reason.BAD_TIMESTAMP) from None
