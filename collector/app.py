@@ -19,7 +19,7 @@ from collector.poller import EndpointPoller
 from collector.providers import get_provider, help_for
 from collector.providers.base import Provider
 from collector.providers.endpoint import EndpointSettings
-from collector.scheduler import ClockedScheduler, account_jitter, add_poll_job
+from collector.scheduler import PollScheduler, account_jitter
 from collector.selfmetrics import SelfMetrics
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class Exporter:
         self.plans: list[Plan] = []
         self.transports: list[Transport] = []
         self.rendered = RenderedMetrics.of(b"")
-        self.scheduler: ClockedScheduler | None = None
+        self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
         self._render_again = False
         self._renderer = Renderer()
@@ -158,32 +158,30 @@ class Exporter:
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
-        scheduler = ClockedScheduler(self.clock)
+        scheduler = PollScheduler(self.clock)
         now = self.clock.time()
         for poller in self.pollers:
             s = poller.settings
             jitter = account_jitter(poller.account.name, self.settings.account_jitter)
             offset = (s.settle_delay % s.interval) + _FIRE_AFTER_BOUNDARY + jitter
-            first = now + min(jitter, 1.0)
 
             async def run(p: EndpointPoller = poller) -> None:
                 await self.poll_and_render(p)
 
-            add_poll_job(
-                scheduler,
-                job_id=poller.name,
-                poll=run,
+            scheduler.add(
+                poller.name,
+                run,
                 interval=s.interval,
                 offset=offset % s.interval,
-                clock=self.clock,
-                first_run=first,
+                first_run=now + min(jitter, 1.0),
             )
-        scheduler.start()
         self.scheduler = scheduler
 
     async def close(self) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        """Stop the polls (runs in progress too), then the transports they use."""
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+            self.scheduler = None
         for transport in self.transports:
             await transport.close()
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class Clock(Protocol):
@@ -16,8 +18,8 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait for `seconds` of this clock's time."""
 
-    def real_seconds(self, seconds: float) -> float:
-        """How many real seconds `seconds` of this clock's time take."""
+    async def sleep_until(self, when: float) -> None:
+        """Wait until this clock reads at least `when` (at once if it already does)."""
 
 
 class SystemClock:
@@ -29,14 +31,20 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
-    def real_seconds(self, seconds: float) -> float:
-        return seconds
+    async def sleep_until(self, when: float) -> None:
+        # The event loop times sleeps on its monotonic clock, which can run a hair
+        # ahead of the wall clock; sleep again rather than wake before `when`.
+        left = when - time.time()
+        while left > 0:
+            await asyncio.sleep(left)
+            left = when - time.time()
 
 
 class ScaledClock:
     """A clock that starts at `start` and runs `speed` times faster than real time.
 
-    Used to run a simulated day against the emulator in under a minute.
+    Races the real clock, so only for tests that tolerate timing slack; integration
+    tests use `VirtualClock`.
     """
 
     def __init__(self, start: float, speed: float) -> None:
@@ -52,12 +60,19 @@ class ScaledClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self._speed)
 
-    def real_seconds(self, seconds: float) -> float:
-        return seconds / self._speed
+    async def sleep_until(self, when: float) -> None:
+        left = when - self.time()
+        while left > 0:
+            await asyncio.sleep(left / self._speed)
+            left = when - self.time()
 
 
 class FakeClock:
-    """A clock that only moves when told to; `sleep` advances it at once."""
+    """A clock that only moves when told to; `sleep` advances it at once.
+
+    For unit tests that call the code under test directly: whoever sleeps moves
+    time for everyone. Concurrent sleepers want `VirtualClock`.
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = start
@@ -75,5 +90,133 @@ class FakeClock:
         self._now += max(0.0, seconds)
         await asyncio.sleep(0)
 
-    def real_seconds(self, seconds: float) -> float:
-        return 0.0
+    async def sleep_until(self, when: float) -> None:
+        self._now = max(self._now, when)
+        await asyncio.sleep(0)
+
+
+class ClockStalled(AssertionError):
+    """Tasks sleeping on a `VirtualClock` neither parked again nor finished in time."""
+
+
+class VirtualClock:
+    """Virtual time that moves only when a test drives it with `run_until` or `advance`.
+
+    Every task that sleeps on this clock parks on it. The driver waits, in real
+    time, until each such task is parked again or done, then jumps to the earliest
+    due sleeper and wakes it, and repeats. Real work in between (loopback HTTP to
+    the emulator, renders in threads) therefore finishes while virtual time stands
+    still, so what the tasks see never depends on CPU speed or load.
+
+    A task counts from its first sleep on the clock, so a task that must be waited
+    for should sleep on it before any real work (the scheduler's jobs do). The
+    driving task must not sleep on the clock itself: nobody would wake it.
+    """
+
+    def __init__(
+        self,
+        start: float = 1_700_000_000.0,
+        *,
+        stall_timeout: float = 60.0,
+        spins: int = 5,
+    ) -> None:
+        self._now = start
+        # Real seconds one step may wait for the sleepers to park; generous, since a
+        # step may hold a whole poll's worth of loopback HTTP on a loaded machine.
+        self._stall_timeout = stall_timeout
+        # Event-loop turns given before each check, so tasks just created or just
+        # woken reach their next await and get counted.
+        self._spins = spins
+        self._order = itertools.count()  # ties on due time wake in the order they slept
+        self._sleepers: list[tuple[float, int, asyncio.Future[None], asyncio.Task[Any]]] = []
+        self._participants: set[asyncio.Task[Any]] = set()
+        self._parked: set[asyncio.Task[Any]] = set()
+        self._changed = asyncio.Event()
+
+    def time(self) -> float:
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        await self.sleep_until(self._now + max(0.0, seconds))
+
+    async def sleep_until(self, when: float) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            raise RuntimeError("VirtualClock.sleep needs to run inside an asyncio task")
+        if task not in self._participants:
+            self._participants.add(task)
+            task.add_done_callback(self._forget)
+        # Even a sleep that is already due parks: the driver wakes it at the next step,
+        # so every wake-up happens at a point the driver chose.
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (max(when, self._now), next(self._order), woken, task))
+        self._parked.add(task)
+        self._changed.set()
+        try:
+            await woken
+        finally:
+            self._parked.discard(task)  # already gone if woken; needed if cancelled
+
+    async def advance(self, seconds: float) -> None:
+        """Run every sleeper due within the next `seconds` of virtual time."""
+        await self.run_until(self._now + seconds)
+
+    async def run_until(self, when: float) -> None:
+        """Move virtual time to `when`, waking each sleeper due by then in due order.
+
+        Returns with every sleeping task parked or done and the clock reading `when`.
+        Raises `ClockStalled` if a step's tasks do not settle within `stall_timeout`
+        real seconds.
+        """
+        while True:
+            await self._settle()
+            self._drop_cancelled()
+            if not self._sleepers or self._sleepers[0][0] > when:
+                break
+            self._now = max(self._now, self._sleepers[0][0])
+            while self._sleepers and self._sleepers[0][0] <= self._now:
+                _, _, woken, task = heapq.heappop(self._sleepers)
+                if not woken.done():
+                    woken.set_result(None)
+                    self._parked.discard(task)
+        self._now = max(self._now, when)
+
+    def _busy(self) -> list[asyncio.Task[Any]]:
+        driver = asyncio.current_task()
+        return [
+            task
+            for task in self._participants
+            if task is not driver and not task.done() and task not in self._parked
+        ]
+
+    async def _settle(self) -> None:
+        """Wait in real time until every participant is parked on this clock or done."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._stall_timeout
+        while True:
+            for _ in range(self._spins):
+                await asyncio.sleep(0)
+            busy = self._busy()
+            if not busy:
+                return
+            # Nothing can change between this check and the clear: no await in between.
+            self._changed.clear()
+            try:
+                async with asyncio.timeout_at(deadline):
+                    await self._changed.wait()
+            except TimeoutError:
+                names = ", ".join(sorted(task.get_name() for task in self._busy()))
+                raise ClockStalled(
+                    f"VirtualClock at {self._now:.3f}: task(s) {names} neither slept on the "
+                    f"clock again nor finished within {self._stall_timeout:g} real seconds "
+                    "(blocked on something other than the clock or real I/O?)"
+                ) from None
+
+    def _drop_cancelled(self) -> None:
+        while self._sleepers and self._sleepers[0][2].done():
+            heapq.heappop(self._sleepers)
+
+    def _forget(self, task: asyncio.Task[Any]) -> None:
+        self._participants.discard(task)
+        self._parked.discard(task)
+        self._changed.set()

@@ -1,18 +1,15 @@
-"""APScheduler wiring: one job per (account, endpoint), aligned to slice boundaries."""
+"""Aligned polling: one asyncio task per (account, endpoint), sleeping on the shared clock."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import zlib
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime, tzinfo
-from typing import Any
-
-import apscheduler.schedulers.base as _aps_base
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.base import BaseTrigger
+from collections.abc import Awaitable, Callable
 
 from collector.clock import Clock
+
+log = logging.getLogger(__name__)
 
 
 def next_aligned(now: float, interval: int, offset: float) -> float:
@@ -28,92 +25,67 @@ def account_jitter(account: str, spread: int) -> float:
     return (zlib.crc32(account.encode()) % (spread * 1000)) / 1000.0
 
 
-class AlignedTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires at slice boundaries plus a fixed offset (settle delay, jitter)."""
-
-    def __init__(self, interval: int, offset: float, clock: Clock) -> None:
-        self.interval = interval
-        self.offset = offset
-        self.clock = clock
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        after = now.timestamp()
-        if previous_fire_time is not None:
-            after = max(after, previous_fire_time.timestamp())
-        return datetime.fromtimestamp(next_aligned(after, self.interval, self.offset), UTC)
-
-    def __str__(self) -> str:
-        return f"aligned[every {self.interval}s +{self.offset:g}s]"
-
-
-class _ClockDatetime(datetime):
-    """`datetime` whose now() reads the injected clock (for APScheduler internals)."""
-
-    clock: Clock
-
-    @classmethod
-    def now(cls, tz: tzinfo | None = None) -> Any:
-        return datetime.fromtimestamp(cls.clock.time(), tz)
-
-
-class ClockedScheduler(AsyncIOScheduler):  # type: ignore[misc]
-    """An AsyncIOScheduler that reads time from a `Clock` and sleeps in its time.
-
-    APScheduler 3 reads `datetime.now()` in two places and waits with
-    `loop.call_later`; both are redirected here so a simulated day runs in
-    seconds. With the system clock this behaves exactly like its parent.
-    """
-
-    def __init__(self, clock: Clock, **options: Any) -> None:
-        super().__init__(timezone=UTC, **options)
-        self._clock = clock
-        self._datetime = type("ClockDatetime", (_ClockDatetime,), {"clock": clock})
-
-    @contextmanager
-    def _clock_time(self) -> Iterator[None]:
-        # Safe: the event loop runs these synchronous methods one at a time.
-        saved = _aps_base.datetime
-        _aps_base.datetime = self._datetime
-        try:
-            yield
-        finally:
-            _aps_base.datetime = saved
-
-    def _process_jobs(self) -> float | None:
-        with self._clock_time():
-            wait: float | None = super()._process_jobs()
-        return wait
-
-    def _real_add_job(self, *args: Any, **kwargs: Any) -> None:
-        with self._clock_time():
-            super()._real_add_job(*args, **kwargs)
-
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        if wait_seconds is not None:
-            wait_seconds = self._clock.real_seconds(wait_seconds)
-        super()._start_timer(wait_seconds)
-
-
-def add_poll_job(
-    scheduler: ClockedScheduler,
-    *,
-    job_id: str,
+async def run_aligned(
     poll: Callable[[], Awaitable[None]],
+    *,
+    name: str,
+    clock: Clock,
     interval: int,
     offset: float,
-    clock: Clock,
     first_run: float,
 ) -> None:
-    """One job per (account, endpoint): never two runs at once, late runs coalesced."""
-    scheduler.add_job(
-        poll,
-        trigger=AlignedTrigger(interval, offset, clock),
-        id=job_id,
-        name=job_id,
-        next_run_time=datetime.fromtimestamp(first_run, UTC),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=None,
-    )
+    """Run `poll` at `first_run`, then at every k*interval + offset, until cancelled.
+
+    The next fire time is chosen only after a run ends, so two runs never overlap,
+    and fire times missed by a long run or a late wake-up collapse into one run.
+    """
+    due = first_run
+    while True:
+        await clock.sleep_until(due)
+        try:
+            await poll()
+        except Exception:
+            # One bad run must not end the job; the next fire time still comes.
+            log.exception("%s: scheduled run failed", name)
+        # Never before the run just done: a clock read a hair short of `due` would
+        # otherwise pick `due` again and run twice.
+        due = next_aligned(max(clock.time(), due), interval, offset)
+
+
+class PollScheduler:
+    """The aligned poll jobs of one exporter, each its own task on the shared clock."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def add(
+        self,
+        name: str,
+        poll: Callable[[], Awaitable[None]],
+        *,
+        interval: int,
+        offset: float,
+        first_run: float,
+    ) -> None:
+        """Start one job; needs a running event loop."""
+        job = run_aligned(
+            poll,
+            name=name,
+            clock=self.clock,
+            interval=interval,
+            offset=offset,
+            first_run=first_run,
+        )
+        self._tasks.append(asyncio.create_task(job, name=f"poll {name}"))
+
+    @property
+    def running(self) -> bool:
+        return any(not task.done() for task in self._tasks)
+
+    async def stop(self) -> None:
+        """Cancel every job, including runs in progress, and wait for them to end."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()

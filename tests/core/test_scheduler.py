@@ -1,12 +1,11 @@
-"""Scheduling: aligned fire times, per-account jitter, and a simulated clock."""
+"""Scheduling: aligned fire times, per-account jitter, one run at a time, on virtual time."""
 
 from __future__ import annotations
 
-import asyncio
-import time
+from collector.clock import VirtualClock
+from collector.scheduler import PollScheduler, account_jitter, next_aligned
 
-from collector.clock import ScaledClock
-from collector.scheduler import ClockedScheduler, account_jitter, add_poll_job, next_aligned
+START = 1_700_000_000.0 - 1_700_000_000.0 % 300  # a slice boundary
 
 
 def test_next_aligned_fires_after_boundary_plus_offset() -> None:
@@ -23,9 +22,8 @@ def test_account_jitter_is_stable_and_bounded() -> None:
     assert account_jitter("main", 0) == 0.0
 
 
-async def test_a_simulated_hour_of_five_minute_polls_runs_in_about_a_second() -> None:
-    start = 1_700_000_000.0 - 1_700_000_000.0 % 300  # a slice boundary
-    clock = ScaledClock(start=start, speed=3_000)  # one hour in 1.2 s
+async def test_an_hour_of_five_minute_polls_fires_at_start_then_after_each_boundary() -> None:
+    clock = VirtualClock(START)
     fired: list[float] = []
     running = 0
     overlaps = 0
@@ -34,25 +32,100 @@ async def test_a_simulated_hour_of_five_minute_polls_runs_in_about_a_second() ->
         nonlocal running, overlaps
         running += 1
         overlaps += running > 1
-        fired.append(clock.time())
+        fired.append(clock.time() - START)
         await clock.sleep(30)  # a poll that takes 30 simulated seconds
         running -= 1
 
-    scheduler = ClockedScheduler(clock)
-    add_poll_job(
-        scheduler, job_id="a/flow", poll=poll, interval=300, offset=5, clock=clock, first_run=start
-    )
-    scheduler.start()
-    began = time.monotonic()
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", poll, interval=300, offset=5, first_run=START)
     try:
-        while clock.time() < start + 3600 + 10:
-            await asyncio.sleep(0.01)
+        await clock.run_until(START + 3600 + 10)
     finally:
-        scheduler.shutdown(wait=False)
-    assert time.monotonic() - began < 5
+        await scheduler.stop()
     assert overlaps == 0
-    assert len(fired) >= 12
-    # After the start-up run, every run fires 5 s after a 5-minute boundary (at 3000x
-    # a millisecond of event-loop latency is 3 simulated seconds, hence the slack).
-    phases = [round((t - start) % 300) for t in fired[1:]]
-    assert all(5 <= p <= 30 for p in phases), phases
+    assert fired == [0, *(k * 300 + 5 for k in range(1, 13))]
+
+
+async def test_a_run_longer_than_the_interval_skips_the_fire_times_it_overran() -> None:
+    clock = VirtualClock(START)
+    fired: list[float] = []
+
+    async def slow_poll() -> None:
+        fired.append(clock.time() - START)
+        await clock.sleep(400)  # overruns the 305 s fire time
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", slow_poll, interval=300, offset=5, first_run=START)
+    try:
+        await clock.run_until(START + 1300)
+    finally:
+        await scheduler.stop()
+    # 305 passed during the first run and is not made up for; 905 during the second.
+    assert fired == [0, 605, 1205]
+
+
+class OversleepingClock(VirtualClock):
+    """Wakes its first sleeper `late` seconds after it was due, as after a suspended host."""
+
+    def __init__(self, start: float, late: float) -> None:
+        super().__init__(start)
+        self.late = late
+
+    async def sleep_until(self, when: float) -> None:
+        late, self.late = self.late, 0.0
+        await super().sleep_until(when + late)
+
+
+async def test_a_late_wake_up_runs_once_for_every_fire_time_it_missed() -> None:
+    clock = OversleepingClock(START, late=990)
+    fired: list[float] = []
+
+    async def poll() -> None:
+        fired.append(clock.time() - START)
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", poll, interval=300, offset=5, first_run=START + 10)
+    try:
+        await clock.run_until(START + 1300)
+    finally:
+        await scheduler.stop()
+    # Due at +10, woken at +1000: one run for +10, +305, +605 and +905, then back in step.
+    assert fired == [1000, 1205]
+
+
+async def test_a_failing_run_does_not_end_the_job() -> None:
+    clock = VirtualClock(START)
+    runs = 0
+
+    async def failing_poll() -> None:
+        nonlocal runs
+        runs += 1
+        raise RuntimeError("boom")
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", failing_poll, interval=60, offset=0, first_run=START)
+    try:
+        await clock.run_until(START + 185)
+        assert scheduler.running
+    finally:
+        await scheduler.stop()
+    assert runs == 4  # 0, 60, 120, 180
+
+
+async def test_stop_cancels_a_run_in_progress() -> None:
+    clock = VirtualClock(START)
+    finished = False
+
+    async def poll() -> None:
+        nonlocal finished
+        await clock.sleep(100)
+        finished = True
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", poll, interval=300, offset=5, first_run=START)
+    await clock.run_until(START + 50)
+    assert scheduler.running
+    await scheduler.stop()
+    assert not scheduler.running
+    await clock.run_until(START + 200)
+    assert not finished

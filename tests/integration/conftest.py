@@ -1,14 +1,13 @@
-"""Integration fixtures: the emulator and the exporter on one simulated clock."""
+"""Integration fixtures: the emulator and the exporter on one virtual clock the test drives."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from collector.app import Exporter
-from collector.clock import Clock
+from collector.clock import VirtualClock
 from collector.config.loading import validate
 from collector.emulator.core import EmulatedAccount, Emulator
 from collector.emulator.server import RunningEmulator, start
@@ -54,12 +53,16 @@ def account_config(
 
 @asynccontextmanager
 async def running(
-    clock: Clock,
+    clock: VirtualClock,
     accounts: list[EmulatedAccount],
     configure: Callable[[str], list[dict[str, Any]]],
     **emulator_options: Any,
 ) -> AsyncIterator[tuple[RunningEmulator, Exporter]]:
-    """The emulator on a loopback port and an exporter polling it, both on `clock`."""
+    """The emulator on a loopback port and an exporter polling it, both on `clock`.
+
+    Nothing moves until the test drives `clock`; each step waits for the loopback
+    HTTP in real time while virtual time stands still.
+    """
     server = await start(Emulator(accounts, clock=clock, **emulator_options))
     exporter = Exporter(validate({"accounts": configure(server.base_url)}), clock)
     try:
@@ -68,12 +71,3 @@ async def running(
     finally:
         await exporter.close()
         await server.close()
-
-
-async def wait_until(predicate: Callable[[], bool], real_timeout: float) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + real_timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)

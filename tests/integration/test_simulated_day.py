@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from collector.clock import ScaledClock
+from collector.clock import VirtualClock
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU, account_config, running, wait_until
+from tests.integration.conftest import CDNETWORKS, WANGSU, account_config, running
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,6 @@ DAY = 86400
 # Midnight in +08:00 plus the settle delay, plus a little: the first poll's horizon lands
 # just after a local midnight, so the counted day is one calendar day of slices.
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60
-SPEED = 4000.0  # one simulated day in about 22 s
 
 
 def counter(poller: EndpointPoller, family_name: str, domain: str) -> float:
@@ -27,7 +26,7 @@ def counter(poller: EndpointPoller, family_name: str, domain: str) -> float:
 
 
 async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
-    clock = ScaledClock(start=START, speed=SPEED)
+    clock = VirtualClock(START)
     only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
 
     def configure(base_url: str) -> list[dict[str, object]]:
@@ -38,20 +37,12 @@ async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
 
     async with running(clock, [WANGSU, CDNETWORKS], configure) as (server, exporter):
         pollers = {p.account.name: p for p in exporter.pollers}
-        baselines: dict[str, float] = {}
-
-        def a_day_settled() -> bool:
-            for name, poller in pollers.items():
-                if poller.store.baseline is not None:
-                    baselines[name] = poller.store.baseline
-            return all(
-                p.store.newest_settled_end is not None
-                and p.store.baseline is not None
-                and p.store.newest_settled_end >= p.store.baseline + DAY
-                for p in pollers.values()
-            )
-
-        await wait_until(a_day_settled, real_timeout=60)
+        # A day and one more 5-minute poll: every account has settled a whole day.
+        await clock.run_until(START + DAY + 300)
+        for poller in pollers.values():
+            assert poller.store.baseline is not None
+            assert poller.store.newest_settled_end is not None
+            assert poller.store.newest_settled_end >= poller.store.baseline + DAY
         emulator = server.emulator
         for account in (WANGSU, CDNETWORKS):
             poller = pollers[account.name]
@@ -80,7 +71,7 @@ async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
 async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() -> None:
     """With a 5-minute delay the exporter settles slices the provider still revises:
     the revisions are counted, and the counter keeps the first settled values."""
-    clock = ScaledClock(start=START, speed=SPEED)
+    clock = VirtualClock(START)
     endpoints = {
         "flow_request": {"delay": "5m"},
         "flow_request_origin": {"enabled": False},
@@ -93,7 +84,9 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
     async with running(clock, [WANGSU], configure) as (server, exporter):
         [poller] = exporter.pollers
         revisions = exporter.metrics.revisions.labels("wangsu", WANGSU.name, "flow_request")
-        await wait_until(lambda: revisions._value.get() >= 3, real_timeout=20)
+        # Half an hour of polls, each re-reading slices the provider revised since.
+        await clock.run_until(START + 1800)
+        assert revisions._value.get() >= 3
         start, end = poller.store.baseline, poller.store.newest_settled_end
         assert start is not None
         assert end is not None

@@ -1,0 +1,101 @@
+"""Clocks: the real one never wakes early, the fake one jumps, the virtual one is driven."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from collector.clock import ClockStalled, FakeClock, ScaledClock, SystemClock, VirtualClock
+
+START = 1_700_000_000.0
+
+
+async def test_system_clock_sleep_until_never_wakes_before_the_time() -> None:
+    clock = SystemClock()
+    when = clock.time() + 0.05
+    await clock.sleep_until(when)
+    assert clock.time() >= when
+
+
+async def test_scaled_clock_sleep_until_never_wakes_before_the_time() -> None:
+    clock = ScaledClock(start=START, speed=1000)
+    await clock.sleep_until(START + 20)  # 20 ms of real time
+    assert clock.time() >= START + 20
+
+
+async def test_fake_clock_sleeps_advance_it_at_once() -> None:
+    clock = FakeClock(START)
+    await clock.sleep(30)
+    assert clock.time() == START + 30
+    await clock.sleep_until(START + 100)
+    await clock.sleep_until(START + 50)  # already past: no change
+    assert clock.time() == START + 100
+
+
+async def test_virtual_clock_wakes_sleepers_in_due_order_at_their_due_times() -> None:
+    clock = VirtualClock(START)
+    woke: list[tuple[str, float]] = []
+
+    async def sleeper(name: str, seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((name, clock.time() - START))
+
+    tasks = [
+        asyncio.create_task(sleeper("c", 30)),
+        asyncio.create_task(sleeper("a", 10)),
+        asyncio.create_task(sleeper("b", 10)),  # ties wake in the order they slept
+        asyncio.create_task(sleeper("late", 500)),
+    ]
+    await clock.run_until(START + 100)
+    assert woke == [("a", 10), ("b", 10), ("c", 30)]
+    assert clock.time() == START + 100  # time ends where asked, past the last wake-up
+    await clock.advance(400)
+    assert woke[-1] == ("late", 500)
+    await asyncio.gather(*tasks)
+
+
+async def test_virtual_time_stands_still_while_real_work_runs() -> None:
+    clock = VirtualClock(START)
+    seen: list[float] = []
+
+    async def worker() -> None:
+        await clock.sleep(0)  # a task counts from its first sleep on the clock
+        while True:
+            began = clock.time()
+            await asyncio.sleep(0.01)  # real I/O, as a loopback HTTP call
+            await asyncio.to_thread(time.sleep, 0.01)  # real work in a thread
+            seen.append(clock.time() - began)
+            await clock.sleep(60)
+
+    task = asyncio.create_task(worker())
+    await clock.run_until(START + 600)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert seen == [0.0] * 11  # at 0, 60, ..., 600: no virtual time passed during the work
+
+
+async def test_a_cancelled_sleeper_does_not_hold_the_clock() -> None:
+    clock = VirtualClock(START)
+    task = asyncio.create_task(clock.sleep(100))
+    await clock.run_until(START + 10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await clock.run_until(START + 200)
+    assert clock.time() == START + 200
+
+
+async def test_a_sleeper_blocked_elsewhere_stalls_the_clock_with_a_clear_error() -> None:
+    clock = VirtualClock(START, stall_timeout=0.1)
+    never = asyncio.Event()
+
+    async def stuck() -> None:
+        await clock.sleep(1)
+        await never.wait()  # neither the clock nor I/O will ever wake this
+
+    task = asyncio.create_task(stuck(), name="stuck-task")
+    with pytest.raises(ClockStalled, match="stuck-task"):
+        await clock.run_until(START + 10)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
