@@ -21,6 +21,7 @@ from collector.providers.base import Provider
 from collector.providers.endpoint import EndpointSettings
 from collector.scheduler import PollScheduler, account_jitter
 from collector.selfmetrics import SelfMetrics
+from collector.store import SeriesBudget
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Exporter:
         self._render_lock = asyncio.Lock()
         self._render_again = False
         self._renderer = Renderer()
+        self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
         self.last_activity = self.started_at  # clock time a poll last started or ended
         for account in settings.accounts:
@@ -103,6 +105,7 @@ class Exporter:
                         transport=transport,
                         clock=clock,
                         metrics=self.metrics,
+                        budget=self.series_budget,
                     )
                 )
 

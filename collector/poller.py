@@ -14,7 +14,7 @@ from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
-from collector.store import SliceStore
+from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ class EndpointPoller:
         transport: Transport,
         clock: Clock,
         metrics: SelfMetrics,
+        budget: SeriesBudget | None = None,
     ) -> None:
         self.provider = provider
         self.account = account
@@ -62,7 +63,11 @@ class EndpointPoller:
         self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
-        self.store = SliceStore(retention=settings.backfill + settings.settle_delay + 86400)
+        self.store = SliceStore(
+            retention=settings.backfill + settings.settle_delay + 86400,
+            max_series=settings.max_series,
+            budget=budget,
+        )
         self.up: bool | None = None
         self.polls = 0
         self.complete_through: float | None = None
@@ -117,6 +122,8 @@ class EndpointPoller:
             else:
                 failures.append(f"{outcome}: {detail}")
         result = self.store.ingest(points, horizon)
+        for reason, count in result.dropped.items():
+            self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
         self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
         for revision in result.revisions:
@@ -138,6 +145,9 @@ class EndpointPoller:
         else:
             self.up = True
             self.complete_through = horizon
+            expired = self.store.expire(self.settings.expire_after_polls)
+            if expired:
+                self.metrics.series_dropped.labels(*self._labels, "expired").inc(expired)
             self.last_success = self.clock.time()
             self.metrics.last_success.labels(*self._labels).set(self.last_success)
             if self._last_problem is not None:

@@ -86,6 +86,13 @@ class SelfMetrics:
             (*_ENDPOINT_LABELS, "reason"),
             registry=r,
         )
+        self.series_dropped = Counter(
+            "cdn_exporter_series_dropped",
+            "Series removed or refused, by reason: expired (not reported by the endpoint's "
+            "last successful polls), endpoint_cap, global_cap.",
+            (*_ENDPOINT_LABELS, "reason"),
+            registry=r,
+        )
         self.expected_data_age = Gauge(
             "cdn_exporter_expected_data_age_seconds",
             "How old the endpoint's newest settled slice normally is, in seconds: settle "

@@ -31,6 +31,28 @@ class IngestResult:
     committed: int = 0
     pending: int = 0
     revisions: list[Revision] = field(default_factory=list)
+    dropped: dict[str, int] = field(default_factory=dict)  # new series refused, by reason
+
+
+class SeriesBudget:
+    """A cap on series shared by every store of the process (the global cap)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit  # 0: no cap
+        self.used = 0
+
+    def take(self) -> bool:
+        if self.limit and self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+    def give_back(self, count: int) -> None:
+        self.used -= count
+
+
+ENDPOINT_CAP = "endpoint_cap"
+GLOBAL_CAP = "global_cap"
 
 
 class SliceStore:
@@ -44,9 +66,19 @@ class SliceStore:
     restart never adds history twice.
     """
 
-    def __init__(self, retention: int) -> None:
+    def __init__(
+        self,
+        retention: int,
+        *,
+        max_series: int = 0,
+        budget: SeriesBudget | None = None,
+    ) -> None:
         self.retention = retention  # how long committed slice values are remembered
+        self.max_series = max_series  # this endpoint's cap on series; 0: none
+        self.budget = budget or SeriesBudget(0)
         self.baseline: float | None = None
+        self._ingests = 0
+        self._seen: dict[SeriesKey, int] = {}  # series -> the ingest that last reported it
         self.newest_settled_end: int | None = None
         self.counters: dict[SeriesKey, float] = {}
         self.gauges: dict[SeriesKey, tuple[int, float]] = {}
@@ -57,11 +89,15 @@ class SliceStore:
         if self.baseline is None:
             self.baseline = horizon
         result = IngestResult()
+        self._ingests += 1
         for point in points:
+            key = (point.family, point.labels)
+            if key not in self._seen and not self._admit(result):
+                continue
+            self._seen[key] = self._ingests
             if point.end > horizon:
                 result.pending += 1
                 continue
-            key = (point.family, point.labels)
             slices = self._committed.setdefault(key, {})
             previous = slices.get(point.end)
             if previous is not None:
@@ -85,6 +121,36 @@ class SliceStore:
                 self.newest_settled_end = point.end
         self._prune(horizon)
         return result
+
+    def _admit(self, result: IngestResult) -> bool:
+        """Room for one more series under the endpoint's cap and the global one?"""
+        reason = None
+        if self.max_series and len(self._seen) >= self.max_series:
+            reason = ENDPOINT_CAP
+        elif not self.budget.take():
+            reason = GLOBAL_CAP
+        if reason is None:
+            return True
+        result.dropped[reason] = result.dropped.get(reason, 0) + 1
+        return False
+
+    def expire(self, after_ingests: int) -> int:
+        """Forget series no ingest has reported in the last `after_ingests`; return how
+        many went. Call it after a successful poll only: a failing API must not make
+        the last good data disappear."""
+        oldest = self._ingests - after_ingests
+        gone = [key for key, seen in self._seen.items() if seen <= oldest]
+        for key in gone:
+            del self._seen[key]
+            self.counters.pop(key, None)
+            self.gauges.pop(key, None)
+            self._committed.pop(key, None)
+        self.budget.give_back(len(gone))
+        return len(gone)
+
+    def forget_all(self) -> None:
+        """Drop every series (the endpoint left the config): their budget comes back."""
+        self.expire(after_ingests=-1)
 
     def _update_gauge(self, key: SeriesKey, point: Point) -> None:
         if point.family.kind is not Kind.GAUGE:

@@ -64,6 +64,10 @@ class EndpointOverride(Strict):
     rate_limit: RateLimitOverride | None = None
     max_domains_per_call: int | None = Field(default=None, gt=0)
     """A lower per-call domain cap than the catalog's (some caps are not published)."""
+    max_series: int | None = Field(default=None, ge=0)
+    """Cap on this endpoint's series (0 or unset: none)."""
+    expire_after_polls: int | None = Field(default=None, ge=1)
+    """A series no successful poll reported this many times running is removed."""
 
 
 class AccountBase(Strict):

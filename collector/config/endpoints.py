@@ -11,6 +11,7 @@ from collector.providers.endpoint import Endpoint, EndpointSettings
 from collector.timeslices import HOUR, MINUTE, granularity_name
 
 DEFAULT_BACKFILL = 6 * HOUR
+DEFAULT_EXPIRE_AFTER_POLLS = 10
 
 
 def default_interval(granularity: int) -> int:
@@ -67,6 +68,8 @@ def resolve_endpoint(spec: Endpoint, override: EndpointOverride | None) -> Endpo
         rate_limit=limit,
         backfill=max(DEFAULT_BACKFILL, 3 * granularity),
         max_domains_per_call=o.max_domains_per_call or spec.max_domains_per_call,
+        max_series=o.max_series or 0,
+        expire_after_polls=o.expire_after_polls or DEFAULT_EXPIRE_AFTER_POLLS,
     )
 
 

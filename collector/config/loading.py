@@ -112,6 +112,7 @@ def validate(data: dict[str, Any]) -> Config:
         listen_address=settings.listen_address,
         account_jitter=settings.account_jitter,
         readiness_grace=settings.readiness_grace,
+        max_series=settings.max_series,
     )
 
 

@@ -18,3 +18,4 @@ class Config:
     listen_address: str
     account_jitter: int
     readiness_grace: int = 120
+    max_series: int = 1_000_000  # the global cap on CDN series; 0: none

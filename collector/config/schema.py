@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     account_jitter: Duration = 10
     """Spread accounts' polls over this many seconds so they do not fire together."""
     readiness_grace: Duration = 120
+    max_series: int = Field(default=1_000_000, ge=0)
+    """Global cap on CDN series; new series beyond it are dropped and counted. 0: none."""
     """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
 
     @model_validator(mode="after")

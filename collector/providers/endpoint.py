@@ -204,6 +204,8 @@ class EndpointSettings:
     rate_limit: RateLimit
     backfill: int  # how far back a poll reaches to refill slices missed in an outage
     max_domains_per_call: int = 0  # the spec's cap, or a lower configured one
+    max_series: int = 0  # cap on this endpoint's series; 0: none
+    expire_after_polls: int = 10  # a series no successful poll reported this often goes
     max_retries: int = 2
     retry_base: float = 2.0
 

@@ -255,3 +255,30 @@ async def test_malformed_answers_are_counted_by_reason_and_logged_once(
     logged = [r for r in caplog.records if "malformed answer" in r.getMessage()]
     assert len(logged) == 1
     assert reason in logged[0].getMessage()
+
+
+async def test_a_domain_that_stops_reporting_expires_after_ten_good_polls() -> None:
+    clock = FakeClock(START)
+    answered = ["a.example.com", "b.example.com"]
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        body = orjson.loads(flow_answer(request).body)
+        body["result"] = [r for r in body["result"] if r["domain"] in answered]
+        return HttpResponse(200, {}, orjson.dumps(body))
+
+    poller, _, metrics = make_poller(handler, ["a.example.com", "b.example.com"], clock)
+    await poller.poll()
+    answered.remove("b.example.com")
+
+    def domains() -> set[str]:
+        return {labels[0] for _, labels, _ in poller.store.series()}
+
+    for _ in range(9):
+        clock.advance(300)
+        await poller.poll()
+    assert domains() == {"a.example.com", "b.example.com"}  # last good data kept a while
+    clock.advance(300)
+    await poller.poll()
+    assert domains() == {"a.example.com"}
+    dropped = metrics.series_dropped.labels("wangsu", "main", "flow_request", "expired")
+    assert dropped._value.get() == 3  # traffic, bandwidth and requests of b.example.com

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collector.model import Family, Kind, Point
-from collector.store import SliceStore
+from collector.store import SeriesBudget, SliceStore
 
 TRAFFIC = Family("t_bytes_total", Kind.COUNTER, "traffic")
 BANDWIDTH = Family("b_bytes_per_second", Kind.GAUGE, "bandwidth")
@@ -69,3 +69,36 @@ def test_old_slices_are_forgotten_after_retention() -> None:
     # exceed the longest re-read window, which the poller guarantees.
     store.ingest([traffic(300, 1.0)], horizon=2000)
     assert store.counters[(TRAFFIC, D)] == 2.0
+
+
+def test_series_not_reported_for_n_ingests_expire_and_return_their_budget() -> None:
+    budget = SeriesBudget(0)
+    store = SliceStore(retention=86400, budget=budget)
+    other = ("img.example.com",)
+    store.ingest([traffic(300, 1.0), Point(TRAFFIC, other, 300, 1.0)], horizon=300)
+    assert budget.used == 2
+    for end in (600, 900, 1200):
+        store.ingest([traffic(end, 1.0)], horizon=end)  # `other` stopped reporting
+    assert store.expire(after_ingests=3) == 1
+    assert (TRAFFIC, other) not in store.counters
+    assert (TRAFFIC, D) in store.counters
+    assert budget.used == 1
+    store.forget_all()
+    assert budget.used == 0
+    assert list(store.series()) == []
+
+
+def test_caps_refuse_new_series_and_say_why() -> None:
+    budget = SeriesBudget(3)
+    first = SliceStore(retention=86400, max_series=2, budget=budget)
+    points = [Point(TRAFFIC, (f"d{i}",), 300, 1.0) for i in range(3)]
+    result = first.ingest(points, horizon=300)
+    assert result.dropped == {"endpoint_cap": 1}
+    assert {labels for _, labels, _ in first.series()} == {("d0",), ("d1",)}
+    second = SliceStore(retention=86400, budget=budget)
+    result = second.ingest(
+        [Point(BANDWIDTH, ("x",), 300, 1.0), Point(BANDWIDTH, ("y",), 300, 1.0)], horizon=300
+    )
+    assert result.dropped == {"global_cap": 1}
+    # Known series are never refused: the first store keeps updating its two.
+    assert first.ingest(points, horizon=600).dropped == {"endpoint_cap": 1}
