@@ -211,7 +211,8 @@ class EndpointPoller:
         self.metrics.parse_errors.labels(*self._labels, reason).inc()
         if reason not in self._parse_reasons_logged:
             self._parse_reasons_logged.add(reason)
-            log.warning("%s: malformed answer (%s): %s", self.name, reason, detail[:200])
+            # INFO: the failed poll itself is the one warning; this adds the sample.
+            log.info("%s: malformed answer (%s): %s", self.name, reason, detail[:200])
 
     def _count(self, outcome: Outcome, started: float) -> Outcome:
         self._duration.observe(time.monotonic() - started)

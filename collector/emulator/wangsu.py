@@ -19,7 +19,7 @@ from aiohttp import web
 
 from collector.emulator.core import CallResult, EmulatedAccount, Emulator, FaultKind, Reject
 from collector.emulator.traffic import COUNTRIES, ISPS, PROVINCES, Member, Quantity, decimal
-from collector.providers.base import EndpointSpec
+from collector.providers.endpoint import Endpoint as EndpointSpec
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.signing import (
     ALGORITHM,

@@ -123,7 +123,7 @@ def test_demo_yaml_matches_the_built_in_demo() -> None:
 
     from_file = load_config(REPO / "config/demo.yaml")
     built_in = demo_settings("http://127.0.0.1:10091")
-    assert from_file.model_dump() == built_in.model_dump()
+    assert from_file == built_in
 
 
 def test_domain_cap_can_only_be_lowered() -> None:

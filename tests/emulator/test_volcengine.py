@@ -12,7 +12,6 @@ import pytest
 
 from collector.client import AiohttpTransport
 from collector.clock import FakeClock
-from collector.config.endpoints import enabled_endpoints
 from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.emulator import CallKey, EmulatedAccount, Emulator, RunningEmulator, start
@@ -32,6 +31,11 @@ from .conftest import CST, NOW
 
 ACCOUNT = "demo-volcengine"
 P1, P2 = "pull.live.example.com", "play.live.example.com"
+
+
+def scope_of(options: dict[str, Any]) -> tuple[str, ...]:
+    """A query's scope: the groups or the vhost a call names."""
+    return tuple(options.get("pull_to_push_groups") or options.get("time_shift_vhosts") or ())
 
 
 @dataclass
@@ -69,7 +73,7 @@ class Live:
         spec = CATALOG[endpoint]
         step = spec.granularities[0]
         window = window or Window(NOW - 2 * HOUR, NOW - HOUR, step)
-        query = Query(endpoint, domains, window, CST, options)
+        query = Query(endpoint, domains, window, CST, scope_of(options))
         when = self.clock.time() if signed_at is None else signed_at
         return VOLCENGINE.build_request(account or self.account(), spec, query, when)
 
@@ -97,7 +101,7 @@ class Live:
             kwargs.get("domains", (P1, P2)),
             kwargs.get("window") or Window(NOW - 2 * HOUR, NOW - HOUR, request_step(endpoint)),
             CST,
-            {k: v for k, v in kwargs.items() if k not in ("domains", "window")},
+            scope_of(kwargs),
         )
         return CATALOG[endpoint].parse(classified.payload, query)
 
@@ -415,7 +419,7 @@ async def test_every_endpoint_polls_cleanly_and_fills_its_families(live: Live) -
     account = live.account()
     metrics = SelfMetrics()
     filled = set()
-    for settings in enabled_endpoints(account, VOLCENGINE):
+    for settings in account.endpoints:
         poller = EndpointPoller(
             provider=VOLCENGINE,
             account=account,
