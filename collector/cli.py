@@ -16,6 +16,7 @@ from aiohttp import web
 
 from collector import __version__
 from collector.clock import Clock, SystemClock
+from collector.config.common import parse_listen_address
 from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
@@ -38,11 +39,11 @@ environment:
 
 
 def parse_address(text: str) -> tuple[str, int]:
-    """`HOST:PORT`, `:PORT` or `[::1]:PORT` into (host, port)."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return (host.strip("[]") or "0.0.0.0"), int(port)
+    """`HOST:PORT`, `:PORT` or `[::1]:PORT` into (host, port), for argparse."""
+    try:
+        return parse_listen_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def exporter_parser() -> argparse.ArgumentParser:

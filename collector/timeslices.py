@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -39,6 +40,8 @@ def parse_offset(text: str) -> int:
     if not match:
         raise ValueError(f"not a UTC offset: {text!r} (expected e.g. +08:00)")
     sign, hours, minutes = match.groups()
+    if int(minutes) > 59:
+        raise ValueError(f"not a UTC offset: {text!r} (minutes above 59)")
     seconds = int(hours) * HOUR + int(minutes) * MINUTE
     if seconds > 14 * HOUR:
         raise ValueError(f"UTC offset out of range: {text!r}")
@@ -123,10 +126,13 @@ def split_window(window: Window, max_span: int) -> list[Window]:
     return pieces
 
 
-def parse_duration(value: str | int | float) -> int:
-    """Read `300`, `"300s"`, `"5m"`, `"1h"` or `"1d"` as whole seconds."""
-    if isinstance(value, bool):
+def parse_duration(value: object) -> int:
+    """Read `300`, `"300s"`, `"5m"`, `"1h"` or `"1d"` as whole seconds; anything else
+    (null, lists, booleans, NaN, infinities) is a ValueError, never a crash."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError("expected a duration such as 5m or 300")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"not a finite duration: {value!r}")
     if isinstance(value, (int, float)):
         seconds = int(value)
     else:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
+import stat
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
 
-from collector.timeslices import parse_duration
+from collector.timeslices import DAY, MINUTE, parse_duration
 
 Duration = Annotated[int, BeforeValidator(parse_duration)]
+# A host name label by label; a leading `*.` wildcard is what the providers accept.
+HOSTNAME = re.compile(
+    r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
 """Seconds, written as 300, "300s", "5m", "1h" or "1d"."""
 
 
@@ -25,20 +34,36 @@ def resolve_secret(
     given = [src for src in (value, file, env) if src is not None]
     if len(given) > 1:
         raise ValueError(f"give only one of {name}, {name}_file, {name}_env")
+    if value is not None:
+        _check_secret(name, value.get_secret_value())
     if file is not None:
         try:
+            # A FIFO or a device would block or never end: only regular files are read.
+            if not stat.S_ISREG(file.stat().st_mode):
+                raise ValueError(f"{name}_file: {file} is not a regular file")
             text = file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ValueError(f"{name}_file: cannot read {file}: {exc.strerror}") from None
-        if not text:
-            raise ValueError(f"{name}_file: {file} is empty")
+        except UnicodeDecodeError:
+            raise ValueError(f"{name}_file: {file} is not UTF-8 text") from None
+        _check_secret(f"{name}_file {file}", text)
         return SecretStr(text)
     if env is not None:
         text = os.environ.get(env, "").strip()
         if not text:
             raise ValueError(f"{name}_env: environment variable {env} is not set or empty")
+        _check_secret(f"{name}_env {env}", text)
         return SecretStr(text)
     return value
+
+
+def _check_secret(name: str, text: str) -> None:
+    """Keys are printable ASCII; anything else could not go into a header. The value is
+    never echoed back: it may be a real secret pasted in the wrong place."""
+    if not text.strip():
+        raise ValueError(f"{name} is empty")
+    if not (text.isascii() and text.isprintable()):
+        raise ValueError(f"{name} has characters a key cannot have (printable ASCII only)")
 
 
 def secret_value(value: SecretStr | None) -> str:
@@ -49,24 +74,26 @@ def secret_value(value: SecretStr | None) -> str:
 class RateLimitOverride(Strict):
     """A lower client-side limit than the published one: `calls` per `period`."""
 
-    calls: int = Field(gt=0)
-    period: Duration = Field(gt=0)
+    calls: int = Field(gt=0, le=100_000, strict=True)
+    period: Duration = Field(gt=0, le=DAY)
 
 
 class EndpointOverride(Strict):
     """Per-endpoint settings; anything left out takes the catalog default."""
 
     enabled: bool | None = None
-    interval: Duration | None = Field(default=None, gt=0)
-    delay: Duration | None = None
-    reread: Duration | None = None
-    granularity: Duration | None = Field(default=None, gt=0)
+    # Bounds keep a plan sane: a year-long delay would ask for thousands of windows per
+    # poll, an interval beyond a day would leave data stale for longer than it settles.
+    interval: Duration | None = Field(default=None, ge=MINUTE, le=DAY)
+    delay: Duration | None = Field(default=None, le=2 * DAY)
+    reread: Duration | None = Field(default=None, le=DAY)
+    granularity: Duration | None = Field(default=None, gt=0, le=DAY)
     rate_limit: RateLimitOverride | None = None
-    max_domains_per_call: int | None = Field(default=None, gt=0)
+    max_domains_per_call: int | None = Field(default=None, gt=0, le=10_000, strict=True)
     """A lower per-call domain cap than the catalog's (some caps are not published)."""
-    max_series: int | None = Field(default=None, ge=0)
+    max_series: int | None = Field(default=None, ge=0, le=100_000_000, strict=True)
     """Cap on this endpoint's series (0 or unset: none)."""
-    expire_after_polls: int | None = Field(default=None, ge=1)
+    expire_after_polls: int | None = Field(default=None, ge=1, le=100_000, strict=True)
     """A series no successful poll reported this many times running is removed."""
 
 
@@ -77,23 +104,56 @@ class AccountBase(Strict):
     base_url: str | None = None
     domains: list[str] = []
     endpoints: dict[str, EndpointOverride] = {}
-    timeout: Duration = Field(default=30, gt=0)
+    timeout: Duration = Field(default=30, gt=0, le=300)
 
     @field_validator("base_url")
     @classmethod
     def _url(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("http://", "https://")):
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https"):
             raise ValueError("base_url must start with http:// or https://")
-        return value.rstrip("/") if value else value
+        if not parts.hostname:
+            raise ValueError("base_url needs a host")
+        try:
+            parts.port  # noqa: B018  (raises on a port outside 0-65535)
+        except ValueError:
+            raise ValueError("base_url has an invalid port (1-65535)") from None
+        if parts.query or parts.fragment:
+            raise ValueError("base_url takes no query or fragment")
+        return value.rstrip("/")
 
     @field_validator("domains")
     @classmethod
     def _domains(cls, value: list[str]) -> list[str]:
         seen: set[str] = set()
         for domain in value:
-            if not domain or " " in domain:
-                raise ValueError(f"invalid domain {domain!r}")
+            if not HOSTNAME.fullmatch(domain):
+                raise ValueError(
+                    f"{domain[:80]!r} is not a host name (a domain such as www.example.com, "
+                    "or *.example.com; no scheme, path or port)"
+                )
             if domain in seen:
                 raise ValueError(f"domain {domain!r} is listed twice")
             seen.add(domain)
         return value
+
+
+def parse_listen_address(text: str) -> tuple[str, int]:
+    """`HOST:PORT`, `:PORT` or `[::1]:PORT` into (host, port); ValueError otherwise."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"expected HOST:PORT with a port 0-65535, got {text[:80]!r}")
+    host = host.strip("[]")
+    if host and not (HOSTNAME.fullmatch(host) or _is_ip(host) or host == "localhost"):
+        raise ValueError(f"not a host to listen on: {host[:80]!r}")
+    return (host or "0.0.0.0"), int(port)
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -51,6 +51,10 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
 def _as_closest_provider(entry: dict[str, Any], where: str) -> list[str]:
     best: list[str] | None = None
     for model, tag in ((WangsuAccountModel, "wangsu"), (VolcengineAccountModel, "volcengine")):
@@ -72,14 +76,38 @@ def _message(error: Any) -> str:
     return msg
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML would keep the
+    last silently) and non-string keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"keys must be strings, got {key!r}", key_node.start_mark
+                )
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """The file as a mapping, or ConfigError naming the line of a syntax error."""
     try:
+        if not path.is_file():
+            raise ConfigError([f"{path}: cannot read: not a regular file"])
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -101,6 +129,9 @@ def validate(data: dict[str, Any]) -> Config:
         settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(_problems(exc, data)) from None
+    except (ValueError, TypeError) as exc:
+        # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
+        raise ConfigError([f"environment: {_first_line(exc)}"]) from None
     problems = _check_against_catalog(settings)
     if problems:
         raise ConfigError(problems)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from collector.config.common import Duration
+from collector.config.common import Duration, parse_listen_address
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
+from collector.timeslices import DAY
 
 DEFAULT_LISTEN_ADDRESS = "0.0.0.0:10090"
 
@@ -28,12 +29,18 @@ class Settings(BaseSettings):
 
     accounts: list[AccountModel] = Field(min_length=1)
     listen_address: str = DEFAULT_LISTEN_ADDRESS
-    account_jitter: Duration = 10
+    account_jitter: Duration = Field(default=10, le=3600)
     """Spread accounts' polls over this many seconds so they do not fire together."""
-    readiness_grace: Duration = 120
-    max_series: int = Field(default=1_000_000, ge=0)
+    readiness_grace: Duration = Field(default=120, le=DAY)
+    max_series: int = Field(default=1_000_000, ge=0, le=100_000_000, strict=True)
     """Global cap on CDN series; new series beyond it are dropped and counted. 0: none."""
     """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
+
+    @field_validator("listen_address")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        parse_listen_address(value)
+        return value
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:

@@ -111,7 +111,7 @@ class VolcengineAccountModel(AccountBase):
 
     provider: Literal["volcengine"]
     auth: VolcengineAuth
-    region: str = Field(default="cn-north-1", min_length=1)
+    region: str = Field(default="cn-north-1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     """Signing region."""
     filters: LiveFilters = LiveFilters()
 
