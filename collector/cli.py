@@ -25,6 +25,7 @@ from collector.logs import setup_logging
 log = logging.getLogger("collector")
 
 EXIT_CONFIG = 2
+DEMO_LISTEN_ADDRESS = "127.0.0.1:10090"
 
 _EPILOG = """\
 other commands:
@@ -57,7 +58,8 @@ def exporter_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--web.listen-address",
         dest="listen_address",
-        help=f"address to serve /metrics on (default: the config's, else {DEFAULT_LISTEN_ADDRESS})",
+        help="address to serve /metrics on (default: the config's, else "
+        f"{DEFAULT_LISTEN_ADDRESS}; {DEMO_LISTEN_ADDRESS} with --demo)",
     )
     parser.add_argument(
         "--demo",
@@ -191,7 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.demo:
         from collector.demo import demo_settings
 
+        if args.config is not None:
+            print(
+                f"cdn-exporter: --demo polls the built-in emulator; {args.config} is ignored",
+                file=sys.stderr,
+            )
         settings = demo_settings("http://127.0.0.1:0")
+        if args.check_config:
+            print("configuration is valid: the built-in demo (--check-config checks no file)")
+            return 0
     elif args.config is None:
         print("cdn-exporter: give --config FILE, or --demo to try it out", file=sys.stderr)
         return EXIT_CONFIG
@@ -204,7 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
         return 0
-    listen = args.listen_address or settings.listen_address
+    # The demo serves on loopback unless told otherwise: it is a try-out, not a service.
+    default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
+    listen = args.listen_address or default
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings, listen, SystemClock(), args.demo))
     return 0

@@ -146,3 +146,10 @@ def test_domain_cap_can_only_be_lowered() -> None:
     assert info.value.problems == [
         "accounts.0.endpoints.flow_request.max_domains_per_call: 500 is above the catalog's 200"
     ]
+
+
+def test_demo_says_what_it_does_with_a_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--demo", "--check-config", "--config", "x.yaml"]) == 0
+    captured = capsys.readouterr()
+    assert "x.yaml is ignored" in captured.err
+    assert "built-in demo" in captured.out
