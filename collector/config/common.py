@@ -66,6 +66,33 @@ def _check_secret(name: str, text: str) -> None:
         raise ValueError(f"{name} has characters a key cannot have (printable ASCII only)")
 
 
+class KeyPairAuth(Strict):
+    """An access key and a secret key, each a value, a `*_file` path or a `*_env`
+    variable name; providers add their own secrets and rules."""
+
+    access_key: SecretStr | None = None
+    access_key_file: Path | None = None
+    access_key_env: str | None = None
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    secret_key_env: str | None = None
+
+    def resolve_secrets(self, *names: str) -> dict[str, SecretStr | None]:
+        """Read each secret from its one given source and keep the result on the model."""
+        resolved = {
+            name: resolve_secret(
+                name,
+                getattr(self, name),
+                getattr(self, f"{name}_file"),
+                getattr(self, f"{name}_env"),
+            )
+            for name in names
+        }
+        for name, secret in resolved.items():
+            object.__setattr__(self, name, secret)
+        return resolved
+
+
 def secret_value(value: SecretStr | None) -> str:
     """A resolved secret's text, or an empty string when it is not set."""
     return value.get_secret_value() if value is not None else ""

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
-from collector.config.common import AccountBase, Strict, resolve_secret, secret_value
+from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
 from collector.providers.endpoint import EndpointSettings
 from collector.providers.volcengine.filters import LiveQueryFilters
 from collector.providers.volcengine.filters import Region as QueryRegion
@@ -17,40 +17,24 @@ from collector.providers.volcengine.filters import Region as QueryRegion
 LIVE_OFFSET = 8 * 3600
 
 
-class VolcengineAuth(Strict):
+class VolcengineAuth(KeyPairAuth):
     """HMAC-SHA256 V4 keys, plus an STS session token. Each secret is a value, a
     `*_file` path or a `*_env` variable name."""
 
     method: Literal["aksk"] = "aksk"
-    access_key: SecretStr | None = None
-    access_key_file: Path | None = None
-    access_key_env: str | None = None
-    secret_key: SecretStr | None = None
-    secret_key_file: Path | None = None
-    secret_key_env: str | None = None
     session_token: SecretStr | None = None
     session_token_file: Path | None = None
     session_token_env: str | None = None
 
     @model_validator(mode="after")
     def _resolve(self) -> VolcengineAuth:
-        resolved = {
-            name: resolve_secret(
-                name,
-                getattr(self, name),
-                getattr(self, f"{name}_file"),
-                getattr(self, f"{name}_env"),
-            )
-            for name in ("access_key", "secret_key", "session_token")
-        }
+        resolved = self.resolve_secrets("access_key", "secret_key", "session_token")
         missing = [n for n in ("access_key", "secret_key") if resolved[n] is None]
         if missing:
             raise ValueError(
                 "volcengine signs with aksk: it needs "
                 + " and ".join(f"{n} (or {n}_file / {n}_env)" for n in missing)
             )
-        for name, secret in resolved.items():
-            object.__setattr__(self, name, secret)
         return self
 
 

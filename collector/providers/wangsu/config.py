@@ -8,22 +8,16 @@ from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from collector.config.common import AccountBase, Strict, resolve_secret, secret_value
+from collector.config.common import AccountBase, KeyPairAuth, secret_value
 from collector.providers.endpoint import EndpointSettings
 from collector.timeslices import parse_offset
 
 
-class WangsuAuth(Strict):
+class WangsuAuth(KeyPairAuth):
     """AK/SK (CNC-HMAC-SHA256) or the legacy username + API key. Each secret is a
     value, a `*_file` path or a `*_env` variable name."""
 
     method: Literal["aksk", "apikey"] = "aksk"
-    access_key: SecretStr | None = None
-    access_key_file: Path | None = None
-    access_key_env: str | None = None
-    secret_key: SecretStr | None = None
-    secret_key_file: Path | None = None
-    secret_key_env: str | None = None
     username: str | None = None
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
@@ -31,15 +25,7 @@ class WangsuAuth(Strict):
 
     @model_validator(mode="after")
     def _resolve(self) -> WangsuAuth:
-        resolved = {
-            name: resolve_secret(
-                name,
-                getattr(self, name),
-                getattr(self, f"{name}_file"),
-                getattr(self, f"{name}_env"),
-            )
-            for name in ("access_key", "secret_key", "api_key")
-        }
+        resolved = self.resolve_secrets("access_key", "secret_key", "api_key")
         if self.method == "aksk":
             missing = [n for n in ("access_key", "secret_key") if resolved[n] is None]
             if missing:
@@ -52,8 +38,6 @@ class WangsuAuth(Strict):
                 raise ValueError("method apikey needs username")
             if resolved["api_key"] is None:
                 raise ValueError("method apikey needs api_key (or api_key_file / api_key_env)")
-        for name, secret in resolved.items():
-            object.__setattr__(self, name, secret)
         return self
 
 
