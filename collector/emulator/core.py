@@ -13,9 +13,8 @@ from typing import Any, NamedTuple, Protocol
 from aiohttp import web
 
 from collector.clock import Clock, SystemClock
-from collector.emulator.traffic import Quantity, TrafficModel, decimal
-from collector.model import MEGABYTE, RateLimit
-from collector.timeslices import align_down
+from collector.emulator.traffic import TrafficModel
+from collector.model import RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -222,11 +221,15 @@ class Emulator:
         fault_delay: float = 2.0,
         rate_limits: Mapping[str, RateLimit] | None = None,
         traffic: TrafficModel | None = None,
+        omit_on_request_fields: bool = False,
     ) -> None:
         """`visible_after`: slices younger than this (from their end) are not returned.
         `final_after`: slices younger than this are returned with a partial value.
         `fault_delay`: real seconds a `timeout` fault holds its answer back.
-        `rate_limits`: per-endpoint overrides of the catalog limits (e.g. small ones in tests).
+        `rate_limits`: per-endpoint overrides of the documented limits (e.g. small ones in
+        tests).
+        `omit_on_request_fields`: leave out fields the SDK documents as "not returned by
+        default" (an account without them enabled by support); by default they are served.
         """
         if not 0 <= visible_after <= final_after:
             raise ValueError("need 0 <= visible_after <= final_after")
@@ -242,6 +245,7 @@ class Emulator:
         self.fault_delay = fault_delay
         self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
         self.traffic = traffic or TrafficModel()
+        self.omit_on_request_fields = omit_on_request_fields
         self._calls: dict[CallKey, CallCounts] = {}
         self._faults: list[Fault] = []
         self._limiter = SlidingWindowLimiter()
@@ -356,45 +360,6 @@ class Emulator:
             return 1.0
         progress = (age - self.visible_after) / (self.final_after - self.visible_after)
         return PARTIAL_FLOOR + (1.0 - PARTIAL_FLOOR) * progress
-
-    # -- ground truth -----------------------------------------------------------------
-
-    def ground_truth(
-        self,
-        account_name: str,
-        domain: str,
-        quantity: Quantity,
-        start: float,
-        end: float,
-        slice_seconds: int = 300,
-        places: int = 2,
-    ) -> float:
-        """Sum of the final values of the slices ending in (start, end], each rounded to
-        `places` decimals as the API prints it."""
-        account = self.account(account_name)
-        total = 0.0
-        first_end = align_down(start, slice_seconds) + slice_seconds
-        for slice_end in range(first_end, int(end) + 1, slice_seconds):
-            value = self.traffic.value(
-                account.name, domain, quantity, slice_end - slice_seconds, slice_seconds
-            )
-            total += float(decimal(value, places))
-        return total
-
-    def ground_truth_traffic_bytes(
-        self, account_name: str, domain: str, start: float, end: float
-    ) -> float:
-        """Edge traffic in bytes over 5-minute slices ending in (start, end], as the
-        Wangsu API prints it (2-decimal MB, read as 10^6 bytes)."""
-        return self.ground_truth(account_name, domain, Quantity.FLOW, start, end) * MEGABYTE
-
-    def ground_truth_requests(
-        self, account_name: str, domain: str, start: float, end: float
-    ) -> int:
-        """Edge requests over 5-minute slices ending in (start, end], as printed."""
-        return round(
-            self.ground_truth(account_name, domain, Quantity.REQUESTS, start, end, places=0)
-        )
 
     # -- the request pipeline ---------------------------------------------------------
 

@@ -7,7 +7,12 @@ from typing import Any
 
 from collector.clock import FakeClock
 from collector.emulator import Emulator, Quantity, TrafficModel
+from collector.emulator import truth as ground
 from collector.emulator.traffic import Member
+from collector.providers.endpoint import Query
+from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.families import ISP_PROVINCE_CACHE_HIT_RATIO
+from collector.timeslices import Window
 
 from .conftest import CST, NOW, ApiClient, iso
 
@@ -107,7 +112,7 @@ async def test_a_slice_is_revised_until_final_then_stays(
     assert len(set(growing)) == 4
     assert settled == [settled[0]] * 3
     assert settled[0] > growing[-1]
-    final = emulator.ground_truth("demo-wangsu", WWW, Quantity.FLOW, NOW - 300, NOW)
+    final = ground.printed_sum(emulator, "demo-wangsu", WWW, Quantity.FLOW, NOW - 300, NOW)
     assert settled[0] == final
 
 
@@ -121,9 +126,11 @@ async def test_ground_truth_equals_the_sum_of_settled_slices(
     assert len(settled) == 288 - 3
     traffic = sum(float(p["flow"]) * 1e6 for p in settled)
     requests = sum(int(p["request"]) for p in settled)
-    truth = emulator.ground_truth_traffic_bytes("demo-wangsu", WWW, NOW - DAY, settled_until)
+    truth = ground.wangsu_traffic_bytes(emulator, "demo-wangsu", WWW, NOW - DAY, settled_until)
     assert abs(truth - traffic) < 1e-3
-    assert emulator.ground_truth_requests("demo-wangsu", WWW, NOW - DAY, settled_until) == requests
+    assert (
+        ground.wangsu_requests(emulator, "demo-wangsu", WWW, NOW - DAY, settled_until) == requests
+    )
 
 
 async def test_isp_province_breakdown_adds_up_to_the_domain_total(client: ApiClient) -> None:
@@ -257,3 +264,34 @@ def test_traffic_is_deterministic_and_peaks_in_the_evening() -> None:
     assert 0.8 < next_slice / value_a < 1.25
     other = a.value("demo-wangsu", "img.example.com", Quantity.FLOW, evening, 300)
     assert other != value_a  # each domain has its own scale
+
+
+async def test_on_request_fields_can_be_left_out_and_the_parser_does_not_need_them(
+    client: ApiClient, emulator: Emulator
+) -> None:
+    """hitFlow is documented as "not returned by default" (SDK models.py); an account
+    without it enabled still parses, with its hit ratios and no hit traffic."""
+    window = body(NOW - HOUR, NOW - 900, groupBy=["domain", "isp", "province"])
+    emulator.omit_on_request_fields = True
+    answer = (await client.call("hit_rate_isp_province", window)).json
+    cells = [
+        point
+        for isp in answer["result"][0]["ispData"]
+        for province in isp["provinceData"]
+        for point in province["hitRateData"]
+    ]
+    assert cells
+    assert all("hitFlow" not in p and "value" in p for p in cells)
+    spec = CATALOG["hit_rate_isp_province"]
+    query = Query(
+        "hit_rate_isp_province",
+        ("www.example.com",),
+        Window(NOW - HOUR, NOW - 900, 300),
+        CST,
+    )
+    points = spec.parse(answer, query)
+    assert len(points) == len(cells)
+    assert {p.family for p in points} == {ISP_PROVINCE_CACHE_HIT_RATIO}
+    emulator.omit_on_request_fields = False
+    served = spec.parse((await client.call("hit_rate_isp_province", window)).json, query)
+    assert len(served) == 2 * len(cells)

@@ -15,6 +15,7 @@ from collector.clock import FakeClock
 from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.emulator import CallKey, EmulatedAccount, Emulator, RunningEmulator, start
+from collector.emulator import truth as ground
 from collector.emulator import volcengine as emu
 from collector.families import TRAFFIC
 from collector.http import HttpRequest, HttpResponse, host_header
@@ -355,10 +356,10 @@ async def test_data_delay_hides_then_revises_the_newest_buckets(live: Live) -> N
     assert len(stamps) == 11
     start_of = {i["TimeStamp"]: i["DownTraffic"] for i in result["TrafficDataList"]}
     partial = start_of["2023-11-15T12:50:00+08:00"]
-    final = emu.down_traffic_gb(live.emulator, ACCOUNT, P1, NOW - 600)
+    final = ground.volcengine_down_traffic_gb(live.emulator, ACCOUNT, P1, NOW - 600)
     assert partial < final
     settled = start_of["2023-11-15T12:40:00+08:00"]  # ended 15 minutes ago: final
-    assert settled == emu.down_traffic_gb(live.emulator, ACCOUNT, P1, NOW - 1200)
+    assert settled == ground.volcengine_down_traffic_gb(live.emulator, ACCOUNT, P1, NOW - 1200)
 
 
 async def test_record_waits_seven_hours(live: Live) -> None:
@@ -406,11 +407,11 @@ async def test_daily_traffic_matches_the_ground_truth(live: Live) -> None:
         total = 0.0
         for point in sorted(down, key=lambda p: p.end):
             total += point.value
-        truth = emu.ground_truth_down_traffic_bytes(
+        truth = ground.volcengine_down_traffic_bytes(
             live.emulator, ACCOUNT, domain, window.start, window.end
         )
         assert total == pytest.approx(truth, rel=1e-12)
-    assert emu.settled_through(live.emulator) == NOW - 900
+    assert ground.volcengine_settled_through(live.emulator) == NOW - 900
 
 
 async def test_every_endpoint_polls_cleanly_and_fills_its_families(live: Live) -> None:

@@ -9,6 +9,7 @@ import pytest
 from collector.app import Exporter
 from collector.clock import FakeClock
 from collector.config.loading import validate
+from collector.emulator import truth as ground
 from collector.emulator.core import Emulator, FaultKind
 from collector.emulator.server import start
 from tests.integration.conftest import WANGSU, account_config
@@ -79,7 +80,7 @@ async def test_a_fault_is_counted_and_the_last_good_data_stays(
         assert end is not None
         assert baseline is not None
         for domain in WANGSU.domains:
-            truth = server.emulator.ground_truth_traffic_bytes(WANGSU.name, domain, baseline, end)
+            truth = ground.wangsu_traffic_bytes(server.emulator, WANGSU.name, domain, baseline, end)
             got = sum(
                 v
                 for f, labels, v in poller.store.series()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from collector.clock import VirtualClock
+from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
 from tests.integration.conftest import CDNETWORKS, WANGSU, account_config, running
@@ -50,11 +51,11 @@ async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
             assert start is not None
             assert end is not None
             for domain in account.domains:
-                truth = emulator.ground_truth_traffic_bytes(account.name, domain, start, end)
+                truth = ground.wangsu_traffic_bytes(emulator, account.name, domain, start, end)
                 got = counter(poller, TRAFFIC.name, domain)
                 assert truth > 0
                 assert got == pytest.approx(truth, rel=1e-12), (account.name, domain)
-                requests = emulator.ground_truth_requests(account.name, domain, start, end)
+                requests = ground.wangsu_requests(emulator, account.name, domain, start, end)
                 assert counter(poller, REQUESTS.name, domain) == requests
             # Revisions happened before settlement (the emulator revises young slices),
             # yet no settled slice changed: every slice was counted once, final.
@@ -91,6 +92,6 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
         assert start is not None
         assert end is not None
         domain = WANGSU.domains[0]
-        truth = server.emulator.ground_truth_traffic_bytes(WANGSU.name, domain, start, end)
+        truth = ground.wangsu_traffic_bytes(server.emulator, WANGSU.name, domain, start, end)
         # Partial first readings were counted, never the revision on top of them.
         assert 0 < counter(poller, TRAFFIC.name, domain) < truth

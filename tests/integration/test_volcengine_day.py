@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from collector.clock import VirtualClock
-from collector.emulator import volcengine as live
+from collector.emulator import truth as ground
 from collector.emulator.core import EmulatedAccount
 from collector.families import TRAFFIC
 from tests.integration.conftest import account_config, running
@@ -43,7 +43,7 @@ async def test_a_day_of_live_downstream_traffic_matches_the_emulator() -> None:
         assert end is not None
         assert end >= start + DAY
         for domain in LIVE.domains:
-            truth = live.ground_truth_down_traffic_bytes(
+            truth = ground.volcengine_down_traffic_bytes(
                 server.emulator, LIVE.name, domain, start, end
             )
             got = sum(

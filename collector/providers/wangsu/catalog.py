@@ -158,7 +158,8 @@ CATALOG: dict[str, Endpoint] = {
                 "hitRateData",
                 (
                     Measure("value", breakdown.ISP_PROVINCE_CACHE_HIT_RATIO, HIT_RATIO),
-                    Measure("hitFlow", breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC, MB),
+                    # The SDK: "not returned by default; ask support to enable it".
+                    Measure("hitFlow", breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC, MB, optional=True),
                 ),
             ),
             opt_in=True,

@@ -1,0 +1,91 @@
+"""Ground truth: what a correct exporter must report, computed from the traffic model.
+
+Integration tests compare the exporter's counters against these sums; they use the
+same rounding as the printed answers, so a match is exact, not within a tolerance.
+"""
+
+from __future__ import annotations
+
+from collector.emulator.core import Emulator
+from collector.emulator.traffic import Quantity, decimal
+from collector.emulator.volcengine.facts import BY_ACTION, CST
+from collector.emulator.volcengine.responses import printed
+from collector.emulator.volcengine.validation import USUAL_DELAY
+from collector.model import GIGABYTE, MEGABYTE
+from collector.timeslices import align_down
+
+FIVE_MINUTES = 300
+
+
+def printed_sum(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    quantity: Quantity,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+    places: int = 2,
+) -> float:
+    """Sum of the final values of the slices ending in (start, end], each rounded to
+    `places` decimals as the Wangsu API prints it."""
+    account = emulator.account(account_name)
+    total = 0.0
+    first_end = align_down(start, slice_seconds) + slice_seconds
+    for slice_end in range(first_end, int(end) + 1, slice_seconds):
+        value = emulator.traffic.value(
+            account.name, domain, quantity, slice_end - slice_seconds, slice_seconds
+        )
+        total += float(decimal(value, places))
+    return total
+
+
+def wangsu_traffic_bytes(
+    emulator: Emulator, account_name: str, domain: str, start: float, end: float
+) -> float:
+    """Edge traffic in bytes over 5-minute slices ending in (start, end], as the
+    Wangsu API prints it (2-decimal MB, read as 10^6 bytes)."""
+    return printed_sum(emulator, account_name, domain, Quantity.FLOW, start, end) * MEGABYTE
+
+
+def wangsu_requests(
+    emulator: Emulator, account_name: str, domain: str, start: float, end: float
+) -> int:
+    """Edge requests over 5-minute slices ending in (start, end], as printed."""
+    return round(
+        printed_sum(emulator, account_name, domain, Quantity.REQUESTS, start, end, places=0)
+    )
+
+
+def volcengine_down_traffic_gb(
+    emulator: Emulator, account: str, domain: str, bucket_start: int, seconds: int = 300
+) -> float:
+    """A domain's final DownTraffic for one bucket, in GB as printed (6 decimals).
+
+    The same arithmetic as the unfiltered series the API prints (protocol share and
+    revision factor 1.0), so it matches the printed value exactly."""
+    flow = emulator.traffic.aggregate(account, [(domain, {})], Quantity.FLOW, bucket_start, seconds)
+    return printed(flow * 1.0 * 1e-3 * 1.0)
+
+
+def volcengine_settled_through(
+    emulator: Emulator, action: str = "DescribeLiveTrafficData", aggregation: int = 300
+) -> int:
+    """The newest bucket end whose value is final now (the API prints it in full)."""
+    shift = BY_ACTION[action].aggregations[aggregation].data_delay - USUAL_DELAY
+    horizon = emulator.clock.time() - emulator.final_after - shift
+    return align_down(horizon, aggregation, CST)
+
+
+def volcengine_down_traffic_bytes(
+    emulator: Emulator, account_name: str, domain: str, start: float, end: float
+) -> float:
+    """A domain's downstream traffic in bytes over the 5-minute buckets ending in
+    (start, end]: the sum of the final DownTraffic values the API prints, GB x 10^9."""
+    account = emulator.account(account_name)
+    first_end = align_down(start, FIVE_MINUTES) + FIVE_MINUTES
+    total = 0.0
+    for bucket_end in range(first_end, int(end) + 1, FIVE_MINUTES):
+        gb = volcengine_down_traffic_gb(emulator, account.name, domain, bucket_end - FIVE_MINUTES)
+        total += gb * GIGABYTE  # converted per bucket, as the exporter's parser does
+    return total

@@ -1,0 +1,159 @@
+"""Documented Wangsu/CDNetworks wire facts per route, written from the reference and the SDK.
+
+Nothing here comes from the exporter's catalog: `tests/emulator/test_catalog_agreement.py`
+compares the two tables, so an assumption made wrongly on one side shows up as a
+disagreement instead of being made twice. Section numbers are those of
+`shared/reference/wangsu-cdnetworks-api.md`; [I] marks what the reference could not confirm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from collector.model import RateLimit
+
+MINUTE, HOUR, DAY = 60, 3600, 86400
+
+HOSTS = ("open.chinanetcenter.com", "api.cdnetworks.com")  # both brands, same routes (§2)
+MAX_SKEW = 300  # x-cnc-timestamp within 5 minutes of server time (§3.1)
+HISTORY = 183 * DAY  # usual history limit (§5.1)
+DEFAULT_OFFSET = 8 * HOUR  # X-Time-Zone default GMT+08:00 (§5.3)
+INTERVALS = {"1m": MINUTE, "5m": 5 * MINUTE, "1h": HOUR, "1d": DAY}  # dataInterval (§5.2)
+
+# Error codes of the newer family, HTTP 400, with their documented meanings (§5.7).
+DATE_INVALID = ("24102006", "The date specified is invalid.")
+DOMAIN_INVALID = ("24102008", "param: domain is null or invalid.")
+NOT_ACCEPTABLE = ("24102013", "The Accept header is not acceptable; use json or xml.")
+BODY_REQUIRED = ("24102014", "The request body is required, as application/json.")
+TOO_MANY_DOMAINS = (
+    "24102019",
+    "The request was rejected because the number of domain exceeds the limit.",
+)
+TIME_ZONE_INVALID = ("24102020", "The X-Time-Zone header is invalid.")
+DATE_FORMAT = ("24102021", "Date format error.")
+SYSTEM_ERROR = ("24102500", "System error")
+# Our choice, not a fact: no code is documented for a bad dataInterval, groupBy or
+# filter, so this one is made up in the same family.
+INVALID_PARAMETER = ("24102001", "A parameter is invalid.")
+
+PER_5MIN_300 = RateLimit(calls=300, period=300)
+PER_5MIN_30 = RateLimit(calls=30, period=300)
+# [I] The route publishes no limit; the reference says to assume at most 300/5 min (§5.8).
+ASSUMED_300 = RateLimit(calls=300, period=300)
+
+
+class Envelope(StrEnum):
+    """How a successful answer wraps its items (§5.7)."""
+
+    RESULT = "result"  # style A: {"result": [...]}
+    CODE_DATA = "code-data"  # style B: {"code": "0", "message": "success", "data": [...]}
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    """What the reference documents about one report route."""
+
+    name: str  # the label calls are counted under (ours, not the provider's)
+    path: str
+    method: str
+    rate_limit: RateLimit
+    max_span: int  # longest dateFrom..dateTo one call may ask for, seconds
+    max_domains: int  # default per-call domain cap (§5.5)
+    # Accepted slice lengths, seconds; the first is the default. With `interval_param`
+    # False the route takes no dataInterval and always answers in the first.
+    intervals: tuple[int, ...]
+    envelope: Envelope
+    interval_param: bool = True
+    domain_required: bool = False
+    group_by: frozenset[str] = frozenset()  # accepted groupBy values
+    filters: Mapping[str, str] = field(default_factory=dict)  # dimension -> body key
+    # Fields the SDK documents as "not returned by default; ask support to enable".
+    on_request_fields: frozenset[str] = frozenset()
+    source: str = ""  # reference section
+
+
+ROUTES: tuple[RouteFacts, ...] = (
+    RouteFacts(
+        name="flow_request",
+        path="/api/report/flow-request",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=200,
+        intervals=(5 * MINUTE,),
+        interval_param=False,  # "No dataInterval (series is 5-minute)"
+        envelope=Envelope.RESULT,
+        group_by=frozenset({"domain"}),
+        source="§6.1",
+    ),
+    RouteFacts(
+        name="flow_request_origin",
+        path="/api/report/flow-request/origin",
+        method="POST",
+        rate_limit=PER_5MIN_300,
+        max_span=DAY,
+        max_domains=200,
+        intervals=(5 * MINUTE, MINUTE),
+        envelope=Envelope.RESULT,
+        group_by=frozenset({"domain"}),
+        source="§6.2",
+    ),
+    RouteFacts(
+        name="isp_province",
+        path="/api/report/flow/isp-province",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=frozenset({"domain", "isp", "province"}),
+        filters={"isp": "isp", "province": "province"},
+        source="§6.3",
+    ),
+    RouteFacts(
+        name="hit_rate_isp_province",
+        path="/api/report/flow/hit-rate/isp-province",
+        method="POST",
+        rate_limit=PER_5MIN_30,
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=frozenset({"domain", "isp", "province"}),
+        filters={"isp": "isp", "province": "province"},
+        # models.py, ...HitRateData.hit_flow: "默认不返回该字段,需要返回的请联系技术支持".
+        on_request_fields=frozenset({"hitFlow"}),
+        source="§6.4",
+    ),
+    RouteFacts(
+        name="edge_hit_ratio",
+        path="/api/report/flow/edge-hit-ratio/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=200,
+        intervals=(MINUTE,),
+        interval_param=False,  # "No granularity parameter; series is 1-minute"
+        envelope=Envelope.RESULT,
+        source="§6.5",
+    ),
+    RouteFacts(
+        name="country_bandwidth",
+        path="/api/report/server/country-bandwidth",
+        method="POST",
+        rate_limit=PER_5MIN_300,
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.CODE_DATA,
+        filters={"country": "countryCode"},
+        source="§6.8 (CDNetworks reportbandwidth)",
+    ),
+)
+
+BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}

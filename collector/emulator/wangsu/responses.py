@@ -1,0 +1,255 @@
+"""Wangsu response building: envelopes, JSON or XML, errors, and each route's body shape."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from xml.etree import ElementTree
+
+import orjson
+from aiohttp import web
+
+from collector.emulator.core import FaultKind
+from collector.emulator.traffic import Quantity, decimal
+from collector.emulator.wangsu.facts import SYSTEM_ERROR, Envelope
+from collector.emulator.wangsu.validation import Call, Row
+from collector.timeslices import format_local
+
+
+def render(payload: Mapping[str, Any], status: int = 200, xml: bool = False) -> web.Response:
+    headers = {"x-cnc-request-id": uuid.uuid4().hex}
+    if xml:
+        # [?] The real XML layout is undocumented: elements named after the JSON keys,
+        # a list as repeated elements, under a <response> root.
+        root = ElementTree.Element("response")
+        _xml_fill(root, payload)
+        body = ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+        return web.Response(
+            status=status, body=body, headers=headers, content_type="application/xml"
+        )
+    return web.Response(
+        status=status,
+        body=orjson.dumps(payload),
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
+
+
+def _xml_fill(parent: ElementTree.Element, value: Any) -> None:
+    if isinstance(value, Mapping):
+        for key, child in value.items():
+            for item in child if isinstance(child, list) else [child]:
+                _xml_fill(ElementTree.SubElement(parent, key), item)
+    elif value is not None:
+        parent.text = str(value)
+
+
+def envelope(style: Envelope, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Style A `{"result": [...]}` or style B `{"code": "0", "message", "data": [...]}`."""
+    if style is Envelope.RESULT:
+        return {"result": items}
+    return {"code": "0", "message": "success", "data": items}
+
+
+class WangsuDialect:
+    """Errors as `{"code", "message"}`. [?] The real auth-failure and throttle answers are
+    unpublished (§5.7): 401 AuthFailure and 429 RequestLimitExceeded are our choices."""
+
+    provider = "wangsu"
+
+    def error(self, status: int, code: str, message: str) -> web.Response:
+        return render({"code": code, "message": message}, status)
+
+    def throttled(self, message: str) -> web.Response:
+        return self.error(429, "RequestLimitExceeded", message)
+
+    def fault(self, kind: FaultKind) -> web.Response:
+        if kind is FaultKind.THROTTLE:
+            return self.throttled("request rate exceeded (injected)")
+        if kind is FaultKind.ERROR_CODE:
+            # A 2xx answer whose body carries an error code (§5.7, third-party reports).
+            return self.error(200, *SYSTEM_ERROR)
+        return self.error(500, *SYSTEM_ERROR)
+
+
+DIALECT = WangsuDialect()
+
+
+Summary = Callable[[Call, list[Row]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Level:
+    dimension: str  # "domain" | "isp" | "province" | "country"
+    label_key: str  # field naming the item, e.g. "isp"
+    list_key: str = ""  # field of the parent holding these items; "" at the top
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A response body as data: nested levels, then a series of `columns` per slice."""
+
+    levels: tuple[Level, ...]
+    series: str
+    columns: tuple[tuple[str, Quantity, int], ...]  # (field, quantity, decimals)
+    summary: Summary | None = None  # fields beside the series, e.g. totals and peaks
+    extra: tuple[Quantity, ...] = ()  # quantities the summary needs beyond the columns
+
+    def build(
+        self,
+        call: Call,
+        omit: frozenset[str] = frozenset(),
+        levels: tuple[Level, ...] | None = None,
+        picked: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The items of `call`'s answer; series fields in `omit` are left out."""
+        levels = self.levels if levels is None else levels
+        picked = picked or {}
+        if not levels:
+            return [self._leaf(call, picked, omit)]
+        level, rest = levels[0], levels[1:]
+        items: list[dict[str, Any]] = []
+        for label, values in call.groups(level.dimension):
+            inner = {**picked, level.dimension: values}
+            item: dict[str, Any] = {level.label_key: label}
+            if rest:
+                item[rest[0].list_key] = self.build(call, omit, rest, inner)
+            else:
+                item.update(self._leaf(call, inner, omit))
+            items.append(item)
+        return items
+
+    def _leaf(
+        self, call: Call, picked: Mapping[str, tuple[str, ...]], omit: frozenset[str]
+    ) -> dict[str, Any]:
+        quantities = [q for _, q, _ in self.columns] + list(self.extra)
+        rows = call.rows(call.members(picked), quantities)
+        series = [
+            {"timestamp": call.label(end)}
+            | {
+                key: decimal(values[q], places)
+                for key, q, places in self.columns
+                if key not in omit
+            }
+            for end, values in rows
+        ]
+        return {**(self.summary(call, rows) if self.summary else {}), self.series: series}
+
+
+def _flow_summary(
+    flow: Quantity, bandwidth: Quantity, requests: Quantity, names: tuple[str, ...]
+) -> Summary:
+    """Totals and peaks of flow-request style items; `names` are the six field names."""
+
+    def summary(call: Call, rows: list[Row]) -> dict[str, Any]:
+        def peak(quantity: Quantity, places: int) -> tuple[str, str | None]:
+            if not rows:
+                return decimal(0.0, places), None  # [?] empty-window peaks undocumented
+            end, values = max(rows, key=lambda row: row[1][quantity])
+            return decimal(values[quantity], places), call.label(end)
+
+        total_flow = sum(values[flow] for _, values in rows)
+        total_requests = sum(values[requests] for _, values in rows)
+        values = (
+            decimal(total_flow, 2),
+            decimal(total_requests, 0),
+            *peak(bandwidth, 2),
+            *peak(requests, 0),
+        )
+        return dict(zip(names, values, strict=True))
+
+    return summary
+
+
+def _hit_ratio_summary(call: Call, rows: list[Row]) -> dict[str, Any]:
+    flow = sum(values[Quantity.FLOW] for _, values in rows)
+    hit = sum(values[Quantity.HIT_FLOW] for _, values in rows)
+    return {
+        # "Actual processed time": the newest slice with data.
+        "realDate": format_local(rows[-1][0], call.offset, "%Y-%m-%d %H:%M") if rows else None,
+        "totalAvg": decimal(hit / flow if flow > 0 else 0.0, 4),  # traffic-weighted
+    }
+
+
+_DOMAIN = Level("domain", "domain")
+_ISP_LEVELS = (
+    _DOMAIN,
+    Level("isp", "isp", "ispData"),
+    Level("province", "province", "provinceData"),
+)
+MB, MBPS, RATIO, COUNT = 2, 2, 4, 0  # decimals: MB and Mbps 2 dp, ratios 4 dp, counts whole
+
+
+SHAPES: Mapping[str, Shape] = {
+    "flow_request": Shape(
+        (_DOMAIN,),
+        "flowRequestData",
+        (
+            ("flow", Quantity.FLOW, MB),
+            ("bandwidth", Quantity.BANDWIDTH, MBPS),
+            ("request", Quantity.REQUESTS, COUNT),
+        ),
+        _flow_summary(
+            Quantity.FLOW,
+            Quantity.BANDWIDTH,
+            Quantity.REQUESTS,
+            (
+                "totalFlow",
+                "totalRequest",
+                "peakBandwidth",
+                "peakTime",
+                "peakRequest",
+                "peakRequestTime",
+            ),
+        ),
+    ),
+    "flow_request_origin": Shape(
+        (_DOMAIN,),
+        "flowRequestOriginData",
+        (
+            ("flow", Quantity.ORIGIN_FLOW, MB),
+            ("bandwidth", Quantity.ORIGIN_BANDWIDTH, MBPS),
+            ("request", Quantity.ORIGIN_REQUESTS, COUNT),
+        ),
+        _flow_summary(
+            Quantity.ORIGIN_FLOW,
+            Quantity.ORIGIN_BANDWIDTH,
+            Quantity.ORIGIN_REQUESTS,
+            (
+                "totalFlow",
+                "totalRequest",
+                "peakBandwidth",
+                "peakBandwidthTime",
+                "peakRequest",
+                "peakRequestTime",
+            ),
+        ),
+    ),
+    # One series aggregated over every requested domain; the body has no groupBy.
+    "edge_hit_ratio": Shape(
+        (),
+        "hitRatioDatas",
+        (("edgeHitRatio", Quantity.HIT_RATIO, RATIO),),
+        _hit_ratio_summary,
+        extra=(Quantity.FLOW, Quantity.HIT_FLOW),
+    ),
+    "hit_rate_isp_province": Shape(
+        _ISP_LEVELS,
+        "hitRateData",
+        (("value", Quantity.HIT_RATIO, RATIO), ("hitFlow", Quantity.HIT_FLOW, MB)),
+    ),
+    "isp_province": Shape(
+        _ISP_LEVELS,
+        "flowData",
+        (("value", Quantity.FLOW, MB), ("bandwidth", Quantity.BANDWIDTH, MBPS)),
+    ),
+    # No groupBy here: always per domain and per country (CDNetworks doc example).
+    "country_bandwidth": Shape(
+        (_DOMAIN, Level("country", "countryCode", "countryData")),
+        "detailList",
+        (("value", Quantity.BANDWIDTH, MBPS), ("flow", Quantity.FLOW, MB)),
+    ),
+}

@@ -1,0 +1,192 @@
+"""The exporter's catalog and the emulator's documented facts agree, route by route.
+
+The two tables are written separately (the emulator's from the reference and the SDK,
+the exporter's as declarations), so an assumption made wrongly on one side shows up
+here as a named disagreement. Where the exporter is deliberately stricter than the
+wire allows, the difference is listed in `DELIBERATE` with its reason.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+
+import pytest
+
+from collector.emulator.volcengine import facts as volc
+from collector.emulator.wangsu import facts as ws
+from collector.model import RateLimit
+from collector.providers.endpoint import Endpoint, Granularity
+from collector.providers.volcengine.catalog import CATALOG as VOLCENGINE
+from collector.providers.wangsu.catalog import CATALOG as WANGSU
+
+# (provider, endpoint, fact) -> why the exporter's value differs from the wire's.
+DELIBERATE = {
+    ("wangsu", "edge_hit_ratio", "max_domains"): (
+        "the route answers one series aggregated over every domain it is given, so the "
+        "exporter asks for one domain per call to get per-domain ratios"
+    ),
+}
+ENVELOPES = {"result": ws.Envelope.RESULT, "code-data": ws.Envelope.CODE_DATA}
+
+
+def _limit(limit: RateLimit) -> tuple[int, float]:
+    return limit.calls, limit.period
+
+
+def _differ(
+    problems: list[str], provider: str, name: str, fact: str, ours: object, wire: object
+) -> None:
+    if ours != wire and (provider, name, fact) not in DELIBERATE:
+        problems.append(f"{provider} {name}: {fact} is {ours} here, {wire} on the wire")
+
+
+def wangsu_disagreements(
+    catalog: Mapping[str, Endpoint], routes: tuple[ws.RouteFacts, ...]
+) -> list[str]:
+    by_path = {(r.method, r.path): r for r in routes}
+    problems = []
+    for name, spec in catalog.items():
+        route = by_path.get((spec.method, spec.path))
+        if route is None:
+            problems.append(f"wangsu {name}: {spec.method} {spec.path} is not a documented route")
+            continue
+
+        def differ(fact: str, ours: object, wire: object, name: str = name) -> None:
+            _differ(problems, "wangsu", name, fact, ours, wire)
+
+        differ("rate_limit", _limit(spec.rate_limit), _limit(route.rate_limit))
+        differ("granularities", sorted(spec.granularities), sorted(route.intervals))
+        for g in spec.slices:
+            differ(f"max_span at {g.seconds}s", g.max_span, route.max_span)
+        differ("envelope", ENVELOPES.get(spec.envelope), route.envelope)
+        cap = spec.max_domains_per_call
+        if cap is None or cap > route.max_domains:
+            problems.append(
+                f"wangsu {name}: max_domains {cap} exceeds the wire's {route.max_domains}"
+            )
+        else:
+            differ("max_domains", cap, route.max_domains)
+    polled = {(s.method, s.path) for s in catalog.values()}
+    problems += [
+        f"wangsu {r.name}: emulated {r.path} has no declaration"
+        for r in routes
+        if (r.method, r.path) not in polled
+    ]
+    return problems
+
+
+def volcengine_disagreements(
+    catalog: Mapping[str, Endpoint], apis: tuple[volc.ApiFacts, ...]
+) -> list[str]:
+    by_action = {a.action: a for a in apis}
+    problems = []
+    for name, spec in catalog.items():
+        api = by_action.get(spec.path)
+        if api is None:
+            problems.append(f"volcengine {name}: Action {spec.path} is not documented")
+            continue
+
+        def differ(fact: str, ours: object, wire: object, name: str = name) -> None:
+            _differ(problems, "volcengine", name, fact, ours, wire)
+
+        differ("method", spec.method, "POST")
+        differ("rate_limit", _limit(spec.rate_limit), _limit(volc.RATE_LIMIT))
+        differ("granularities", sorted(spec.granularities), sorted(api.aggregations))
+        for g in spec.slices:
+            wire = api.aggregations.get(g.seconds)
+            if wire is not None:
+                differ(f"max_span at {g.seconds}s", g.max_span, wire.max_span)
+                differ(f"data_delay at {g.seconds}s", g.data_delay, wire.data_delay)
+        cap, wire_cap = spec.max_domains_per_call, api.max_list
+        if wire_cap is not None and (cap is None or cap > wire_cap):
+            problems.append(f"volcengine {name}: max_domains {cap} exceeds the wire's {wire_cap}")
+    declared = {s.path for s in catalog.values()}
+    problems += [
+        f"volcengine {a.name}: emulated {a.action} has no declaration"
+        for a in apis
+        if a.action not in declared
+    ]
+    return problems
+
+
+def test_wangsu_catalog_matches_the_documented_routes() -> None:
+    assert wangsu_disagreements(WANGSU, ws.ROUTES) == []
+
+
+def test_volcengine_catalog_matches_the_documented_actions() -> None:
+    assert volcengine_disagreements(VOLCENGINE, volc.APIS) == []
+
+
+def _changed(catalog: Mapping[str, Endpoint], name: str, **changes: object) -> dict[str, Endpoint]:
+    return {**catalog, name: dataclasses.replace(catalog[name], **changes)}  # type: ignore[arg-type]
+
+
+def _slices(spec: Endpoint, **changes: int) -> tuple[Granularity, ...]:
+    return tuple(dataclasses.replace(g, **changes) for g in spec.slices)
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"rate_limit": RateLimit(600, 300)}, "rate_limit"),
+        ({"path": "/api/report/flow-request/v2"}, "not a documented route"),
+        ({"max_domains_per_call": 500}, "exceeds the wire's 200"),
+        ({"max_domains_per_call": 100}, "max_domains is 100 here, 200 on the wire"),
+    ],
+)
+def test_a_wangsu_change_on_the_exporter_side_is_named(
+    changes: dict[str, object], named: str
+) -> None:
+    problems = wangsu_disagreements(_changed(WANGSU, "flow_request", **changes), ws.ROUTES)
+    assert any("flow_request" in p and named in p for p in problems), problems
+
+
+def test_a_wangsu_span_change_is_named() -> None:
+    spec = WANGSU["isp_province"]
+    catalog = _changed(WANGSU, "isp_province", slices=_slices(spec, max_span=31 * 86400))
+    problems = wangsu_disagreements(catalog, ws.ROUTES)
+    assert any(p.startswith("wangsu isp_province: max_span at 300s") for p in problems), problems
+
+
+def test_a_change_on_the_emulator_side_is_named() -> None:
+    routes = tuple(
+        dataclasses.replace(r, rate_limit=RateLimit(30, 300)) if r.name == "flow_request" else r
+        for r in ws.ROUTES
+    )
+    assert any("flow_request: rate_limit" in p for p in wangsu_disagreements(WANGSU, routes))
+    apis = tuple(
+        dataclasses.replace(a, aggregations={DAY: volc.Slice(31 * DAY, 900)})
+        if a.name == "audit"
+        else a
+        for a in volc.APIS
+    )
+    assert any("audit: max_span at 86400s" in p for p in volcengine_disagreements(VOLCENGINE, apis))
+    assert any(
+        "traffic" in p and "exceeds the wire's 10" in p
+        for p in volcengine_disagreements(
+            VOLCENGINE,
+            tuple(
+                dataclasses.replace(a, max_list=10) if a.name == "traffic" else a for a in volc.APIS
+            ),
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "named"),
+    [
+        ("record", {"data_delay": 900}, "record: data_delay at 300s"),
+        ("traffic", {"max_span": 93 * 86400}, "traffic: max_span at 300s"),
+    ],
+)
+def test_a_volcengine_change_on_the_exporter_side_is_named(
+    name: str, changes: dict[str, int], named: str
+) -> None:
+    spec = VOLCENGINE[name]
+    catalog = _changed(VOLCENGINE, name, slices=_slices(spec, **changes))
+    problems = volcengine_disagreements(catalog, volc.APIS)
+    assert any(named in p for p in problems), problems
+
+
+DAY = 86400
