@@ -40,33 +40,6 @@ class SystemClock:
             left = when - time.time()
 
 
-class ScaledClock:
-    """A clock that starts at `start` and runs `speed` times faster than real time.
-
-    Races the real clock, so only for tests that tolerate timing slack; integration
-    tests use `VirtualClock`.
-    """
-
-    def __init__(self, start: float, speed: float) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self._start = start
-        self._speed = speed
-        self._origin = time.monotonic()
-
-    def time(self) -> float:
-        return self._start + (time.monotonic() - self._origin) * self._speed
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self._speed)
-
-    async def sleep_until(self, when: float) -> None:
-        left = when - self.time()
-        while left > 0:
-            await asyncio.sleep(left / self._speed)
-            left = when - self.time()
-
-
 class FakeClock:
     """A clock that only moves when told to; `sleep` advances it at once.
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from collector.clock import ClockStalled, FakeClock, ScaledClock, SystemClock, VirtualClock
+from collector.clock import ClockStalled, FakeClock, SystemClock, VirtualClock
 
 START = 1_700_000_000.0
 
@@ -17,12 +17,6 @@ async def test_system_clock_sleep_until_never_wakes_before_the_time() -> None:
     when = clock.time() + 0.05
     await clock.sleep_until(when)
     assert clock.time() >= when
-
-
-async def test_scaled_clock_sleep_until_never_wakes_before_the_time() -> None:
-    clock = ScaledClock(start=START, speed=1000)
-    await clock.sleep_until(START + 20)  # 20 ms of real time
-    assert clock.time() >= START + 20
 
 
 async def test_fake_clock_sleeps_advance_it_at_once() -> None:

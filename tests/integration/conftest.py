@@ -32,25 +32,6 @@ CDNETWORKS = EmulatedAccount(
 )
 
 
-def account_config(
-    account: EmulatedAccount, base_url: str, endpoints: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
-    auth: dict[str, Any]
-    if account.provider == "cdnetworks":
-        auth = {"method": "apikey", "username": account.username, "api_key": account.api_key}
-    else:
-        auth = {"access_key": account.access_key, "secret_key": account.secret_key}
-    return {
-        "name": account.name,
-        "provider": account.provider,
-        "base_url": base_url,
-        "auth": auth,
-        "domains": list(account.domains),
-        "endpoints": endpoints,
-        **extra,
-    }
-
-
 @asynccontextmanager
 async def running(
     clock: VirtualClock,

@@ -9,10 +9,11 @@ import pytest
 from collector.app import Exporter
 from collector.clock import FakeClock
 from collector.config.loading import validate
+from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.emulator.core import Emulator, FaultKind
 from collector.emulator.server import start
-from tests.integration.conftest import WANGSU, account_config
+from tests.integration.conftest import WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 

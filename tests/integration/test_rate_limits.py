@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from collector.clock import VirtualClock
+from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount
 from collector.model import RateLimit
-from tests.integration.conftest import account_config, running
+from tests.integration.conftest import running
 
 pytestmark = pytest.mark.slow
 

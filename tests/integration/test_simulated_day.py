@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from collector.clock import VirtualClock
+from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU, account_config, running
+from tests.integration.conftest import CDNETWORKS, WANGSU, running
 
 pytestmark = pytest.mark.slow
 
