@@ -158,7 +158,9 @@ CATALOG: dict[str, Endpoint] = {
                 "hitRateData",
                 (
                     Measure("value", breakdown.ISP_PROVINCE_CACHE_HIT_RATIO, HIT_RATIO),
-                    Measure("hitFlow", breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC, MB),
+                    # The SDK model documents hitFlow as not returned by default (on
+                    # request to support): absent, the hit ratio is still read.
+                    Measure("hitFlow", breakdown.ISP_PROVINCE_CACHE_HIT_TRAFFIC, MB, optional=True),
                 ),
             ),
             opt_in=True,
