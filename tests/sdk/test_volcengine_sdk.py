@@ -126,12 +126,16 @@ EXPECT: dict[str, Expect] = {
 }
 
 ENDPOINTS = sorted(CATALOG)
+GRANULARITIES = [(name, g.seconds) for name in ENDPOINTS for g in CATALOG[name].slices]
 
 
-def query_for(spec: Endpoint, emulator: Emulator, now: float = NOW) -> Query:
-    """A settled window at the default granularity: the two local days before today for
-    daily APIs, else the hour ending ten hours ago (past Record's 7-hour delay)."""
-    seconds = spec.slices[0].seconds
+def query_for(
+    spec: Endpoint, emulator: Emulator, now: float = NOW, seconds: int | None = None
+) -> Query:
+    """A settled window at `seconds` (default: the endpoint's default Aggregation): the
+    two local days before today for daily data, else the hour ending ten hours ago (past
+    Record's 7-hour delay)."""
+    seconds = seconds or spec.slices[0].seconds
     if seconds == DAY:
         end = align_down(now, DAY, CST)
         window = Window(end - 2 * DAY, end, DAY)
@@ -155,9 +159,11 @@ def splits(query: Query) -> bool:
     return len(query.domains) >= 2 or len(query.scope) >= 2
 
 
-async def call(volcengine: Volcengine, emulator: Emulator, endpoint: str) -> tuple[Query, Any]:
+async def call(
+    volcengine: Volcengine, emulator: Emulator, endpoint: str, seconds: int | None = None
+) -> tuple[Query, Any]:
     spec = CATALOG[endpoint]
-    query = query_for(spec, emulator)
+    query = query_for(spec, emulator, seconds=seconds)
     answer = await volcengine.call(EXPECT[spec.path].method, spec.build_body(query))
     return query, answer
 
@@ -175,11 +181,12 @@ def test_sdk_aims_at_the_emulator_only(volcengine: Volcengine) -> None:
     assert info.credentials.service == "live"
 
 
-@pytest.mark.parametrize("endpoint", ENDPOINTS)
+@pytest.mark.parametrize(("endpoint", "seconds"), GRANULARITIES)
 async def test_live_service_call_succeeds(
-    endpoint: str, volcengine: Volcengine, emulator: Emulator
+    endpoint: str, seconds: int, volcengine: Volcengine, emulator: Emulator
 ) -> None:
-    query, answer = await call(volcengine, emulator, endpoint)
+    """Every Aggregation the catalog offers for every API."""
+    query, answer = await call(volcengine, emulator, endpoint, seconds)
     action = CATALOG[endpoint].path
     expect = EXPECT[action]
     meta = answer["ResponseMetadata"]
