@@ -216,3 +216,4 @@ def volcengine(
         yield Volcengine(service)
     finally:
         info.host, info.scheme, info.credentials.ak, info.credentials.sk = saved
+        service.session.close()
