@@ -25,6 +25,7 @@ import pytest
 from collector.clock import FakeClock
 from collector.emulator import Emulator
 from collector.providers.endpoint import Endpoint, FanOut, Query
+from collector.providers.listing import endpoint_rows
 from collector.providers.volcengine.catalog import CATALOG, VERSION
 from collector.timeslices import DAY, HOUR, Window, align_down
 
@@ -279,3 +280,9 @@ class TestRealSdkClock:
         with pytest.raises(Exception, match="InvalidTimestamp") as info:
             await call(volcengine, emulator, "bandwidth")
         assert gateway_error(info.value)["Code"] == "InvalidTimestamp"
+
+
+def test_every_listed_api_is_covered() -> None:
+    """What `cdn-exporter --list-endpoints --output json` prints, against EXPECT."""
+    listed = {row["path"] for row in endpoint_rows() if row["provider"] == "volcengine"}
+    assert listed == set(EXPECT)

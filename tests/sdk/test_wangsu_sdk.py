@@ -52,6 +52,7 @@ import pytest
 from collector.clock import FakeClock
 from collector.emulator import CallResult, EmulatedAccount, Emulator
 from collector.providers.endpoint import Endpoint, Query
+from collector.providers.listing import endpoint_rows
 from collector.providers.wangsu.catalog import CATALOG
 from collector.timeslices import HOUR, Window, align_down
 
@@ -307,3 +308,11 @@ class TestRealSdkClock:
             CATALOG["flow_request"].path, sdk_body("flow_request", query), account
         )
         assert_auth_failure(reply, emulator)
+
+
+def test_every_listed_endpoint_is_covered() -> None:
+    """What `cdn-exporter --list-endpoints --output json` prints, against the SDK map."""
+    listed = {
+        (row["name"], row["path"]) for row in endpoint_rows() if row["provider"] != "volcengine"
+    }
+    assert listed == {(name, CATALOG[name].path) for name in SDK_APIS}
