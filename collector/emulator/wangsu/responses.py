@@ -145,9 +145,11 @@ def _flow_summary(
     """Totals and peaks of flow-request style items; `names` are the six field names."""
 
     def summary(call: Call, rows: list[Row]) -> dict[str, Any]:
-        def peak(quantity: Quantity, places: int) -> tuple[str, str | None]:
+        def peak(quantity: Quantity, places: int) -> tuple[str, str]:
             if not rows:
-                return decimal(0.0, places), None  # [?] empty-window peaks undocumented
+                # [?] Empty-window peaks are undocumented; the SDK models the times as
+                # required strings, so an empty one, never null.
+                return decimal(0.0, places), ""
             end, values = max(rows, key=lambda row: row[1][quantity])
             return decimal(values[quantity], places), call.label(end)
 
@@ -169,7 +171,8 @@ def _hit_ratio_summary(call: Call, rows: list[Row]) -> dict[str, Any]:
     hit = sum(values[Quantity.HIT_FLOW] for _, values in rows)
     return {
         # "Actual processed time": the newest slice with data.
-        "realDate": format_local(rows[-1][0], call.offset, "%Y-%m-%d %H:%M") if rows else None,
+        # [?] With no slice yet: an empty string, as the SDK requires a string.
+        "realDate": format_local(rows[-1][0], call.offset, "%Y-%m-%d %H:%M") if rows else "",
         "totalAvg": decimal(hit / flow if flow > 0 else 0.0, 4),  # traffic-weighted
     }
 

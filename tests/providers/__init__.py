@@ -1,0 +1,1 @@
+"""Tests of the providers' catalogs, parsers and signers."""

@@ -1,0 +1,1 @@
+"""The official provider SDKs as independent clients of the emulator."""
