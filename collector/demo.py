@@ -76,10 +76,10 @@ def demo_settings(base_url: str) -> Config:
 
 async def start_demo_emulator(clock: Clock) -> tuple[RunningEmulator, Config]:
     """Start the emulator in-process on a free loopback port; return it and the config."""
-    running = await start(Emulator(demo_accounts(), clock=clock))
+    running = await start(Emulator(demo_accounts(), clock=clock, on_request_fields=True))
     return running, demo_settings(running.base_url)
 
 
 async def serve_demo_emulator(host: str, port: int) -> None:
     """Serve the emulator with the demo accounts until cancelled."""
-    await serve_forever(host, port, Emulator(demo_accounts()))
+    await serve_forever(host, port, Emulator(demo_accounts(), on_request_fields=True))

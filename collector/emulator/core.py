@@ -221,15 +221,16 @@ class Emulator:
         fault_delay: float = 2.0,
         rate_limits: Mapping[str, RateLimit] | None = None,
         traffic: TrafficModel | None = None,
-        omit_on_request_fields: bool = False,
+        on_request_fields: bool = False,
     ) -> None:
         """`visible_after`: slices younger than this (from their end) are not returned.
         `final_after`: slices younger than this are returned with a partial value.
         `fault_delay`: real seconds a `timeout` fault holds its answer back.
         `rate_limits`: per-endpoint overrides of the documented limits (e.g. small ones in
         tests).
-        `omit_on_request_fields`: leave out fields the SDK documents as "not returned by
-        default" (an account without them enabled by support); by default they are served.
+        `on_request_fields`: also serve fields the SDK documents as "not returned by
+        default" (as for an account that asked support to enable them); by default they
+        are left out, as the real API does.
         """
         if not 0 <= visible_after <= final_after:
             raise ValueError("need 0 <= visible_after <= final_after")
@@ -245,7 +246,7 @@ class Emulator:
         self.fault_delay = fault_delay
         self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
         self.traffic = traffic or TrafficModel()
-        self.omit_on_request_fields = omit_on_request_fields
+        self.on_request_fields = on_request_fields
         self._calls: dict[CallKey, CallCounts] = {}
         self._faults: list[Fault] = []
         self._limiter = SlidingWindowLimiter()

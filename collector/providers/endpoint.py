@@ -148,6 +148,9 @@ class Endpoint:
     shape: WireShape
     description: str
     opt_in: bool = False  # breakdowns that multiply series are off unless enabled
+    # The official SDK's models for this call, `<package>.<Action>` (Request and Response
+    # suffixed), e.g. "reportflow.QueryTrafficRequestInTotalAndPeakValue"; tests use it.
+    sdk_model: str = ""
 
     def __post_init__(self) -> None:
         if not self.slices:

@@ -151,6 +151,7 @@ async def test_isp_province_breakdown_adds_up_to_the_domain_total(client: ApiCli
 
 
 async def test_hit_rate_breakdown_is_consistent(client: ApiClient, emulator: Emulator) -> None:
+    emulator.on_request_fields = True  # hitFlow, enabled for this account
     window = body(NOW - HOUR, NOW - 900, groupBy=["domain", "isp", "province"])
     isps = (await client.call("hit_rate_isp_province", window)).json["result"][0]["ispData"]
     cells = [p["hitRateData"] for i in isps for p in i["provinceData"]]
@@ -272,7 +273,7 @@ async def test_on_request_fields_can_be_left_out_and_the_parser_does_not_need_th
     """hitFlow is documented as "not returned by default" (SDK models.py); an account
     without it enabled still parses, with its hit ratios and no hit traffic."""
     window = body(NOW - HOUR, NOW - 900, groupBy=["domain", "isp", "province"])
-    emulator.omit_on_request_fields = True
+    emulator.on_request_fields = False
     answer = (await client.call("hit_rate_isp_province", window)).json
     cells = [
         point
@@ -292,6 +293,6 @@ async def test_on_request_fields_can_be_left_out_and_the_parser_does_not_need_th
     points = spec.parse(answer, query)
     assert len(points) == len(cells)
     assert {p.family for p in points} == {ISP_PROVINCE_CACHE_HIT_RATIO}
-    emulator.omit_on_request_fields = False
+    emulator.on_request_fields = True
     served = spec.parse((await client.call("hit_rate_isp_province", window)).json, query)
     assert len(served) == 2 * len(cells)

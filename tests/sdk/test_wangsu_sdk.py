@@ -76,12 +76,7 @@ class SdkApi:
 
 
 SDK_APIS: dict[str, SdkApi] = {
-    "flow_request": SdkApi("reportflow", "QueryTrafficRequestInTotalAndPeakValue"),
-    "flow_request_origin": SdkApi("reportflow", "QueryBacktoOriginTrafficAndRequest"),
-    "edge_hit_ratio": SdkApi("reportflow", "QueryEdgeByteHitRatioService"),
-    "hit_rate_isp_province": SdkApi("reportflow", "ReportFlowHitRateIspProvinceService"),
-    "isp_province": SdkApi("reportflow", "ReportFlowIspProvinceService"),
-    "country_bandwidth": SdkApi("reportbandwidth", "ReportCountryServerBandwidthService"),
+    name: SdkApi(*spec.sdk_model.split(".")) for name, spec in CATALOG.items()
 }
 
 # Endpoints whose SDK Response model is one item of the envelope list: the envelope

@@ -74,7 +74,7 @@ class RouteFacts:
     source: str = ""  # reference section
 
 
-ROUTES: tuple[RouteFacts, ...] = (
+CORE_ROUTES: tuple[RouteFacts, ...] = (
     RouteFacts(
         name="flow_request",
         path="/api/report/flow-request",
@@ -156,4 +156,19 @@ ROUTES: tuple[RouteFacts, ...] = (
     ),
 )
 
+# -- `result` routes beyond the first six --------------------------------------------
+
+RESULT_ROUTES: tuple[RouteFacts, ...] = ()
+
+# -- `code`/`message`/`data` routes ---------------------------------------------------
+
+CODE_DATA_ROUTES: tuple[RouteFacts, ...] = ()
+
+# -- legacy `flow-data` and `myview` routes -------------------------------------------
+
+LEGACY_ROUTES: tuple[RouteFacts, ...] = ()
+
+# -------------------------------------------------------------------------------------
+
+ROUTES = (*CORE_ROUTES, *RESULT_ROUTES, *CODE_DATA_ROUTES, *LEGACY_ROUTES)
 BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}

@@ -186,7 +186,7 @@ _ISP_LEVELS = (
 MB, MBPS, RATIO, COUNT = 2, 2, 4, 0  # decimals: MB and Mbps 2 dp, ratios 4 dp, counts whole
 
 
-SHAPES: Mapping[str, Shape] = {
+CORE_SHAPES: Mapping[str, Shape] = {
     "flow_request": Shape(
         (_DOMAIN,),
         "flowRequestData",
@@ -256,3 +256,19 @@ SHAPES: Mapping[str, Shape] = {
         (("value", Quantity.BANDWIDTH, MBPS), ("flow", Quantity.FLOW, MB)),
     ),
 }
+
+# -- `result` routes beyond the first six --------------------------------------------
+
+RESULT_SHAPES: Mapping[str, Shape] = {}
+
+# -- `code`/`message`/`data` routes ---------------------------------------------------
+
+CODE_DATA_SHAPES: Mapping[str, Shape] = {}
+
+# -- legacy `flow-data` and `myview` routes -------------------------------------------
+
+LEGACY_SHAPES: Mapping[str, Shape] = {}
+
+# -------------------------------------------------------------------------------------
+
+SHAPES: Mapping[str, Shape] = {**CORE_SHAPES, **RESULT_SHAPES, **CODE_DATA_SHAPES, **LEGACY_SHAPES}

@@ -79,7 +79,7 @@ def _handler(
         def respond(account: EmulatedAccount) -> web.Response:
             xml = wants_xml(request)
             call = validate(emulator, facts, dimensions, account, request, body)
-            omit = facts.on_request_fields if emulator.omit_on_request_fields else frozenset()
+            omit = frozenset() if emulator.on_request_fields else facts.on_request_fields
             return render(envelope(facts.envelope, shape.build(call, omit)), xml=xml)
 
         return await emulator.handle(
