@@ -89,3 +89,15 @@ def volcengine_down_traffic_bytes(
         gb = volcengine_down_traffic_gb(emulator, account.name, domain, bucket_end - FIVE_MINUTES)
         total += gb * GIGABYTE  # converted per bucket, as the exporter's parser does
     return total
+
+
+# -- Wangsu ISP x province reports beyond the first two ------------------------------
+
+
+# -- Wangsu `result` reports beyond the first six ------------------------------------
+
+
+# -- Wangsu `code`/`message`/`data` reports ------------------------------------------
+
+
+# -- Wangsu legacy `flow-data` and `myview` reports ----------------------------------

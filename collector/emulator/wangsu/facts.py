@@ -156,6 +156,10 @@ CORE_ROUTES: tuple[RouteFacts, ...] = (
     ),
 )
 
+# -- ISP x province routes beyond the first two ----------------------------------------
+
+ISP_PROVINCE_ROUTES: tuple[RouteFacts, ...] = ()
+
 # -- `result` routes beyond the first six --------------------------------------------
 
 RESULT_ROUTES: tuple[RouteFacts, ...] = ()
@@ -170,5 +174,5 @@ LEGACY_ROUTES: tuple[RouteFacts, ...] = ()
 
 # -------------------------------------------------------------------------------------
 
-ROUTES = (*CORE_ROUTES, *RESULT_ROUTES, *CODE_DATA_ROUTES, *LEGACY_ROUTES)
+ROUTES = (*CORE_ROUTES, *ISP_PROVINCE_ROUTES, *RESULT_ROUTES, *CODE_DATA_ROUTES, *LEGACY_ROUTES)
 BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}

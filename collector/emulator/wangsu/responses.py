@@ -257,6 +257,10 @@ CORE_SHAPES: Mapping[str, Shape] = {
     ),
 }
 
+# -- ISP x province routes beyond the first two ----------------------------------------
+
+ISP_PROVINCE_SHAPES: Mapping[str, Shape] = {}
+
 # -- `result` routes beyond the first six --------------------------------------------
 
 RESULT_SHAPES: Mapping[str, Shape] = {}
@@ -271,4 +275,10 @@ LEGACY_SHAPES: Mapping[str, Shape] = {}
 
 # -------------------------------------------------------------------------------------
 
-SHAPES: Mapping[str, Shape] = {**CORE_SHAPES, **RESULT_SHAPES, **CODE_DATA_SHAPES, **LEGACY_SHAPES}
+SHAPES: Mapping[str, Shape] = {
+    **CORE_SHAPES,
+    **ISP_PROVINCE_SHAPES,
+    **RESULT_SHAPES,
+    **CODE_DATA_SHAPES,
+    **LEGACY_SHAPES,
+}

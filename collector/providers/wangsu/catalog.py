@@ -6,7 +6,12 @@ from typing import Any
 
 from collector import families as core
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
-from collector.providers.wangsu import catalog_code_data, catalog_legacy, catalog_result
+from collector.providers.wangsu import (
+    catalog_code_data,
+    catalog_isp_province,
+    catalog_legacy,
+    catalog_result,
+)
 from collector.providers.wangsu import families as breakdown
 from collector.providers.wangsu.declare import (
     ASSUMED_300,
@@ -201,13 +206,15 @@ CORE: tuple[Endpoint, ...] = (
     ),
 )
 
-# Every endpoint, by config key. The other modules hold the declarations of each
-# envelope family: `result` (catalog_result), `code`/`message`/`data`
-# (catalog_code_data), and the legacy `flow-data` and `myview` reports (catalog_legacy).
+# Every endpoint, by config key. The other modules hold the rest, by family: the ISP x
+# province reports (catalog_isp_province), the other `result` reports (catalog_result),
+# the other `code`/`message`/`data` reports (catalog_code_data), and the legacy
+# `flow-data` and `myview` reports (catalog_legacy).
 CATALOG: dict[str, Endpoint] = {
     spec.name: spec
     for spec in (
         *CORE,
+        *catalog_isp_province.ENDPOINTS,
         *catalog_result.ENDPOINTS,
         *catalog_code_data.ENDPOINTS,
         *catalog_legacy.ENDPOINTS,
