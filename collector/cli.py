@@ -92,9 +92,9 @@ def exporter_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--output",
-        choices=["table", "json"],
+        choices=["table", "json", "markdown"],
         default="table",
-        help="format of --list-endpoints (default: table)",
+        help="format of --list-endpoints (default: table; markdown: the README's tables)",
     )
     parser.add_argument("--version", action="version", version=f"cdn-exporter {__version__}")
     return parser
@@ -102,10 +102,12 @@ def exporter_parser() -> argparse.ArgumentParser:
 
 def list_endpoints(output: str) -> int:
     """Print the catalog, from the declarations, as a table or a JSON array."""
-    from collector.providers.listing import endpoint_rows, endpoint_table
+    from collector.providers.listing import endpoint_rows, endpoint_table, markdown_tables
 
     if output == "json":
         print(orjson.dumps(endpoint_rows(), option=orjson.OPT_INDENT_2).decode())
+    elif output == "markdown":
+        print(markdown_tables())
     else:
         print(endpoint_table())
     return 0

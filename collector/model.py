@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 # Unit conversions to base units. The references say MB and Mbps without a base;
@@ -19,6 +19,8 @@ class RateLimit:
 
     calls: int
     period: int
+    # [I] Not published: the reference's "assume at most ..." applies.
+    assumed: bool = field(default=False, compare=False)
 
     @property
     def per_second(self) -> float:

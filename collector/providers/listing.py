@@ -33,6 +33,7 @@ def endpoint_rows() -> list[dict[str, Any]]:
                     "rate_limit": {
                         "calls": spec.rate_limit.calls,
                         "period": spec.rate_limit.period,
+                        "assumed": spec.rate_limit.assumed,
                     },
                     "granularities": list(spec.granularities),
                     "max_span": {str(g.seconds): g.max_span for g in spec.slices},
@@ -88,4 +89,39 @@ def endpoint_table() -> str:
         + "  "
         + line[-1]
         for line in lines
+    )
+
+
+def _cap(row: dict[str, Any]) -> str:
+    cap = row["max_domains_per_call"]
+    return str(cap) if cap else "-"
+
+
+def endpoint_markdown(provider: str) -> str:
+    """One provider's endpoints as the README's Markdown table (the README embeds this
+    output between `<!-- endpoints:PROVIDER -->` markers; a test keeps them equal)."""
+    lines = [
+        "| endpoint (config name) | path or Action | default | limit | slices | delay "
+        "| domains/call | families |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in endpoint_rows():
+        if row["provider"] != provider:
+            continue
+        limit = row["rate_limit"]
+        families = ", ".join(f"`{name}`" for name in row["families"])
+        lines.append(
+            f"| `{row['name']}` | `{row['path']}` | {'opt-in' if row['opt_in'] else 'on'} "
+            f"| {limit['calls']}/{_duration(limit['period'])}{' [I]' if limit['assumed'] else ''} "
+            f"| {', '.join(granularity_name(g) for g in row['granularities'])} "
+            f"| {_duration(row['data_delay'])} | {_cap(row)} | {families} |"
+        )
+    return "\n".join(lines)
+
+
+def markdown_tables() -> str:
+    """Every provider's table, each between its README markers."""
+    return "\n\n".join(
+        f"<!-- endpoints:{provider} -->\n{endpoint_markdown(provider)}\n<!-- /endpoints -->"
+        for provider, _ in CATALOGS
     )

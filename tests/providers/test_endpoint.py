@@ -109,9 +109,9 @@ def test_list_endpoints_json_has_every_endpoint(capsys: pytest.CaptureFixture[st
     for row in rows:
         for key in ("path", "method", "granularities", "data_delay", "families", "opt_in"):
             assert key in row
-        assert set(row["rate_limit"]) == {"calls", "period"}
+        assert set(row["rate_limit"]) == {"calls", "period", "assumed"}
     flow = next(r for r in rows if r["name"] == "flow_request")
-    assert flow["rate_limit"] == {"calls": 300, "period": 300}
+    assert flow["rate_limit"] == {"calls": 300, "period": 300, "assumed": True}
     assert flow["families"] == [
         "cdn_traffic_bytes_total",
         "cdn_bandwidth_bytes_per_second",

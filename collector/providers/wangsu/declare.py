@@ -14,7 +14,7 @@ PER_5MIN_300 = RateLimit(calls=300, period=300)
 PER_5MIN_30 = RateLimit(calls=30, period=300)
 # [I] Unverified: the endpoint publishes no limit; the reference's "assume <=300/5min"
 # applies. Config `rate_limit` overrides may only lower it.
-ASSUMED_300 = RateLimit(calls=300, period=300)
+ASSUMED_300 = RateLimit(calls=300, period=300, assumed=True)
 
 
 def dates(query: Query) -> dict[str, Any]:
