@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from collector.backoff import Retry
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.runtime import Account, Config
@@ -144,11 +145,13 @@ class Exporter:
                 limit.period,
             )
 
-    async def poll_and_render(self, poller: EndpointPoller) -> None:
-        """One scheduled run: poll, then refresh the cached body."""
+    async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
+        """One scheduled run: poll, then refresh the cached body; returns the poll's
+        retry, if it failed."""
         self.last_activity = self.clock.time()
+        retry = None
         try:
-            await poller.poll()
+            retry = await poller.poll()
         except Exception:
             # A bug in one endpoint must not stop the others or the scheduler.
             log.exception("%s: poll crashed; keeping the last good data", poller.name)
@@ -157,6 +160,7 @@ class Exporter:
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
         await self.render()
+        return retry
 
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
@@ -168,8 +172,8 @@ class Exporter:
             jitter = account_jitter(poller.account.name, self.settings.account_jitter)
             offset = (s.settle_delay % s.interval) + _FIRE_AFTER_BOUNDARY + jitter
 
-            async def run(p: EndpointPoller = poller) -> None:
-                await self.poll_and_render(p)
+            async def run(p: EndpointPoller = poller) -> Retry | None:
+                return await self.poll_and_render(p)
 
             scheduler.add(
                 poller.name,
