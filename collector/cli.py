@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -60,6 +61,14 @@ def exporter_parser() -> argparse.ArgumentParser:
         dest="listen_address",
         help="address to serve /metrics on (default: the config's, else "
         f"{DEFAULT_LISTEN_ADDRESS}; {DEMO_LISTEN_ADDRESS} with --demo)",
+    )
+    parser.add_argument(
+        "--state.file",
+        dest="state_file",
+        metavar="PATH",
+        help="keep counter totals and how far each endpoint's data is complete in PATH, "
+        "so a restart continues the counters and re-reads what it missed "
+        "(default: the config's state_file, else none: counters restart at 0)",
     )
     parser.add_argument(
         "--demo",
@@ -211,6 +220,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print_problems(exc.problems)
             return EXIT_CONFIG
+    if args.state_file:
+        settings = replace(settings, state_file=args.state_file)
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
         return 0

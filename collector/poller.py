@@ -14,11 +14,12 @@ from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
-from collector.model import Outcome, Point
+from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
+from collector.state import EndpointState, SeriesState
 from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
@@ -106,6 +107,62 @@ class EndpointPoller:
     @property
     def name(self) -> str:
         return f"{self.account.name}/{self.settings.spec.name}"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.provider.name}/{self.account.name}/{self.settings.spec.name}"
+
+    def state_token(self) -> tuple[float | None, float | None, int]:
+        """Changes whenever the persisted state would (a write is due)."""
+        return self.complete_through, self.store.baseline, self.store.changes
+
+    def persisted(self) -> EndpointState | None:
+        """What the state file keeps of this endpoint; None before any poll."""
+        horizon = self.complete_through
+        if horizon is None:
+            horizon = self.store.baseline
+        if horizon is None:
+            return None
+        return EndpointState(
+            provider=self.provider.name,
+            account=self.account.name,
+            endpoint=self.settings.spec.name,
+            granularity=self.settings.granularity,
+            offset_seconds=self.account.offset_seconds,
+            horizon=horizon,
+            series=tuple(
+                SeriesState(family.name, labels, total, tuple(sorted(counted.items())))
+                for (family, labels), total, counted in self.store.counted_after(horizon)
+            ),
+        )
+
+    def restore(self, state: EndpointState) -> tuple[int, list[str]]:
+        """Continue from persisted state (before the first poll): counters keep their
+        totals, and polls re-read from its horizon, adding only slices not yet added.
+        Returns how many series it kept, and what it could not keep, one line each."""
+        offset = self.account.offset_seconds
+        if state.granularity != self.settings.granularity:
+            return 0, [
+                f"all of it: slices of {state.granularity}s, now {self.settings.granularity}s"
+            ]
+        if state.offset_seconds != offset:
+            return 0, [f"all of it: time offset {state.offset_seconds}s, now {offset}s"]
+        counters = {f.name: f for f in self.settings.spec.families if f.kind is Kind.COUNTER}
+        dropped: dict[str, int] = {}
+        kept = []
+        for series in state.series:
+            family = counters.get(series.family)
+            if family is None or len(series.labels) != len(family.labels):
+                why = f"{series.family} (not a counter of this endpoint with these labels)"
+                dropped[why] = dropped.get(why, 0) + 1
+                continue
+            kept.append(((family, series.labels), series.total, dict(series.counted)))
+        refused = self.store.restore(state.horizon, kept)
+        if refused:
+            dropped["series over the caps"] = refused
+        self.complete_through = state.horizon
+        lines = [f"{count} series: {why}" for why, count in dropped.items()]
+        return len(kept) - refused, lines
 
     def queries(self, now: float) -> list[Query]:
         """Every call of one poll: window pieces × the provider's call plan."""

@@ -148,6 +148,7 @@ class Endpoint:
     shape: WireShape
     description: str
     opt_in: bool = False  # breakdowns that multiply series are off unless enabled
+    history: int = 0  # how far back (seconds) the API answers; 0: not documented
 
     def __post_init__(self) -> None:
         if not self.slices:
@@ -202,7 +203,8 @@ class EndpointSettings:
     reread: int
     granularity: int
     rate_limit: RateLimit
-    backfill: int  # how far back a poll reaches to refill slices missed in an outage
+    backfill: int  # how far back a poll reaches to refill slices missed in an outage or
+    # while the exporter was down: the configured maximum, within the API's history
     max_domains_per_call: int = 0  # the spec's cap, or a lower configured one
     max_series: int = 0  # cap on this endpoint's series; 0: none
     expire_after_polls: int = 10  # a series no successful poll reported this often goes

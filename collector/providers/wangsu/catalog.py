@@ -18,6 +18,8 @@ PER_5MIN_30 = RateLimit(calls=30, period=300)
 # [I] Unverified: the endpoint publishes no limit; the reference's "assume <=300/5min"
 # applies. Config `rate_limit` overrides may only lower it.
 ASSUMED_300 = RateLimit(calls=300, period=300)
+# Reports older than 183 days are refused ("Data older than 183 days cannot be queried").
+HISTORY = 183 * DAY
 
 # The isp/province endpoints aggregate every dimension left out of groupBy.
 _ISP_GROUP_BY = ["domain", "province", "isp"]
@@ -84,6 +86,7 @@ CATALOG: dict[str, Endpoint] = {
             name="flow_request",
             path="/api/report/flow-request",
             method="POST",
+            history=HISTORY,
             rate_limit=ASSUMED_300,  # [I]
             max_domains_per_call=200,
             slices=_slices(5 * MINUTE, span=DAY),
@@ -105,6 +108,7 @@ CATALOG: dict[str, Endpoint] = {
             name="flow_request_origin",
             path="/api/report/flow-request/origin",
             method="POST",
+            history=HISTORY,
             rate_limit=PER_5MIN_300,
             max_domains_per_call=200,
             slices=_slices(5 * MINUTE, MINUTE, span=DAY),
@@ -126,6 +130,7 @@ CATALOG: dict[str, Endpoint] = {
             name="edge_hit_ratio",
             path="/api/report/flow/edge-hit-ratio/total",
             method="POST",
+            history=HISTORY,
             rate_limit=ASSUMED_300,  # [I]
             # The API takes up to 200 domains but answers one unlabelled series
             # aggregated over them, so one domain per call keeps series per domain.
@@ -147,6 +152,7 @@ CATALOG: dict[str, Endpoint] = {
             name="hit_rate_isp_province",
             path="/api/report/flow/hit-rate/isp-province",
             method="POST",
+            history=HISTORY,
             rate_limit=PER_5MIN_30,
             max_domains_per_call=20,
             slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
@@ -168,6 +174,7 @@ CATALOG: dict[str, Endpoint] = {
             name="isp_province",
             path="/api/report/flow/isp-province",
             method="POST",
+            history=HISTORY,
             rate_limit=ASSUMED_300,  # [I]
             max_domains_per_call=20,
             slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
@@ -189,6 +196,7 @@ CATALOG: dict[str, Endpoint] = {
             name="country_bandwidth",
             path="/api/report/server/country-bandwidth",
             method="POST",
+            history=HISTORY,
             rate_limit=PER_5MIN_300,
             max_domains_per_call=20,
             slices=_slices(5 * MINUTE, HOUR, span=7 * DAY),
