@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -73,7 +74,13 @@ class Unit:
                     f"{where}: ratio {value!r} is above 100 percent", Reason.OUT_OF_RANGE
                 )
             return value / 100 if value > 1 else value
-        return value * self.factor
+        converted = value * self.factor
+        if not math.isfinite(converted):
+            # 1e308 MB is a finite number on the wire and infinity in bytes.
+            raise MalformedResponse(
+                f"{where}: {value!r} is out of range in base units", Reason.NOT_FINITE
+            )
+        return converted
 
 
 @dataclass(frozen=True, slots=True)
