@@ -152,7 +152,8 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
     if demo:
         from collector.demo import start_demo_emulator
 
-        emulator_server, settings = await start_demo_emulator(clock)
+        emulator_server, demo_config = await start_demo_emulator(clock)
+        settings = replace(demo_config, state_file=settings.state_file)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     exporter = Exporter(settings, clock)
     runner = web.AppRunner(build_web_app(exporter), access_log=None)

@@ -151,3 +151,16 @@ async def test_the_file_is_written_after_a_poll_that_changed_it_only(tmp_path: P
     await exporter.save_state()  # nothing changed: no write
     assert path.stat().st_mtime_ns == written
     assert {e.key for e in state.decode(first)} == {p.state_key for p in exporter.pollers}
+
+
+def test_a_state_older_than_the_backfill_says_what_is_not_counted(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "state.json").write_bytes(state.encode([STATE], T0))
+    exporter = Exporter(config(tmp_path), FakeClock(T0 + 2 * 86400))  # type: ignore[arg-type]
+    [flow] = [p for p in exporter.pollers if p.settings.spec.name == "flow_request"]
+    assert flow.complete_through == T0  # counters continue; the gap beyond reach is lost
+    [queries_start] = {q.window.start for q in flow.queries(T0 + 2 * 86400)[:1]}
+    assert queries_start >= T0 + 2 * 86400 - 900 - flow.settings.backfill - 300
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("beyond the 21600s backfill" in m for m in warnings), warnings
