@@ -7,8 +7,11 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+from collector import state
+from collector.backoff import Retry
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.runtime import Account, Config
@@ -22,6 +25,7 @@ from collector.providers.endpoint import EndpointSettings
 from collector.scheduler import PollScheduler, account_jitter
 from collector.selfmetrics import SelfMetrics
 from collector.store import SeriesBudget
+from collector.timeslices import format_request_time
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +75,10 @@ class Exporter:
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
         self.last_activity = self.started_at  # clock time a poll last started or ended
+        self.state_path = Path(settings.state_file) if settings.state_file else None
+        self._state_written: dict[str, tuple[float | None, float | None, int]] = {}
+        self._state_lock = asyncio.Lock()
+        self._state_failing = False
         for account in settings.accounts:
             provider = get_provider(account.provider)
             transport = transport_factory()
@@ -109,6 +117,78 @@ class Exporter:
                     )
                 )
 
+        if self.state_path is not None:
+            self.restore_state(self.state_path)
+
+    def restore_state(self, path: Path) -> None:
+        """Load the state file (if usable) into the pollers before their first poll;
+        say what was kept and what was dropped."""
+        persisted = {e.key: e for e in state.load(path)}
+        if not persisted:
+            return
+        now = self.clock.time()
+        for poller in self.pollers:
+            saved = persisted.pop(poller.state_key, None)
+            if saved is None:
+                log.info("state file %s: nothing for %s, which starts at 0", path, poller.name)
+                continue
+            kept, dropped = poller.restore(saved)
+            s = poller.settings
+            log.info(
+                "state file %s: %s continues %d counter series from %s, re-reading "
+                "what settled since",
+                path,
+                poller.name,
+                kept,
+                format_request_time(int(saved.horizon), 0),
+            )
+            for line in dropped:
+                log.warning("state file %s: %s: dropped %s", path, poller.name, line)
+            reach = now - s.settle_delay - s.backfill
+            if saved.horizon < reach:
+                log.warning(
+                    "state file %s: %s was last complete %s, beyond the %ds backfill: "
+                    "slices from then to %s are not counted",
+                    path,
+                    poller.name,
+                    format_request_time(int(saved.horizon), 0),
+                    s.backfill,
+                    format_request_time(int(reach), 0),
+                )
+        for key in sorted(persisted):
+            log.warning(
+                "state file %s: dropped %s (%d counter series): not in this config",
+                path,
+                key,
+                len(persisted[key].series),
+            )
+
+    async def save_state(self) -> None:
+        """Write the state file if a poll changed what it holds (atomically, off the
+        event loop); a failing write is logged once and retried after the next poll."""
+        if self.state_path is None:
+            return
+        tokens = {p.state_key: p.state_token() for p in self.pollers}
+        if tokens == self._state_written:
+            return
+        async with self._state_lock:
+            tokens = {p.state_key: p.state_token() for p in self.pollers}
+            if tokens == self._state_written:
+                return
+            endpoints = [e for p in self.pollers if (e := p.persisted()) is not None]
+            data = state.encode(endpoints, self.clock.time())
+            try:
+                await asyncio.to_thread(state.write_atomic, self.state_path, data)
+            except OSError as exc:
+                if not self._state_failing:
+                    log.warning("state file %s: cannot write (%s)", self.state_path, exc)
+                self._state_failing = True
+                return
+            if self._state_failing:
+                log.info("state file %s: written again", self.state_path)
+            self._state_failing = False
+            self._state_written = tokens
+
     @property
     def ready(self) -> bool:
         """True once every enabled endpoint has had a successful poll, or the start-up
@@ -144,11 +224,13 @@ class Exporter:
                 limit.period,
             )
 
-    async def poll_and_render(self, poller: EndpointPoller) -> None:
-        """One scheduled run: poll, then refresh the cached body."""
+    async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
+        """One scheduled run: poll, then refresh the cached body; returns the poll's
+        retry, if it failed."""
         self.last_activity = self.clock.time()
+        retry = None
         try:
-            await poller.poll()
+            retry = await poller.poll()
         except Exception:
             # A bug in one endpoint must not stop the others or the scheduler.
             log.exception("%s: poll crashed; keeping the last good data", poller.name)
@@ -156,7 +238,9 @@ class Exporter:
             poller.up = False
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
+        await self.save_state()
         await self.render()
+        return retry
 
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
@@ -168,8 +252,8 @@ class Exporter:
             jitter = account_jitter(poller.account.name, self.settings.account_jitter)
             offset = (s.settle_delay % s.interval) + _FIRE_AFTER_BOUNDARY + jitter
 
-            async def run(p: EndpointPoller = poller) -> None:
-                await self.poll_and_render(p)
+            async def run(p: EndpointPoller = poller) -> Retry | None:
+                return await self.poll_and_render(p)
 
             scheduler.add(
                 poller.name,

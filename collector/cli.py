@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import orjson
@@ -60,6 +61,14 @@ def exporter_parser() -> argparse.ArgumentParser:
         dest="listen_address",
         help="address to serve /metrics on (default: the config's, else "
         f"{DEFAULT_LISTEN_ADDRESS}; {DEMO_LISTEN_ADDRESS} with --demo)",
+    )
+    parser.add_argument(
+        "--state.file",
+        dest="state_file",
+        metavar="PATH",
+        help="keep counter totals and how far each endpoint's data is complete in PATH, "
+        "so a restart continues the counters and re-reads what it missed "
+        "(default: the config's state_file, else none: counters restart at 0)",
     )
     parser.add_argument(
         "--demo",
@@ -145,7 +154,8 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
     if demo:
         from collector.demo import start_demo_emulator
 
-        emulator_server, settings = await start_demo_emulator(clock)
+        emulator_server, demo_config = await start_demo_emulator(clock)
+        settings = replace(demo_config, state_file=settings.state_file)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     exporter = Exporter(settings, clock)
     runner = web.AppRunner(build_web_app(exporter), access_log=None)
@@ -213,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ConfigError as exc:
             print_problems(exc.problems)
             return EXIT_CONFIG
+    if args.state_file:
+        settings = replace(settings, state_file=args.state_file)
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
         return 0

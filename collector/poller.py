@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
+import zlib
 from typing import Any
 
+import orjson
+
+from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
-from collector.model import Outcome, Point
+from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
+from collector.state import EndpointState, SeriesState
 from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
@@ -22,6 +28,16 @@ log = logging.getLogger(__name__)
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
 )
+
+
+def _decodes(body: bytes) -> bool:
+    """Whether a body is JSON at all: one that is not (truncated, an HTML error page)
+    may be a transport accident, worth another try; valid JSON of the wrong shape not."""
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False
+    return True
 
 
 def poll_window(
@@ -75,6 +91,10 @@ class EndpointPoller:
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
         self._parse_reasons_logged: set[str] = set()
+        self.failed_runs = 0  # polls in a row with a failed call
+        self.retry: Retry | None = None  # when the last failed poll runs again
+        # Jitter from a stable seed: the same schedule on every run of a test.
+        self._jitter = random.Random(zlib.crc32(f"{account.name}/{settings.spec.name}".encode()))
         labels = (provider.name, account.name, settings.spec.name)
         self._labels = labels
         self._duration = metrics.api_duration.labels(*labels)
@@ -87,6 +107,62 @@ class EndpointPoller:
     @property
     def name(self) -> str:
         return f"{self.account.name}/{self.settings.spec.name}"
+
+    @property
+    def state_key(self) -> str:
+        return f"{self.provider.name}/{self.account.name}/{self.settings.spec.name}"
+
+    def state_token(self) -> tuple[float | None, float | None, int]:
+        """Changes whenever the persisted state would (a write is due)."""
+        return self.complete_through, self.store.baseline, self.store.changes
+
+    def persisted(self) -> EndpointState | None:
+        """What the state file keeps of this endpoint; None before any poll."""
+        horizon = self.complete_through
+        if horizon is None:
+            horizon = self.store.baseline
+        if horizon is None:
+            return None
+        return EndpointState(
+            provider=self.provider.name,
+            account=self.account.name,
+            endpoint=self.settings.spec.name,
+            granularity=self.settings.granularity,
+            offset_seconds=self.account.offset_seconds,
+            horizon=horizon,
+            series=tuple(
+                SeriesState(family.name, labels, total, tuple(sorted(counted.items())))
+                for (family, labels), total, counted in self.store.counted_after(horizon)
+            ),
+        )
+
+    def restore(self, state: EndpointState) -> tuple[int, list[str]]:
+        """Continue from persisted state (before the first poll): counters keep their
+        totals, and polls re-read from its horizon, adding only slices not yet added.
+        Returns how many series it kept, and what it could not keep, one line each."""
+        offset = self.account.offset_seconds
+        if state.granularity != self.settings.granularity:
+            return 0, [
+                f"all of it: slices of {state.granularity}s, now {self.settings.granularity}s"
+            ]
+        if state.offset_seconds != offset:
+            return 0, [f"all of it: time offset {state.offset_seconds}s, now {offset}s"]
+        counters = {f.name: f for f in self.settings.spec.families if f.kind is Kind.COUNTER}
+        dropped: dict[str, int] = {}
+        kept = []
+        for series in state.series:
+            family = counters.get(series.family)
+            if family is None or len(series.labels) != len(family.labels):
+                why = f"{series.family} (not a counter of this endpoint with these labels)"
+                dropped[why] = dropped.get(why, 0) + 1
+                continue
+            kept.append(((family, series.labels), series.total, dict(series.counted)))
+        refused = self.store.restore(state.horizon, kept)
+        if refused:
+            dropped["series over the caps"] = refused
+        self.complete_through = state.horizon
+        lines = [f"{count} series: {why}" for why, count in dropped.items()]
+        return len(kept) - refused, lines
 
     def queries(self, now: float) -> list[Query]:
         """Every call of one poll: window pieces × the provider's call plan."""
@@ -108,19 +184,22 @@ class EndpointPoller:
             for target in self.calls
         ]
 
-    async def poll(self) -> None:
-        """One poll: every call, then settle what came back."""
+    async def poll(self) -> Retry | None:
+        """One poll: every call, then settle what came back. Returns when to run again
+        if a call failed (None: at the next regular time)."""
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
         points: list[Point] = []
         failures: list[str] = []
+        auth = False
         for query in self.queries(now):
             outcome, detail, got = await self._call_with_retries(query)
             if outcome is Outcome.SUCCESS:
                 points.extend(got)
             else:
                 failures.append(f"{outcome}: {detail}")
+                auth = auth or outcome is Outcome.AUTH_FAILURE
         result = self.store.ingest(points, horizon)
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
@@ -141,28 +220,36 @@ class EndpointPoller:
         if failures:
             self.up = False
             self.last_error = failures[0]
-            self._report_problem(failures[0], len(failures))
-        else:
-            self.up = True
-            self.complete_through = horizon
-            expired = self.store.expire(self.settings.expire_after_polls)
-            if expired:
-                self.metrics.series_dropped.labels(*self._labels, "expired").inc(expired)
-            self.last_success = self.clock.time()
-            self.metrics.last_success.labels(*self._labels).set(self.last_success)
-            if self._last_problem is not None:
-                log.info("%s: recovered", self.name)
-                self._last_problem = None
+            self.failed_runs += 1
+            self.retry = retry_for(self.failed_runs, auth=auth, draw=self._jitter.random())
+            self._report_problem(failures[0], len(failures), self.retry)
+            return self.retry
+        self.failed_runs = 0
+        self.retry = None
+        self.up = True
+        self.complete_through = horizon
+        expired = self.store.expire(self.settings.expire_after_polls)
+        if expired:
+            self.metrics.series_dropped.labels(*self._labels, "expired").inc(expired)
+        self.last_success = self.clock.time()
+        self.metrics.last_success.labels(*self._labels).set(self.last_success)
+        if self._last_problem is not None:
+            log.info("%s: recovered", self.name)
+            self._last_problem = None
+        return None
 
-    def _report_problem(self, problem: str, count: int) -> None:
-        """Log a failure once; repeats of the same problem go to debug."""
+    def _report_problem(self, problem: str, count: int, retry: Retry) -> None:
+        """Log a failure once per change of kind; repeats go to debug."""
         kind = problem.split(":", 1)[0]
         level = logging.DEBUG if kind == self._last_problem else logging.WARNING
+        then = "polls paused" if retry.hold else "retrying"
         log.log(
             level,
-            "%s: %d call(s) failed, keeping the last good data: %s",
+            "%s: %d call(s) failed, keeping the last good data; %s in %.0fs: %s",
             self.name,
             count,
+            then,
+            retry.after,
             problem,
         )
         self._last_problem = kind
@@ -170,14 +257,15 @@ class EndpointPoller:
     async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, list[Point]]:
         attempt = 0
         while True:
-            outcome, detail, points, retry_after = await self._call(query)
-            if outcome not in _RETRYABLE or attempt >= self.settings.max_retries:
+            outcome, detail, points, retry_after, transient = await self._call(query)
+            if not transient or attempt >= self.settings.max_retries:
                 return outcome, detail, points
             attempt += 1
             backoff = self.settings.retry_base * 2 ** (attempt - 1)
             await self.clock.sleep(max(backoff, retry_after or 0.0))
 
-    async def _call(self, query: Query) -> tuple[Outcome, str, list[Point], float | None]:
+    async def _call(self, query: Query) -> tuple[Outcome, str, list[Point], float | None, bool]:
+        """One call: (outcome, detail, points, Retry-After, worth retrying at once)."""
         waited = await self.bucket.acquire(self.clock)
         if waited:
             self._wait.inc(waited)
@@ -188,23 +276,29 @@ class EndpointPoller:
         try:
             response = await self.transport.send(request, float(self.account.timeout))
         except TransportTimeout as exc:
-            return self._count(Outcome.TIMEOUT, started), str(exc), [], None
+            return self._count(Outcome.TIMEOUT, started), str(exc), [], None, True
         except TransportError as exc:
-            return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None
+            return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None, True
         classified: Classified = self.provider.classify(response)
         if classified.outcome is not Outcome.SUCCESS:
             detail = f"HTTP {response.status} {classified.message}".strip()
+            # A body that does not decode (truncated, not JSON) is a transport accident
+            # as often as not: retried like a 5xx.
+            transient = classified.outcome in _RETRYABLE
             if classified.outcome is Outcome.MALFORMED:
                 self._parse_error(Reason.NOT_JSON, detail)
-            return self._count(classified.outcome, started), detail, [], classified.retry_after
+                transient = not _decodes(response.body)
+            outcome = self._count(classified.outcome, started)
+            return outcome, detail, [], classified.retry_after, transient
         try:
             points = self.settings.spec.parse(classified.payload, query)
         except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
-            # A parser meeting an unexpected shape must cost one call, not the daemon.
+            # A parser meeting an unexpected shape must cost one call, not the daemon;
+            # the same answer would come back, so it is not retried at once.
             reason = exc.reason if isinstance(exc, MalformedResponse) else Reason.SHAPE
             self._parse_error(reason, str(exc))
-            return self._count(Outcome.MALFORMED, started), str(exc), [], None
-        return self._count(Outcome.SUCCESS, started), "", points, None
+            return self._count(Outcome.MALFORMED, started), str(exc), [], None, False
+        return self._count(Outcome.SUCCESS, started), "", points, None, False
 
     def _parse_error(self, reason: str, detail: str) -> None:
         """Count a malformed answer; log the first of each reason with a short sample."""

@@ -7,6 +7,7 @@ import logging
 import zlib
 from collections.abc import Awaitable, Callable
 
+from collector.backoff import Retry, next_due
 from collector.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,11 @@ def account_jitter(account: str, spread: int) -> float:
     return (zlib.crc32(account.encode()) % (spread * 1000)) / 1000.0
 
 
+Job = Callable[[], Awaitable[Retry | None]]
+
+
 async def run_aligned(
-    poll: Callable[[], Awaitable[None]],
+    poll: Job,
     *,
     name: str,
     clock: Clock,
@@ -36,20 +40,24 @@ async def run_aligned(
 ) -> None:
     """Run `poll` at `first_run`, then at every k*interval + offset, until cancelled.
 
-    The next fire time is chosen only after a run ends, so two runs never overlap,
-    and fire times missed by a long run or a late wake-up collapse into one run.
+    A run that returns a `Retry` runs again after it (sooner than the next regular
+    time unless the retry holds). The next fire time is chosen only after a run ends,
+    so two runs never overlap, and fire times missed by a long run or a late wake-up
+    collapse into one run.
     """
     due = first_run
     while True:
         await clock.sleep_until(due)
+        retry = None
         try:
-            await poll()
+            retry = await poll()
         except Exception:
             # One bad run must not end the job; the next fire time still comes.
             log.exception("%s: scheduled run failed", name)
         # Never before the run just done: a clock read a hair short of `due` would
         # otherwise pick `due` again and run twice.
-        due = next_aligned(max(clock.time(), due), interval, offset)
+        now = max(clock.time(), due)
+        due = next_due(now, next_aligned(now, interval, offset), retry)
 
 
 class PollScheduler:
@@ -62,7 +70,7 @@ class PollScheduler:
     def add(
         self,
         name: str,
-        poll: Callable[[], Awaitable[None]],
+        poll: Job,
         *,
         interval: int,
         offset: float,

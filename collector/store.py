@@ -83,6 +83,7 @@ class SliceStore:
         self.counters: dict[SeriesKey, float] = {}
         self.gauges: dict[SeriesKey, tuple[int, float]] = {}
         self._committed: dict[SeriesKey, dict[int, float]] = {}
+        self.changes = 0  # bumped whenever a counter adds a slice (persisted state is stale)
 
     def ingest(self, points: Iterable[Point], horizon: float) -> IngestResult:
         """Take one poll's points; commit those settled at `horizon`."""
@@ -115,6 +116,7 @@ class SliceStore:
                 if point.end > self.baseline:
                     total += point.value
                 self.counters[key] = total
+                self.changes += 1
             else:
                 self._update_gauge(key, point)
             if self.newest_settled_end is None or point.end > self.newest_settled_end:
@@ -147,6 +149,35 @@ class SliceStore:
             self._committed.pop(key, None)
         self.budget.give_back(len(gone))
         return len(gone)
+
+    def counted_after(self, horizon: float) -> list[tuple[SeriesKey, float, dict[int, float]]]:
+        """Every counter series: its total and the slices after `horizon` it has added
+        (what a restart that re-reads from `horizon` must not add again)."""
+        return [
+            (key, total, {e: v for e, v in self._committed.get(key, {}).items() if e > horizon})
+            for key, total in self.counters.items()
+        ]
+
+    def restore(
+        self, baseline: float, series: Iterable[tuple[SeriesKey, float, dict[int, float]]]
+    ) -> int:
+        """Continue from persisted state, before the first ingest: counters keep their
+        totals, the given slices count as added, and only slices ending after
+        `baseline` that are not among them are added from now on. Returns how many
+        series the caps refused."""
+        if self.baseline is not None:
+            raise RuntimeError("restore before the first ingest")
+        self.baseline = baseline
+        refused = IngestResult()
+        for key, total, slices in series:
+            if key in self._seen:
+                continue
+            if not self._admit(refused):
+                continue
+            self._seen[key] = self._ingests
+            self.counters[key] = total
+            self._committed[key] = dict(slices)
+        return sum(refused.dropped.values())
 
     def forget_all(self) -> None:
         """Drop every series (the endpoint left the config): their budget comes back."""

@@ -51,7 +51,18 @@ def check_override(spec: Endpoint, override: EndpointOverride) -> list[str]:
     return problems
 
 
-def resolve_endpoint(spec: Endpoint, override: EndpointOverride | None) -> EndpointSettings:
+def backfill_for(spec: Endpoint, granularity: int, max_backfill: int) -> int:
+    """How far back a poll may reach: the configured maximum (at least three slices),
+    never beyond what the API still answers."""
+    backfill = max(max_backfill, 3 * granularity)
+    if spec.history:
+        backfill = min(backfill, spec.history - granularity)
+    return backfill
+
+
+def resolve_endpoint(
+    spec: Endpoint, override: EndpointOverride | None, *, max_backfill: int = DEFAULT_BACKFILL
+) -> EndpointSettings:
     """Catalog defaults with `override` applied (assumed already checked)."""
     o = override or EndpointOverride()
     # An offered one, else the default: a bad override is reported by check_override.
@@ -66,14 +77,16 @@ def resolve_endpoint(spec: Endpoint, override: EndpointOverride | None) -> Endpo
         reread=default_reread(granularity) if o.reread is None else o.reread,
         granularity=granularity,
         rate_limit=limit,
-        backfill=max(DEFAULT_BACKFILL, 3 * granularity),
+        backfill=backfill_for(spec, granularity, max_backfill),
         max_domains_per_call=o.max_domains_per_call or spec.max_domains_per_call,
         max_series=o.max_series or 0,
         expire_after_polls=o.expire_after_polls or DEFAULT_EXPIRE_AFTER_POLLS,
     )
 
 
-def enabled_endpoints(account: AccountBase, provider: Provider[Any]) -> list[EndpointSettings]:
+def enabled_endpoints(
+    account: AccountBase, provider: Provider[Any], *, max_backfill: int = DEFAULT_BACKFILL
+) -> list[EndpointSettings]:
     """The endpoints this account polls: defaults unless opt-in, as overridden."""
     result = []
     for name, spec in provider.catalog.items():
@@ -82,5 +95,5 @@ def enabled_endpoints(account: AccountBase, provider: Provider[Any]) -> list[End
         if override is not None and override.enabled is not None:
             enabled = override.enabled
         if enabled:
-            result.append(resolve_endpoint(spec, override))
+            result.append(resolve_endpoint(spec, override, max_backfill=max_backfill))
     return result

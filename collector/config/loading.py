@@ -137,13 +137,23 @@ def validate(data: dict[str, Any]) -> Config:
         raise ConfigError(problems)
     return Config(
         accounts=tuple(
-            account.runtime(tuple(enabled_endpoints(account, get_provider(account.provider))))
+            account.runtime(
+                tuple(
+                    enabled_endpoints(
+                        account,
+                        get_provider(account.provider),
+                        max_backfill=settings.max_backfill,
+                    )
+                )
+            )
             for account in settings.accounts
         ),
         listen_address=settings.listen_address,
         account_jitter=settings.account_jitter,
         readiness_grace=settings.readiness_grace,
         max_series=settings.max_series,
+        state_file=settings.state_file,
+        max_backfill=settings.max_backfill,
     )
 
 

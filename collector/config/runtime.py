@@ -19,3 +19,5 @@ class Config:
     account_jitter: int
     readiness_grace: int = 120
     max_series: int = 1_000_000  # the global cap on CDN series; 0: none
+    state_file: str | None = None  # counter continuity across restarts; None: none
+    max_backfill: int = 6 * 3600  # how far back polls re-read after outages and restarts

@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from collector.config.common import Duration, parse_listen_address
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
-from collector.timeslices import DAY
+from collector.timeslices import DAY, HOUR
 
 DEFAULT_LISTEN_ADDRESS = "0.0.0.0:10090"
 
@@ -32,9 +32,13 @@ class Settings(BaseSettings):
     account_jitter: Duration = Field(default=10, le=3600)
     """Spread accounts' polls over this many seconds so they do not fire together."""
     readiness_grace: Duration = Field(default=120, le=DAY)
+    """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
     max_series: int = Field(default=1_000_000, ge=0, le=100_000_000, strict=True)
     """Global cap on CDN series; new series beyond it are dropped and counted. 0: none."""
-    """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
+    state_file: str | None = Field(default=None, min_length=1, max_length=4096)
+    """Where counter totals and each endpoint's complete horizon persist across restarts."""
+    max_backfill: Duration = Field(default=6 * HOUR, ge=HOUR, le=93 * DAY)
+    """How far back a poll re-reads after an outage or a restart (within the API's history)."""
 
     @field_validator("listen_address")
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -132,6 +133,7 @@ class FaultKind(StrEnum):
     TIMEOUT = "timeout"  # no answer for `fault_delay` real seconds
     MALFORMED = "malformed"  # HTTP 200 with a truncated JSON body
     ERROR_CODE = "error_code"  # HTTP 200 whose body carries an error code
+    RESET = "reset"  # the connection is dropped without an answer
 
 
 @dataclass(slots=True)
@@ -145,6 +147,15 @@ class Fault:
 
     def matches(self, endpoint: str, account: str) -> bool:
         return self.endpoint in (None, endpoint) and self.account in (None, account)
+
+
+class _ConnectionReset(web.Response):
+    """Not an answer: preparing it drops the connection (a RESET fault)."""
+
+    async def prepare(self, request: web.BaseRequest) -> None:
+        if request.transport is not None:
+            request.transport.abort()
+        raise ConnectionResetError("connection reset (injected)")
 
 
 class SlidingWindowLimiter:
@@ -249,6 +260,8 @@ class Emulator:
         self.on_request_fields = on_request_fields
         self._calls: dict[CallKey, CallCounts] = {}
         self._faults: list[Fault] = []
+        self._fault_rates: dict[FaultKind, float] = {}
+        self._fault_random = random.Random(0)
         self._limiter = SlidingWindowLimiter()
 
     # -- accounts ---------------------------------------------------------------------
@@ -302,9 +315,10 @@ class Emulator:
         self._calls.setdefault(CallKey(provider, account, endpoint), CallCounts()).add(result)
 
     def reset(self) -> None:
-        """Forget counts, rate-limit windows and pending faults."""
+        """Forget counts, rate-limit windows, pending faults and fault rates."""
         self._calls.clear()
         self._faults.clear()
+        self._fault_rates.clear()
         self._limiter.reset()
 
     # -- rate limits and faults -------------------------------------------------------
@@ -339,6 +353,16 @@ class Emulator:
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    def set_fault_rates(self, rates: Mapping[FaultKind | str, float], seed: int = 0) -> None:
+        """From now on every call (of any endpoint and account) fails with each kind at
+        its probability, drawn from a generator seeded with `seed`; counted faults
+        from `inject` fire first. An empty mapping stops them."""
+        parsed = {FaultKind(kind): float(rate) for kind, rate in rates.items()}
+        if any(not 0.0 <= rate <= 1.0 for rate in parsed.values()) or sum(parsed.values()) > 1:
+            raise ValueError("fault rates must lie in [0, 1] and sum to at most 1")
+        self._fault_rates = {kind: rate for kind, rate in parsed.items() if rate > 0}
+        self._fault_random = random.Random(seed)
+
     def take_fault(self, endpoint: str, account: str) -> FaultKind | None:
         """Fire the first pending fault matching this call, if any."""
         for fault in self._faults:
@@ -347,6 +371,12 @@ class Emulator:
                 if fault.remaining == 0:
                     self._faults.remove(fault)
                 return fault.kind
+        if self._fault_rates:
+            draw = self._fault_random.random()
+            for kind, rate in self._fault_rates.items():
+                if draw < rate:
+                    return kind
+                draw -= rate
         return None
 
     # -- data delay -------------------------------------------------------------------
@@ -406,6 +436,8 @@ class Emulator:
             if fault is FaultKind.TIMEOUT:
                 # Real time, not the clock's: it is the client's real timeout under test.
                 await asyncio.sleep(self.fault_delay)
+            elif fault is FaultKind.RESET:
+                return _ConnectionReset()
             elif fault is not FaultKind.MALFORMED:
                 return dialect.fault(fault)
         try:

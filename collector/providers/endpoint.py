@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -73,7 +74,13 @@ class Unit:
                     f"{where}: ratio {value!r} is above 100 percent", Reason.OUT_OF_RANGE
                 )
             return value / 100 if value > 1 else value
-        return value * self.factor
+        converted = value * self.factor
+        if not math.isfinite(converted):
+            # 1e308 MB is a finite number on the wire and infinity in bytes.
+            raise MalformedResponse(
+                f"{where}: {value!r} is out of range in base units", Reason.NOT_FINITE
+            )
+        return converted
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +155,7 @@ class Endpoint:
     shape: WireShape
     description: str
     opt_in: bool = False  # breakdowns that multiply series are off unless enabled
+    history: int = 0  # how far back (seconds) the API answers; 0: not documented
     # The official SDK's models for this call, `<package>.<Action>` (Request and Response
     # suffixed), e.g. "reportflow.QueryTrafficRequestInTotalAndPeakValue"; tests use it.
     sdk_model: str = ""
@@ -205,7 +213,8 @@ class EndpointSettings:
     reread: int
     granularity: int
     rate_limit: RateLimit
-    backfill: int  # how far back a poll reaches to refill slices missed in an outage
+    backfill: int  # how far back a poll reaches to refill slices missed in an outage or
+    # while the exporter was down: the configured maximum, within the API's history
     max_domains_per_call: int = 0  # the spec's cap, or a lower configured one
     max_series: int = 0  # cap on this endpoint's series; 0: none
     expire_after_polls: int = 10  # a series no successful poll reported this often goes

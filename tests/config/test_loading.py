@@ -153,3 +153,40 @@ def test_demo_says_what_it_does_with_a_config(capsys: pytest.CaptureFixture[str]
     captured = capsys.readouterr()
     assert "x.yaml is ignored" in captured.err
     assert "built-in demo" in captured.out
+
+
+def test_state_file_and_max_backfill_from_the_config_and_the_flag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from collector import cli
+    from collector.config.runtime import Config
+
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "state_file: /var/lib/cdn-exporter/state.json\nmax_backfill: 2d\naccounts:\n"
+        "  - {name: a, provider: wangsu, auth: {access_key: AK, secret_key: SK},"
+        " domains: [a.example.com]}\n"
+    )
+    settings = load_config(config)
+    assert settings.state_file == "/var/lib/cdn-exporter/state.json"
+    assert settings.max_backfill == 2 * 86400
+    assert {e.backfill for e in settings.accounts[0].endpoints} == {2 * 86400}
+    seen: list[Config] = []
+
+    async def fake_serve(settings: Config, *_: object) -> None:
+        seen.append(settings)
+
+    monkeypatch.setattr(cli, "serve", fake_serve)
+    assert main(["--config", str(config), "--state.file", str(tmp_path / "s.json")]) == 0
+    assert seen[0].state_file == str(tmp_path / "s.json")  # the flag wins
+    with pytest.raises(ConfigError, match="max_backfill"):
+        validate({"accounts": [], "max_backfill": "10m"})
+
+
+def test_backfill_stays_within_the_api_history() -> None:
+    from collector.config.endpoints import backfill_for
+    from collector.providers.wangsu.catalog import CATALOG, HISTORY
+
+    spec = CATALOG["flow_request"]
+    assert backfill_for(spec, 300, 6 * 3600) == 6 * 3600
+    assert backfill_for(spec, 300, 365 * 86400) == HISTORY - 300

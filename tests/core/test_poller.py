@@ -146,7 +146,10 @@ async def test_failures_keep_last_good_data_and_refill_the_gap() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "outcome", "attempts"),
     [
-        (200, b"<xml>not json</xml>", Outcome.MALFORMED, 1),
+        # A body that does not decode (truncated, not JSON) is retried at once...
+        (200, b"<xml>not json</xml>", Outcome.MALFORMED, 3),
+        (200, b'{"result": [{"domain": "a.exa', Outcome.MALFORMED, 3),
+        # ...a decoded answer of the wrong shape would come back the same: not retried.
         (200, b'{"result": "nope"}', Outcome.MALFORMED, 1),
         # "System error, try again": retried twice, like any server error.
         (200, b'{"code": "24102500", "message": "System error"}', Outcome.SERVER_ERROR, 3),
@@ -168,9 +171,13 @@ async def test_bad_answers_are_counted_by_result(
         return HttpResponse(status, {}, body)
 
     poller, _, metrics = make_poller(handler, ["a.example.com"], clock)
-    await poller.poll()
+    retry = await poller.poll()
     assert poller.up is False
     assert poller.polls == 1
+    # Every failed poll runs again on the backoff; rejected credentials wait minutes.
+    assert retry is not None
+    assert retry.hold is (outcome is Outcome.AUTH_FAILURE)
+    assert 12 <= retry.after <= 15 or (retry.hold and retry.after >= 96)
     count = metrics.api_requests.labels("wangsu", "main", "flow_request", outcome.value)
     assert count._value.get() == attempts
     success = metrics.api_requests.labels("wangsu", "main", "flow_request", "success")
@@ -248,12 +255,14 @@ async def test_malformed_answers_are_counted_by_reason_and_logged_once(
         return HttpResponse(200, {}, body)
 
     poller, _, metrics = make_poller(handler, ["a.example.com"], clock)
+    caplog.set_level(logging.INFO, logger="collector.poller")
     for _ in range(2):
         await poller.poll()
         clock.advance(300)
     assert poller.up is False
     errors = metrics.parse_errors.labels("wangsu", "main", "flow_request", reason)
-    assert errors._value.get() == 2
+    # A body that is not JSON is retried twice at once; a decoded bad one is not.
+    assert errors._value.get() == (6 if reason == "not_json" else 2)
     logged = [r for r in caplog.records if "malformed answer" in r.getMessage()]
     assert len(logged) == 1
     assert reason in logged[0].getMessage()
@@ -284,3 +293,34 @@ async def test_a_domain_that_stops_reporting_expires_after_ten_good_polls() -> N
     assert domains() == {"a.example.com"}
     dropped = metrics.series_dropped.labels("wangsu", "main", "flow_request", "expired")
     assert dropped._value.get() == 3  # traffic, bandwidth and requests of b.example.com
+
+
+async def test_auth_failures_back_off_for_minutes_and_log_once_per_change(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(START)
+    rejected = True
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        if rejected:
+            return HttpResponse(403, {}, b'{"code": "AuthFailure"}')
+        return flow_answer(request)
+
+    poller, _, _ = make_poller(handler, ["a.example.com"], clock)
+    caplog.set_level(logging.INFO, logger="collector.poller")
+    waits = []
+    for _ in range(5):
+        retry = await poller.poll()
+        assert retry is not None
+        assert retry.hold
+        waits.append(retry.after)
+        clock.advance(retry.after)
+    assert waits[0] >= 96  # minutes, not seconds (2 min less at most 20% jitter)
+    assert waits[2] > 2 * waits[0]  # doubling (under the jitter)
+    assert max(waits) <= 900
+    rejected = False
+    assert await poller.poll() is None
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len([m for m in messages if "auth_failure" in m]) == 1, messages
+    assert "polls paused" in messages[0]
+    assert messages[-1].endswith("recovered")

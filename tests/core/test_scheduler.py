@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collector.backoff import Retry
 from collector.clock import VirtualClock
 from collector.scheduler import PollScheduler, account_jitter, next_aligned
 
@@ -129,3 +130,21 @@ async def test_stop_cancels_a_run_in_progress() -> None:
     assert not scheduler.running
     await clock.run_until(START + 200)
     assert not finished
+
+
+async def test_a_failed_run_is_retried_on_its_backoff_before_the_next_boundary() -> None:
+    clock = VirtualClock(START)
+    fired: list[float] = []
+
+    async def failing_twice() -> Retry | None:
+        fired.append(clock.time() - START)
+        return Retry(15.0 * len(fired)) if len(fired) <= 2 else None
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a/flow", failing_twice, interval=300, offset=5, first_run=START + 10)
+    try:
+        await clock.run_until(START + 700)
+    finally:
+        await scheduler.stop()
+    # Retries 15 s and then 30 s after the failed runs, then the aligned schedule.
+    assert fired == [10, 25, 55, 305, 605]

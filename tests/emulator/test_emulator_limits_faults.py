@@ -116,6 +116,31 @@ async def test_timeout_holds_the_answer_back(client: ApiClient, emulator: Emulat
     assert emulator.calls[KEY].faults == 1
 
 
+async def test_a_reset_fault_drops_the_connection(client: ApiClient, emulator: Emulator) -> None:
+    emulator.inject("flow_request", FaultKind.RESET)
+    with pytest.raises(aiohttp.ClientError):
+        await client.call("flow_request", BODY)
+    assert (await client.call("flow_request", BODY)).status == 200
+    assert emulator.calls[KEY].faults == 1
+
+
+async def test_fault_rates_fail_that_share_of_calls(
+    client: ApiClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    emulator.set_fault_rates({"server_error": 0.3, FaultKind.MALFORMED: 0.1}, seed=1)
+    statuses = []
+    for _ in range(200):
+        statuses.append((await client.call("flow_request", BODY)).status)
+        clock.advance(1)  # stay under 300 calls per 5 minutes
+    counts = emulator.calls[KEY]
+    assert 0.3 < counts.faults / counts.total < 0.5
+    assert 40 < statuses.count(500) < 80
+    emulator.set_fault_rates({})
+    assert (await client.call("flow_request", BODY)).status == 200
+    with pytest.raises(ValueError, match="sum to at most 1"):
+        emulator.set_fault_rates({"server_error": 0.7, "timeout": 0.5})
+
+
 async def test_faulted_calls_use_rate_limit_budget(clock: FakeClock) -> None:
     emulator = Emulator(clock=clock, rate_limits={"flow_request": RateLimit(2, 60)})
     emulator.inject("flow_request", "server_error")

@@ -57,6 +57,10 @@ def test_units_convert_to_base_units_and_reject_negatives() -> None:
     assert HIT_RATIO.convert(0.5, "x") == 0.5
     with pytest.raises(MalformedResponse, match=r"^x\.y: negative"):
         Unit(1.0, "a count").convert(-1.0, "x.y")
+    # Found by the property tests: finite on the wire, infinite in bytes.
+    with pytest.raises(MalformedResponse, match="out of range") as caught:
+        MB.convert(1e308, "x")
+    assert caught.value.reason == "not_finite"
 
 
 @pytest.mark.parametrize(

@@ -196,6 +196,7 @@ def _spec(
         name=name,
         path=action,
         method="POST",
+        history=HISTORY,
         rate_limit=RATE_LIMIT,
         max_domains_per_call=max_domains,
         slices=slices,

@@ -15,6 +15,7 @@ from collector.providers.wangsu import (
 from collector.providers.wangsu import families as breakdown
 from collector.providers.wangsu.declare import (
     ASSUMED_300,
+    HISTORY,
     PER_5MIN_30,
     PER_5MIN_300,
     dates,
@@ -75,6 +76,7 @@ CORE: tuple[Endpoint, ...] = (
         name="flow_request",
         path="/api/report/flow-request",
         method="POST",
+        history=HISTORY,
         rate_limit=ASSUMED_300,  # [I]
         max_domains_per_call=200,
         slices=slices(5 * MINUTE, span=DAY),
@@ -97,6 +99,7 @@ CORE: tuple[Endpoint, ...] = (
         name="flow_request_origin",
         path="/api/report/flow-request/origin",
         method="POST",
+        history=HISTORY,
         rate_limit=PER_5MIN_300,
         max_domains_per_call=200,
         slices=slices(5 * MINUTE, MINUTE, span=DAY),
@@ -119,6 +122,7 @@ CORE: tuple[Endpoint, ...] = (
         name="edge_hit_ratio",
         path="/api/report/flow/edge-hit-ratio/total",
         method="POST",
+        history=HISTORY,
         rate_limit=ASSUMED_300,  # [I]
         # The API takes up to 200 domains but answers one unlabelled series
         # aggregated over them, so one domain per call keeps series per domain.
@@ -141,6 +145,7 @@ CORE: tuple[Endpoint, ...] = (
         name="hit_rate_isp_province",
         path="/api/report/flow/hit-rate/isp-province",
         method="POST",
+        history=HISTORY,
         rate_limit=PER_5MIN_30,
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, HOUR, span=7 * DAY),
@@ -164,6 +169,7 @@ CORE: tuple[Endpoint, ...] = (
         name="isp_province",
         path="/api/report/flow/isp-province",
         method="POST",
+        history=HISTORY,
         rate_limit=ASSUMED_300,  # [I]
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, HOUR, span=7 * DAY),
@@ -186,6 +192,7 @@ CORE: tuple[Endpoint, ...] = (
         name="country_bandwidth",
         path="/api/report/server/country-bandwidth",
         method="POST",
+        history=HISTORY,
         rate_limit=PER_5MIN_300,
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, HOUR, span=7 * DAY),

@@ -15,6 +15,8 @@ PER_5MIN_30 = RateLimit(calls=30, period=300)
 # [I] Unverified: the endpoint publishes no limit; the reference's "assume <=300/5min"
 # applies. Config `rate_limit` overrides may only lower it.
 ASSUMED_300 = RateLimit(calls=300, period=300, assumed=True)
+# Reports older than 183 days are refused ("usually 183 days", reference §5.1).
+HISTORY = 183 * 86400
 
 
 def dates(query: Query) -> dict[str, Any]:
