@@ -134,41 +134,58 @@ def print_problems(problems: Sequence[str]) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
+# Real seconds the web server gives a scrape in progress when it stops.
+_WEB_SHUTDOWN_TIMEOUT = 1.0
+
+
 async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None:
-    """Run the exporter (and the in-process emulator in demo mode) until signalled."""
+    """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
+    SIGTERM, then stop cleanly: jobs and in-flight calls cancelled, sessions closed."""
     from collector.app import Exporter
     from collector.web import build_web_app
 
-    emulator_server = None
-    if demo:
-        from collector.demo import start_demo_emulator
-
-        emulator_server, settings = await start_demo_emulator(clock)
-        log.info("demo: emulator serving on %s", emulator_server.base_url)
-    exporter = Exporter(settings, clock)
-    runner = web.AppRunner(build_web_app(exporter), access_log=None)
-    await runner.setup()
-    host, port = parse_address(listen)
-    try:
-        await web.TCPSite(runner, host, port).start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
-    log.info("listening on %s", listen)
-    exporter.start()
+    # Handlers first, so a signal during start-up also ends in the clean path below.
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+
+    def on_stop(sig: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("received %s, shutting down", sig.name)
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_stop, sig)
+    emulator_server = None
+    runner: web.AppRunner | None = None
+    exporter: Exporter | None = None
     try:
+        if demo:
+            from collector.demo import start_demo_emulator
+
+            emulator_server, settings = await start_demo_emulator(clock)
+            log.info("demo: emulator serving on %s", emulator_server.base_url)
+        exporter = Exporter(settings, clock)
+        runner = web.AppRunner(
+            build_web_app(exporter), access_log=None, shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT
+        )
+        await runner.setup()
+        host, port = parse_address(listen)
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError as exc:
+            raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
+        log.info("listening on %s", listen)
+        exporter.start()
         await stop.wait()
     finally:
-        log.info("shutting down")
-        await exporter.close()
-        await runner.cleanup()
+        if exporter is not None:
+            await exporter.close()
+        if runner is not None:
+            await runner.cleanup()
         if emulator_server is not None:
             await emulator_server.close()
+        log.info("stopped")
 
 
 def run_emulator(argv: Sequence[str]) -> int:

@@ -50,6 +50,4 @@ def setup_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # APScheduler logs every job run at INFO; that is noise at our poll rates.
-    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
     logging.getLogger("aiohttp.access").setLevel(max(logging.WARNING, root.level))
