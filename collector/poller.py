@@ -88,6 +88,11 @@ class EndpointPoller:
     def name(self) -> str:
         return f"{self.account.name}/{self.settings.spec.name}"
 
+    @property
+    def labels(self) -> tuple[str, str, str]:
+        """(provider, account, endpoint): the labels of its self-metrics."""
+        return self._labels
+
     def queries(self, now: float) -> list[Query]:
         """Every call of one poll: window pieces × the provider's call plan."""
         spec = self.settings.spec
