@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -60,6 +61,12 @@ def exporter_parser() -> argparse.ArgumentParser:
         dest="listen_address",
         help="address to serve /metrics on (default: the config's, else "
         f"{DEFAULT_LISTEN_ADDRESS}; {DEMO_LISTEN_ADDRESS} with --demo)",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        help="accept POST /-/reload (reload the config, as SIGHUP does); off by default",
     )
     parser.add_argument(
         "--demo",
@@ -138,9 +145,17 @@ def print_problems(problems: Sequence[str]) -> None:
 _WEB_SHUTDOWN_TIMEOUT = 1.0
 
 
-async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None:
+async def serve(
+    settings: Config,
+    listen: str,
+    clock: Clock,
+    demo: bool,
+    config_path: Path | None = None,
+    enable_lifecycle: bool = False,
+) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
-    SIGTERM, then stop cleanly: jobs and in-flight calls cancelled, sessions closed."""
+    SIGTERM, then stop cleanly: jobs and in-flight calls cancelled, sessions closed.
+    SIGHUP reloads `config_path`."""
     from collector.app import Exporter
     from collector.web import build_web_app
 
@@ -153,21 +168,34 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
             log.info("received %s, shutting down", sig.name)
         stop.set()
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, on_stop, sig)
     emulator_server = None
     runner: web.AppRunner | None = None
     exporter: Exporter | None = None
+
+    def on_reload() -> None:
+        if exporter is None or stop.is_set():
+            log.warning("received SIGHUP while starting or stopping; not reloading")
+            return
+        log.info("received SIGHUP, reloading the configuration")
+        exporter.reload_soon()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, on_stop, sig)
+    with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+        loop.add_signal_handler(signal.SIGHUP, on_reload)
     try:
         if demo:
             from collector.demo import start_demo_emulator
 
             emulator_server, settings = await start_demo_emulator(clock)
             log.info("demo: emulator serving on %s", emulator_server.base_url)
-        exporter = Exporter(settings, clock)
+        loader = None if config_path is None else functools.partial(load_config, config_path)
+        exporter = Exporter(settings, clock, config_loader=loader)
         runner = web.AppRunner(
-            build_web_app(exporter), access_log=None, shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT
+            build_web_app(exporter, enable_lifecycle=enable_lifecycle),
+            access_log=None,
+            shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT,
         )
         await runner.setup()
         host, port = parse_address(listen)
@@ -235,5 +263,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, listen, SystemClock(), args.demo))
+        asyncio.run(
+            serve(
+                settings,
+                listen,
+                SystemClock(),
+                args.demo,
+                config_path=None if args.demo else args.config,
+                enable_lifecycle=args.enable_lifecycle,
+            )
+        )
     return 0
