@@ -34,6 +34,10 @@ other commands:
       run the built-in provider API emulator (Wangsu/CDNetworks and Volcengine Live)
       with the demo accounts; see config/demo.yaml for a config that polls it.
 
+signals:
+  SIGHUP reloads the --config file (as POST /-/reload does with --web.enable-lifecycle);
+  a bad file keeps the running configuration. SIGINT and SIGTERM stop cleanly (exit 0).
+
 environment:
   CDN_EXPORTER_LISTEN_ADDRESS, CDN_EXPORTER_ACCOUNT_JITTER, CDN_EXPORTER_ACCOUNTS (JSON)
   override the file's keys. Secrets: each auth secret also takes *_file and *_env.
