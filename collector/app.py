@@ -217,7 +217,12 @@ class Exporter:
             except Exception as exc:  # the loader must never take the daemon down
                 problems = (f"(config): {type(exc).__name__}: {exc}",)
             else:
-                plan = await self.apply(config)
+                try:
+                    plan = await self.apply(config)
+                except Exception as exc:  # a bug; the running jobs stay as they were
+                    log.exception("config reload failed while switching")
+                    self.metrics.reload_success.set(0)
+                    return ReloadResult(ok=False, problems=(f"(internal): {exc!r}",))
                 self.metrics.reload_success.set(1)
                 self.metrics.reload_timestamp.set(self.clock.time())
                 log.info("config reloaded: %s", plan.summary())
@@ -237,9 +242,11 @@ class Exporter:
         series go; new ones start."""
         specs = job_specs(config)
         plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
-        stopped = (*plan.reschedule, *plan.rebuild, *plan.remove)
+        # New pollers first: if building one fails, the running jobs are untouched.
+        new_keys = {*plan.add, *plan.rebuild}
+        fresh = {spec.key: self._build_job(spec) for spec in specs if spec.key in new_keys}
         if self.scheduler is not None:
-            for key in stopped:
+            for key in (*plan.reschedule, *plan.rebuild, *plan.remove):
                 await self.scheduler.remove(self.jobs[key].poller.name)
         if config.listen_address != self.settings.listen_address:
             log.warning("listen_address changes take effect at the next start")
@@ -249,13 +256,7 @@ class Exporter:
             self.jobs[key].poller.store.forget_all()
         self.series_budget.limit = config.max_series
         old = self.jobs
-        fresh = set(plan.rebuild) | set(plan.add)
-        jobs: dict[JobKey, Job] = {}
-        for spec in specs:
-            if spec.key in fresh:
-                jobs[spec.key] = self._build_job(spec)
-            else:
-                jobs[spec.key] = Job(spec, old[spec.key].poller)
+        jobs = {spec.key: fresh.get(spec.key) or Job(spec, old[spec.key].poller) for spec in specs}
         self.jobs = jobs
         self.settings = config
         live = {job.poller.labels for job in jobs.values()}
