@@ -11,6 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
@@ -22,6 +23,9 @@ from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
+
+if TYPE_CHECKING:
+    from collector.app import Exporter
 
 log = logging.getLogger("collector")
 
@@ -145,8 +149,30 @@ def print_problems(problems: Sequence[str]) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-# Real seconds the web server gives a scrape in progress when it stops.
-_WEB_SHUTDOWN_TIMEOUT = 1.0
+class _Signals:
+    """SIGINT and SIGTERM set `stop`; SIGHUP reloads the exporter once it runs."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.exporter: Exporter | None = None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self._on_stop, sig)
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+
+    def _on_stop(self, sig: signal.Signals) -> None:
+        if not self.stop.is_set():
+            log.info("received %s, shutting down", sig.name)
+        self.stop.set()
+
+    def _on_hangup(self) -> None:
+        if self.exporter is None or self.stop.is_set():
+            log.warning("received SIGHUP while starting or stopping; not reloading")
+            return
+        log.info("received SIGHUP, reloading the configuration")
+        self.exporter.reload_soon()
 
 
 async def serve(
@@ -158,63 +184,38 @@ async def serve(
     enable_lifecycle: bool = False,
 ) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
-    SIGTERM, then stop cleanly: jobs and in-flight calls cancelled, sessions closed.
-    SIGHUP reloads `config_path`."""
+    SIGTERM, then stop cleanly; SIGHUP reloads `config_path`."""
     from collector.app import Exporter
     from collector.web import build_web_app
 
-    # Handlers first, so a signal during start-up also ends in the clean path below.
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-
-    def on_stop(sig: signal.Signals) -> None:
-        if not stop.is_set():
-            log.info("received %s, shutting down", sig.name)
-        stop.set()
-
+    signals = _Signals()  # first: a signal during start-up also ends in a clean stop
     emulator_server = None
-    runner: web.AppRunner | None = None
-    exporter: Exporter | None = None
+    if demo:
+        from collector.demo import start_demo_emulator
 
-    def on_reload() -> None:
-        if exporter is None or stop.is_set():
-            log.warning("received SIGHUP while starting or stopping; not reloading")
-            return
-        log.info("received SIGHUP, reloading the configuration")
-        exporter.reload_soon()
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, on_stop, sig)
-    with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
-        loop.add_signal_handler(signal.SIGHUP, on_reload)
+        emulator_server, settings = await start_demo_emulator(clock)
+        log.info("demo: emulator serving on %s", emulator_server.base_url)
+    loader = None if config_path is None else functools.partial(load_config, config_path)
+    exporter = Exporter(settings, clock, config_loader=loader)
+    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle)
+    # A scrape in progress gets a second when the server stops, not aiohttp's minute.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    await runner.setup()
+    host, port = parse_address(listen)
     try:
-        if demo:
-            from collector.demo import start_demo_emulator
-
-            emulator_server, settings = await start_demo_emulator(clock)
-            log.info("demo: emulator serving on %s", emulator_server.base_url)
-        loader = None if config_path is None else functools.partial(load_config, config_path)
-        exporter = Exporter(settings, clock, config_loader=loader)
-        runner = web.AppRunner(
-            build_web_app(exporter, enable_lifecycle=enable_lifecycle),
-            access_log=None,
-            shutdown_timeout=_WEB_SHUTDOWN_TIMEOUT,
-        )
-        await runner.setup()
-        host, port = parse_address(listen)
-        try:
-            await web.TCPSite(runner, host, port).start()
-        except OSError as exc:
-            raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
-        log.info("listening on %s", listen)
-        exporter.start()
-        await stop.wait()
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
+    log.info("listening on %s", listen)
+    exporter.start()
+    signals.exporter = exporter
+    try:
+        await signals.stop.wait()
     finally:
-        if exporter is not None:
-            await exporter.close()
-        if runner is not None:
-            await runner.cleanup()
+        # Jobs and in-flight calls are cancelled (bounded), sessions closed: exit 0.
+        await exporter.close()
+        await runner.cleanup()
         if emulator_server is not None:
             await emulator_server.close()
         log.info("stopped")
