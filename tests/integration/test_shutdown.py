@@ -41,5 +41,6 @@ async def test_a_signal_mid_poll_exits_0_within_5_seconds_without_a_traceback(
     assert took < SHUTDOWN_BOUND, f"exit took {took:.1f}s\n{log}"
     assert "Traceback" not in log, log
     assert "CancelledError" not in log, log
+    assert "Unclosed" not in log, log  # every aiohttp session and connector closed
     assert f"received {sig.name}, shutting down" in log
     assert "stopped" in log.splitlines()[-1]
