@@ -5,24 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from collector import state
 from collector.backoff import Retry
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
-from collector.config.runtime import Account, Config
+from collector.config.loading import ConfigError
+from collector.config.runtime import Config
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
+from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
-from collector.planner import Plan, plan_endpoint, windows_per_poll
+from collector.planner import Plan
 from collector.poller import EndpointPoller
 from collector.providers import get_provider, help_for
-from collector.providers.base import Provider
-from collector.providers.endpoint import EndpointSettings
-from collector.scheduler import PollScheduler, account_jitter
+from collector.scheduler import STOP_TIMEOUT, PollScheduler, next_aligned
 from collector.selfmetrics import SelfMetrics
 from collector.store import SeriesBudget
 from collector.timeslices import format_request_time
@@ -30,26 +29,25 @@ from collector.timeslices import format_request_time
 log = logging.getLogger(__name__)
 
 _BASE = ("provider", "account")
-# Polls fire this long after a slice boundary plus the settle delay, so the slice
-# the delay just released is there to read.
-_FIRE_AFTER_BOUNDARY = 5.0
+
+ConfigLoader = Callable[[], Config]
 
 
-def build_plan(provider: Provider[Any], account: Account, settings: EndpointSettings) -> Plan:
-    """The poll plan of one endpoint: calls per cycle against its rate budget."""
-    spec = settings.spec
-    window = settings.settle_delay + settings.reread + settings.granularity
-    calls = len(provider.call_targets(account, settings)) * windows_per_poll(
-        window, settings.max_span, settings.granularity
-    )
-    return plan_endpoint(
-        account=account.name,
-        endpoint=spec.name,
-        interval=settings.interval,
-        calls_per_cycle=calls,
-        limit=settings.rate_limit,
-        granularity=settings.granularity,
-    )
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    """What a reload did: the plan it applied, or the problems that stopped it."""
+
+    ok: bool
+    problems: tuple[str, ...] = ()
+    plan: ReloadPlan | None = None
+
+
+@dataclass(slots=True)
+class Job:
+    """One scheduled poller and what it was built from."""
+
+    spec: JobSpec
+    poller: EndpointPoller
 
 
 class Exporter:
@@ -60,17 +58,22 @@ class Exporter:
         settings: Config,
         clock: Clock,
         transport_factory: Callable[[], Transport] = AiohttpTransport,
+        config_loader: ConfigLoader | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
         self.metrics = SelfMetrics()
-        self.pollers: list[EndpointPoller] = []
-        self.plans: list[Plan] = []
-        self.transports: list[Transport] = []
+        self.transport_factory = transport_factory
+        # Reads and validates the configuration again on reload (None: nothing to reload).
+        self.config_loader = config_loader
+        self.transports: dict[str, Transport] = {}  # one per account name
+        self.jobs: dict[JobKey, Job] = {}
         self.rendered = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
         self._render_again = False
+        self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[ReloadResult]] = set()
         self._renderer = Renderer()
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
@@ -79,46 +82,92 @@ class Exporter:
         self._state_written: dict[str, tuple[float | None, float | None, int]] = {}
         self._state_lock = asyncio.Lock()
         self._state_failing = False
-        for account in settings.accounts:
-            provider = get_provider(account.provider)
-            transport = transport_factory()
-            self.transports.append(transport)
-            for endpoint in account.endpoints:
-                plan = build_plan(provider, account, endpoint)
-                self.plans.append(plan)
-                if plan.raised:
-                    log.warning(
-                        "%s/%s: %d calls per poll do not fit %d/%ds every %ds; "
-                        "polling every %ds instead",
-                        account.name,
-                        endpoint.spec.name,
-                        plan.calls_per_cycle,
-                        endpoint.rate_limit.calls,
-                        endpoint.rate_limit.period,
-                        plan.requested_interval,
-                        plan.interval,
-                    )
-                    endpoint = replace(endpoint, interval=plan.interval)
-                labels = (provider.name, account.name, endpoint.spec.name)
-                self.metrics.poll_interval.labels(*labels).set(plan.interval)
-                self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
-                self.metrics.expected_data_age.labels(*labels).set(
-                    endpoint.settle_delay + endpoint.granularity + plan.interval
-                )
-                self.pollers.append(
-                    EndpointPoller(
-                        provider=provider,
-                        account=account,
-                        settings=endpoint,
-                        transport=transport,
-                        clock=clock,
-                        metrics=self.metrics,
-                        budget=self.series_budget,
-                    )
-                )
-
+        for spec in job_specs(settings):
+            self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
             self.restore_state(self.state_path)
+        # The start-up load counts as a successful one, as in Prometheus.
+        self.metrics.reload_success.set(1)
+        self.metrics.reload_timestamp.set(self.started_at)
+
+    @property
+    def pollers(self) -> list[EndpointPoller]:
+        return [job.poller for job in self.jobs.values()]
+
+    @property
+    def plans(self) -> list[Plan]:
+        return [job.spec.plan for job in self.jobs.values()]
+
+    def _build_job(self, spec: JobSpec) -> Job:
+        """A fresh poller for `spec`, its plan warned about and exported."""
+        account, endpoint, plan = spec.account, spec.settings, spec.plan
+        provider = get_provider(account.provider)
+        if plan.raised:
+            log.warning(
+                "%s/%s: %d calls per poll do not fit %d/%ds every %ds; polling every %ds instead",
+                account.name,
+                endpoint.spec.name,
+                plan.calls_per_cycle,
+                endpoint.rate_limit.calls,
+                endpoint.rate_limit.period,
+                plan.requested_interval,
+                plan.interval,
+            )
+        labels = (provider.name, account.name, endpoint.spec.name)
+        self.metrics.poll_interval.labels(*labels).set(plan.interval)
+        self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
+        self.metrics.expected_data_age.labels(*labels).set(
+            endpoint.settle_delay + endpoint.granularity + plan.interval
+        )
+        transport = self.transports.get(account.name)
+        if transport is None:
+            transport = self.transports[account.name] = self.transport_factory()
+        poller = EndpointPoller(
+            provider=provider,
+            account=account,
+            settings=endpoint,
+            transport=transport,
+            clock=self.clock,
+            metrics=self.metrics,
+            budget=self.series_budget,
+        )
+        return Job(spec, poller)
+
+    @property
+    def ready(self) -> bool:
+        """True once every enabled endpoint has had a successful poll, or the start-up
+        grace has passed: a pod with broken credentials then becomes ready, so its
+        `cdn_up 0` is scraped and alerted on instead of hiding behind readiness."""
+        if not self.waiting():
+            return True
+        return self.clock.time() - self.started_at >= self.settings.readiness_grace
+
+    def waiting(self) -> list[EndpointPoller]:
+        """Endpoints that have not had a successful poll yet."""
+        return [p for p in self.pollers if p.last_success is None]
+
+    @property
+    def healthy(self) -> bool:
+        """False when the poll loop has stalled: no poll has run for three times the
+        longest poll interval (plus a minute), so a liveness probe restarts a wedged
+        process."""
+        longest = max((p.settings.interval for p in self.pollers), default=60)
+        return self.clock.time() - self.last_activity <= 3 * longest + 60
+
+    def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
+        for key in self.jobs if keys is None else keys:
+            plan, poller = self.jobs[key].spec.plan, self.jobs[key].poller
+            limit = poller.settings.rate_limit
+            log.info(
+                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds",
+                plan.account,
+                plan.endpoint,
+                plan.interval,
+                plan.calls_per_cycle,
+                plan.budget_share * 100,
+                limit.calls,
+                limit.period,
+            )
 
     def restore_state(self, path: Path) -> None:
         """Load the state file (if usable) into the pollers before their first poll;
@@ -189,41 +238,6 @@ class Exporter:
             self._state_failing = False
             self._state_written = tokens
 
-    @property
-    def ready(self) -> bool:
-        """True once every enabled endpoint has had a successful poll, or the start-up
-        grace has passed: a pod with broken credentials then becomes ready, so its
-        `cdn_up 0` is scraped and alerted on instead of hiding behind readiness."""
-        if not self.waiting():
-            return True
-        return self.clock.time() - self.started_at >= self.settings.readiness_grace
-
-    def waiting(self) -> list[EndpointPoller]:
-        """Endpoints that have not had a successful poll yet."""
-        return [p for p in self.pollers if p.last_success is None]
-
-    @property
-    def healthy(self) -> bool:
-        """False when the poll loop has stalled: no poll has run for three times the
-        longest poll interval (plus a minute), so a liveness probe restarts a wedged
-        process."""
-        longest = max((p.settings.interval for p in self.pollers), default=60)
-        return self.clock.time() - self.last_activity <= 3 * longest + 60
-
-    def log_plan(self) -> None:
-        for plan, poller in zip(self.plans, self.pollers, strict=True):
-            limit = poller.settings.rate_limit
-            log.info(
-                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds",
-                plan.account,
-                plan.endpoint,
-                plan.interval,
-                plan.calls_per_cycle,
-                plan.budget_share * 100,
-                limit.calls,
-                limit.period,
-            )
-
     async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
         """One scheduled run: poll, then refresh the cached body; returns the poll's
         retry, if it failed."""
@@ -238,38 +252,123 @@ class Exporter:
             poller.up = False
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
-        await self.save_state()
         await self.render()
+        await self.save_state()
         return retry
 
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
-        scheduler = PollScheduler(self.clock)
-        now = self.clock.time()
-        for poller in self.pollers:
-            s = poller.settings
-            jitter = account_jitter(poller.account.name, self.settings.account_jitter)
-            offset = (s.settle_delay % s.interval) + _FIRE_AFTER_BOUNDARY + jitter
+        self.scheduler = PollScheduler(self.clock)
+        for job in self.jobs.values():
+            self._schedule(job, self.clock.time() + job.spec.schedule.first_delay)
 
-            async def run(p: EndpointPoller = poller) -> Retry | None:
-                return await self.poll_and_render(p)
+    def _schedule(self, job: Job, first_run: float) -> None:
+        assert self.scheduler is not None
+        poller, schedule = job.poller, job.spec.schedule
 
-            scheduler.add(
-                poller.name,
-                run,
-                interval=s.interval,
-                offset=offset % s.interval,
-                first_run=now + min(jitter, 1.0),
+        async def run() -> Retry | None:
+            return await self.poll_and_render(poller)
+
+        self.scheduler.add(
+            poller.name,
+            run,
+            interval=schedule.interval,
+            offset=schedule.offset,
+            first_run=first_run,
+        )
+
+    def reload_soon(self) -> None:
+        """Reload in the background (from a signal handler); the result is logged."""
+        task = asyncio.create_task(self.reload(), name="reload")
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def reload(self) -> ReloadResult:
+        """Read the configuration again and switch to it; on any problem keep the
+        running one and log each problem as `path: reason`."""
+        async with self._reload_lock:
+            if self.config_loader is None:
+                problem = "nothing to reload: no --config file (the demo's is built in)"
+                log.warning("config reload: %s", problem)
+                return ReloadResult(ok=False, problems=(problem,))
+            try:
+                # Reading files (secrets too) is blocking I/O: off the event loop.
+                config = await asyncio.to_thread(self.config_loader)
+            except ConfigError as exc:
+                problems = tuple(exc.problems)
+            except Exception as exc:  # the loader must never take the daemon down
+                problems = (f"(config): {type(exc).__name__}: {exc}",)
+            else:
+                try:
+                    plan = await self.apply(config)
+                except Exception as exc:  # a bug; the running jobs stay as they were
+                    log.exception("config reload failed while switching")
+                    self.metrics.reload_success.set(0)
+                    return ReloadResult(ok=False, problems=(f"(internal): {exc!r}",))
+                self.metrics.reload_success.set(1)
+                self.metrics.reload_timestamp.set(self.clock.time())
+                log.info("config reloaded: %s", plan.summary())
+                return ReloadResult(ok=True, plan=plan)
+            for problem in problems:
+                log.error("config reload failed: %s", problem)
+            log.error(
+                "config reload failed with %d problem(s); keeping the running configuration",
+                len(problems),
             )
-        self.scheduler = scheduler
+            self.metrics.reload_success.set(0)
+            return ReloadResult(ok=False, problems=problems)
+
+    async def apply(self, config: Config) -> ReloadPlan:
+        """Switch to a validated `config`: pollers of unchanged endpoints keep their
+        state, store and counters; changed ones start afresh; removed ones and their
+        series go; new ones start."""
+        specs = job_specs(config)
+        plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
+        # New pollers first: if building one fails, the running jobs are untouched.
+        new_keys = {*plan.add, *plan.rebuild}
+        fresh = {spec.key: self._build_job(spec) for spec in specs if spec.key in new_keys}
+        if self.scheduler is not None:
+            for key in (*plan.reschedule, *plan.rebuild, *plan.remove):
+                await self.scheduler.remove(self.jobs[key].poller.name)
+        if config.listen_address != self.settings.listen_address:
+            log.warning("listen_address changes take effect at the next start")
+        # From here to the end of the switch nothing awaits: scrapes and polls see
+        # the old jobs or the new ones, never a mix.
+        for key in (*plan.rebuild, *plan.remove):
+            self.jobs[key].poller.store.forget_all()
+        self.series_budget.limit = config.max_series
+        old = self.jobs
+        jobs = {spec.key: fresh.get(spec.key) or Job(spec, old[spec.key].poller) for spec in specs}
+        self.jobs = jobs
+        self.settings = config
+        live = {job.poller.labels for job in jobs.values()}
+        self.metrics.forget_endpoints_except(live)
+        gone = [name for name in self.transports if name not in {a.name for a in config.accounts}]
+        closing = [self.transports.pop(name) for name in gone]
+        if self.scheduler is not None:
+            now = self.clock.time()
+            for key in (*plan.rebuild, *plan.add):
+                self._schedule(jobs[key], now + jobs[key].spec.schedule.first_delay)
+            for key in plan.reschedule:
+                schedule = jobs[key].spec.schedule
+                self._schedule(jobs[key], next_aligned(now, schedule.interval, schedule.offset))
+        self.log_plan([*plan.rebuild, *plan.add])
+        for transport in closing:
+            await transport.close()
+        await self.render()
+        return plan
 
     async def close(self) -> None:
-        """Stop the polls (runs in progress too), then the transports they use."""
+        """Stop reloads and polls (runs in progress too), then the transports they use."""
+        for task in list(self._reloads):
+            task.cancel()
+        if self._reloads:
+            await asyncio.wait(self._reloads, timeout=STOP_TIMEOUT)
         if self.scheduler is not None:
             await self.scheduler.stop()
             self.scheduler = None
-        for transport in self.transports:
+        for transport in self.transports.values():
             await transport.close()
 
     def snapshot(self) -> list[FamilySamples]:

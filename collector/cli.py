@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
@@ -23,6 +25,9 @@ from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
 
+if TYPE_CHECKING:
+    from collector.app import Exporter
+
 log = logging.getLogger("collector")
 
 EXIT_CONFIG = 2
@@ -33,6 +38,10 @@ other commands:
   cdn-exporter emulator [--listen HOST:PORT]
       run the built-in provider API emulator (Wangsu/CDNetworks and Volcengine Live)
       with the demo accounts; see config/demo.yaml for a config that polls it.
+
+signals:
+  SIGHUP reloads the --config file (as POST /-/reload does with --web.enable-lifecycle);
+  a bad file keeps the running configuration. SIGINT and SIGTERM stop cleanly (exit 0).
 
 environment:
   CDN_EXPORTER_LISTEN_ADDRESS, CDN_EXPORTER_ACCOUNT_JITTER, CDN_EXPORTER_ACCOUNTS (JSON)
@@ -69,6 +78,12 @@ def exporter_parser() -> argparse.ArgumentParser:
         help="keep counter totals and how far each endpoint's data is complete in PATH, "
         "so a restart continues the counters and re-reads what it missed "
         "(default: the config's state_file, else none: counters restart at 0)",
+    )
+    parser.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        help="accept POST /-/reload (reload the config, as SIGHUP does); off by default",
     )
     parser.add_argument(
         "--demo",
@@ -145,11 +160,46 @@ def print_problems(problems: Sequence[str]) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
-async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None:
-    """Run the exporter (and the in-process emulator in demo mode) until signalled."""
+class _Signals:
+    """SIGINT and SIGTERM set `stop`; SIGHUP reloads the exporter once it runs."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.exporter: Exporter | None = None
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, self._on_stop, sig)
+        with contextlib.suppress(NotImplementedError, AttributeError):  # no SIGHUP on Windows
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+
+    def _on_stop(self, sig: signal.Signals) -> None:
+        if not self.stop.is_set():
+            log.info("received %s, shutting down", sig.name)
+        self.stop.set()
+
+    def _on_hangup(self) -> None:
+        if self.exporter is None or self.stop.is_set():
+            log.warning("received SIGHUP while starting or stopping; not reloading")
+            return
+        log.info("received SIGHUP, reloading the configuration")
+        self.exporter.reload_soon()
+
+
+async def serve(
+    settings: Config,
+    listen: str,
+    clock: Clock,
+    demo: bool,
+    config_path: Path | None = None,
+    enable_lifecycle: bool = False,
+) -> None:
+    """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
+    SIGTERM, then stop cleanly; SIGHUP reloads `config_path`."""
     from collector.app import Exporter
     from collector.web import build_web_app
 
+    signals = _Signals()  # first: a signal during start-up also ends in a clean stop
     emulator_server = None
     if demo:
         from collector.demo import start_demo_emulator
@@ -157,8 +207,11 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
         emulator_server, demo_config = await start_demo_emulator(clock)
         settings = replace(demo_config, state_file=settings.state_file)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
-    exporter = Exporter(settings, clock)
-    runner = web.AppRunner(build_web_app(exporter), access_log=None)
+    loader = None if config_path is None else functools.partial(load_config, config_path)
+    exporter = Exporter(settings, clock, config_loader=loader)
+    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle)
+    # A scrape in progress gets a second when the server stops, not aiohttp's minute.
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     host, port = parse_address(listen)
     try:
@@ -168,19 +221,16 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
     log.info("listening on %s", listen)
     exporter.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    signals.exporter = exporter
     try:
-        await stop.wait()
+        await signals.stop.wait()
     finally:
-        log.info("shutting down")
+        # Jobs and in-flight calls are cancelled (bounded), sessions closed: exit 0.
         await exporter.close()
         await runner.cleanup()
         if emulator_server is not None:
             await emulator_server.close()
+        log.info("stopped")
 
 
 def run_emulator(argv: Sequence[str]) -> int:
@@ -232,5 +282,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, listen, SystemClock(), args.demo))
+        asyncio.run(
+            serve(
+                settings,
+                listen,
+                SystemClock(),
+                args.demo,
+                config_path=None if args.demo else args.config,
+                enable_lifecycle=args.enable_lifecycle,
+            )
+        )
     return 0

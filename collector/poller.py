@@ -109,6 +109,11 @@ class EndpointPoller:
         return f"{self.account.name}/{self.settings.spec.name}"
 
     @property
+    def labels(self) -> tuple[str, str, str]:
+        """(provider, account, endpoint): the labels of its self-metrics."""
+        return self._labels
+
+    @property
     def state_key(self) -> str:
         return f"{self.provider.name}/{self.account.name}/{self.settings.spec.name}"
 

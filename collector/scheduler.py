@@ -60,12 +60,17 @@ async def run_aligned(
         due = next_due(now, next_aligned(now, interval, offset), retry)
 
 
+# Real seconds a stopped job gets to unwind after it is cancelled (an in-flight call
+# is cancelled with it, so this is only ever reached by code that ignores cancellation).
+STOP_TIMEOUT = 3.0
+
+
 class PollScheduler:
-    """The aligned poll jobs of one exporter, each its own task on the shared clock."""
+    """The aligned poll jobs of one exporter, each its own named task on the shared clock."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def add(
         self,
@@ -76,7 +81,9 @@ class PollScheduler:
         offset: float,
         first_run: float,
     ) -> None:
-        """Start one job; needs a running event loop."""
+        """Start one job; needs a running event loop. Names are unique."""
+        if name in self._tasks:
+            raise ValueError(f"job {name!r} is already scheduled")
         job = run_aligned(
             poll,
             name=name,
@@ -85,15 +92,38 @@ class PollScheduler:
             offset=offset,
             first_run=first_run,
         )
-        self._tasks.append(asyncio.create_task(job, name=f"poll {name}"))
+        self._tasks[name] = asyncio.create_task(job, name=f"poll {name}")
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tasks)
 
     @property
     def running(self) -> bool:
-        return any(not task.done() for task in self._tasks)
+        return any(not task.done() for task in self._tasks.values())
 
-    async def stop(self) -> None:
-        """Cancel every job, including runs in progress, and wait for them to end."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def remove(self, name: str, timeout: float = STOP_TIMEOUT) -> None:
+        """Cancel one job, including a run in progress, and wait for it to end."""
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            await _cancel([task], timeout)
+
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
+        """Cancel every job, including runs in progress, and wait (at most `timeout`
+        real seconds) for them to end."""
+        tasks = list(self._tasks.values())
         self._tasks.clear()
+        await _cancel(tasks, timeout)
+
+
+async def _cancel(tasks: list[asyncio.Task[None]], timeout: float) -> None:
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        log.warning("%s: did not stop within %gs of being cancelled", task.get_name(), timeout)
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.warning("%s: ended with %r", task.get_name(), task.exception())

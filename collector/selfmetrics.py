@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
+
 import prometheus_client
 from prometheus_client import (
     CollectorRegistry,
@@ -12,6 +14,7 @@ from prometheus_client import (
     ProcessCollector,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 from collector import __version__
 
@@ -101,6 +104,29 @@ class SelfMetrics:
             _ENDPOINT_LABELS,
             registry=r,
         )
+        self.reload_success = Gauge(
+            "cdn_exporter_config_last_reload_successful",
+            "1 if the last configuration load (start-up or reload) succeeded, else 0.",
+            registry=r,
+        )
+        self.reload_timestamp = Gauge(
+            "cdn_exporter_config_last_reload_success_timestamp_seconds",
+            "Unix time of the last successful configuration load (start-up or reload).",
+            registry=r,
+        )
+        self._per_endpoint: tuple[tuple[MetricWrapperBase, tuple[str, ...]], ...] = (
+            (self.api_requests, (*_ENDPOINT_LABELS, "result")),
+            (self.api_duration, _ENDPOINT_LABELS),
+            (self.last_success, _ENDPOINT_LABELS),
+            (self.revisions, _ENDPOINT_LABELS),
+            (self.rate_limit_wait, _ENDPOINT_LABELS),
+            (self.poll_duration, _ENDPOINT_LABELS),
+            (self.poll_interval, _ENDPOINT_LABELS),
+            (self.rate_budget_ratio, _ENDPOINT_LABELS),
+            (self.parse_errors, (*_ENDPOINT_LABELS, "reason")),
+            (self.series_dropped, (*_ENDPOINT_LABELS, "reason")),
+            (self.expected_data_age, _ENDPOINT_LABELS),
+        )
         self.build_info = Gauge(
             "cdn_exporter_build_info",
             "Build information; always 1.",
@@ -110,6 +136,19 @@ class SelfMetrics:
         self.build_info.labels(__version__).set(1)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
+
+    def forget_endpoints_except(self, live: Set[tuple[str, str, str]]) -> None:
+        """Remove every per-endpoint series whose (provider, account, endpoint) is not
+        in `live`: endpoints that left the configuration leave /metrics too."""
+        for metric, names in self._per_endpoint:
+            children: set[tuple[str, ...]] = set()
+            for family in metric.collect():
+                for sample in family.samples:
+                    values = tuple(sample.labels.get(name, "") for name in names)
+                    children.add(values)
+            for values in children:
+                if values[:3] not in live:
+                    metric.remove(*values)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -14,6 +14,7 @@ from collector.planner import Plan
 from collector.poller import EndpointPoller
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
+LIFECYCLE_KEY: web.AppKey[bool] = web.AppKey("lifecycle", bool)
 
 _LANDING = """<!doctype html>
 <html><head><meta charset="utf-8"><title>cdn-exporter</title></head>
@@ -103,9 +104,28 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
-def build_web_app(exporter: Exporter) -> web.Application:
+async def reload(request: web.Request) -> web.Response:
+    """`POST /-/reload` (or PUT): reload the configuration file, as SIGHUP does; only
+    with --web.enable-lifecycle, as in Prometheus. 500 with every problem on failure."""
+    if not request.app[LIFECYCLE_KEY]:
+        return web.Response(
+            status=403, text="Lifecycle API is not enabled (start with --web.enable-lifecycle)\n"
+        )
+    result = await request.app[EXPORTER_KEY].reload()
+    if result.ok:
+        summary = result.plan.summary() if result.plan is not None else ""
+        return web.Response(text=f"configuration reloaded: {summary}\n")
+    lines = "".join(f"  {problem}\n" for problem in result.problems)
+    text = f"failed to reload the configuration; the running one stays:\n{lines}"
+    return web.Response(status=500, text=text)
+
+
+def build_web_app(exporter: Exporter, *, enable_lifecycle: bool = False) -> web.Application:
     app = web.Application()
     app[EXPORTER_KEY] = exporter
+    app[LIFECYCLE_KEY] = enable_lifecycle
+    app.router.add_post("/-/reload", reload)
+    app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/-/healthy", healthy)

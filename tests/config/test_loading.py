@@ -173,7 +173,7 @@ def test_state_file_and_max_backfill_from_the_config_and_the_flag(
     assert {e.backfill for e in settings.accounts[0].endpoints} == {2 * 86400}
     seen: list[Config] = []
 
-    async def fake_serve(settings: Config, *_: object) -> None:
+    async def fake_serve(settings: Config, *_: object, **__: object) -> None:
         seen.append(settings)
 
     monkeypatch.setattr(cli, "serve", fake_serve)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
 from collector.backoff import Retry
-from collector.clock import VirtualClock
+from collector.clock import FakeClock, VirtualClock
 from collector.scheduler import PollScheduler, account_jitter, next_aligned
 
 START = 1_700_000_000.0 - 1_700_000_000.0 % 300  # a slice boundary
@@ -148,3 +153,54 @@ async def test_a_failed_run_is_retried_on_its_backoff_before_the_next_boundary()
         await scheduler.stop()
     # Retries 15 s and then 30 s after the failed runs, then the aligned schedule.
     assert fired == [10, 25, 55, 305, 605]
+
+
+async def test_remove_stops_one_job_and_leaves_the_others() -> None:
+    clock = VirtualClock(START)
+    fired: dict[str, int] = {"a": 0, "b": 0}
+
+    def counting(name: str) -> Callable[[], Awaitable[None]]:
+        async def poll() -> None:
+            fired[name] += 1
+
+        return poll
+
+    scheduler = PollScheduler(clock)
+    scheduler.add("a", counting("a"), interval=300, offset=0, first_run=START)
+    scheduler.add("b", counting("b"), interval=300, offset=0, first_run=START)
+    with pytest.raises(ValueError, match="already scheduled"):
+        scheduler.add("a", counting("a"), interval=300, offset=0, first_run=START)
+    try:
+        await clock.run_until(START + 10)  # the first runs, at START
+        assert fired == {"a": 1, "b": 1}
+        await scheduler.remove("a")
+        await scheduler.remove("missing")  # nothing to do
+        assert scheduler.names == ["b"]
+        await clock.run_until(START + 610)
+        assert fired == {"a": 1, "b": 3}
+    finally:
+        await scheduler.stop()
+
+
+async def test_stop_gives_up_on_a_job_that_ignores_cancellation(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = asyncio.Event()
+
+    async def stubborn() -> None:
+        while True:
+            try:
+                await release.wait()
+                return
+            except asyncio.CancelledError:
+                continue  # ignores cancellation: only `release` ends it
+
+    # FakeClock: the due first run starts at once and waits on `release`, not the clock.
+    scheduler = PollScheduler(FakeClock(START))
+    scheduler.add("a", stubborn, interval=300, offset=5, first_run=START)
+    for _ in range(3):
+        await asyncio.sleep(0)
+    await scheduler.stop(timeout=0.05)
+    assert "poll a: did not stop within 0.05s" in caplog.text
+    release.set()
+    await asyncio.sleep(0)

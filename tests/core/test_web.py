@@ -9,7 +9,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from collector.app import Exporter
 from collector.client import Handler, MockTransport
 from collector.clock import FakeClock
-from collector.config.loading import validate
+from collector.config.loading import ConfigError, validate
+from collector.config.runtime import Config
 from collector.http import HttpRequest, HttpResponse
 from collector.web import build_web_app
 
@@ -127,3 +128,45 @@ async def test_a_stalled_poll_loop_is_unhealthy() -> None:
         assert (await client.get("/-/healthy")).status == 503
         await exp.poll_and_render(exp.pollers[0])
         assert (await client.get("/-/healthy")).status == 200
+
+
+async def test_reload_needs_the_lifecycle_flag_and_reports_the_outcome() -> None:
+    settings = exporter().settings
+    loads: list[Config | ConfigError] = [settings]
+
+    def loader() -> Config:
+        outcome = loads[-1]
+        if isinstance(outcome, ConfigError):
+            raise outcome
+        return outcome
+
+    exp = Exporter(
+        settings,
+        FakeClock(),
+        transport_factory=lambda: MockTransport(empty_answer),
+        config_loader=loader,
+    )
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        response = await client.post("/-/reload")
+        assert response.status == 403
+        assert "--web.enable-lifecycle" in await response.text()
+    async with TestClient(TestServer(build_web_app(exp, enable_lifecycle=True))) as client:
+        assert (await client.get("/-/reload")).status == 405
+        response = await client.post("/-/reload")
+        assert response.status == 200
+        assert await response.text() == (
+            "configuration reloaded: 2 kept, 0 rebuilt, 0 removed, 0 added\n"
+        )
+        loads.append(ConfigError(["accounts.0.domains: Field required"]))
+        response = await client.put("/-/reload")
+        assert response.status == 500
+        assert "  accounts.0.domains: Field required\n" in await response.text()
+        metrics = await (await client.get("/metrics")).text()
+        assert "cdn_exporter_config_last_reload_successful 0.0" in metrics
+
+
+async def test_reload_without_a_config_file_says_so() -> None:
+    async with TestClient(TestServer(build_web_app(exporter(), enable_lifecycle=True))) as client:
+        response = await client.post("/-/reload")
+        assert response.status == 500
+        assert "no --config file" in await response.text()

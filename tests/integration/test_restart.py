@@ -55,9 +55,9 @@ async def kill(exporter: Exporter) -> None:
     code of the exporter runs, the state file stays as last written. (The sockets are
     closed only so the test leaks none.)"""
     assert exporter.scheduler is not None
-    for task in exporter.scheduler._tasks:
+    for task in exporter.scheduler._tasks.values():
         task.cancel()
-    for transport in exporter.transports:
+    for transport in exporter.transports.values():
         await transport.close()
 
 
