@@ -21,6 +21,7 @@ from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
+from collector.webconfig import WebConfig, WebConfigError, describe_web_config, load_web_config
 
 log = logging.getLogger("collector")
 
@@ -60,6 +61,13 @@ def exporter_parser() -> argparse.ArgumentParser:
         dest="listen_address",
         help="address to serve /metrics on (default: the config's, else "
         f"{DEFAULT_LISTEN_ADDRESS}; {DEMO_LISTEN_ADDRESS} with --demo)",
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        help="exporter-toolkit web config (TLS, client certificates, basic auth); "
+        "checked by --check-config too",
     )
     parser.add_argument(
         "--demo",
@@ -128,13 +136,15 @@ def emulator_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_problems(problems: Sequence[str]) -> None:
-    print("configuration is invalid:", file=sys.stderr)
+def print_problems(problems: Sequence[str], heading: str = "configuration is invalid:") -> None:
+    print(heading, file=sys.stderr)
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)
 
 
-async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None:
+async def serve(
+    settings: Config, listen: str, clock: Clock, demo: bool, web_config: WebConfig | None = None
+) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until signalled."""
     from collector.app import Exporter
     from collector.web import build_web_app
@@ -146,15 +156,16 @@ async def serve(settings: Config, listen: str, clock: Clock, demo: bool) -> None
         emulator_server, settings = await start_demo_emulator(clock)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     exporter = Exporter(settings, clock)
-    runner = web.AppRunner(build_web_app(exporter), access_log=None)
+    runner = web.AppRunner(build_web_app(exporter, web_config), access_log=None)
     await runner.setup()
     host, port = parse_address(listen)
     try:
-        await web.TCPSite(runner, host, port).start()
+        ssl_context = web_config.ssl_context if web_config is not None else None
+        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     except OSError as exc:
         await runner.cleanup()
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
-    log.info("listening on %s", listen)
+    log.info("listening on %s (%s)", listen, describe_web_config(web_config))
     exporter.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -190,6 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_endpoints:
         return list_endpoints(args.output)
     setup_logging(args.log_level, args.log_format)
+    web_config = None
+    if args.web_config_file is not None:
+        try:
+            web_config = load_web_config(args.web_config_file)
+        except WebConfigError as exc:
+            print_problems(exc.problems, f"web configuration {args.web_config_file} is invalid:")
+            return EXIT_CONFIG
     if args.demo:
         from collector.demo import demo_settings
 
@@ -201,6 +219,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = demo_settings("http://127.0.0.1:0")
         if args.check_config:
             print("configuration is valid: the built-in demo (--check-config checks no file)")
+            if web_config is not None:
+                print(f"web configuration is valid: {describe_web_config(web_config)}")
             return 0
     elif args.config is None:
         print("cdn-exporter: give --config FILE, or --demo to try it out", file=sys.stderr)
@@ -213,10 +233,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_CONFIG
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
+        if web_config is not None:
+            print(f"web configuration is valid: {describe_web_config(web_config)}")
         return 0
     # The demo serves on loopback unless told otherwise: it is a try-out, not a service.
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, listen, SystemClock(), args.demo))
+        asyncio.run(serve(settings, listen, SystemClock(), args.demo, web_config))
     return 0

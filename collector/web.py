@@ -12,6 +12,7 @@ from collector.app import Exporter
 from collector.exposition import CONTENT_TYPE
 from collector.planner import Plan
 from collector.poller import EndpointPoller
+from collector.webconfig import WebConfig, middlewares
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
 
@@ -103,8 +104,9 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
-def build_web_app(exporter: Exporter) -> web.Application:
-    app = web.Application()
+def build_web_app(exporter: Exporter, web_config: WebConfig | None = None) -> web.Application:
+    """The routes; a `--web.config.file` adds its headers and basic auth to every one."""
+    app = web.Application(middlewares=middlewares(web_config) if web_config else ())
     app[EXPORTER_KEY] = exporter
     app.router.add_get("/", landing)
     app.router.add_get("/metrics", metrics)
