@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -100,3 +101,30 @@ class RenderedMetrics:
         # Level 1: a tenth of level 9's cost; the body is ~15% larger, still ~10x smaller
         # than plain text. It runs once per poll, off the event loop.
         return cls(plain=body, gzipped=gzip.compress(body, compresslevel=1))
+
+
+# The HELP and TYPE pair `Renderer` writes at the head of every family.
+_HEADERS = re.compile(
+    rb"^# HELP (?P<name>[^ \n]+) (?P<help>[^\n]*)\n# TYPE (?P=name) (?P<kind>[a-z]+)$",
+    re.MULTILINE,
+)
+
+
+def _openmetrics_header(match: re.Match[bytes]) -> bytes:
+    name, kind = match["name"], match["kind"]
+    if kind == b"counter":
+        if name.endswith(b"_total"):
+            # An OpenMetrics counter family is named without `_total`; its samples keep it.
+            name = name.removesuffix(b"_total")
+        else:
+            kind = b"unknown"  # an OpenMetrics counter's samples must end in _total
+    # The text format escapes backslash and newline in HELP; OpenMetrics also `"`.
+    help_text = match["help"].replace(b'"', b'\\"')
+    return b"# TYPE %s %s\n# HELP %s %s" % (name, kind, name, help_text)
+
+
+def openmetrics_from_text(body: bytes) -> bytes:
+    """The OpenMetrics 1.0.0 form of a body `Renderer` wrote (without `# EOF`): sample lines
+    are the same in both formats (no timestamps, the same escaping, `+Inf`/`NaN`), so only
+    each family's HELP and TYPE lines change."""
+    return _HEADERS.sub(_openmetrics_header, body)
