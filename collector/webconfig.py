@@ -13,8 +13,10 @@ import base64
 import binascii
 import hashlib
 import logging
+import os
 import re
 import ssl
+import stat
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -322,8 +324,19 @@ def _resolve(directory: Path, name: str) -> str:
     return str(directory / name)
 
 
+def _check_regular(name: str, path: str) -> None:
+    """Only regular files are read: a FIFO would block the start-up forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot read {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"{name}: {path} is not a regular file")
+
+
 def _check_pem(name: str, path: str, kind: str) -> None:
     """A readable PEM file holding a `kind` block, with the usual mix-ups named."""
+    _check_regular(name, path)
     try:
         with open(path, "rb") as file:
             text = file.read(1_000_000)
@@ -373,6 +386,7 @@ def server_ssl_context(tls: TLSServerConfig) -> ssl.SSLContext:
         ssl.CERT_OPTIONAL if auth == "VerifyClientCertIfGiven" else ssl.CERT_REQUIRED
     )
     if tls.client_ca_file:
+        _check_regular("client_ca_file", tls.client_ca_file)
         try:
             context.load_verify_locations(cafile=tls.client_ca_file)
         except FileNotFoundError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import shutil
 import ssl
 import subprocess
@@ -13,10 +14,12 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import bcrypt
 import pytest
+import yaml
 from aiohttp import web
 
 from collector.cli import main
@@ -536,3 +539,79 @@ def test_the_cli_serves_tls_and_auth_end_to_end(pki: Pki, tmp_path: Path) -> Non
         process.terminate()
         output, _ = process.communicate(timeout=20)
     assert b"Traceback" not in output, output.decode()
+
+
+HOSTILE: list[object] = [
+    None,
+    [],
+    [1, 2],
+    {},
+    {"a": 1},
+    10**30,
+    -1,
+    float("inf"),
+    float("nan"),
+    True,
+    "日本語\u0000\u202e",
+    "",
+    "x" * 10_000,
+]
+
+
+def _hostile_base() -> dict[str, Any]:
+    return {
+        "tls_server_config": {
+            "cert_file": "server.crt",
+            "key_file": "server.key",
+            "client_auth_type": "RequireAndVerifyClientCert",
+            "client_ca_file": "test-ca.crt",
+            "min_version": "TLS12",
+            "max_version": "TLS13",
+            "cipher_suites": ["TLS_AES_128_GCM_SHA256"],
+            "curve_preferences": ["X25519"],
+            "prefer_server_cipher_suites": True,
+        },
+        "http_server_config": {"http2": True, "headers": {"X-Frame-Options": "deny"}},
+        "basic_auth_users": {"a": HASH},
+    }
+
+
+HOSTILE_FIELDS = [
+    ("tls_server_config",),
+    ("http_server_config",),
+    ("basic_auth_users",),
+    *(("tls_server_config", key) for key in _hostile_base()["tls_server_config"]),
+    ("http_server_config", "http2"),
+    ("http_server_config", "headers"),
+    ("http_server_config", "headers", "X-Frame-Options"),
+    ("basic_auth_users", "a"),
+]
+
+
+@pytest.mark.parametrize("where", HOSTILE_FIELDS, ids=lambda f: ".".join(f))
+def test_hostile_values_are_problems_not_tracebacks(
+    where: tuple[str, ...], pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert exporter_accepts(write(pki.directory, yaml.safe_dump(_hostile_base()), "h.yml"))
+    for value in HOSTILE:
+        data = _hostile_base()
+        node: Any = data
+        for part in where[:-1]:
+            node = node[part]
+        node[where[-1]] = value
+        path = write(pki.directory, yaml.safe_dump(data, allow_unicode=True), "h.yml")
+        code = main(["--demo", "--check-config", "--web.config.file", str(path)])
+        output = capsys.readouterr()
+        assert "Traceback" not in output.err, (where, value)
+        assert code in (0, 2), (where, value)
+
+
+def test_a_fifo_certificate_is_refused_not_waited_on(pki: Pki, tmp_path: Path) -> None:
+    fifo = tmp_path / "cert.pem"
+    os.mkfifo(fifo)
+    path = write(
+        tmp_path, f"tls_server_config:\n  cert_file: {fifo}\n  key_file: {pki.server.key}\n"
+    )
+    with pytest.raises(WebConfigError) as info:
+        load_web_config(path)
+    assert info.value.problems == [f"tls_server_config.cert_file: {fifo} is not a regular file"]
