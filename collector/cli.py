@@ -21,7 +21,13 @@ from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
-from collector.webconfig import WebConfig, WebConfigError, describe_web_config, load_web_config
+from collector.webconfig import (
+    LiveWebConfig,
+    WebConfig,
+    WebConfigError,
+    describe_web_config,
+    load_web_config,
+)
 
 log = logging.getLogger("collector")
 
@@ -156,11 +162,12 @@ async def serve(
         emulator_server, settings = await start_demo_emulator(clock)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     exporter = Exporter(settings, clock)
-    runner = web.AppRunner(build_web_app(exporter, web_config), access_log=None)
+    live = LiveWebConfig(web_config) if web_config is not None else None
+    runner = web.AppRunner(build_web_app(exporter, live), access_log=None)
     await runner.setup()
     host, port = parse_address(listen)
     try:
-        ssl_context = web_config.ssl_context if web_config is not None else None
+        ssl_context = live.ssl_context if live is not None else None
         await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     except OSError as exc:
         await runner.cleanup()

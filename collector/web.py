@@ -14,7 +14,7 @@ from collector.exposition import RenderedMetrics, openmetrics_from_text
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.planner import Plan
 from collector.poller import EndpointPoller
-from collector.webconfig import WebConfig, middlewares
+from collector.webconfig import LiveWebConfig
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
 
@@ -138,9 +138,9 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
-def build_web_app(exporter: Exporter, web_config: WebConfig | None = None) -> web.Application:
+def build_web_app(exporter: Exporter, web_config: LiveWebConfig | None = None) -> web.Application:
     """The routes; a `--web.config.file` adds its headers and basic auth to every one."""
-    app = web.Application(middlewares=middlewares(web_config) if web_config else ())
+    app = web.Application(middlewares=[web_config.middleware] if web_config else ())
     app[EXPORTER_KEY] = exporter
     app[OPENMETRICS_KEY] = _OpenMetricsCache()
     app.router.add_get("/", landing)

@@ -26,6 +26,7 @@ from collector.cli import main
 from collector.web import build_web_app
 from collector.webconfig import (
     BasicAuth,
+    LiveWebConfig,
     WebConfigError,
     bcrypt_cost,
     load_web_config,
@@ -81,7 +82,7 @@ class Served:
     port: int
 
 
-Serve = Callable[[str], Awaitable[Served]]
+Serve = Callable[..., Awaitable[Served]]
 
 
 @pytest.fixture
@@ -89,17 +90,17 @@ async def serve(pki: Pki) -> AsyncIterator[Serve]:
     """Serve the exporter's app with a web config (its text) on a free loopback port."""
     runners: list[web.AppRunner] = []
 
-    async def start(text: str) -> Served:
-        config = load_web_config(write(pki.directory, text))
-        runner = web.AppRunner(build_web_app(exporter(), config), access_log=None)
+    async def start(text: str, name: str = "web.yml") -> Served:
+        live = LiveWebConfig(load_web_config(write(pki.directory, text, name)))
+        runner = web.AppRunner(build_web_app(exporter(), live), access_log=None)
         await runner.setup()
         runners.append(runner)
-        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=config.ssl_context)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=live.ssl_context)
         await site.start()
         server = site._server
         assert isinstance(server, asyncio.Server)
         port = server.sockets[0].getsockname()[1]
-        scheme = "https" if config.ssl_context is not None else "http"
+        scheme = "https" if live.ssl_context is not None else "http"
         return Served(f"{scheme}://127.0.0.1:{port}", port)
 
     yield start
@@ -235,6 +236,62 @@ async def test_client_certificate_and_basic_auth_together(serve: Serve, pki: Pki
     context = client_context(pki, pki.client)
     assert (await get(served.url + "/metrics", context))[0] == 401
     assert (await get(served.url + "/metrics", context, ("prometheus", PASSWORD)))[0] == 200
+
+
+def _bump(*paths: Path) -> None:
+    """Move the files' mtimes forward: the change is seen without waiting for the clock."""
+    for path in paths:
+        st = path.stat()
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+
+
+async def test_a_changed_web_config_takes_effect_and_a_bad_one_is_ignored(
+    serve: Serve, pki: Pki, caplog: pytest.LogCaptureFixture
+) -> None:
+    other = bcrypt.hashpw(b"new password", bcrypt.gensalt(rounds=4)).decode()
+    served = await serve(f"basic_auth_users:\n  prometheus: '{HASH}'\n", "live.yml")
+    url = served.url + "/metrics"
+    assert (await get(url, auth=("prometheus", PASSWORD)))[0] == 200
+    path = pki.directory / "live.yml"
+    path.write_text(
+        f"basic_auth_users:\n  prometheus: '{other}'\n"
+        "http_server_config:\n  headers:\n    X-Frame-Options: deny\n"
+    )
+    _bump(path)
+    assert (await get(url, auth=("prometheus", PASSWORD)))[0] == 401
+    status, headers, _ = await get(url, auth=("prometheus", "new password"))
+    assert (status, headers["X-Frame-Options"]) == (200, "deny")
+    path.write_text("basic_auth_users:\n  prometheus: plain-text\n")
+    _bump(path)
+    assert (await get(url, auth=("prometheus", "new password")))[0] == 200
+    assert "keeping the previous web config" in caplog.text
+    assert "plain-text" not in caplog.text
+    # TLS cannot be switched on under a plain listener.
+    path.write_text(tls_block())
+    _bump(path)
+    assert (await get(url, auth=("prometheus", "new password")))[0] == 200
+    assert "needs a restart" in caplog.text
+
+
+async def test_a_rotated_certificate_is_served_to_new_connections(
+    serve: Serve, pki: Pki, tmp_path: Path
+) -> None:
+    # Its own copies: the rotation must not touch the module's certificates.
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    shutil.copy(pki.server.cert, cert)
+    shutil.copy(pki.server.key, key)
+    served = await serve(f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
+    url = served.url + "/metrics"
+    assert (await get(url, client_context(pki)))[0] == 200
+    rotated_ca = make_ca(tmp_path, "rotated-ca")
+    rotated = rotated_ca.issue(tmp_path, "rotated")
+    shutil.copy(rotated.cert, cert)
+    shutil.copy(rotated.key, key)
+    _bump(cert, key)
+    with pytest.raises(REFUSED):
+        await get(url, client_context(pki))  # the old CA no longer vouches for it
+    trusting = ssl.create_default_context(cafile=str(rotated_ca.path))
+    assert (await get(url, trusting))[0] == 200
 
 
 # --- the pieces ----------------------------------------------------------------------
