@@ -1,6 +1,8 @@
 """The config corpus, in YACE's style: every `corpus/*.bad.yaml` exits 2 through the real
 `--check-config` path with the message fragment(s) its `# expect:` header lines name and no
-traceback; every `corpus/*.ok.yaml`, `config/example.yaml` and `config/demo.yaml` exit 0."""
+traceback; every `corpus/*.ok.yaml`, `config/example.yaml` and `config/demo.yaml` exit 0
+(with their `# expect:` fragments, if any). `# env: NAME=VALUE` header lines set the
+environment a file is checked in (CDN_EXPORTER_* overrides)."""
 
 from __future__ import annotations
 
@@ -17,18 +19,31 @@ REPO = HERE.parent.parent
 BAD = sorted(CORPUS.glob("*.bad.yaml"))
 OK = [*sorted(CORPUS.glob("*.ok.yaml")), REPO / "config/example.yaml", REPO / "config/demo.yaml"]
 _EXPECT = "# expect: "
+_ENV = "# env: "
 
 
-def expectations(path: Path) -> list[str]:
-    """The `# expect:` lines of the file's leading comment block."""
-    fragments = []
+def _header(path: Path, prefix: str) -> list[str]:
+    """The `prefix` lines of the file's leading comment block, without the prefix."""
+    values = []
     # Bytes, decoded leniently: one bad file is deliberately not UTF-8.
     for line in path.read_bytes().decode("utf-8", errors="replace").splitlines():
         if not line.startswith("#"):
             break
-        if line.startswith(_EXPECT):
-            fragments.append(line.removeprefix(_EXPECT))
-    return fragments
+        if line.startswith(prefix):
+            values.append(line.removeprefix(prefix))
+    return values
+
+
+def expectations(path: Path) -> list[str]:
+    """The `# expect:` fragments: each must be in the output."""
+    return _header(path, _EXPECT)
+
+
+def set_environment(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`# env: NAME=VALUE` lines: the environment the file is checked in."""
+    for assignment in _header(path, _ENV):
+        name, _, value = assignment.partition("=")
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(autouse=True)
@@ -59,8 +74,9 @@ def test_the_corpus_is_large_and_every_bad_file_says_what_it_expects() -> None:
 
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.name.removesuffix(".bad.yaml"))
 def test_bad_config_exits_2_with_its_message(
-    path: Path, capsys: pytest.CaptureFixture[str]
+    path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    set_environment(path, monkeypatch)
     code, output = check(path, capsys)
     assert "Traceback" not in output, output
     assert code == 2, output
@@ -69,7 +85,10 @@ def test_bad_config_exits_2_with_its_message(
 
 
 @pytest.mark.parametrize("path", OK, ids=lambda p: p.name)
-def test_ok_config_exits_0(path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_ok_config_exits_0(
+    path: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_environment(path, monkeypatch)
     text = path.read_text(encoding="utf-8")
     if "/run/secrets/" in text:
         # config/example.yaml reads a secret file: point it at one the test writes.
@@ -80,3 +99,5 @@ def test_ok_config_exits_0(path: Path, capsys: pytest.CaptureFixture[str], tmp_p
     code, output = check(path, capsys)
     assert code == 0, output
     assert "configuration is valid" in output
+    for fragment in expectations(path):
+        assert fragment in output, f"expected {fragment!r} in:\n{output}"
