@@ -317,6 +317,15 @@ def _check(model: WebConfigModel) -> list[str]:
     return problems
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _header_value(text: str) -> str:
+    """Control characters become spaces, as Go's net/http writes newlines in a header
+    value: a CR or LF must never reach the wire (aiohttp would refuse every answer)."""
+    return _CONTROL.sub(" ", text)
+
+
 def _resolve(directory: Path, name: str) -> str:
     """A relative path is relative to the web config's directory (exporter-toolkit's rule)."""
     if not name or Path(name).is_absolute():
@@ -444,7 +453,7 @@ def load_web_config(path: Path) -> WebConfig:
         path=path,
         tls=tls if tls.enabled else None,
         users=dict(model.basic_auth_users),
-        headers={k: v for k, v in model.http_server_config.headers.items() if v},
+        headers={k: _header_value(v) for k, v in model.http_server_config.headers.items() if v},
         ssl_context=context,
     )
 

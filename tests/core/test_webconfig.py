@@ -672,3 +672,21 @@ def test_a_fifo_certificate_is_refused_not_waited_on(pki: Pki, tmp_path: Path) -
     with pytest.raises(WebConfigError) as info:
         load_web_config(path)
     assert info.value.problems == [f"tls_server_config.cert_file: {fifo} is not a regular file"]
+
+
+@pytest.mark.parametrize(
+    ("value", "sent"),
+    [
+        ('"a\\r\\nSet-Cookie: x=1"', "a  Set-Cookie: x=1"),
+        ('"x\\u0000y"', "x y"),
+        ("\"default-src 'self'\"", "default-src 'self'"),
+    ],
+)
+async def test_header_values_never_inject_or_break_answers(
+    serve: Serve, value: str, sent: str
+) -> None:
+    served = await serve(f"http_server_config:\n  headers:\n    Content-Security-Policy: {value}\n")
+    status, headers, _ = await get(served.url + "/-/healthy")
+    assert status == 200
+    assert headers["Content-Security-Policy"] == sent
+    assert "Set-Cookie" not in headers
