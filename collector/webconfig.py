@@ -358,6 +358,14 @@ def _check_pem(name: str, path: str, kind: str) -> None:
     raise ValueError(f"{name}: {path} holds no PEM {kind.lower()}{hint}")
 
 
+class _EncryptedKey(Exception):
+    pass
+
+
+def _no_pass_phrase() -> bytes:
+    raise _EncryptedKey
+
+
 def server_ssl_context(tls: TLSServerConfig) -> ssl.SSLContext:
     """The server context for a valid, enabled `tls_server_config`; ValueError with a
     `field: reason` when a file cannot be used."""
@@ -367,7 +375,12 @@ def server_ssl_context(tls: TLSServerConfig) -> ssl.SSLContext:
     _check_pem("cert_file", tls.cert_file, "CERTIFICATE")
     _check_pem("key_file", tls.key_file, "PRIVATE KEY")
     try:
-        context.load_cert_chain(tls.cert_file, tls.key_file)
+        # Never OpenSSL's pass-phrase prompt: an encrypted key is an error, as in Go.
+        context.load_cert_chain(tls.cert_file, tls.key_file, password=_no_pass_phrase)
+    except _EncryptedKey:
+        raise ValueError(
+            f"key_file: {tls.key_file} is encrypted; give an unencrypted key"
+        ) from None
     except (OSError, ssl.SSLError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
         if reason == "KEY_VALUES_MISMATCH":

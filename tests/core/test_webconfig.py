@@ -21,6 +21,7 @@ import bcrypt
 import pytest
 import yaml
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
 
 from collector.cli import main
 from collector.web import build_web_app
@@ -54,10 +55,19 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     directory = tmp_path_factory.mktemp("pki")
     ca = make_ca(directory)
     other = make_ca(directory, "other-ca")
+    server = ca.issue(directory, "server")
+    key = serialization.load_pem_private_key(server.key.read_bytes(), None)
+    (directory / "encrypted.key").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"pass phrase"),
+        )
+    )
     return Pki(
         directory=directory,
         ca=ca,
-        server=ca.issue(directory, "server"),
+        server=server,
         client=ca.issue(directory, "client", client=True),
         stranger=other.issue(directory, "stranger", client=True),
     )
@@ -454,6 +464,7 @@ AGREEMENT: list[tuple[str, str, bool]] = [
     ("key_missing", tls_block().replace("server.key", "nope.key"), False),
     ("switched", "tls_server_config:\n  cert_file: server.key\n  key_file: server.crt\n", False),
     ("key_mismatch", tls_block().replace("server.key", "client.key"), False),
+    ("key_encrypted", tls_block().replace("server.key", "encrypted.key"), False),
     ("ca_without_policy", tls_block("  client_ca_file: test-ca.crt\n"), False),
     (
         "ca_missing",
