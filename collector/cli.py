@@ -208,13 +208,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_endpoints:
         return list_endpoints(args.output)
     setup_logging(args.log_level, args.log_format)
-    web_config = None
+    web_config: WebConfig | None = None
+    web_problems: list[str] = []
     if args.web_config_file is not None:
         try:
             web_config = load_web_config(args.web_config_file)
         except WebConfigError as exc:
-            print_problems(exc.problems, f"web configuration {args.web_config_file} is invalid:")
-            return EXIT_CONFIG
+            web_problems = exc.problems
+    web_heading = f"web configuration {args.web_config_file} is invalid:"
     if args.demo:
         from collector.demo import demo_settings
 
@@ -224,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         settings = demo_settings("http://127.0.0.1:0")
+        if web_problems:
+            print_problems(web_problems, web_heading)
+            return EXIT_CONFIG
         if args.check_config:
             print("configuration is valid: the built-in demo (--check-config checks no file)")
             if web_config is not None:
@@ -237,7 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = load_config(args.config)
         except ConfigError as exc:
             print_problems(exc.problems)
+            if web_problems:  # both files' problems at once
+                print_problems(web_problems, web_heading)
             return EXIT_CONFIG
+    if web_problems:
+        print_problems(web_problems, web_heading)
+        return EXIT_CONFIG
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
         if web_config is not None:

@@ -701,3 +701,34 @@ async def test_header_values_never_inject_or_break_answers(
     assert status == 200
     assert headers["Content-Security-Policy"] == sent
     assert "Set-Cookie" not in headers
+
+
+def test_check_config_reports_both_files_at_once(
+    pki: Pki, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad_web = write(pki.directory, "basic_auth_users:\n  alice: secret\n", "both.yml")
+    bad_config = write(pki.directory, "accounts: []\n", "config.yml")
+    args = ["--config", str(bad_config), "--check-config", "--web.config.file", str(bad_web)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "accounts: List should have at least 1 item" in err
+    assert "basic_auth_users.alice: hashedSecret too short" in err
+    good_config = write(pki.directory, yaml.safe_dump(_a_valid_config()), "ok.yml")
+    assert (
+        main(["--config", str(good_config), "--check-config", "--web.config.file", str(bad_web)])
+        == 2
+    )
+    assert "basic_auth_users.alice" in capsys.readouterr().err
+
+
+def _a_valid_config() -> dict[str, Any]:
+    return {
+        "accounts": [
+            {
+                "name": "main",
+                "provider": "wangsu",
+                "auth": {"access_key": "AK", "secret_key": "SK"},
+                "domains": ["www.example.com"],
+            }
+        ]
+    }
