@@ -77,9 +77,10 @@ EXTRA_HEADERS: dict[str, tuple[str, ...] | None] = {
     "X-XSS-Protection": None,
     "Content-Security-Policy": None,
 }
-# bcrypt of "fakepassword" at cost 10: checked for an unknown user, so a wrong user name
-# takes as long as a wrong password.
-_DUMMY_HASH = b"$2b$10$YvPJIb2twVotfF17/g6UcuibFnXFJCcxqlKAVw0J1iVefLV4PiJPW"
+# Checked for an unknown user, so a wrong user name takes as long as a wrong password:
+# a bcrypt hash (of "fakepassword") whose cost is set to the configured users' highest.
+_DUMMY_HASH = "$2b${cost:02d}$YvPJIb2twVotfF17/g6UcuibFnXFJCcxqlKAVw0J1iVefLV4PiJPW"
+_DEFAULT_COST = 10
 _BCRYPT_MIN_LENGTH = 59
 
 
@@ -497,9 +498,17 @@ def parse_basic_authorization(header: str) -> tuple[str, bytes] | None:
         return None
 
 
+def _cost_or_none(hashed: str) -> int | None:
+    try:
+        return bcrypt_cost(hashed)
+    except ValueError:
+        return None
+
+
 class BasicAuth:
     """Checks `Authorization: Basic` against bcrypt hashes, like exporter-toolkit: an
-    unknown user is checked against a dummy hash (same time as a wrong password), one
+    unknown user is checked against a dummy hash of the users' highest cost (same time
+    as a wrong password), one
     bcrypt runs at a time off the event loop, and results are cached by a digest of
     (user, hash, password) so a scrape every 15 s costs one bcrypt, not one per scrape."""
 
@@ -507,13 +516,16 @@ class BasicAuth:
 
     def __init__(self, users: dict[str, str]) -> None:
         self._users = {user: hashed.encode("utf-8") for user, hashed in users.items()}
+        costs = [_cost_or_none(hashed) for hashed in users.values()]
+        cost = max((c for c in costs if c is not None), default=_DEFAULT_COST)
+        self._dummy = _DUMMY_HASH.format(cost=cost).encode()
         self._cache: OrderedDict[bytes, bool] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def check(self, user: str, password: bytes) -> bool:
         hashed = self._users.get(user)
         known = hashed is not None
-        candidate = hashed if hashed is not None else _DUMMY_HASH
+        candidate = hashed if hashed is not None else self._dummy
         # Length-prefixed parts: no user name or password can forge another's key.
         parts = (user.encode("utf-8"), candidate, password)
         key = hashlib.sha256(b"".join(b"%d:%s" % (len(p), p) for p in parts)).digest()

@@ -335,7 +335,10 @@ async def test_an_unknown_user_costs_a_bcrypt_like_a_known_one(
     assert await auth.check("prometheus", PASSWORD.encode())
     assert len(checked) == 3
     assert checked[0] != HASH.encode()
-    assert checked[0].startswith(b"$2b$10$")
+    assert checked[0].startswith(b"$2b$04$")  # the users' cost, so it takes as long
+    slow = "$2b$12$" + HASH[7:]
+    assert BasicAuth({"a": HASH, "b": slow})._dummy.startswith(b"$2b$12$")
+    assert BasicAuth({"a": "$2z$10$" + "!" * 53})._dummy.startswith(b"$2b$10$")
 
 
 def test_bcrypt_cost_follows_go() -> None:
