@@ -163,7 +163,7 @@ async def serve(
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     exporter = Exporter(settings, clock)
     live = LiveWebConfig(web_config) if web_config is not None else None
-    runner = web.AppRunner(build_web_app(exporter, live), access_log=None)
+    runner = web.AppRunner(build_web_app(exporter, web_config=live), access_log=None)
     await runner.setup()
     host, port = parse_address(listen)
     try:
@@ -256,5 +256,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(settings, listen, SystemClock(), args.demo, web_config))
+        asyncio.run(serve(settings, listen, SystemClock(), args.demo, web_config=web_config))
     return 0

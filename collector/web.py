@@ -138,7 +138,9 @@ async def landing(request: web.Request) -> web.Response:
     return web.Response(text=body, content_type="text/html")
 
 
-def build_web_app(exporter: Exporter, web_config: LiveWebConfig | None = None) -> web.Application:
+def build_web_app(
+    exporter: Exporter, *, web_config: LiveWebConfig | None = None
+) -> web.Application:
     """The routes; a `--web.config.file` adds its headers and basic auth to every one."""
     app = web.Application(middlewares=[web_config.middleware] if web_config else ())
     app[EXPORTER_KEY] = exporter

@@ -102,7 +102,7 @@ async def serve(pki: Pki) -> AsyncIterator[Serve]:
 
     async def start(text: str, name: str = "web.yml") -> Served:
         live = LiveWebConfig(load_web_config(write(pki.directory, text, name)))
-        runner = web.AppRunner(build_web_app(exporter(), live), access_log=None)
+        runner = web.AppRunner(build_web_app(exporter(), web_config=live), access_log=None)
         await runner.setup()
         runners.append(runner)
         site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=live.ssl_context)
