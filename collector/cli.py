@@ -24,6 +24,13 @@ from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
+from collector.webconfig import (
+    LiveWebConfig,
+    WebConfig,
+    WebConfigError,
+    describe_web_config,
+    load_web_config,
+)
 
 if TYPE_CHECKING:
     from collector.app import Exporter
@@ -84,6 +91,13 @@ def exporter_parser() -> argparse.ArgumentParser:
         dest="enable_lifecycle",
         action="store_true",
         help="accept POST /-/reload (reload the config, as SIGHUP does); off by default",
+    )
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        type=Path,
+        help="exporter-toolkit web config (TLS, client certificates, basic auth); "
+        "checked by --check-config too",
     )
     parser.add_argument(
         "--demo",
@@ -154,8 +168,8 @@ def emulator_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_problems(problems: Sequence[str]) -> None:
-    print("configuration is invalid:", file=sys.stderr)
+def print_problems(problems: Sequence[str], heading: str = "configuration is invalid:") -> None:
+    print(heading, file=sys.stderr)
     for problem in problems:
         print(f"  {problem}", file=sys.stderr)
 
@@ -193,6 +207,7 @@ async def serve(
     demo: bool,
     config_path: Path | None = None,
     enable_lifecycle: bool = False,
+    web_config: WebConfig | None = None,
 ) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
     SIGTERM, then stop cleanly; SIGHUP reloads `config_path`."""
@@ -209,17 +224,19 @@ async def serve(
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     loader = None if config_path is None else functools.partial(load_config, config_path)
     exporter = Exporter(settings, clock, config_loader=loader)
-    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle)
+    live = LiveWebConfig(web_config) if web_config is not None else None
+    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle, web_config=live)
     # A scrape in progress gets a second when the server stops, not aiohttp's minute.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     host, port = parse_address(listen)
     try:
-        await web.TCPSite(runner, host, port).start()
+        ssl_context = live.ssl_context if live is not None else None
+        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
     except OSError as exc:
         await runner.cleanup()
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
-    log.info("listening on %s", listen)
+    log.info("listening on %s (%s)", listen, describe_web_config(web_config))
     exporter.start()
     signals.exporter = exporter
     try:
@@ -252,6 +269,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_endpoints:
         return list_endpoints(args.output)
     setup_logging(args.log_level, args.log_format)
+    web_config: WebConfig | None = None
+    web_problems: list[str] = []
+    if args.web_config_file is not None:
+        try:
+            web_config = load_web_config(args.web_config_file)
+        except WebConfigError as exc:
+            web_problems = exc.problems
+    web_heading = f"web configuration {args.web_config_file} is invalid:"
     if args.demo:
         from collector.demo import demo_settings
 
@@ -261,8 +286,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 file=sys.stderr,
             )
         settings = demo_settings("http://127.0.0.1:0")
+        if web_problems:
+            print_problems(web_problems, web_heading)
+            return EXIT_CONFIG
         if args.check_config:
             print("configuration is valid: the built-in demo (--check-config checks no file)")
+            if web_config is not None:
+                print(f"web configuration is valid: {describe_web_config(web_config)}")
             return 0
     elif args.config is None:
         print("cdn-exporter: give --config FILE, or --demo to try it out", file=sys.stderr)
@@ -272,11 +302,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings = load_config(args.config)
         except ConfigError as exc:
             print_problems(exc.problems)
+            if web_problems:  # both files' problems at once
+                print_problems(web_problems, web_heading)
             return EXIT_CONFIG
+    if web_problems:
+        print_problems(web_problems, web_heading)
+        return EXIT_CONFIG
     if args.state_file:
         settings = replace(settings, state_file=args.state_file)
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
+        if web_config is not None:
+            print(f"web configuration is valid: {describe_web_config(web_config)}")
         return 0
     # The demo serves on loopback unless told otherwise: it is a try-out, not a service.
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
@@ -290,6 +327,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.demo,
                 config_path=None if args.demo else args.config,
                 enable_lifecycle=args.enable_lifecycle,
+                web_config=web_config,
             )
         )
     return 0

@@ -15,6 +15,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.openmetrics import exposition as openmetrics
 
 from collector import __version__
 
@@ -152,3 +153,8 @@ class SelfMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def render_openmetrics(self) -> bytes:
+        """OpenMetrics 1.0.0, ending with `# EOF`."""
+        body: bytes = openmetrics.generate_latest(self.registry)  # type: ignore[no-untyped-call]
+        return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import html
 
@@ -9,9 +10,11 @@ from aiohttp import web
 
 from collector import __version__
 from collector.app import Exporter
-from collector.exposition import CONTENT_TYPE
+from collector.exposition import RenderedMetrics, openmetrics_from_text
+from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.planner import Plan
 from collector.poller import EndpointPoller
+from collector.webconfig import LiveWebConfig
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
 LIFECYCLE_KEY: web.AppKey[bool] = web.AppKey("lifecycle", bool)
@@ -60,16 +63,48 @@ def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
 
 
+class _OpenMetricsCache:
+    """The OpenMetrics form of the cached body, converted at the first scrape that asks
+    for it after each render (a scraper sticks to one format)."""
+
+    def __init__(self) -> None:
+        self.source: RenderedMetrics | None = None
+        self.converted = RenderedMetrics.of(b"")
+
+    async def get(self, rendered: RenderedMetrics) -> RenderedMetrics:
+        if self.source is not rendered:
+            converted = await asyncio.to_thread(
+                lambda: RenderedMetrics.of(openmetrics_from_text(rendered.plain))
+            )
+            self.source, self.converted = rendered, converted
+        return self.converted
+
+
+OPENMETRICS_KEY: web.AppKey[_OpenMetricsCache] = web.AppKey("openmetrics", _OpenMetricsCache)
+
+
 async def metrics(request: web.Request) -> web.Response:
     """The cached CDN body, then the self-metrics rendered now: API calls, waits and
-    durations are fresh even while a long poll runs. A gzip answer is two gzip members
-    (the cached one and a fresh one), which every HTTP client and Prometheus read as one
-    stream."""
+    durations are fresh even while a long poll runs. The format follows `Accept` (text
+    0.0.4, or OpenMetrics 1.0.0 ending with `# EOF`), the coding `Accept-Encoding`. A gzip
+    answer is two gzip members (the cached one and a fresh one), which every HTTP client
+    and Prometheus read as one stream."""
     exporter = request.app[EXPORTER_KEY]
+    coding = negotiate_coding(request.headers.get("Accept-Encoding"))
+    vary = {"Vary": "Accept, Accept-Encoding"}
+    if coding is None:
+        return web.Response(
+            status=406, text="Neither gzip nor identity is acceptable\n", headers=vary
+        )
+    fmt = negotiate_format(request.headers.get("Accept"))
     rendered = exporter.rendered
-    fresh = exporter.metrics.render()
-    headers = {"Content-Type": CONTENT_TYPE}
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
+    if fmt is Format.OPENMETRICS:
+        rendered = await request.app[OPENMETRICS_KEY].get(rendered)
+        fresh = exporter.metrics.render_openmetrics()
+    else:
+        fresh = exporter.metrics.render()
+    headers = {"Content-Type": fmt.value, **vary}
+    if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
         body = rendered.gzipped + gzip.compress(fresh, compresslevel=1)
         return web.Response(body=body, headers=headers)
@@ -120,10 +155,17 @@ async def reload(request: web.Request) -> web.Response:
     return web.Response(status=500, text=text)
 
 
-def build_web_app(exporter: Exporter, *, enable_lifecycle: bool = False) -> web.Application:
-    app = web.Application()
+def build_web_app(
+    exporter: Exporter,
+    *,
+    enable_lifecycle: bool = False,
+    web_config: LiveWebConfig | None = None,
+) -> web.Application:
+    """The routes; a `--web.config.file` adds its headers and basic auth to every one."""
+    app = web.Application(middlewares=[web_config.middleware] if web_config else ())
     app[EXPORTER_KEY] = exporter
     app[LIFECYCLE_KEY] = enable_lifecycle
+    app[OPENMETRICS_KEY] = _OpenMetricsCache()
     app.router.add_post("/-/reload", reload)
     app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +13,7 @@ from pydantic import ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints
 from collector.config.runtime import Account, Config
-from collector.config.schema import Settings
+from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
@@ -41,7 +44,7 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     for error in exc.errors():
         loc = error["loc"]
         if error["type"] not in ("union_tag_invalid", "union_tag_not_found"):
-            problems.append(f"{_location(loc)}: {_message(error)}")
+            problems.append(f"{_location(loc)}{_from_environment(loc)}: {_message(error)}")
             continue
         names = ", ".join(repr(n) for n in PROVIDER_NAMES)
         problems.append(f"{_location(loc)}.provider: Input should be one of {names}")
@@ -51,7 +54,27 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _first_line(exc: Exception) -> str:
+def _from_environment(loc: tuple[int | str, ...]) -> str:
+    """` (from CDN_EXPORTER_X)` when the top-level key came from the environment."""
+    if not loc:
+        return ""
+    name = f"{ENV_PREFIX}{str(loc[0]).upper()}"
+    return f" (from {name})" if name in os.environ else ""
+
+
+def _environment_problem(exc: Exception) -> str:
+    """pydantic-settings' error for an unreadable variable, naming the variable."""
+    match = re.search(r'field "(\w+)"', str(exc))
+    if match is None:
+        return f"environment: {_first_line(exc)}"
+    name = f"{ENV_PREFIX}{match[1].upper()}"
+    cause = exc.__cause__
+    if isinstance(cause, json.JSONDecodeError):
+        return f"{name}: not valid JSON: {cause.msg} at line {cause.lineno} column {cause.colno}"
+    return f"{name}: {_first_line(cause or exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
@@ -131,7 +154,7 @@ def validate(data: dict[str, Any]) -> Config:
         raise ConfigError(_problems(exc, data)) from None
     except (ValueError, TypeError) as exc:
         # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
-        raise ConfigError([f"environment: {_first_line(exc)}"]) from None
+        raise ConfigError([_environment_problem(exc)]) from None
     problems = _check_against_catalog(settings)
     if problems:
         raise ConfigError(problems)

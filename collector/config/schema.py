@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from collector.config.common import Duration, parse_listen_address
@@ -13,6 +14,15 @@ from collector.providers.wangsu.config import WangsuAccountModel
 from collector.timeslices import DAY, HOUR
 
 DEFAULT_LISTEN_ADDRESS = "0.0.0.0:10090"
+ENV_PREFIX = "CDN_EXPORTER_"
+
+
+def _digits(value: Any) -> Any:
+    """A count from the environment arrives as text: `"1000"` is 1000, nothing looser."""
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
+        return int(value.strip())
+    return value
+
 
 # Each provider owns its account model; `provider:` picks which one validates an entry.
 AccountModel = Annotated[
@@ -24,7 +34,7 @@ class Settings(BaseSettings):
     """The whole configuration: the YAML file, overridden by CDN_EXPORTER_* variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CDN_EXPORTER_", env_nested_delimiter="__", extra="forbid", frozen=True
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True
     )
 
     accounts: list[AccountModel] = Field(min_length=1)
@@ -33,7 +43,9 @@ class Settings(BaseSettings):
     """Spread accounts' polls over this many seconds so they do not fire together."""
     readiness_grace: Duration = Field(default=120, le=DAY)
     """/-/ready turns 200 after this long even if some endpoint has not succeeded yet."""
-    max_series: int = Field(default=1_000_000, ge=0, le=100_000_000, strict=True)
+    max_series: Annotated[int, BeforeValidator(_digits)] = Field(
+        default=1_000_000, ge=0, le=100_000_000, strict=True
+    )
     """Global cap on CDN series; new series beyond it are dropped and counted. 0: none."""
     state_file: str | None = Field(default=None, min_length=1, max_length=4096)
     """Where counter totals and each endpoint's complete horizon persist across restarts."""

@@ -9,6 +9,9 @@ import sys
 import time
 import urllib.request
 
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector.providers.volcengine.families import LIVE_FAMILIES
@@ -36,9 +39,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def get(url: str) -> tuple[int, bytes]:
+def get(url: str, **headers: str) -> tuple[int, bytes]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        request = urllib.request.Request(url, headers=headers)
+        with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, b""
@@ -93,6 +97,13 @@ def test_demo_is_ready_with_every_family_within_30_seconds() -> None:
                 ["promtool", "check", "metrics"], input=body, capture_output=True, check=False
             )
             assert check.returncode == 0, check.stderr.decode()
+        # What Prometheus asks for: OpenMetrics, the same families, one `# EOF`.
+        accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5"
+        _, om = get(f"http://127.0.0.1:{port}/metrics", Accept=accept)
+        assert om.endswith(b"# EOF\n")
+        om_families = {f.name: f for f in openmetrics_families(om.decode())}
+        assert om_families.keys() == families.keys()
+        assert om_families["cdn_traffic_bytes"].type == "counter"
     finally:
         process.terminate()
         try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
 from collector.providers.endpoint import EndpointSettings
@@ -41,9 +41,9 @@ class VolcengineAuth(KeyPairAuth):
 class Region(Strict):
     """A Volcengine region filter: Area, optionally Country, optionally Province."""
 
-    area: str
-    country: str | None = None
-    province: str | None = None
+    area: str = Field(min_length=1)
+    country: str | None = Field(default=None, min_length=1)
+    province: str | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _nested(self) -> Region:
@@ -78,6 +78,29 @@ class LiveFilters(Strict):
     transcode_resolutions: list[TranscodeResolution] = []
     transcode_types: list[TranscodeType] = []
 
+    @field_validator(
+        "protocols",
+        "isps",
+        "pull_to_push_groups",
+        "time_shift_vhosts",
+        "transcode_resolutions",
+        "transcode_types",
+    )
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        """Each value is sent as a filter or becomes a label: empty, blank or repeated
+        ones are typos, a URL where a vhost belongs never matches."""
+        seen: set[str] = set()
+        for item in value:
+            if not item.strip():
+                raise ValueError("an empty value (remove it, or the whole list)")
+            if "/" in item or any(c.isspace() for c in item):
+                raise ValueError(f"{item[:80]!r} is a name, not a URL or a phrase")
+            if item in seen:
+                raise ValueError(f"{item[:80]!r} is listed twice")
+            seen.add(item)
+        return value
+
     @model_validator(mode="after")
     def _exclusive(self) -> LiveFilters:
         if self.regions and self.user_regions:
@@ -98,6 +121,18 @@ class VolcengineAccountModel(AccountBase):
     region: str = Field(default="cn-north-1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     """Signing region."""
     filters: LiveFilters = LiveFilters()
+
+    @field_validator("domains")
+    @classmethod
+    def _no_wildcards(cls, value: list[str]) -> list[str]:
+        # Live push and play domains are added one by one: a wildcard matches nothing.
+        for domain in value:
+            if domain.startswith("*."):
+                raise ValueError(
+                    f"{domain[:80]!r}: Volcengine Live takes no wildcard domains; "
+                    "list each push or play domain"
+                )
+        return value
 
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         """With no domains the account total is polled, labelled `*`: nothing to check."""
