@@ -154,7 +154,8 @@ async def test_hit_rate_byte_route_prints_hit_flow_by_default(client: ApiClient)
     assert set(point) == {"timestamp", "value", "hitFlow"}
     assert point["hitFlow"].isdigit()
     ratios = [p.value for p in points if p.family is isp.ISP_PROVINCE_NODE_CACHE_HIT_RATIO]
-    assert ratios and all(0.5 < r < 1 for r in ratios)
+    assert ratios
+    assert all(0.5 < r < 1 for r in ratios)
 
 
 async def test_totals_are_per_domain_code_data(client: ApiClient) -> None:
@@ -184,7 +185,8 @@ async def test_counters_add_up_to_the_ground_truth(
     start, end = NOW - 3 * HOUR, NOW - 2 * HOUR  # settled: final values
     _, points = await exporter_call(client, endpoint, query(endpoint, start, end, seconds))
     counters = [f for f in spec.families if f.kind is Kind.COUNTER]
-    assert counters and all(f.name in ISP_PROVINCE_COUNTERS for f in counters)
+    assert counters
+    assert all(f.name in ISP_PROVINCE_COUNTERS for f in counters)
     for family in counters:
         for labels in {p.labels for p in points if p.family is family}:
             got = sum(p.value for p in points if p.family is family and p.labels == labels)
