@@ -138,4 +138,4 @@ def _timestamp(item: Any, path: str, offset: int) -> int:
 
 
 # The `/byte` reports print Bytes as integer strings (reference §5.4).
-BYTES = Unit(1.0, "Bytes")
+BYTES = Unit(1.0, "Bytes read as is")
