@@ -93,6 +93,57 @@ def volcengine_down_traffic_bytes(
 
 # -- Wangsu ISP x province reports beyond the first two ------------------------------
 
+# Counter family -> (quantity, scale to the printed unit, decimals, printed unit in bytes).
+# MB columns print 2 decimals read as 10^6 bytes; the `/byte` reports print whole Bytes.
+ISP_PROVINCE_COUNTERS: dict[str, tuple[Quantity, float, int, float]] = {
+    "cdn_origin_isp_province_traffic_bytes_total": (Quantity.ORIGIN_FLOW, 1.0, 2, MEGABYTE),
+    "cdn_isp_province_node_traffic_bytes_total": (Quantity.FLOW, MEGABYTE, 0, 1.0),
+    "cdn_origin_isp_province_node_traffic_bytes_total": (
+        Quantity.ORIGIN_FLOW,
+        MEGABYTE,
+        0,
+        1.0,
+    ),
+    "cdn_isp_province_node_cache_hit_traffic_bytes_total": (Quantity.HIT_FLOW, MEGABYTE, 0, 1.0),
+    "cdn_isp_province_visitor_traffic_bytes_total": (Quantity.FLOW, 1.0, 2, MEGABYTE),
+    "cdn_isp_province_total_traffic_bytes_total": (Quantity.FLOW, 1.0, 2, MEGABYTE),
+    "cdn_isp_province_total_cache_hit_traffic_bytes_total": (Quantity.HIT_FLOW, 1.0, 2, MEGABYTE),
+    "cdn_isp_province_detail_cache_hit_traffic_bytes_total": (
+        Quantity.HIT_FLOW,
+        1.0,
+        2,
+        MEGABYTE,
+    ),
+}
+
+
+def wangsu_isp_province_counter(
+    emulator: Emulator,
+    family: str,
+    account_name: str,
+    domain: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+    isp: str | None = None,
+    province: str | None = None,
+) -> float:
+    """What counter `family` of an ISP x province report must add up to over the slices
+    ending in (start, end], in bytes: each slice's final value printed as the route
+    prints it, then converted as the exporter converts it. `isp`/`province` pick a cell
+    (canonical codes); None sums over that dimension, as the per-domain totals do."""
+    quantity, scale, places, unit = ISP_PROVINCE_COUNTERS[family]
+    account = emulator.account(account_name)
+    cell = {k: v for k, v in (("isp", isp), ("province", province)) if v is not None}
+    total = 0.0
+    first_end = align_down(start, slice_seconds) + slice_seconds
+    for slice_end in range(first_end, int(end) + 1, slice_seconds):
+        value = emulator.traffic.value(
+            account.name, domain, quantity, slice_end - slice_seconds, slice_seconds, cell
+        )
+        total += float(decimal(value * scale, places)) * unit
+    return total
+
 
 # -- Wangsu `result` reports beyond the first six ------------------------------------
 

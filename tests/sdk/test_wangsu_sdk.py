@@ -173,8 +173,10 @@ async def test_sdk_signed_call_is_accepted(
         assert {k: payload[k] for k in keys} == SUCCESS
         assert payload[data], f"{endpoint}: empty {data}"
     else:
-        assert isinstance(payload.get("result"), list), payload
-        assert payload["result"], f"{endpoint}: empty result"
+        # Style A `result`, or style B `data` where the SDK models the envelope too.
+        items = payload.get("result", payload.get("data"))
+        assert isinstance(items, list), payload
+        assert items, f"{endpoint}: empty result"
         assert payload.get("code", "0") == "0", payload
     counts = emulator.totals(account=account_name)
     assert (counts.total, counts.ok) == (1, 1), counts

@@ -158,7 +158,124 @@ CORE_ROUTES: tuple[RouteFacts, ...] = (
 
 # -- ISP x province routes beyond the first two ----------------------------------------
 
-ISP_PROVINCE_ROUTES: tuple[RouteFacts, ...] = ()
+_ISP_FILTERS = {"isp": "isp", "province": "province"}
+_CELLS = frozenset({"domain", "isp", "province"})
+# [I] Every route here publishes no rate limit: the assumed 300/5 min (§5.8). queryBy
+# (flow | request | bandwidth) is not emulated: every answer is by flow.
+
+ISP_PROVINCE_ROUTES: tuple[RouteFacts, ...] = (
+    RouteFacts(
+        name="origin_isp_province",
+        path="/api/report/flow/origin/isp-province",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.12; models.py ReportFlowOriginIspProvinceServiceRequest",
+    ),
+    RouteFacts(
+        name="isp_province_byte",
+        path="/api/report/flow/isp-province/byte",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        domain_required=True,  # the SDK model requires `domain`
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.3 variants; models.py ReportFlowIspProvinceByteServiceRequest",
+    ),
+    RouteFacts(
+        name="origin_isp_province_byte",
+        path="/api/report/flow/origin/isp-province/byte",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.12; models.py ReportFlowOriginIspProvinceByteServiceRequest",
+    ),
+    RouteFacts(
+        name="hit_rate_isp_province_byte",
+        path="/api/report/flow/hit-rate/isp-province/byte",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I] (the MB report's 30/5 min is not stated for it)
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.4 variants; models.py ReportFlowHitRateIspProvinceByteServiceRequest",
+    ),
+    RouteFacts(
+        name="isp_province_shorttime",
+        path="/api/report/flow/isp-province/shorttime",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        # The zh text: "允许查询最大间隔：2小时"; the English one says 7 and 2 hours.
+        max_span=2 * HOUR,
+        max_domains=20,
+        intervals=(5 * MINUTE, MINUTE, HOUR),
+        envelope=Envelope.RESULT,
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.3 variants; models.py ReportFlowIspProvinceShortTimeServiceRequest",
+    ),
+    RouteFacts(
+        name="isp_province_total",
+        path="/api/report/flow/isp-province/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,
+        intervals=(MINUTE, 5 * MINUTE),
+        envelope=Envelope.CODE_DATA,
+        # groupBy is one string here, "domain" (the default) or "all" (merged), which the
+        # list-valued groupBy check cannot read: left out, so the route is per domain,
+        # as by default. [I] "all" is not emulated.
+        filters=_ISP_FILTERS,
+        source="§6.3 variants; models.py ReportFlowIspProvinceTotalServiceRequest",
+    ),
+    RouteFacts(
+        name="isp_province_hit_rate_total",
+        path="/api/report/flow/isp-province/hit-rate/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,
+        intervals=(MINUTE, 5 * MINUTE),
+        envelope=Envelope.CODE_DATA,
+        # groupBy: one string, not checked; per domain as by default (as above).
+        filters=_ISP_FILTERS,
+        source="§6.4 variants; models.py QueryISPProvinceHitRateRequest",
+    ),
+    RouteFacts(
+        name="isp_province_hit_rate_detail",
+        path="/api/report/flow/isp-province/hit-rate/detail",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        # ≤24 hours, ≤6 hours at 1m: one span per route here, so 1m allows 24 hours.
+        max_span=DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, MINUTE),
+        envelope=Envelope.CODE_DATA,
+        group_by=_CELLS,
+        filters=_ISP_FILTERS,
+        source="§6.4 variants; models.py ReportFlowIspProvinceHitRateDetailServiceRequest",
+    ),
+)
 
 # -- `result` routes beyond the first six --------------------------------------------
 

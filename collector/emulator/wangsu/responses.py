@@ -259,7 +259,77 @@ CORE_SHAPES: Mapping[str, Shape] = {
 
 # -- ISP x province routes beyond the first two ----------------------------------------
 
-ISP_PROVINCE_SHAPES: Mapping[str, Shape] = {}
+
+@dataclass(frozen=True)
+class _Bytes(Shape):
+    """A Shape whose `in_bytes` columns are MB quantities printed as whole Bytes (the
+    `/byte` reports, §5.4): 10^6 bytes a MB, as the exporter reads MB."""
+
+    in_bytes: frozenset[str] = frozenset()
+
+    def _leaf(
+        self, call: Call, picked: Mapping[str, tuple[str, ...]], omit: frozenset[str]
+    ) -> dict[str, Any]:
+        rows = call.rows(call.members(picked), [q for _, q, _ in self.columns])
+        series = [
+            {"timestamp": call.label(end)}
+            | {
+                key: decimal(values[q] * (1e6 if key in self.in_bytes else 1.0), places)
+                for key, q, places in self.columns
+                if key not in omit
+            }
+            for end, values in rows
+        ]
+        return {self.series: series}
+
+
+BYTE = 0  # decimals of a Bytes column: whole bytes
+
+ISP_PROVINCE_SHAPES: Mapping[str, Shape] = {
+    "origin_isp_province": Shape(
+        _ISP_LEVELS,
+        "originFlowData",
+        (
+            ("value", Quantity.ORIGIN_FLOW, MB),
+            ("originBandwidth", Quantity.ORIGIN_BANDWIDTH, MBPS),
+        ),
+    ),
+    "isp_province_byte": _Bytes(
+        _ISP_LEVELS,
+        "flowData",
+        (("value", Quantity.FLOW, BYTE),),
+        in_bytes=frozenset({"value"}),
+    ),
+    "origin_isp_province_byte": _Bytes(
+        _ISP_LEVELS,
+        "originFlowData",
+        (("value", Quantity.ORIGIN_FLOW, BYTE),),
+        in_bytes=frozenset({"value"}),
+    ),
+    "hit_rate_isp_province_byte": _Bytes(
+        _ISP_LEVELS,
+        "hitRateData",
+        (("value", Quantity.HIT_RATIO, RATIO), ("hitFlow", Quantity.HIT_FLOW, BYTE)),
+        in_bytes=frozenset({"hitFlow"}),
+    ),
+    "isp_province_shorttime": Shape(
+        _ISP_LEVELS,
+        "flowData",
+        (("value", Quantity.FLOW, MB), ("bandwidth", Quantity.BANDWIDTH, MBPS)),
+    ),
+    # Per domain (or all of them), over the ISPs and provinces asked: no ISP levels.
+    "isp_province_total": Shape((_DOMAIN,), "detailList", (("value", Quantity.FLOW, MB),)),
+    "isp_province_hit_rate_total": Shape(
+        (_DOMAIN,),
+        "detailList",
+        (("hitValue", Quantity.HIT_FLOW, MB), ("hitRate", Quantity.HIT_RATIO, RATIO)),
+    ),
+    "isp_province_hit_rate_detail": Shape(
+        _ISP_LEVELS,
+        "details",
+        (("hitValue", Quantity.HIT_FLOW, MB), ("hitRate", Quantity.HIT_RATIO, RATIO)),
+    ),
+}
 
 # -- `result` routes beyond the first six --------------------------------------------
 

@@ -68,7 +68,8 @@ def body_country_bandwidth(query: Query) -> dict[str, Any]:
 
 # Wangsu edge figures are what the edge served to clients.
 _DOWN = ("down",)
-_ISP_LEVELS = (Level("ispData", "isp"), Level("provinceData", "province"))
+# ISP and province labels as codes, whichever language the answer is in (names.py).
+_ISP_LEVELS = catalog_isp_province.ISP_LEVELS
 
 
 CORE: tuple[Endpoint, ...] = (

@@ -1,7 +1,299 @@
-"""Wangsu/CDNetworks ISP x province reports beyond the first two: origin, bytes, hit rates."""
+"""Wangsu/CDNetworks ISP x province reports beyond the first two: origin, bytes, hit rates.
+
+Every family here is the endpoint's own: the exposition carries no `endpoint` label, so
+two reports of the same quantity (MB and Bytes, serving-node and visitor attribution,
+per-cell and per-domain totals) would otherwise print the same series twice. The SDK's
+descriptions name the attribution: the `/byte` reports by the ISP and province of the
+serving node (服务节点归属), `shorttime` by those of the visitor's IP (访客IP归属).
+"""
 
 from __future__ import annotations
 
-from collector.providers.endpoint import Endpoint
+from typing import Any
 
-ENDPOINTS: tuple[Endpoint, ...] = ()
+from collector.model import Family, Kind
+from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
+from collector.providers.wangsu.declare import ASSUMED_300, dates, slices
+from collector.providers.wangsu.names import ISP_CODES, PROVINCE_CODES
+from collector.providers.wangsu.wire import BYTES, HIT_RATIO, MB, MBPS, Level, Nested
+from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
+
+# ISP and province labels are read as codes whichever language the answer is in.
+ISP_LEVELS = (
+    Level("ispData", "isp", ISP_CODES),
+    Level("provinceData", "province", PROVINCE_CODES),
+)
+_ISP_LABELS = ("domain", "isp", "province")
+_DOMAIN_LABELS = ("domain",)
+# The per-cell reports aggregate every dimension left out of groupBy.
+_ISP_GROUP_BY = ["domain", "province", "isp"]
+
+
+# -- families ------------------------------------------------------------------------
+
+ORIGIN_ISP_PROVINCE_TRAFFIC = Family(
+    "cdn_origin_isp_province_traffic_bytes_total",
+    Kind.COUNTER,
+    "Back-to-origin traffic in bytes by ISP and province",
+    _ISP_LABELS,
+)
+ORIGIN_ISP_PROVINCE_BANDWIDTH = Family(
+    "cdn_origin_isp_province_bandwidth_bytes_per_second",
+    Kind.GAUGE,
+    "Back-to-origin bandwidth in bytes per second by ISP and province",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_NODE_TRAFFIC = Family(
+    "cdn_isp_province_node_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic in bytes by the ISP and province of the serving node (byte report)",
+    _ISP_LABELS,
+)
+ORIGIN_ISP_PROVINCE_NODE_TRAFFIC = Family(
+    "cdn_origin_isp_province_node_traffic_bytes_total",
+    Kind.COUNTER,
+    "Back-to-origin traffic in bytes by the ISP and province of the serving node (byte report)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_NODE_CACHE_HIT_RATIO = Family(
+    "cdn_isp_province_node_cache_hit_ratio",
+    Kind.GAUGE,
+    "Edge byte hit ratio (0 to 1) by the ISP and province of the serving node (byte report)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_NODE_CACHE_HIT_TRAFFIC = Family(
+    "cdn_isp_province_node_cache_hit_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic served from cache in bytes by the ISP and province of the serving node "
+    "(byte report)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_VISITOR_TRAFFIC = Family(
+    "cdn_isp_province_visitor_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic in bytes by the ISP and province of the visitor's IP (short-time report)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_VISITOR_BANDWIDTH = Family(
+    "cdn_isp_province_visitor_bandwidth_bytes_per_second",
+    Kind.GAUGE,
+    "Edge bandwidth in bytes per second by the ISP and province of the visitor's IP "
+    "(short-time report)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_TOTAL_TRAFFIC = Family(
+    "cdn_isp_province_total_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic in bytes per domain over every ISP and province (minute-level total)",
+    _DOMAIN_LABELS,
+)
+ISP_PROVINCE_TOTAL_CACHE_HIT_TRAFFIC = Family(
+    "cdn_isp_province_total_cache_hit_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic served from cache in bytes per domain over every ISP and province "
+    "(minute-level total)",
+    _DOMAIN_LABELS,
+)
+ISP_PROVINCE_TOTAL_CACHE_HIT_RATIO = Family(
+    "cdn_isp_province_total_cache_hit_ratio",
+    Kind.GAUGE,
+    "Edge byte hit ratio (0 to 1) per domain over every ISP and province (minute-level total)",
+    _DOMAIN_LABELS,
+)
+ISP_PROVINCE_DETAIL_CACHE_HIT_TRAFFIC = Family(
+    "cdn_isp_province_detail_cache_hit_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic served from cache in bytes by ISP and province (minute-level detail)",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_DETAIL_CACHE_HIT_RATIO = Family(
+    "cdn_isp_province_detail_cache_hit_ratio",
+    Kind.GAUGE,
+    "Edge byte hit ratio (0 to 1) by ISP and province (minute-level detail)",
+    _ISP_LABELS,
+)
+
+
+# -- bodies --------------------------------------------------------------------------
+
+
+def body_isp_province_cells(query: Query) -> dict[str, Any]:
+    """Per domain, ISP and province cell (no isp/province filter: every value)."""
+    return {
+        **dates(query),
+        "domain": list(query.domains),
+        "dataInterval": granularity_name(query.window.slice_seconds),
+        "groupBy": list(_ISP_GROUP_BY),
+    }
+
+
+def body_isp_province_detail(query: Query) -> dict[str, Any]:
+    # queryBy flow: hitValue is hit traffic in MB (request would be hit requests).
+    return {**body_isp_province_cells(query), "queryBy": "flow"}
+
+
+def body_isp_province_total(query: Query) -> dict[str, Any]:
+    # groupBy is one string here: "domain" (not "all") for one detailList per domain.
+    # queryBy flow: values are traffic in MB.
+    return {
+        **dates(query),
+        "domain": list(query.domains),
+        "dataInterval": granularity_name(query.window.slice_seconds),
+        "queryBy": "flow",
+        "groupBy": "domain",
+    }
+
+
+def _cells(
+    name: str,
+    path: str,
+    series: str,
+    measures: tuple[Measure, ...],
+    granularities: tuple[int, ...],
+    span: int,
+    sdk_model: str,
+    description: str,
+) -> Endpoint:
+    """A per-cell report: `domain` > `ispData[]` > `provinceData[]` > `series[]`."""
+    return Endpoint(
+        name=name,
+        path=path,
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I] no published limit
+        max_domains_per_call=20,
+        slices=slices(*granularities, span=span),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_isp_province_cells,
+        shape=Nested("result", ISP_LEVELS, series, measures),
+        opt_in=True,
+        sdk_model=sdk_model,
+        description=description,
+    )
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    _cells(
+        "origin_isp_province",
+        "/api/report/flow/origin/isp-province",
+        "originFlowData",
+        (
+            Measure("value", ORIGIN_ISP_PROVINCE_TRAFFIC, MB),
+            Measure("originBandwidth", ORIGIN_ISP_PROVINCE_BANDWIDTH, MBPS),
+        ),
+        (5 * MINUTE, HOUR),
+        7 * DAY,
+        "reportflow.ReportFlowOriginIspProvinceService",
+        "Back-to-origin traffic and bandwidth by ISP and province.",
+    ),
+    _cells(
+        "isp_province_byte",
+        "/api/report/flow/isp-province/byte",
+        "flowData",
+        (Measure("value", ISP_PROVINCE_NODE_TRAFFIC, BYTES),),
+        (5 * MINUTE, HOUR),
+        7 * DAY,
+        "reportflow.ReportFlowIspProvinceByteService",
+        "Edge traffic in Bytes by the serving node's ISP and province.",
+    ),
+    _cells(
+        "origin_isp_province_byte",
+        "/api/report/flow/origin/isp-province/byte",
+        "originFlowData",
+        (Measure("value", ORIGIN_ISP_PROVINCE_NODE_TRAFFIC, BYTES),),
+        (5 * MINUTE, HOUR),
+        7 * DAY,
+        "reportflow.ReportFlowOriginIspProvinceByteService",
+        "Back-to-origin traffic in Bytes by the serving node's ISP and province.",
+    ),
+    _cells(
+        "hit_rate_isp_province_byte",
+        "/api/report/flow/hit-rate/isp-province/byte",
+        "hitRateData",
+        (
+            Measure("value", ISP_PROVINCE_NODE_CACHE_HIT_RATIO, HIT_RATIO),
+            # Required in this model (unlike the MB report's on-request hitFlow).
+            Measure("hitFlow", ISP_PROVINCE_NODE_CACHE_HIT_TRAFFIC, BYTES),
+        ),
+        (5 * MINUTE, HOUR),
+        7 * DAY,
+        "reportflow.ReportFlowHitRateIspProvinceByteService",
+        "Byte hit ratio and hit traffic in Bytes by the serving node's ISP and province.",
+    ),
+    _cells(
+        "isp_province_shorttime",
+        "/api/report/flow/isp-province/shorttime",
+        "flowData",
+        (
+            Measure("value", ISP_PROVINCE_VISITOR_TRAFFIC, MB),
+            Measure("bandwidth", ISP_PROVINCE_VISITOR_BANDWIDTH, MBPS),
+        ),
+        (5 * MINUTE, MINUTE, HOUR),
+        2 * HOUR,  # "允许查询最大间隔：2小时" (the English text also says 7 hours)
+        "reportflow.ReportFlowIspProvinceShortTimeService",
+        "Edge traffic and bandwidth by the visitor IP's ISP and province (short spans).",
+    ),
+    Endpoint(
+        name="isp_province_total",
+        path="/api/report/flow/isp-province/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_domains_per_call=20,
+        slices=slices(MINUTE, 5 * MINUTE, span=DAY),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_isp_province_total,
+        shape=Nested(
+            "code-data",
+            (),
+            "detailList",
+            (Measure("value", ISP_PROVINCE_TOTAL_TRAFFIC, MB),),
+        ),
+        opt_in=True,
+        sdk_model="reportflow.ReportFlowIspProvinceTotalService",
+        description="Minute-level edge traffic per domain over every ISP and province.",
+    ),
+    Endpoint(
+        name="isp_province_hit_rate_total",
+        path="/api/report/flow/isp-province/hit-rate/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_domains_per_call=20,
+        slices=slices(MINUTE, 5 * MINUTE, span=DAY),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_isp_province_total,
+        shape=Nested(
+            "code-data",
+            (),
+            "detailList",
+            (
+                Measure("hitValue", ISP_PROVINCE_TOTAL_CACHE_HIT_TRAFFIC, MB),
+                Measure("hitRate", ISP_PROVINCE_TOTAL_CACHE_HIT_RATIO, HIT_RATIO),
+            ),
+        ),
+        opt_in=True,
+        sdk_model="reportflow.QueryISPProvinceHitRate",
+        description="Minute-level byte hit ratio and hit traffic per domain.",
+    ),
+    Endpoint(
+        name="isp_province_hit_rate_detail",
+        path="/api/report/flow/isp-province/hit-rate/detail",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_domains_per_call=20,
+        # "≤24 hours; if the dataInterval is 1m, ≤6 hours".
+        slices=(*slices(5 * MINUTE, span=DAY), *slices(MINUTE, span=6 * HOUR)),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_isp_province_detail,
+        shape=Nested(
+            "code-data",
+            ISP_LEVELS,
+            "details",
+            (
+                Measure("hitValue", ISP_PROVINCE_DETAIL_CACHE_HIT_TRAFFIC, MB),
+                Measure("hitRate", ISP_PROVINCE_DETAIL_CACHE_HIT_RATIO, HIT_RATIO),
+            ),
+        ),
+        opt_in=True,
+        sdk_model="reportflow.ReportFlowIspProvinceHitRateDetailService",
+        description="Minute-level byte hit ratio and hit traffic by ISP and province.",
+    ),
+)

@@ -133,6 +133,11 @@ class WangsuProvider:
             "Content-Type": "application/json",
             # Without it the API may answer XML.
             "Accept": "application/json",
+            # The ISP x province reports print ISP and province names in this language:
+            # zh-CN (the default) gives Chinese names, en-US stable codes (reference §5.6).
+            # Sent on every request, as the other reports ignore it; Chinese names that
+            # still come back are mapped to the same codes (names.py).
+            "Accept-Language": "en-US",
         }
         zone = time_zone_header(query.offset_seconds)
         if zone is not None:

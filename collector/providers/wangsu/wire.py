@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Point
@@ -25,10 +26,18 @@ ENVELOPE_KEY = {"result": "result", "code-data": "data"}
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """One list level of a nested answer: its key, and the item field that labels it."""
+    """One list level of a nested answer: its key, and the item field that labels it.
+
+    `names` maps a label value as printed to the label the exporter uses (the Chinese ISP
+    and province names to their codes, `names.py`); a value not in it is kept as is.
+    None (the default) keeps every value as printed."""
 
     key: str
     label: str | None = None  # None: the level adds no label
+    names: Mapping[str, str] | None = field(default=None, compare=False)
+
+    def label_of(self, value: str) -> str:
+        return value if self.names is None else self.names.get(value, value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,9 @@ class Nested:
         level, rest = levels[0], levels[1:]
         for i, child in enumerate(list_of(node, level.key, where or ROOT)):
             path = _at(where, level.key, i)
-            extra = () if level.label is None else (_label(child, level.label, path),)
+            extra = (
+                () if level.label is None else (level.label_of(_label(child, level.label, path)),)
+            )
             self._walk(child, path, rest, labels + extra, offset, out)
 
     def _item(
@@ -124,3 +135,7 @@ def _timestamp(item: Any, path: str, offset: int) -> int:
         return parse_end_labelled(value, offset)
     except TimestampError as exc:
         raise MalformedResponse(f"{path}.timestamp: {exc}", Reason.BAD_TIMESTAMP) from None
+
+
+# The `/byte` reports print Bytes as integer strings (reference §5.4).
+BYTES = Unit(1.0, "Bytes read as is")

@@ -196,9 +196,10 @@ def test_hit_ratio_out_of_range(raw: float) -> None:
 def test_isp_province(load: Load) -> None:
     points = parse("isp_province", load("isp_province"))
     tr, bw = wf.ISP_PROVINCE_TRAFFIC.name, wf.ISP_PROVINCE_BANDWIDTH.name
-    bj = ("www.example.com", "中国电信", "北京")
-    sh = ("www.example.com", "中国电信", "上海")
-    gd = ("www.example.com", "中国联通", "广东")
+    # The fixture's Chinese names read as codes (names.py).
+    bj = ("www.example.com", "telecom", "beijing")
+    sh = ("www.example.com", "telecom", "shanghai")
+    gd = ("www.example.com", "unicom", "guangdong")
     assert keys(points) == [
         (tr, bj, T1005),
         (bw, bj, T1005),
@@ -228,8 +229,8 @@ def test_isp_province_hourly(load: Load) -> None:
 def test_hit_rate_isp_province(load: Load) -> None:
     points = parse("hit_rate_isp_province", load("hit_rate_isp_province"))
     ratio, hit = wf.ISP_PROVINCE_CACHE_HIT_RATIO.name, wf.ISP_PROVINCE_CACHE_HIT_TRAFFIC.name
-    bj = ("www.example.com", "中国电信", "北京")
-    sc = ("www.example.com", "中国移动", "四川")
+    bj = ("www.example.com", "telecom", "beijing")
+    sc = ("www.example.com", "mobile", "sichuan")
     assert keys(points) == [
         (ratio, bj, T1005),
         (hit, bj, T1005),

@@ -18,7 +18,7 @@ from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
 from collector.providers.endpoint import Query
 from collector.providers.wangsu import signing
-from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.catalog import CATALOG, CORE
 from collector.providers.wangsu.provider import (
     CDNETWORKS,
     WANGSU,
@@ -103,6 +103,7 @@ def test_catalog_table() -> None:
             s.opt_in,
         )
         for name, s in CATALOG.items()
+        if s in CORE  # the first six; the group modules' tests pin their own
     }
     week = 7 * 86400
     assert rows == {
@@ -254,6 +255,7 @@ def test_build_request_aksk() -> None:
         "Host": "open.chinanetcenter.com",
         "Content-Type": "application/json",
         "Accept": "application/json",
+        "Accept-Language": "en-US",
         "X-Time-Zone": "GMT+08:00",
         "x-cnc-auth-method": "AKSK",
         "x-cnc-accessKey": AK,
@@ -325,6 +327,7 @@ def test_build_request_apikey() -> None:
         "Host": "api.cdnetworks.com",
         "Content-Type": "application/json",
         "Accept": "application/json",
+        "Accept-Language": "en-US",
         "X-Time-Zone": "GMT+08:00",
         "Date": "Tue, 14 Nov 2023 22:13:20 GMT",
         "Authorization": "Basic dGVzdHVzZXI6YTJ1aGM3TEUyUWZoM1Fra0ZLMDNESzY0SXZNPQ==",
