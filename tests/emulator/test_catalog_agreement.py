@@ -26,6 +26,14 @@ DELIBERATE = {
         "the route answers one series aggregated over every domain it is given, so the "
         "exporter asks for one domain per call to get per-domain ratios"
     ),
+    ("wangsu", "bandwidth_saving_ratio", "max_domains"): (
+        "the route answers one series aggregated over every domain it is given, so the "
+        "exporter asks for one domain per call to get per-domain ratios"
+    ),
+    ("wangsu", "flow_byte", "max_domains"): (
+        "the route takes no domain list (it answers for the whole account); the emulator "
+        "models that as an unbounded cap"
+    ),
 }
 ENVELOPES = {"result": ws.Envelope.RESULT, "code-data": ws.Envelope.CODE_DATA}
 
