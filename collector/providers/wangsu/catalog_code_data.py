@@ -231,6 +231,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             top_label=None,
             call_label=True,
         ),
+        # Off by default: one call per domain for a figure close to the edge hit ratio.
+        opt_in=True,
         sdk_model="reportflow.QueryRequesBandwidthtSavingRatio",
         description="Bandwidth saving ratio per domain.",
     ),

@@ -173,7 +173,7 @@ def test_bandwidth_saving_ratio_is_labelled_by_the_calls_domain(load: Load) -> N
 def test_bandwidth_saving_ratio_fans_out_per_domain() -> None:
     spec = CATALOG["bandwidth_saving_ratio"]
     assert spec.max_domains_per_call == 1
-    assert not spec.opt_in
+    assert spec.opt_in  # one call per domain
     with pytest.raises(MalformedResponse):
         spec.parse({"code": "0", "message": "success", "data": []}, query("x", (WWW, IMG)))
 
