@@ -7,10 +7,11 @@ same rounding as the printed answers, so a match is exact, not within a toleranc
 from __future__ import annotations
 
 from collector.emulator.core import Emulator
-from collector.emulator.traffic import Quantity, decimal
+from collector.emulator.traffic import Member, Quantity, decimal
 from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
+from collector.emulator.wangsu.responses import stream_shares
 from collector.model import GIGABYTE, MEGABYTE
 from collector.timeslices import align_down
 
@@ -149,6 +150,80 @@ def wangsu_isp_province_counter(
 
 
 # -- Wangsu `code`/`message`/`data` reports ------------------------------------------
+
+
+def _slice_ends(start: float, end: float, slice_seconds: int) -> range:
+    first_end = align_down(start, slice_seconds) + slice_seconds
+    return range(first_end, int(end) + 1, slice_seconds)
+
+
+def wangsu_up_flow_country_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    country: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+) -> float:
+    """A domain's upload traffic from one client country in bytes, over the slices
+    ending in (start, end], as up-flow/domain-country prints it (2-decimal MB, each
+    slice converted as the exporter's parser does)."""
+    account = emulator.account(account_name)
+    total = 0.0
+    for slice_end in _slice_ends(start, end, slice_seconds):
+        mb = emulator.traffic.value(
+            account.name,
+            domain,
+            Quantity.UP_FLOW,
+            slice_end - slice_seconds,
+            slice_seconds,
+            {"country": country},
+        )
+        total += float(decimal(mb, 2)) * MEGABYTE
+    return total
+
+
+def wangsu_account_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+) -> float:
+    """The account's edge traffic over every domain in bytes, over the slices ending in
+    (start, end], as flow/byte prints it (whole bytes of the summed MB)."""
+    account = emulator.account(account_name)
+    members: list[Member] = [(domain, {}) for domain in account.domains]
+    total = 0
+    for slice_end in _slice_ends(start, end, slice_seconds):
+        mb = emulator.traffic.aggregate(
+            account.name, members, Quantity.FLOW, slice_end - slice_seconds, slice_seconds
+        )
+        total += round(mb * 1e6)
+    return float(total)
+
+
+def wangsu_stream_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    stream: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+) -> float:
+    """One stream's edge traffic in bytes over the slices ending in (start, end], as
+    flow-bandwidth/stream/detail prints it (2-decimal MB per slice)."""
+    account = emulator.account(account_name)
+    share = stream_shares(account.name, domain)[stream]
+    total = 0.0
+    for slice_end in _slice_ends(start, end, slice_seconds):
+        mb = emulator.traffic.value(
+            account.name, domain, Quantity.FLOW, slice_end - slice_seconds, slice_seconds
+        )
+        total += float(decimal(mb * share, 2)) * MEGABYTE
+    return total
 
 
 # -- Wangsu legacy `flow-data` and `myview` reports ----------------------------------

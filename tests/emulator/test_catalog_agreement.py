@@ -29,6 +29,13 @@ DELIBERATE = {
     ("wangsu", "isp_province_hit_rate_detail", "max_span at 60s"): (
         "the SDK documents 24 hours, but 6 hours at 1m; the emulator's facts carry one "
         "span per route (24 hours), the declaration the stricter 1m span"
+    ("wangsu", "bandwidth_saving_ratio", "max_domains"): (
+        "the route answers one series aggregated over every domain it is given, so the "
+        "exporter asks for one domain per call to get per-domain ratios"
+    ),
+    ("wangsu", "flow_byte", "max_domains"): (
+        "the route takes no domain list (it answers for the whole account); the emulator "
+        "models that as an unbounded cap"
     ),
 }
 ENVELOPES = {"result": ws.Envelope.RESULT, "code-data": ws.Envelope.CODE_DATA}

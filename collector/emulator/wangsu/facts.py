@@ -283,7 +283,92 @@ RESULT_ROUTES: tuple[RouteFacts, ...] = ()
 
 # -- `code`/`message`/`data` routes ---------------------------------------------------
 
-CODE_DATA_ROUTES: tuple[RouteFacts, ...] = ()
+# [I] No route here publishes a rate limit (§5.8: assume at most 300/5 min).
+CODE_DATA_ROUTES: tuple[RouteFacts, ...] = (
+    RouteFacts(
+        name="up_flow_domain_country",
+        path="/api/report/up-flow/domain-country",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,  # "can contact technical support adjustment, up to 31 days"
+        max_domains=20,
+        intervals=(5 * MINUTE, DAY),  # "Do not pass the default to 5m"
+        envelope=Envelope.CODE_DATA,
+        # [I] §6.7: "domain [required]" for the download twin; the SDK's upload Request
+        # says an omitted domain means all the account's domains (error above 20).
+        # `aggregatedOversea` (domestic vs overseas) is accepted and not itemised here.
+        group_by=frozenset({"domain", "country", "aggregatedOversea"}),
+        filters={"country": "countryCode"},
+        source="§6.7 (upload twin); models.py ReportUpFlowDomainCountryService",
+    ),
+    RouteFacts(
+        name="multi_ip_version",
+        path="/api/report/flow-request/multi-ip-version",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, MINUTE, HOUR),
+        envelope=Envelope.CODE_DATA,
+        group_by=frozenset({"domain"}),
+        source="§6.12; models.py ReportFlowRequestMultiIPVersionService",
+    ),
+    RouteFacts(
+        name="bandwidth_saving_ratio",
+        path="/api/report/request/saving-bandwidth/total",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,
+        max_domains=200,
+        intervals=(DAY, 5 * MINUTE, HOUR),  # "The default is 1d."
+        envelope=Envelope.CODE_DATA,
+        domain_required=True,  # the SDK's one required Request field
+        source="§6.11; models.py QueryRequesBandwidthtSavingRatio",
+    ),
+    RouteFacts(
+        name="p2p_share_ratio",
+        path="/api/report/flow/p2p/share-ratio",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, MINUTE),
+        envelope=Envelope.CODE_DATA,
+        group_by=frozenset({"domain"}),
+        # [I] `platform` (flash, android, ios, h5, windows; default all) is accepted and
+        # ignored: the emulated share is the same on every platform.
+        source="§6.12; models.py ReportFlowP2pShareRatioService",
+    ),
+    RouteFacts(
+        name="flow_byte",
+        path="/api/report/flow/byte",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,
+        # No domain parameter: every domain of the account, however many. [I] The
+        # 2-year history it documents is not emulated (the usual 183 days apply).
+        max_domains=1_000_000,
+        intervals=(5 * MINUTE, HOUR, DAY),  # [I] no default documented
+        envelope=Envelope.CODE_DATA,
+        source="§6.12; models.py QueryDataTransferForAllDomainByte",
+    ),
+    RouteFacts(
+        name="stream_detail",
+        path="/api/report/flow-bandwidth/stream/detail",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=10 * MINUTE,  # zh_CN: "dateFrom和dateTo相差不能超过 10 分钟"
+        max_domains=20,  # domainStream groups, one domain each
+        intervals=(5 * MINUTE, MINUTE),
+        envelope=Envelope.CODE_DATA,
+        # models.py ...DetailList.online_user: only with isReturnOnline=true at 1m.
+        on_request_fields=frozenset({"onlineUser"}),
+        # [I] The emulator takes its domains from `domain` like every route, not from
+        # `domainStream[].domain` (validation has no per-route domain key): it answers
+        # every account domain (at most 20), and ignores dataType (always flow, MB).
+        source="§6.12; models.py QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
+    ),
+)
 
 # -- legacy `flow-data` and `myview` routes -------------------------------------------
 
