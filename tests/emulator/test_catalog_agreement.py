@@ -29,6 +29,7 @@ DELIBERATE = {
     ("wangsu", "isp_province_hit_rate_detail", "max_span at 60s"): (
         "the SDK documents 24 hours, but 6 hours at 1m; the emulator's facts carry one "
         "span per route (24 hours), the declaration the stricter 1m span"
+    ),
     ("wangsu", "bandwidth_saving_ratio", "max_domains"): (
         "the route answers one series aggregated over every domain it is given, so the "
         "exporter asks for one domain per call to get per-domain ratios"
