@@ -296,6 +296,7 @@ def _scaled(
     call: Call, domains: tuple[str, ...], quantities: list[Quantity], share: Callable[[str], float]
 ) -> list[Row]:
     """Rows of the domains together, each domain's values times its share."""
+    quantities = list(dict.fromkeys(quantities))
     out: dict[int, dict[Quantity, float]] = {}
     for domain in domains:
         factor = share(domain)
