@@ -19,6 +19,7 @@ from collector.emulator.truth import (
 )
 from collector.emulator.wangsu.responses import exact_domains
 from collector.providers.endpoint import MalformedResponse, Query
+from collector.providers.wangsu import catalog_result
 from collector.providers.wangsu.catalog import CATALOG
 from collector.timeslices import Window
 
@@ -100,8 +101,7 @@ async def test_invalid_bodies(
     assert emulator.totals().bad_requests == 1
 
 
-ENDPOINTS = ("parent_node", "protocol", "client_country", "exact_domain", "dir_info")
-ENDPOINTS += ("live_dir", "stream")
+ENDPOINTS = [spec.name for spec in catalog_result.ENDPOINTS]
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
