@@ -97,3 +97,18 @@ def enabled_endpoints(
         if enabled:
             result.append(resolve_endpoint(spec, override, max_backfill=max_backfill))
     return result
+
+
+def shared_families(endpoints: list[EndpointSettings]) -> list[str]:
+    """Problems where two enabled endpoints feed one family: the same series would be
+    exported twice (and a sum would double count), so only one of them may be on."""
+    feeders: dict[str, list[str]] = {}
+    for settings in endpoints:
+        for family in settings.spec.families:
+            feeders.setdefault(family.name, []).append(settings.spec.name)
+    return [
+        f"endpoints.{names[-1]}: feeds {family} like {', '.join(names[:-1])}; "
+        "enable only one of them"
+        for family, names in feeders.items()
+        if len(names) > 1
+    ]

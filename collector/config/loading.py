@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from collector.config.endpoints import check_override, enabled_endpoints
+from collector.config.endpoints import check_override, enabled_endpoints, shared_families
 from collector.config.runtime import Account, Config
 from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
@@ -198,6 +198,7 @@ def _check_against_catalog(settings: Settings) -> list[str]:
             problems += [f"{where}.endpoints.{name}.{p}" for p in check_override(spec, override)]
         endpoints = enabled_endpoints(account, provider)
         problems += [f"{where}.{p}" for p in account.problems(endpoints)]
+        problems += [f"{where}.{p}" for p in shared_families(endpoints)]
         if not endpoints:
             problems.append(f"{where}.endpoints: every endpoint is disabled")
     return problems

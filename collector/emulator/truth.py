@@ -6,16 +6,24 @@ same rounding as the printed answers, so a match is exact, not within a toleranc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from collector.emulator.core import Emulator
 from collector.emulator.traffic import Member, Quantity, decimal
 from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
-from collector.emulator.wangsu.responses import stream_shares
+from collector.emulator.wangsu.responses import (
+    dir_share,
+    part_shares,
+    protocol_share,
+    stream_shares,
+)
 from collector.model import GIGABYTE, MEGABYTE
 from collector.timeslices import align_down
 
 FIVE_MINUTES = 300
+HOUR = 3600
 
 
 def printed_sum(
@@ -147,6 +155,105 @@ def wangsu_isp_province_counter(
 
 
 # -- Wangsu `result` reports beyond the first six ------------------------------------
+
+
+def _printed_slices(
+    emulator: Emulator,
+    start: float,
+    end: float,
+    slice_seconds: int,
+    final: Callable[[int], float],
+) -> float:
+    """Sum over the slices ending in (start, end] of `final(slice_start)`, each printed
+    as the API prints MB (2 decimals), in bytes."""
+    total = 0.0
+    first_end = align_down(start, slice_seconds) + slice_seconds
+    for slice_end in range(first_end, int(end) + 1, slice_seconds):
+        total += float(decimal(final(slice_end - slice_seconds), 2))
+    return total * MEGABYTE
+
+
+def wangsu_parent_node_traffic_bytes(
+    emulator: Emulator, account_name: str, domain: str, start: float, end: float
+) -> float:
+    """`flow/parent-node` traffic in bytes over 5-minute slices ending in (start, end]:
+    what the parent PoPs sent on is what the edges missed (origin traffic)."""
+    return printed_sum(emulator, account_name, domain, Quantity.ORIGIN_FLOW, start, end) * MEGABYTE
+
+
+def _share_of_flow(
+    emulator: Emulator, account: str, domain: str, share: float
+) -> Callable[[int], float]:
+    def final(slice_start: int) -> float:
+        flow = emulator.traffic.value(account, domain, Quantity.FLOW, slice_start, FIVE_MINUTES)
+        return flow * share
+
+    return final
+
+
+def wangsu_protocol_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    start: float,
+    end: float,
+    protocol: str = "https",
+) -> float:
+    """`flow/protocol` traffic in bytes over 5-minute slices ending in (start, end]."""
+    account = emulator.account(account_name).name
+    share = protocol_share(account, domain, protocol)
+    return _printed_slices(
+        emulator, start, end, FIVE_MINUTES, _share_of_flow(emulator, account, domain, share)
+    )
+
+
+def wangsu_client_country_traffic_bytes(
+    emulator: Emulator, account_name: str, domain: str, country: str, start: float, end: float
+) -> float:
+    """`flow/domain-country` traffic of one client country in bytes, 5-minute slices."""
+    account = emulator.account(account_name).name
+
+    def final(slice_start: int) -> float:
+        cell = {"country": country}
+        return emulator.traffic.value(
+            account, domain, Quantity.FLOW, slice_start, FIVE_MINUTES, cell
+        )
+
+    return _printed_slices(emulator, start, end, FIVE_MINUTES, final)
+
+
+def wangsu_part_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    kind: str,
+    part: str,
+    start: float,
+    end: float,
+) -> float:
+    """Traffic in bytes of one part of a domain over 5-minute slices: `kind` "exact"
+    (`flow/exact-domain`), "live-dir" (`flow/dir/detail`) or "stream" (`stream/detail`)."""
+    account = emulator.account(account_name).name
+    share = part_shares(account, domain, kind)[part]
+    return _printed_slices(
+        emulator, start, end, FIVE_MINUTES, _share_of_flow(emulator, account, domain, share)
+    )
+
+
+def wangsu_directory_traffic_bytes(
+    emulator: Emulator, account_name: str, domain: str, directory: str, start: float, end: float
+) -> float:
+    """`flow/dir/info` traffic of one directory in bytes over the hours ending in
+    (start, end] (the exporter asks one hour a call): each hour's total is the sum of
+    its 5-minute slices, printed once."""
+    account = emulator.account(account_name).name
+    share = dir_share(account, domain, directory)
+    part = _share_of_flow(emulator, account, domain, share)
+
+    def hour(slice_start: int) -> float:
+        return sum(part(s) for s in range(slice_start, slice_start + HOUR, FIVE_MINUTES))
+
+    return _printed_slices(emulator, start, end, HOUR, hour)
 
 
 # -- Wangsu `code`/`message`/`data` reports ------------------------------------------

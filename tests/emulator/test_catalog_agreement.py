@@ -38,6 +38,13 @@ DELIBERATE = {
         "the route takes no domain list (it answers for the whole account); the emulator "
         "models that as an unbounded cap"
     ),
+    ("wangsu", "dir_info", "granularities"): (
+        "the route answers totals over the window, no series; the exporter asks for one "
+        "hour a call, so each total is one hourly slice"
+    ),
+    ("wangsu", "dir_info", "max_span at 3600s"): (
+        "one hour a call (the window is the slice), though the route takes up to 31 days"
+    ),
 }
 ENVELOPES = {"result": ws.Envelope.RESULT, "code-data": ws.Envelope.CODE_DATA}
 

@@ -305,22 +305,11 @@ async def test_stream_detail_online_users_when_enabled(clock: FakeClock) -> None
         assert all(isinstance(p["onlineUser"], int) for p in stream["detailList"])
 
 
-# Known gap: validation reads domains from `domain` only, so the stream route answers
-# every account domain whatever `domainStream` names (and rejects accounts of more than
-# 20 domains). Strict: these pass, and must lose the marker, once validation also reads
-# `domainStream[].domain`.
-DOMAIN_STREAM_GAP = pytest.mark.xfail(
-    strict=True, reason="validation does not read domainStream[].domain yet"
-)
-
-
-@DOMAIN_STREAM_GAP
 async def test_stream_detail_answers_the_domains_of_domain_stream(client: ApiClient) -> None:
     reply = await client.call("stream_detail", GOOD["stream_detail"])
     assert [item["domain"] for item in reply.json["data"]] == [WWW]
 
 
-@DOMAIN_STREAM_GAP
 async def test_stream_detail_too_many_groups(client: ApiClient) -> None:
     groups = [{"domain": domain} for domain in MANY[:21]]
     reply = await client.call("stream_detail", {**GOOD["stream_detail"], "domainStream": groups})

@@ -279,7 +279,100 @@ ISP_PROVINCE_ROUTES: tuple[RouteFacts, ...] = (
 
 # -- `result` routes beyond the first six --------------------------------------------
 
-RESULT_ROUTES: tuple[RouteFacts, ...] = ()
+RESULT_ROUTES: tuple[RouteFacts, ...] = (
+    RouteFacts(
+        name="parent_node",
+        path="/api/report/flow/parent-node",
+        method="POST",
+        rate_limit=PER_5MIN_30,  # README
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE,),  # "support 5m"
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=frozenset({"domain"}),
+        source="§6.6, §5.8",
+    ),
+    RouteFacts(
+        name="protocol",
+        path="/api/report/flow/protocol",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, MINUTE, HOUR, DAY),  # [I] default unstated; 5m assumed
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        group_by=frozenset({"domain"}),
+        source="§6.12 (QueryTrafficBySpecificProtocol)",
+    ),
+    RouteFacts(
+        name="client_country",
+        path="/api/report/flow/domain-country",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,
+        intervals=(5 * MINUTE, DAY),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        # `aggregatedOversea` is documented too; the emulator does not model it, so it
+        # is refused with the made-up 24102001 ([?] ours).
+        group_by=frozenset({"domain", "country"}),
+        filters={"country": "countryCode"},
+        source="§6.7",
+    ),
+    RouteFacts(
+        name="exact_domain",
+        path="/api/report/flow/exact-domain",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,  # wildcard domains; exactDomain takes up to 200
+        intervals=(5 * MINUTE, DAY),
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        source="§6.12 (ReportFlowExactDomainService)",
+    ),
+    RouteFacts(
+        name="dir_info",
+        path="/api/report/flow/dir/info",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,
+        max_domains=1,  # domainDir[]: "the default value is 1"
+        # Totals over the window, no series; the peak is of 5-minute slices.
+        intervals=(5 * MINUTE,),
+        interval_param=False,
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        source="§6.12 (ReportFlowDirInfoService)",
+    ),
+    RouteFacts(
+        name="live_dir",
+        path="/api/report/flow/dir/detail",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=7 * DAY,
+        max_domains=20,  # domainDir[] objects
+        intervals=(5 * MINUTE, MINUTE),  # 1m only where support configured it
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        source="§6.12 (QueryDirectoryBandwidthTrafficUnderLivestreamDomain)",
+    ),
+    RouteFacts(
+        name="stream",
+        path="/api/report/flow/stream/detail",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,
+        max_domains=20,  # domainStream[] objects
+        intervals=(5 * MINUTE, MINUTE),  # 1m only where support configured it
+        envelope=Envelope.RESULT,
+        domain_required=True,
+        source="§6.12 (QueryStreamTrafficUnderMALBDomain)",
+    ),
+)
 
 # -- `code`/`message`/`data` routes ---------------------------------------------------
 

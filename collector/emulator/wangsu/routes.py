@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import orjson
 from aiohttp import web
 
 from collector.emulator.core import CallResult, EmulatedAccount, Emulator, Reject
 from collector.emulator.wangsu import auth
 from collector.emulator.wangsu.facts import MAX_SKEW, ROUTES, RouteFacts
-from collector.emulator.wangsu.responses import DIALECT, SHAPES, Shape, envelope, render
+from collector.emulator.wangsu.responses import (
+    DIALECT,
+    SHAPES,
+    RouteBody,
+    Shape,
+    envelope,
+    render,
+)
 from collector.emulator.wangsu.validation import validate, wants_xml
 
 ACCOUNT_PROVIDERS = ("wangsu", "cdnetworks")  # both brands answer on the same routes
@@ -68,6 +76,21 @@ def authenticate(emulator: Emulator, request: web.Request, body: bytes) -> Emula
     raise _auth_failure("missing or unsupported Authorization header")
 
 
+def _bind(shape: Shape, body: bytes) -> tuple[bytes, Shape]:
+    """A `RouteBody` reads its own body first: the body the common checks see, and the
+    shape answering this request. Anything but a JSON object is left to `validate`."""
+    if not isinstance(shape, RouteBody):
+        return body, shape
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return body, shape
+    if not isinstance(payload, dict):
+        return body, shape
+    checked, answer = shape.bind(payload)
+    return orjson.dumps(checked), answer
+
+
 def _handler(
     emulator: Emulator, facts: RouteFacts, shape: Shape
 ) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -78,9 +101,10 @@ def _handler(
 
         def respond(account: EmulatedAccount) -> web.Response:
             xml = wants_xml(request)
-            call = validate(emulator, facts, dimensions, account, request, body)
+            checked, answer = _bind(shape, body)
+            call = validate(emulator, facts, dimensions, account, request, checked)
             omit = frozenset() if emulator.on_request_fields else facts.on_request_fields
-            return render(envelope(facts.envelope, shape.build(call, omit)), xml=xml)
+            return render(envelope(facts.envelope, answer.build(call, omit)), xml=xml)
 
         return await emulator.handle(
             dialect=DIALECT,

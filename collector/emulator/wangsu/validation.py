@@ -180,6 +180,10 @@ def _domains(
 ) -> tuple[str, ...]:
     limit = facts.max_domains
     raw = body.get("domain")
+    groups = body.get("domainStream")
+    if raw is None and isinstance(groups, list):
+        # flow-bandwidth/stream/detail names its domains inside `domainStream` groups.
+        raw = [g.get("domain") if isinstance(g, dict) else None for g in groups]
     if raw is None:
         if facts.domain_required:
             raise bad(DOMAIN_INVALID)

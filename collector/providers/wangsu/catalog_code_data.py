@@ -272,6 +272,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             top_label=None,
         ),
         sdk_model="reportflow.QueryDataTransferForAllDomainByte",
+        opt_in=True,  # not on by default: one more report to poll, asked for by name
         description="Edge traffic in bytes over every domain of the account.",
     ),
     Endpoint(
