@@ -79,6 +79,8 @@ def _handler(
         def respond(account: EmulatedAccount) -> web.Response:
             xml = wants_xml(request)
             call = validate(emulator, facts, dimensions, account, request, body)
+            if call.xml is not None:
+                xml = call.xml  # myview: `dataformat`, XML by default
             omit = frozenset() if emulator.on_request_fields else facts.on_request_fields
             return render(envelope(facts.envelope, shape.build(call, omit)), xml=xml)
 

@@ -132,7 +132,7 @@ def _timestamp(item: Any, path: str, offset: int) -> int:
 
 FLOW_DATA = "flow-data"
 MYVIEW = "myview"
-# Elements that are lists wherever they appear, so one XML item still reads as a list.
+# Elements that are lists wherever they hold an object, so one XML item is still a list.
 XML_LISTS = frozenset({"flow-data", "flow", "channel-peak", "data"})
 _TEXT = "text"  # an element's text beside its attributes, as the SDK's myview models name it
 _CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}$")
@@ -152,7 +152,9 @@ def _xml_value(element: ElementTree.Element) -> Any:
             previous = out[child.tag]
             out[child.tag] = [*previous, value] if isinstance(previous, list) else [previous, value]
         else:
-            out[child.tag] = [value] if child.tag in XML_LISTS else value
+            # A scalar (`<flow>12.34</flow>` of a flow-data item) is never a list.
+            listed = child.tag in XML_LISTS and isinstance(value, dict)
+            out[child.tag] = [value] if listed else value
     if text:
         out[_TEXT] = text
     return out
