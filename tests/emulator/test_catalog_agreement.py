@@ -20,14 +20,31 @@ from collector.providers.endpoint import Endpoint, Granularity
 from collector.providers.volcengine.catalog import CATALOG as VOLCENGINE
 from collector.providers.wangsu.catalog import CATALOG as WANGSU
 
+_ONE_SERIES = (
+    "the route answers one series for all the domains it is given, so the exporter "
+    "asks for one domain per call to keep series per domain"
+)
+_ONE_CHANNEL = (
+    "the SDK's JSON model nests one channel object per date, so the exporter asks for "
+    "one channel per call"
+)
 # (provider, endpoint, fact) -> why the exporter's value differs from the wire's.
 DELIBERATE = {
     ("wangsu", "edge_hit_ratio", "max_domains"): (
         "the route answers one series aggregated over every domain it is given, so the "
         "exporter asks for one domain per call to get per-domain ratios"
     ),
+    ("wangsu", "domainflow", "max_domains"): _ONE_SERIES,
+    ("wangsu", "settlement_area", "max_domains"): _ONE_SERIES,
+    ("wangsu", "flow_channel", "max_domains"): _ONE_CHANNEL,
+    ("wangsu", "flow_day", "max_domains"): _ONE_CHANNEL,
 }
-ENVELOPES = {"result": ws.Envelope.RESULT, "code-data": ws.Envelope.CODE_DATA}
+ENVELOPES = {
+    "result": ws.Envelope.RESULT,
+    "code-data": ws.Envelope.CODE_DATA,
+    "flow-data": ws.Envelope.FLOW_DATA,
+    "myview": ws.Envelope.MYVIEW,
+}
 
 
 def _limit(limit: RateLimit) -> tuple[int, float]:
