@@ -23,7 +23,14 @@ from collector.timeslices import DAY, HOUR, Window, align_down
 
 from .conftest import CST, NOW, Reply
 
-LEGACY = ("account_traffic", "domainflow", "settlement_area", "flow_channel", "flow_day")
+LEGACY = (
+    "account_traffic",
+    "domainflow",
+    "settlement_area",
+    "flow_channel",
+    "flow_day",
+    "vod_transcoding",
+)
 
 
 def account(base_url: str) -> Any:

@@ -83,6 +83,7 @@ class RouteFacts:
     domain_key: str = "domain"
     required_fields: frozenset[str] = frozenset()  # body fields the call must carry
     legacy_errors: bool = False  # InvalidDatePeriod / DateSpanError / NoSuchDomain (§5.7)
+    day_dates: bool = False  # myview: startdate/enddate are whole days at any slice length
 
 
 CORE_ROUTES: tuple[RouteFacts, ...] = (
@@ -228,6 +229,7 @@ LEGACY_ROUTES: tuple[RouteFacts, ...] = (
         intervals=(DAY, 5 * MINUTE, HOUR),  # dataInterval, default 1d
         envelope=Envelope.FLOW_DATA,
         required_fields=frozenset({"areaCode"}),
+        filters={"area": "areaCode"},  # `;`-separated
         source="§6.12; models.py QueryDomainTrafficUnderSpecificSettlementArea*",
     ),
     RouteFacts(
@@ -258,7 +260,40 @@ LEGACY_ROUTES: tuple[RouteFacts, ...] = (
         domain_key="channel",
         source="§6.12; models.py FlowDay*",
     ),
+    RouteFacts(
+        name="vod_transcoding",
+        path="/myview/Wctquery",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,  # [I] not documented
+        max_domains=0,  # no channel list: the account's transcoding
+        intervals=(5 * MINUTE,),  # "5分钟粒度的统计信息"
+        interval_param=False,
+        envelope=Envelope.MYVIEW,
+        params="myview",
+        day_dates=True,  # startdate/enddate: yyyy-mm-dd
+        filters={"transcoding": "transcoding"},
+        source="§6.12; models.py WctQuery*",
+    ),
 )
+
+# flow/area `areaCode` values (models.py ...SettlementAreaRequest.area_code).
+SETTLEMENT_AREAS = ("cn", "nc", "ov", "apac", "am", "euna", "emea", "sa", "af", "au", "hk", "tw")
+
+# Wctquery `transcoding` operation types (models.py WctQueryRequest.transcoding).
+TRANSCODING_TYPES = (
+    "trans",
+    "hevc",
+    "audio_trans",
+    "encap_trans",
+    "vframe",
+    "file_op",
+    "trans_nbhd",
+    "hevc_nbhd",
+    "video_enhance",
+    "drm",
+)
+TRANSCODING_GRADES = ("sd240", "sd480", "sd720", "hd1080", "2k", "4k")  # transcodingType
 
 # -------------------------------------------------------------------------------------
 

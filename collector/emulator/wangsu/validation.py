@@ -31,8 +31,10 @@ from collector.emulator.wangsu.facts import (
     LEGACY_TYPES,
     NO_SUCH_DOMAIN,
     NOT_ACCEPTABLE,
+    SETTLEMENT_AREAS,
     TIME_ZONE_INVALID,
     TOO_MANY_DOMAINS,
+    TRANSCODING_TYPES,
     Envelope,
     RouteFacts,
 )
@@ -358,6 +360,9 @@ def _validate(
         if dimension != "domain":
             key = facts.filters[dimension]
             selected[dimension] = _filtered(payload, dimension, key, english)
+    for dimension, key in facts.filters.items():
+        if dimension in _SEMICOLON_VALUES:  # a `;`-separated string, not a list
+            selected[dimension] = _semicolon_values(payload, key, _SEMICOLON_VALUES[dimension])
     group_by = set(_string_list(payload, "groupBy") or ()) if facts.group_by else set()
     if not group_by <= facts.group_by:
         raise bad(INVALID_PARAMETER, f"groupBy accepts {sorted(facts.group_by)}.")
@@ -409,6 +414,28 @@ def _myview_time(value: Any, offset: int, default: str, day_only: bool) -> int:
     return int(base.timestamp()) + h * HOUR + m * 60 - offset
 
 
+_SEMICOLON_VALUES: Mapping[str, tuple[str, ...]] = {
+    "transcoding": TRANSCODING_TYPES,
+    "area": SETTLEMENT_AREAS,
+}
+
+
+def _semicolon_values(
+    payload: Mapping[str, Any], key: str, allowed: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A `;`-separated form field: the values asked for (all if absent)."""
+    raw = payload.get(key)
+    if raw is None or raw == "":
+        return allowed
+    if not isinstance(raw, str):
+        raise bad(INVALID_PARAMETER, f"{key} must be a ;-separated string.")
+    asked = [v.strip() for v in raw.split(";") if v.strip()]
+    unknown = [v for v in asked if v not in allowed]
+    if unknown:
+        raise bad(INVALID_PARAMETER, f"{key} {unknown[0]!r} is not supported.")
+    return tuple(dict.fromkeys(asked))
+
+
 def validate_myview(
     emulator: Emulator, facts: RouteFacts, account: EmulatedAccount, payload: Mapping[str, Any]
 ) -> Call:
@@ -420,7 +447,7 @@ def validate_myview(
         raise bad(TIME_ZONE_INVALID)
     offset = parse_offset(zone) if zone else DEFAULT_OFFSET
     seconds = facts.intervals[0]
-    daily = seconds >= DAY
+    daily = seconds >= DAY or facts.day_dates
     now = emulator.clock.time()
     date = payload.get("date")
     if date is not None:
@@ -444,8 +471,13 @@ def validate_myview(
         raise bad(DATE_INVALID, f"The span exceeds {facts.max_span // HOUR} hours.")
     if start < now - HISTORY:
         raise bad(DATE_INVALID, "Data older than 183 days cannot be queried.")
+    selected: dict[str, tuple[str, ...]] = {}
+    for dimension, key in facts.filters.items():
+        selected[dimension] = _semicolon_values(payload, key, _SEMICOLON_VALUES[dimension])
     channel = payload.get("channel")
-    if channel is None or channel == "":
+    if facts.max_domains == 0:
+        domains = account.domains  # no channel list: the whole account
+    elif channel is None or channel == "":
         domains = account.domains
     else:
         if not isinstance(channel, str):
@@ -478,8 +510,8 @@ def validate_myview(
         offset=offset,
         slice_seconds=seconds,
         slices=visible,
-        selected={"domain": domains},
-        grouped=frozenset({"domain"}),
+        selected={"domain": domains, **selected},
+        grouped=frozenset({"domain", *selected}),
         english=False,
         xml=dataformat == "xml",
     )

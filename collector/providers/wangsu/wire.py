@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Point
+from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Family, Point
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.wangsu.timestamps import parse_end_labelled
-from collector.timeslices import TimestampError
+from collector.timeslices import DAY, TimestampError, align_up
 
 ROOT = "body"  # how error paths name the response body itself
 
@@ -262,6 +262,9 @@ class MyView:
     # The zone of the answer's times when the call cannot name one (Flowchannel takes
     # no `timezone`: GMT+08:00, the documented default); None: the query's offset.
     offset: int | None = None
+    # Sum the series into the local days its slices belong to (a daily report whose
+    # detail is finer, e.g. Wctquery's 5-minute counts); volumes only.
+    per_day: bool = False
     envelope: str = MYVIEW
 
     def source(self, measure: Measure) -> str:
@@ -273,7 +276,13 @@ class MyView:
         offset = query.offset_seconds if self.offset is None else self.offset
         for path, provider in _one_or_many(payload, "provider", ""):
             self._walk(provider, path, self.levels, (), "", offset, out)
-        return out
+        if not self.per_day:
+            return out
+        days: dict[tuple[Family, tuple[str, ...], int], float] = {}
+        for point in out:
+            key = (point.family, point.labels, align_up(point.end, DAY, offset))
+            days[key] = days.get(key, 0.0) + point.value
+        return [Point(family, labels, end, value) for (family, labels, end), value in days.items()]
 
     def _walk(
         self,
