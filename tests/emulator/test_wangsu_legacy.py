@@ -13,6 +13,7 @@ import pytest
 
 from collector.config.loading import load_account
 from collector.emulator import Emulator, RunningEmulator
+from collector.emulator import truth as ground
 from collector.http import HttpRequest
 from collector.model import Outcome
 from collector.providers.endpoint import Query
@@ -310,3 +311,106 @@ async def test_myview_channels_all_unknown_is_403(running: RunningEmulator) -> N
     body = {"startdate": "2023-11-13", "enddate": "2023-11-14", "channel": "nope.example.org"}
     reply = await raw_call(running, "/myview/flow-day", body)
     assert reply.status == 403, reply.body
+
+
+def _total(points: list[Any]) -> float:
+    return sum(p.value for p in points)
+
+
+async def _parsed(running: RunningEmulator, query: Query) -> list[Any]:
+    reply = await exporter_call(running, query)
+    classified = WANGSU.classify(_response(reply))
+    assert classified.outcome is Outcome.SUCCESS, classified.message
+    return CATALOG[query.endpoint].parse(classified.payload, query)
+
+
+@pytest.mark.parametrize("seconds", [300, HOUR, DAY])
+async def test_flow_data_counters_match_the_ground_truth(
+    seconds: int, running: RunningEmulator, emulator: Emulator
+) -> None:
+    end = align_down(NOW, DAY, CST)
+    window = Window(end - DAY, end, seconds)
+    domain = "www.example.com"
+    got = await _parsed(running, Query("account_traffic", (), window, CST))
+    truth = ground.wangsu_account_traffic_bytes(
+        emulator, "demo-wangsu", window.start, window.end, seconds
+    )
+    assert _total(got) == pytest.approx(truth, rel=1e-12)
+    assert truth > 0
+    got = await _parsed(running, Query("domainflow", (domain,), window, CST))
+    truth = ground.wangsu_domainflow_bytes(
+        emulator, "demo-wangsu", domain, window.start, window.end, seconds
+    )
+    assert _total(got) == pytest.approx(truth, rel=1e-12)
+    got = await _parsed(running, Query("settlement_area", (domain,), window, CST))
+    truth = ground.wangsu_settlement_area_bytes(
+        emulator, "demo-wangsu", domain, "cn", window.start, window.end, seconds
+    )
+    assert _total(got) == pytest.approx(truth, rel=1e-12)
+
+
+async def test_myview_daily_counters_match_the_ground_truth(
+    running: RunningEmulator, emulator: Emulator
+) -> None:
+    end = align_down(NOW, DAY, CST)
+    window = Window(end - 3 * DAY, end, DAY)
+    got = await _parsed(running, Query("flow_day", ("img.example.com",), window, CST))
+    traffic = [p for p in got if p.family.kind.value == "counter"]
+    truth = ground.wangsu_channel_daily_traffic_bytes(
+        emulator, "demo-wangsu", "img.example.com", window.start, window.end
+    )
+    assert _total(traffic) == pytest.approx(truth, rel=1e-12)
+    got = await _parsed(running, Query("vod_transcoding", (), window, CST))
+    truth = ground.wangsu_vod_transcoding_seconds(
+        emulator, "demo-wangsu", "trans", window.start, window.end
+    )
+    assert _total(got) == pytest.approx(truth, rel=1e-12)
+    assert [p.end for p in got] == [end - 2 * DAY, end - DAY, end]
+
+
+async def test_settlement_areas_are_shares_of_the_domain_traffic(
+    running: RunningEmulator,
+) -> None:
+    body = {
+        "dateFrom": "2023-11-14T00:00:00+08:00",
+        "dateTo": "2023-11-15T00:00:00+08:00",
+        "domain": ["www.example.com"],
+        "dataInterval": "1d",
+    }
+    by_area = {}
+    for area in ("cn", "ov", "cn;ov"):
+        reply = await raw_call(running, "/api/report/flow/area", {**body, "areaCode": area})
+        assert reply.status == 200, reply.body
+        by_area[area] = float(reply.json["flow-summary"])
+    assert 0 < by_area["ov"] < by_area["cn"]
+    assert by_area["cn;ov"] == pytest.approx(by_area["cn"] + by_area["ov"], abs=0.011)
+    reply = await raw_call(running, "/api/report/flow/area", {**body, "areaCode": "mars"})
+    assert reply.status == 400
+    assert reply.json["code"] == "24102001"
+
+
+async def test_wctquery_rejects_an_unknown_operation_and_a_bad_timezone(
+    running: RunningEmulator,
+) -> None:
+    body = {"startdate": "2023-11-14", "enddate": "2023-11-14", "dataformat": "json"}
+    reply = await raw_call(running, "/myview/Wctquery", {**body, "transcoding": "h266"})
+    assert (reply.status, reply.json["code"]) == (400, "24102001")
+    reply = await raw_call(running, "/myview/Wctquery", {**body, "timezone": "UTC+8"})
+    assert (reply.status, reply.json["code"]) == (400, "24102020")
+    reply = await raw_call(running, "/myview/Wctquery", {**body, "startdate": "2023-11-14 10:00"})
+    assert (reply.status, reply.json["code"]) == (400, "24102021")
+
+
+async def test_myview_takes_form_encoded_fields(running: RunningEmulator) -> None:
+    url = running.base_url + "/myview/flow-day"
+    data = b"startdate=2023-11-14&enddate=2023-11-14&channel=www.example.com&dataformat=json"
+    headers = {
+        "Host": f"127.0.0.1:{running.port}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    headers |= sign_aksk(
+        "POST", url, headers, data, "DEMO_WANGSU_AK", "DEMO_WANGSU_SK_0123456789abcdef", int(NOW)
+    )
+    reply = await send(HttpRequest("POST", url, headers, data))
+    assert reply.status == 200, reply.body
+    assert reply.json["provider"]["date"]["channel"]["name"] == "www.example.com"
