@@ -5,6 +5,8 @@ provider, answers classified and parsed by it; plus the documented validation.""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 from typing import Any
 
 import aiohttp
@@ -414,3 +416,65 @@ async def test_myview_takes_form_encoded_fields(running: RunningEmulator) -> Non
     reply = await send(HttpRequest("POST", url, headers, data))
     assert reply.status == 200, reply.body
     assert reply.json["provider"]["date"]["channel"]["name"] == "www.example.com"
+
+
+async def test_a_day_of_every_legacy_endpoint() -> None:
+    """The exporter polls every legacy endpoint for a simulated day: no call beyond a
+    limit, every family on /metrics (promtool-clean when promtool is installed), and
+    the account total and the daily channel traffic equal the ground truth."""
+    from collector.clock import VirtualClock
+    from collector.demo import account_config
+    from tests.integration.conftest import WANGSU as IT_WANGSU
+    from tests.integration.conftest import running as running_exporter
+
+    start = 1_700_000_000 - (1_700_000_000 + CST) % DAY + 900 + 60  # after a local midnight
+    clock = VirtualClock(start)
+    endpoints: dict[str, Any] = {name: {"enabled": True} for name in LEGACY}
+    for name in ("flow_request", "flow_request_origin", "edge_hit_ratio"):
+        endpoints[name] = {"enabled": False}
+
+    def configure(base_url: str) -> list[dict[str, Any]]:
+        return [account_config(IT_WANGSU, base_url, endpoints)]
+
+    async with running_exporter(clock, [IT_WANGSU], configure) as (server, exporter):
+        await clock.run_until(start + DAY + 2 * HOUR)
+        emulator = server.emulator
+        assert emulator.totals().throttled == 0
+        assert all(p.up for p in exporter.pollers), [p.last_error for p in exporter.pollers]
+        await exporter.render()
+        body = exporter.rendered.plain
+        for spec in (CATALOG[name] for name in LEGACY):
+            for family in spec.families:
+                assert f"\n{family.name}{{".encode() in body, family.name
+        pollers = {p.settings.spec.name: p for p in exporter.pollers}
+        account_poller = pollers["account_traffic"]
+        begin, end = account_poller.store.baseline, account_poller.store.newest_settled_end
+        assert begin is not None
+        assert end is not None
+        [(_, _, got)] = list(account_poller.store.series())
+        truth = ground.wangsu_account_traffic_bytes(emulator, IT_WANGSU.name, begin, end)
+        assert got == pytest.approx(truth, rel=1e-12)
+        day_poller = pollers["flow_day"]
+        begin, end = day_poller.store.baseline, day_poller.store.newest_settled_end
+        assert begin is not None
+        assert end is not None
+        assert end - begin >= DAY - 2 * HOUR  # one whole day settled, never a partial one
+        for family, labels, value in day_poller.store.series():
+            if family.name == "cdn_channel_daily_traffic_bytes_total":
+                truth = ground.wangsu_channel_daily_traffic_bytes(
+                    emulator, IT_WANGSU.name, labels[0], begin, end
+                )
+                assert value == pytest.approx(truth, rel=1e-12)
+                assert truth > 0
+    promtool = shutil.which("promtool")
+    if promtool is not None:
+        process = await asyncio.create_subprocess_exec(
+            promtool,
+            "check",
+            "metrics",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate(body)
+        assert process.returncode == 0, output
