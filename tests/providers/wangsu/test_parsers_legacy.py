@@ -370,3 +370,56 @@ def test_myview_without_provider_is_malformed() -> None:
     with pytest.raises(MalformedResponse) as caught:
         parse("flow_day", {"provider": {"name": "x"}})
     assert caught.value.reason == Reason.MISSING_FIELD
+
+
+# -- requests -------------------------------------------------------------------------
+
+
+def _account() -> Any:
+    from collector.config.loading import load_account
+
+    return load_account(
+        {
+            "name": "main",
+            "provider": "wangsu",
+            "auth": {"method": "aksk", "access_key": "AK_TEST", "secret_key": "SK_TEST"},
+            "domains": ["www.example.com"],
+        }
+    )
+
+
+def test_get_signs_the_decoded_query_and_sends_no_body() -> None:
+    from urllib.parse import unquote, urlsplit
+
+    from collector.providers.wangsu import signing
+
+    request = WANGSU.build_request(
+        _account(), CATALOG["account_traffic"], query("account_traffic", ()), 1699928400
+    )
+    assert request.method == "GET"
+    assert request.body == b""
+    parts = urlsplit(request.url)
+    assert parts.query == (
+        "datefrom=2023-11-14T10%3A00%3A00%2B08%3A00"
+        "&dateto=2023-11-14T10%3A15%3A00%2B08%3A00&type=fiveminutes"
+    )
+    canonical = signing.canonical_request("GET", parts.path, parts.query, request.headers, b"")
+    assert canonical.split("\n")[2] == unquote(parts.query)
+    sig = signing.signature("SK_TEST", "1699928400", canonical)
+    assert request.headers["Authorization"].endswith(f"Signature={sig}")
+
+
+def test_post_with_a_query_string_signs_no_query() -> None:
+    from urllib.parse import urlsplit
+
+    from collector.providers.wangsu import signing
+
+    request = WANGSU.build_request(
+        _account(), CATALOG["domainflow"], query("domainflow"), 1699928400
+    )
+    parts = urlsplit(request.url)
+    assert parts.query.startswith("dateFrom=2023-11-14T10%3A00%3A00%2B08%3A00&dateTo=")
+    assert orjson.loads(request.body) == {"domain-list": {"domain-name": ["www.example.com"]}}
+    canonical = signing.canonical_request("POST", parts.path, "", request.headers, request.body)
+    sig = signing.signature("SK_TEST", "1699928400", canonical)
+    assert request.headers["Authorization"].endswith(f"Signature={sig}")
