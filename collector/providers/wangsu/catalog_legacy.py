@@ -165,7 +165,7 @@ def body_wct_query(query: Query) -> dict[str, Any]:
     return {**body, "transcoding": TRANSCODING}
 
 
-_DOWN_AREA = (SETTLEMENT_AREA,)
+_AREA_LABEL = (SETTLEMENT_AREA,)  # the `area` label: the one area asked for
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(
@@ -213,7 +213,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         fan_out=FanOut.PER_DOMAIN,
         build_body=body_settlement_area,
-        shape=FlowData((Measure("flow", SETTLEMENT_AREA_TRAFFIC, MB, _DOWN_AREA),), True),
+        shape=FlowData((Measure("flow", SETTLEMENT_AREA_TRAFFIC, MB, _AREA_LABEL),), True),
         opt_in=True,
         sdk_model="reportflow.QueryDomainTrafficUnderSpecificSettlementArea",
         description="Edge traffic per domain in the mainland-China settlement area.",
