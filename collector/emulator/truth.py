@@ -14,10 +14,12 @@ from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
 from collector.emulator.wangsu.responses import (
+    area_share,
     dir_share,
     part_shares,
     protocol_share,
     stream_shares,
+    transcoding_minutes,
 )
 from collector.model import GIGABYTE, MEGABYTE
 from collector.timeslices import align_down
@@ -259,9 +261,10 @@ def wangsu_directory_traffic_bytes(
 # -- Wangsu `code`/`message`/`data` reports ------------------------------------------
 
 
-def _slice_ends(start: float, end: float, slice_seconds: int) -> range:
-    first_end = align_down(start, slice_seconds) + slice_seconds
-    return range(first_end, int(end) + 1, slice_seconds)
+def _slice_ends(start: float, end: float, seconds: int, offset: int = 0) -> range:
+    """Ends of the slices (aligned in `offset`) that end in (start, end]."""
+    first = align_down(start, seconds, offset) + seconds
+    return range(first, int(end) + 1, seconds)
 
 
 def wangsu_up_flow_country_bytes(
@@ -291,7 +294,7 @@ def wangsu_up_flow_country_bytes(
     return total
 
 
-def wangsu_account_traffic_bytes(
+def wangsu_flow_byte_traffic_bytes(
     emulator: Emulator,
     account_name: str,
     start: float,
@@ -334,3 +337,99 @@ def wangsu_stream_traffic_bytes(
 
 
 # -- Wangsu legacy `flow-data` and `myview` reports ----------------------------------
+
+
+def wangsu_account_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+    offset: int = 8 * 3600,
+) -> float:
+    """GET /api/report/flow: every domain of the account together, per slice as printed
+    (2-decimal MB), in bytes."""
+    account = emulator.account(account_name)
+    members: list[Member] = [(domain, {}) for domain in account.domains]
+    total = 0.0
+    for slice_end in _slice_ends(start, end, slice_seconds, offset):
+        value = emulator.traffic.aggregate(
+            account.name, members, Quantity.FLOW, slice_end - slice_seconds, slice_seconds
+        )
+        total += float(decimal(value, 2)) * MEGABYTE
+    return total
+
+
+def wangsu_domainflow_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    start: float,
+    end: float,
+    slice_seconds: int = FIVE_MINUTES,
+    offset: int = 8 * 3600,
+) -> float:
+    """/api/report/domainflow for one domain: whole MB per slice (the SDK's int), in bytes."""
+    account = emulator.account(account_name)
+    total = 0.0
+    for slice_end in _slice_ends(start, end, slice_seconds, offset):
+        value = emulator.traffic.aggregate(
+            account.name, [(domain, {})], Quantity.FLOW, slice_end - slice_seconds, slice_seconds
+        )
+        total += round(value) * MEGABYTE
+    return total
+
+
+def wangsu_settlement_area_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    area: str,
+    start: float,
+    end: float,
+    slice_seconds: int = 86400,
+    offset: int = 8 * 3600,
+) -> float:
+    """/api/report/flow/area for one domain and area, per slice as printed, in bytes."""
+    account = emulator.account(account_name)
+    share = area_share(account.name, domain, area)
+    total = 0.0
+    for slice_end in _slice_ends(start, end, slice_seconds, offset):
+        value = emulator.traffic.aggregate(
+            account.name, [(domain, {})], Quantity.FLOW, slice_end - slice_seconds, slice_seconds
+        )
+        total += float(decimal(value * share, 2)) * MEGABYTE
+    return total
+
+
+def wangsu_channel_daily_traffic_bytes(
+    emulator: Emulator,
+    account_name: str,
+    domain: str,
+    start: float,
+    end: float,
+    offset: int = 8 * 3600,
+) -> float:
+    """/myview/flow-day `totalFlow` of one channel over the local days ending in
+    (start, end], as printed (2-decimal MB), in bytes."""
+    account = emulator.account(account_name)
+    total = 0.0
+    for slice_end in _slice_ends(start, end, 86400, offset):
+        value = emulator.traffic.aggregate(
+            account.name, [(domain, {})], Quantity.FLOW, slice_end - 86400, 86400
+        )
+        total += float(decimal(value, 2)) * MEGABYTE
+    return total
+
+
+def wangsu_vod_transcoding_seconds(
+    emulator: Emulator, account_name: str, operation: str, start: float, end: float
+) -> float:
+    """/myview/Wctquery: the printed 5-minute output minutes of `operation` in
+    (start, end], in seconds."""
+    account = emulator.account(account_name)
+    total = 0.0
+    for slice_end in _slice_ends(start, end, FIVE_MINUTES, 0):
+        minutes = transcoding_minutes(emulator, account, operation, slice_end)
+        total += float(decimal(minutes, 2)) * 60
+    return total

@@ -138,6 +138,7 @@ class WireShape(Protocol):
 
 
 BodyBuilder = Callable[[Query], dict[str, Any]]
+QueryBuilder = Callable[[Query], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,10 @@ class Endpoint:
     # The official SDK's models for this call, `<package>.<Action>` (Request and Response
     # suffixed), e.g. "reportflow.QueryTrafficRequestInTotalAndPeakValue"; tests use it.
     sdk_model: str = ""
+    # Query-string parameters, for legacy calls that take their dates and granularity
+    # there (GET /api/report/flow, POST /api/report/domainflow); None: no query string.
+    # A GET sends no body (build_body is then unused).
+    build_query: QueryBuilder | None = None
 
     def __post_init__(self) -> None:
         if not self.slices:

@@ -254,7 +254,7 @@ async def test_flow_byte_is_the_account_total(client: ApiClient, emulator: Emula
     assert all(INTEGER.match(p["flow"]) for p in item["flowData"])
     assert int(item["flowSummary"]) == sum(int(p["flow"]) for p in item["flowData"])
     counted = sum(p.value for p in parsed(spec.name, reply.json, q))
-    assert counted == ground.wangsu_account_traffic_bytes(emulator, "demo-wangsu", start, end)
+    assert counted == ground.wangsu_flow_byte_traffic_bytes(emulator, "demo-wangsu", start, end)
     # The same traffic as the per-domain totals, within their 2-decimal MB rounding.
     per_domain = sum(
         ground.wangsu_traffic_bytes(emulator, "demo-wangsu", domain, start, end)

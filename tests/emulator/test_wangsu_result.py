@@ -213,7 +213,13 @@ async def test_dir_info_refuses_a_window_that_is_not_one_slice() -> None:
 @pytest.mark.parametrize(
     ("endpoint", "kind", "key", "label", "family"),
     [
-        ("live_dir", "live-dir", "domainDir", "dir", "cdn_livestream_directory_traffic_bytes_total"),
+        (
+            "live_dir",
+            "live-dir",
+            "domainDir",
+            "dir",
+            "cdn_livestream_directory_traffic_bytes_total",
+        ),
         ("stream", "stream", "domainStream", "stream", "cdn_stream_traffic_bytes_total"),
     ],
 )

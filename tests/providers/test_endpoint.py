@@ -132,3 +132,16 @@ def test_list_endpoints_table(capsys: pytest.CaptureFixture[str]) -> None:
     shift = next(line for line in lines if " time_shift " in line)
     assert "DescribeLiveTimeShiftData" in shift
     assert "one call per vhost" in shift
+
+
+def test_a_family_name_is_declared_once_per_provider() -> None:
+    """Two Family objects of one name (say with other labels or HELP) would render as
+    one family with conflicting metadata: a name is one declaration."""
+    from collector.providers import get_provider
+    from collector.providers.listing import CATALOGS
+
+    for provider, _ in CATALOGS:
+        by_name: dict[str, object] = {}
+        for spec in get_provider(provider).catalog.values():
+            for family in spec.families:
+                assert by_name.setdefault(family.name, family) is family, (provider, family.name)

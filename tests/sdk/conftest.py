@@ -123,6 +123,7 @@ class WangsuSdk:
         *,
         access_key: str | None = None,
         secret_key: str | None = None,
+        method: str = "POST",
     ) -> WangsuReply:
         from wangsu.common.auth.AkSkAuth import AkSkAuth
         from wangsu.common.auth.AkSkConfig import AkSkConfig
@@ -131,8 +132,8 @@ class WangsuSdk:
         config.access_key = access_key or account.access_key
         config.secret_key = secret_key or account.secret_key
         config.end_point = f"127.0.0.1:{self.running.port}"
-        config.uri = path
-        config.method = "POST"
+        config.uri = path  # may carry a query string: the SDK signs it for GET only
+        config.method = method
         before = len(self.statuses)
         text = await asyncio.to_thread(AkSkAuth.invoke, config, json_body)
         assert len(self.statuses) == before + 1, "the SDK made no (or several) HTTP calls"
@@ -171,7 +172,17 @@ def wangsu(
         return response
 
     monkeypatch.setattr(Constant, "HTTPS_REQUEST_PREFIX", "http://")
-    monkeypatch.setattr(http_module, "requests", SimpleNamespace(post=recording_post))
+
+    def recording_get(url: str, **kwargs: Any) -> requests.Response:
+        assert url.startswith(running.base_url + "/"), f"the SDK left loopback: {url}"
+        kwargs.setdefault("timeout", SDK_TIMEOUT)
+        response = requests.get(url, **kwargs)
+        sdk.statuses.append(response.status_code)
+        return response
+
+    monkeypatch.setattr(
+        http_module, "requests", SimpleNamespace(post=recording_post, get=recording_get)
+    )
     if sdk_clock:
         monkeypatch.setattr(auth_module, "time", _frozen_time(clock))
     return sdk

@@ -46,6 +46,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 
@@ -54,7 +55,7 @@ from collector.emulator import CallResult, EmulatedAccount, Emulator
 from collector.providers.endpoint import Endpoint, Query
 from collector.providers.listing import endpoint_rows
 from collector.providers.wangsu.catalog import CATALOG
-from collector.timeslices import HOUR, Window, align_down
+from collector.timeslices import DAY, HOUR, Window, align_down
 
 from .conftest import CST, NOW, WangsuReply, WangsuSdk
 from .sdkmodels import differences, round_trip, type_mismatches
@@ -92,6 +93,8 @@ TYPE_CHOICES: dict[str, tuple[str, ...]] = {
     # string, which the SDK model still round-trips losslessly.
     "bandwidth_saving_ratio": ("data[0].totalAvg:",),
 }
+# Legacy envelopes (reference §5.7 style C, §6.12 myview): the key holding the data.
+LEGACY_ENVELOPES = {"flow-data": "flow-data", "myview": "provider"}
 SUCCESS = {"code": "0", "message": "success"}  # style B success (reference §5.7, seed 003)
 
 ENDPOINTS = sorted(CATALOG)
@@ -111,7 +114,11 @@ def query_for(
     slice is in the answer), or with `fresh` the one slice ending at `now` (too young
     for the emulator to show: an answer without data)."""
     seconds = seconds or spec.slices[0].seconds
-    if fresh:
+    if seconds >= DAY and not fresh:
+        # Whole local days: yesterday, over and settled.
+        end = align_down(now, DAY, CST)
+        window = Window(end - DAY, end, seconds)
+    elif fresh:
         window = Window(int(now) - seconds, int(now), seconds)
     else:
         end = align_down(now, HOUR) - HOUR
@@ -137,9 +144,22 @@ async def call(
     fresh: bool = False,
 ) -> tuple[Query, WangsuReply]:
     account = emulator.account(account_name)
-    query = query_for(CATALOG[endpoint], account, seconds=seconds, fresh=fresh)
-    reply = await wangsu.call(CATALOG[endpoint].path, sdk_body(endpoint, query), account)
+    spec = CATALOG[endpoint]
+    query = query_for(spec, account, seconds=seconds, fresh=fresh)
+    reply = await wangsu.call(
+        sdk_path(endpoint, query), sdk_body(endpoint, query), account, method=spec.method
+    )
     return query, reply
+
+
+def sdk_path(endpoint: str, query: Query) -> str:
+    """The path, with the exporter's query-string parameters (legacy reports) as the SDK's
+    `...Parameters` model serialises them, percent-encoded."""
+    spec = CATALOG[endpoint]
+    if spec.build_query is None:
+        return spec.path
+    params = SDK_APIS[endpoint].model("Parameters")().from_map(spec.build_query(query))
+    return spec.path + "?" + urlencode(params.to_map(), quote_via=quote, safe="")
 
 
 def model_items(endpoint: str, payload: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -165,6 +185,11 @@ def test_exporter_body_fits_the_sdk_request_model(endpoint: str, emulator: Emula
     request_model = SDK_APIS[endpoint].model("Request")
     assert differences(body, round_trip(request_model, body)) == []
     assert type_mismatches(request_model, body) == []
+    build_query = CATALOG[endpoint].build_query
+    if build_query is not None:
+        params = build_query(query)
+        params_model = SDK_APIS[endpoint].model("Parameters")
+        assert differences(params, round_trip(params_model, params)) == []
 
 
 @pytest.mark.parametrize("account_name", ACCOUNTS)
@@ -180,6 +205,10 @@ async def test_sdk_signed_call_is_accepted(
         assert set(payload) == {*keys, data}, f"{endpoint}: envelope keys {sorted(payload)}"
         assert {k: payload[k] for k in keys} == SUCCESS
         assert payload[data], f"{endpoint}: empty {data}"
+    elif CATALOG[endpoint].envelope in LEGACY_ENVELOPES:
+        key = LEGACY_ENVELOPES[CATALOG[endpoint].envelope]
+        assert payload.get(key), f"{endpoint}: no {key}: {payload}"
+        assert payload.get("code", "0") == "0", payload
     else:
         # Style A `result`, or style B `data` where the SDK models the envelope too.
         items = payload.get("result", payload.get("data"))

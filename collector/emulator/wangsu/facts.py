@@ -49,6 +49,8 @@ class Envelope(StrEnum):
 
     RESULT = "result"  # style A: {"result": [...]}
     CODE_DATA = "code-data"  # style B: {"code": "0", "message": "success", "data": [...]}
+    FLOW_DATA = "flow-data"  # style C: {"flow-summary": .., "flow-data": [...]}
+    MYVIEW = "myview"  # the old myview family: {"provider": {.. "date": {..}}}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,16 @@ class RouteFacts:
     # Fields the SDK documents as "not returned by default; ask support to enable".
     on_request_fields: frozenset[str] = frozenset()
     source: str = ""  # reference section
+    # Where dates and granularity come from: "body" (dateFrom/dateTo/dataInterval),
+    # "query" (dateFrom/dateTo/type in the query string), "query-lower"
+    # (datefrom/dateto/type), or "myview" (form-style startdate/enddate/channel).
+    params: str = "body"
+    # Where the domain list is: "domain" (a list), "domain-list" (domainflow's
+    # {"domain-list": {"domain-name": [...]}}), or "channel" (`;`-separated).
+    domain_key: str = "domain"
+    required_fields: frozenset[str] = frozenset()  # body fields the call must carry
+    legacy_errors: bool = False  # InvalidDatePeriod / DateSpanError / NoSuchDomain (§5.7)
+    day_dates: bool = False  # myview: startdate/enddate are whole days at any slice length
 
 
 CORE_ROUTES: tuple[RouteFacts, ...] = (
@@ -465,7 +477,118 @@ CODE_DATA_ROUTES: tuple[RouteFacts, ...] = (
 
 # -- legacy `flow-data` and `myview` routes -------------------------------------------
 
-LEGACY_ROUTES: tuple[RouteFacts, ...] = ()
+# `type` of the legacy reports (§5.2): default daily.
+LEGACY_TYPES = {"fiveminutes": 5 * MINUTE, "hourly": HOUR, "daily": DAY}
+# Legacy error codes (§5.7), HTTP 400.
+INVALID_HTTP_REQUEST = ("InvalidHTTPRequest", "The request is invalid.")
+INVALID_DATE_PERIOD = ("InvalidDatePeriod", "The date period is invalid.")
+DATE_SPAN_ERROR = ("DateSpanError", "The date span is too long.")
+NO_SUCH_DOMAIN = ("NoSuchDomain", "No such domain.")
+
+LEGACY_ROUTES: tuple[RouteFacts, ...] = (
+    RouteFacts(
+        name="account_traffic",
+        path="/api/report/flow",
+        method="GET",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,  # "cannot be longer than 31 days"
+        max_domains=0,  # no domain list: every domain of the account
+        intervals=(DAY, 5 * MINUTE, HOUR),  # `type`, default daily
+        envelope=Envelope.FLOW_DATA,
+        params="query-lower",
+        legacy_errors=True,
+        source="§6.9; models.py QuerySumUpTrafficUnderAccountParameters",
+    ),
+    RouteFacts(
+        name="domainflow",
+        path="/api/report/domainflow",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,
+        max_domains=20,  # "default value is 20"
+        intervals=(DAY, 5 * MINUTE, HOUR),
+        envelope=Envelope.FLOW_DATA,
+        domain_required=True,  # domain_list is required in the SDK model
+        params="query",
+        domain_key="domain-list",
+        legacy_errors=True,
+        source="§6.10; models.py QueryDomainTotalTraffic*",
+    ),
+    RouteFacts(
+        name="settlement_area",
+        path="/api/report/flow/area",
+        method="POST",
+        rate_limit=PER_5MIN_30,  # README: 30/5 min
+        max_span=31 * DAY,
+        max_domains=20,  # [I] "all domains if not specified"; no cap is documented
+        intervals=(DAY, 5 * MINUTE, HOUR),  # dataInterval, default 1d
+        envelope=Envelope.FLOW_DATA,
+        required_fields=frozenset({"areaCode"}),
+        filters={"area": "areaCode"},  # `;`-separated
+        source="§6.12; models.py QueryDomainTrafficUnderSpecificSettlementArea*",
+    ),
+    RouteFacts(
+        name="flow_channel",
+        path="/myview/Flowchannel",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=DAY,  # [I] not documented
+        max_domains=20,  # [I] not documented
+        intervals=(5 * MINUTE,),
+        interval_param=False,
+        envelope=Envelope.MYVIEW,
+        params="myview",
+        domain_key="channel",
+        source="§6.12; models.py FlowChannel*",
+    ),
+    RouteFacts(
+        name="flow_day",
+        path="/myview/flow-day",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,  # [I] not documented
+        max_domains=20,  # [I] not documented
+        intervals=(DAY,),
+        interval_param=False,
+        envelope=Envelope.MYVIEW,
+        params="myview",
+        domain_key="channel",
+        source="§6.12; models.py FlowDay*",
+    ),
+    RouteFacts(
+        name="vod_transcoding",
+        path="/myview/Wctquery",
+        method="POST",
+        rate_limit=ASSUMED_300,  # [I]
+        max_span=31 * DAY,  # [I] not documented
+        max_domains=0,  # no channel list: the account's transcoding
+        intervals=(5 * MINUTE,),  # "5分钟粒度的统计信息"
+        interval_param=False,
+        envelope=Envelope.MYVIEW,
+        params="myview",
+        day_dates=True,  # startdate/enddate: yyyy-mm-dd
+        filters={"transcoding": "transcoding"},
+        source="§6.12; models.py WctQuery*",
+    ),
+)
+
+# flow/area `areaCode` values (models.py ...SettlementAreaRequest.area_code).
+SETTLEMENT_AREAS = ("cn", "nc", "ov", "apac", "am", "euna", "emea", "sa", "af", "au", "hk", "tw")
+
+# Wctquery `transcoding` operation types (models.py WctQueryRequest.transcoding).
+TRANSCODING_TYPES = (
+    "trans",
+    "hevc",
+    "audio_trans",
+    "encap_trans",
+    "vframe",
+    "file_op",
+    "trans_nbhd",
+    "hevc_nbhd",
+    "video_enhance",
+    "drm",
+)
+TRANSCODING_GRADES = ("sd240", "sd480", "sd720", "hd1080", "2k", "4k")  # transcodingType
 
 # -------------------------------------------------------------------------------------
 

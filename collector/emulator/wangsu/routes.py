@@ -103,6 +103,8 @@ def _handler(
             xml = wants_xml(request)
             checked, answer = _bind(shape, body)
             call = validate(emulator, facts, dimensions, account, request, checked)
+            if call.xml is not None:
+                xml = call.xml  # myview: `dataformat`, XML by default
             omit = frozenset() if emulator.on_request_fields else facts.on_request_fields
             return render(envelope(facts.envelope, answer.build(call, omit)), xml=xml)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from aiohttp import web
@@ -17,16 +18,24 @@ from collector.emulator.wangsu.facts import (
     BODY_REQUIRED,
     DATE_FORMAT,
     DATE_INVALID,
+    DATE_SPAN_ERROR,
     DAY,
     DEFAULT_OFFSET,
     DOMAIN_INVALID,
     HISTORY,
     HOUR,
     INTERVALS,
+    INVALID_DATE_PERIOD,
+    INVALID_HTTP_REQUEST,
     INVALID_PARAMETER,
+    LEGACY_TYPES,
+    NO_SUCH_DOMAIN,
     NOT_ACCEPTABLE,
+    SETTLEMENT_AREAS,
     TIME_ZONE_INVALID,
     TOO_MANY_DOMAINS,
+    TRANSCODING_TYPES,
+    Envelope,
     RouteFacts,
 )
 from collector.timeslices import align_down, align_up, format_local, parse_offset
@@ -62,9 +71,15 @@ class Call:
     selected: Mapping[str, tuple[str, ...]]  # dimension -> canonical values asked for
     grouped: frozenset[str]  # dimensions given one item per value
     english: bool
+    # Legacy routes: a day's last slice is `yyyy-MM-dd 24:00` (`24` hourly) and a daily
+    # slice is labelled by its day (§5.3).
+    legacy_labels: bool = False
+    xml: bool | None = None  # the answer format the call asked for, if not by Accept
 
     def label(self, end: int) -> str:
         """End label in the request's offset: `yyyy-MM-dd HH:mm`, or `yyyy-MM-dd HH`."""
+        if self.legacy_labels:
+            return legacy_label(end, self.offset, self.slice_seconds)
         return format_local(
             end, self.offset, "%Y-%m-%d %H" if self.slice_seconds >= HOUR else "%Y-%m-%d %H:%M"
         )
@@ -111,6 +126,19 @@ class Call:
 
 
 Row = tuple[int, dict[Quantity, float]]  # (slice end, value per quantity)
+
+
+def legacy_label(end: int, offset: int, seconds: int) -> str:
+    """`yyyy-MM-dd HH:mm` with midnight as the day's `24:00`; `yyyy-MM-dd HH` with `24`;
+    a daily slice as `yyyy-MM-dd`, the day it covers."""
+    day = format_local(end - 1, offset, "%Y-%m-%d")
+    if seconds >= DAY:
+        return day
+    midnight = format_local(end, offset, "%H:%M") == "00:00"
+    if seconds >= HOUR:
+        return f"{day} 24" if midnight else format_local(end, offset, "%Y-%m-%d %H")
+    return f"{day} 24:00" if midnight else format_local(end, offset, "%Y-%m-%d %H:%M")
+
 
 _ALL_VALUES: Mapping[str, tuple[str, ...]] = {
     "isp": ISPS,
@@ -237,6 +265,55 @@ def _slice_seconds(body: Mapping[str, Any], facts: RouteFacts) -> int:
     return seconds
 
 
+def _payload(request: web.Request, body: bytes, facts: RouteFacts) -> dict[str, Any]:
+    """The request's JSON body (form fields on myview routes), or {} for a GET."""
+    if request.method == "GET":
+        return {}
+    if facts.params == "myview" and request.content_type == "application/x-www-form-urlencoded":
+        return dict(parse_qsl(body.decode("utf-8", errors="replace")))
+    if request.content_type != "application/json" or not body:
+        raise bad(BODY_REQUIRED)
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise bad(BODY_REQUIRED, "The body is not valid JSON.") from None  # our choice
+    if not isinstance(payload, dict):
+        raise bad(BODY_REQUIRED, "The body must be a JSON object.")
+    return payload
+
+
+def _legacy_params(
+    payload: dict[str, Any], request: web.Request, facts: RouteFacts
+) -> dict[str, Any]:
+    """Dates, granularity and domains where the route carries them, in the body's keys."""
+    params = dict(payload)
+    if facts.params in ("query", "query-lower"):
+        keys = ("dateFrom", "dateTo") if facts.params == "query" else ("datefrom", "dateto")
+        for key, name in zip(keys, ("dateFrom", "dateTo"), strict=True):
+            params[name] = request.query.get(key)
+        kind = request.query.get("type") or "daily"  # empty or absent: daily
+        if kind not in LEGACY_TYPES:
+            raise bad(INVALID_PARAMETER, f"type {kind!r} is not supported here.")
+        params["dataInterval"] = next(k for k, v in INTERVALS.items() if v == LEGACY_TYPES[kind])
+    if facts.domain_key == "domain-list":
+        listed = payload.get("domain-list")
+        names = listed.get("domain-name") if isinstance(listed, dict) else None
+        params["domain"] = names
+    for key in facts.required_fields:
+        if not payload.get(key):
+            raise bad(INVALID_PARAMETER, f"{key} is required.")
+    return params
+
+
+_LEGACY_CODES = {
+    DATE_FORMAT[0]: INVALID_DATE_PERIOD,
+    DATE_INVALID[0]: INVALID_DATE_PERIOD,
+    BODY_REQUIRED[0]: INVALID_HTTP_REQUEST,
+    INVALID_PARAMETER[0]: INVALID_HTTP_REQUEST,
+    DOMAIN_INVALID[0]: NO_SUCH_DOMAIN,
+}
+
+
 def validate(
     emulator: Emulator,
     facts: RouteFacts,
@@ -247,23 +324,49 @@ def validate(
 ) -> Call:
     """Check a request against the route's documented rules; `dimensions` are the
     breakdown levels its answer nests (domain, isp, province, country)."""
-    if request.content_type != "application/json" or not body:
-        raise bad(BODY_REQUIRED)
+    if not facts.legacy_errors:
+        return _validate(emulator, facts, dimensions, account, request, body)
     try:
-        payload = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise bad(BODY_REQUIRED, "The body is not valid JSON.") from None  # our choice
-    if not isinstance(payload, dict):
-        raise bad(BODY_REQUIRED, "The body must be a JSON object.")
+        return _validate(emulator, facts, dimensions, account, request, body)
+    except Reject as exc:
+        # The legacy family's own codes (§5.7); [?] a too-long domain list keeps 24102019.
+        if exc.code == DATE_INVALID[0] and "span" in exc.message:
+            code, message = DATE_SPAN_ERROR
+        elif exc.code in _LEGACY_CODES:
+            code, message = _LEGACY_CODES[exc.code]
+        else:
+            raise
+        raise Reject(exc.status, code, f"{message} {exc.message}") from None
+
+
+def _validate(
+    emulator: Emulator,
+    facts: RouteFacts,
+    dimensions: Sequence[str],
+    account: EmulatedAccount,
+    request: web.Request,
+    body: bytes,
+) -> Call:
+    payload = _payload(request, body, facts)
+    if facts.params == "myview":
+        return validate_myview(emulator, facts, account, payload)
+    payload = _legacy_params(payload, request, facts)
+    legacy = facts.envelope is Envelope.FLOW_DATA
     now = emulator.clock.time()
     start, end, offset = _window(payload, request, facts, now)
-    selected = {"domain": _domains(payload, facts, account)}
+    if facts.max_domains == 0:
+        selected = {"domain": account.domains}  # the route takes no domain list
+    else:
+        selected = {"domain": _domains(payload, facts, account)}
     seconds = _slice_seconds(payload, facts)
     english = request.headers.get("Accept-Language", "zh-CN").lower().startswith("en")
     for dimension in dimensions:
         if dimension != "domain":
             key = facts.filters[dimension]
             selected[dimension] = _filtered(payload, dimension, key, english)
+    for dimension, key in facts.filters.items():
+        if dimension in _SEMICOLON_VALUES:  # a `;`-separated string, not a list
+            selected[dimension] = _semicolon_values(payload, key, _SEMICOLON_VALUES[dimension])
     group_by = set(_string_list(payload, "groupBy") or ()) if facts.group_by else set()
     if not group_by <= facts.group_by:
         raise bad(INVALID_PARAMETER, f"groupBy accepts {sorted(facts.group_by)}.")
@@ -288,4 +391,131 @@ def validate(
         # A dimension the route cannot group by is always itemised (country here).
         grouped=frozenset(group_by | (set(dimensions) - facts.group_by)),
         english=english,
+        legacy_labels=legacy,
+    )
+
+
+# -- the old myview family --------------------------------------------------------------
+
+_MYVIEW_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?: (\d{2}):(\d{2}))?")
+
+
+def _myview_time(value: Any, offset: int, default: str, day_only: bool) -> int:
+    """`yyyy-mm-dd[ hh:MM]` in `offset` -> epoch; a bare date takes `default` (hh:MM)."""
+    match = _MYVIEW_DATE_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or (day_only and match.group(2)):
+        raise bad(DATE_FORMAT, f"Expected yyyy-mm-dd{'' if day_only else '[ hh:MM]'}: {value!r}.")
+    day, hour, minute = match.group(1), match.group(2), match.group(3)
+    if hour is None:
+        hour, minute = default.split(":")
+    try:
+        base = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    except ValueError:
+        raise bad(DATE_FORMAT, f"{value!r} is not a valid date.") from None
+    h, m = int(hour), int(minute)
+    if h > 24 or m > 59 or (h == 24 and m):
+        raise bad(DATE_FORMAT, f"{value!r} is not a valid time.")
+    return int(base.timestamp()) + h * HOUR + m * 60 - offset
+
+
+_SEMICOLON_VALUES: Mapping[str, tuple[str, ...]] = {
+    "transcoding": TRANSCODING_TYPES,
+    "area": SETTLEMENT_AREAS,
+}
+
+
+def _semicolon_values(
+    payload: Mapping[str, Any], key: str, allowed: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A `;`-separated form field: the values asked for (all if absent)."""
+    raw = payload.get(key)
+    if raw is None or raw == "":
+        return allowed
+    if not isinstance(raw, str):
+        raise bad(INVALID_PARAMETER, f"{key} must be a ;-separated string.")
+    asked = [v.strip() for v in raw.split(";") if v.strip()]
+    unknown = [v for v in asked if v not in allowed]
+    if unknown:
+        raise bad(INVALID_PARAMETER, f"{key} {unknown[0]!r} is not supported.")
+    return tuple(dict.fromkeys(asked))
+
+
+def validate_myview(
+    emulator: Emulator, facts: RouteFacts, account: EmulatedAccount, payload: Mapping[str, Any]
+) -> Call:
+    """Form-style fields: `date` or `startdate`+`enddate` (first and last slice end, or
+    days for daily reports), `channel` `;`-separated, `dataformat` xml (default) | json,
+    `timezone` `GMT±HH:MM` (default GMT+08:00)."""
+    zone = payload.get("timezone")
+    if zone is not None and (not isinstance(zone, str) or not _TIME_ZONE_RE.fullmatch(zone)):
+        raise bad(TIME_ZONE_INVALID)
+    offset = parse_offset(zone) if zone else DEFAULT_OFFSET
+    seconds = facts.intervals[0]
+    daily = seconds >= DAY or facts.day_dates
+    now = emulator.clock.time()
+    date = payload.get("date")
+    if date is not None:
+        first, last = date, date
+    else:
+        first, last = payload.get("startdate"), payload.get("enddate")
+        if first is None or last is None:
+            # Neither: today (the documented default).
+            today = format_local(int(now), offset, "%Y-%m-%d")
+            first, last = first or today, last or today
+    if daily:
+        # Days, inclusive: slices end at the midnight after each.
+        start = _myview_time(first, offset, "00:00", True)
+        end = _myview_time(last, offset, "24:00", True)
+    else:
+        start = _myview_time(first, offset, "00:01", False) - 1  # first slice end, inclusive
+        end = _myview_time(last, offset, "24:00", False)
+    if start >= end:
+        raise bad(DATE_INVALID, "startdate is not before enddate.")
+    if end - start > facts.max_span + seconds:
+        raise bad(DATE_INVALID, f"The span exceeds {facts.max_span // HOUR} hours.")
+    if start < now - HISTORY:
+        raise bad(DATE_INVALID, "Data older than 183 days cannot be queried.")
+    selected: dict[str, tuple[str, ...]] = {}
+    for dimension, key in facts.filters.items():
+        selected[dimension] = _semicolon_values(payload, key, _SEMICOLON_VALUES[dimension])
+    channel = payload.get("channel")
+    if facts.max_domains == 0:
+        domains = account.domains  # no channel list: the whole account
+    elif channel is None or channel == "":
+        domains = account.domains
+    else:
+        if not isinstance(channel, str):
+            raise bad(DOMAIN_INVALID)
+        asked = [c.strip() for c in channel.split(";") if c.strip()]
+        if len(asked) > facts.max_domains:
+            raise bad(TOO_MANY_DOMAINS, f"At most {facts.max_domains}.")
+        exact = str(payload.get("isExactMatch", "true")).lower() == "true"
+        domains = tuple(
+            d
+            for d in account.domains
+            if (d in asked if exact else any(d.endswith(a) for a in asked))
+        )
+        if not domains:
+            # "所有输入频道都无效时返403" (every channel invalid: 403).
+            raise Reject(403, DOMAIN_INVALID[0], DOMAIN_INVALID[1])
+    dataformat = payload.get("dataformat") or "xml"
+    if dataformat not in ("xml", "json"):
+        raise bad(INVALID_PARAMETER, f"dataformat {dataformat!r} is not xml or json.")
+    first_end = align_down(start, seconds, offset) + seconds
+    ends = range(first_end, min(end, align_down(now, seconds, offset)) + 1, seconds)
+    visible = tuple(
+        (slice_end, factor)
+        for slice_end in ends
+        if (factor := emulator.revision_factor(slice_end)) is not None
+    )
+    return Call(
+        emulator=emulator,
+        account=account,
+        offset=offset,
+        slice_seconds=seconds,
+        slices=visible,
+        selected={"domain": domains, **selected},
+        grouped=frozenset({"domain", *selected}),
+        english=False,
+        xml=dataformat == "xml",
     )

@@ -13,6 +13,7 @@ from typing import Any
 from collector.model import Family, Kind, Point
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
 from collector.providers.wangsu.declare import ASSUMED_300, dates, slices
+from collector.providers.wangsu.families import ACCOUNT_TRAFFIC, STREAM_TRAFFIC
 from collector.providers.wangsu.wire import HIT_RATIO, MB, MBPS, Level, Nested
 from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
 
@@ -58,20 +59,6 @@ P2P_SHARE_RATIO = Family(
     "cdn_p2p_share_ratio",
     Kind.GAUGE,
     "Share of traffic served peer to peer (0 to 1), all platforms",
-)
-# Every domain of the account in one series: its own family, never beside the
-# per-domain cdn_traffic_bytes_total.
-ACCOUNT_TRAFFIC = Family(
-    "cdn_account_traffic_bytes_total",
-    Kind.COUNTER,
-    "Edge traffic in bytes summed over every domain of the account",
-    (),
-)
-STREAM_TRAFFIC = Family(
-    "cdn_stream_traffic_bytes_total",
-    Kind.COUNTER,
-    "Edge traffic in bytes by live stream",
-    ("domain", "stream"),
 )
 
 FAMILIES: tuple[Family, ...] = (

@@ -22,6 +22,7 @@ from collector.providers.endpoint import (
     Reason,
 )
 from collector.providers.wangsu.declare import ASSUMED_300, PER_5MIN_30, dates, slices
+from collector.providers.wangsu.families import STREAM_TRAFFIC
 from collector.providers.wangsu.wire import MB, MBPS, ROOT, Level, Nested
 from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
 
@@ -76,12 +77,6 @@ LIVE_DIRECTORY_TRAFFIC = Family(
     Kind.COUNTER,
     "Edge traffic in bytes by directory of a live-streaming domain",
     _DIR_LABELS,
-)
-STREAM_TRAFFIC = Family(
-    "cdn_stream_traffic_bytes_total",
-    Kind.COUNTER,
-    "Edge traffic in bytes by stream",
-    ("domain", "stream"),
 )
 
 RESULT_FAMILIES: tuple[Family, ...] = (

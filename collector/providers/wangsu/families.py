@@ -1,4 +1,5 @@
-"""Wangsu/CDNetworks breakdown families: ISP x province and server-IP country."""
+"""Wangsu/CDNetworks families fed by more than one report (only one may be on at a time)
+and the first breakdowns: ISP x province and server-IP country."""
 
 from __future__ import annotations
 
@@ -42,4 +43,19 @@ SERVER_COUNTRY_TRAFFIC = Family(
     Kind.COUNTER,
     "Edge traffic in bytes by the country of the serving IP",
     _COUNTRY_LABELS,
+)
+# Every domain of the account in one series (flow/byte, or GET /api/report/flow): its
+# own family, never beside the per-domain cdn_traffic_bytes_total.
+ACCOUNT_TRAFFIC = Family(
+    "cdn_account_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic in bytes summed over every domain of the account",
+    (),
+)
+# flow/stream/detail or flow-bandwidth/stream/detail.
+STREAM_TRAFFIC = Family(
+    "cdn_stream_traffic_bytes_total",
+    Kind.COUNTER,
+    "Edge traffic in bytes by stream",
+    ("domain", "stream"),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 import orjson
 
@@ -15,6 +16,7 @@ from collector.providers.endpoint import Endpoint, EndpointSettings, Query
 from collector.providers.wangsu import signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.config import WangsuAccount
+from collector.providers.wangsu.wire import FLOW_DATA, decode_xml
 from collector.timeslices import HOUR, format_offset
 
 # Documented error codes (reference §5.7) with a fixed meaning. 24102019 ("number of
@@ -59,11 +61,29 @@ _NOT_JSON: Any = object()
 
 
 def _decode(body: bytes) -> Any:
-    """The JSON body, or `_NOT_JSON` (a JSON `null` body is None)."""
+    """The JSON body, an XML body as the dict its JSON twin decodes to, or `_NOT_JSON`
+    (a JSON `null` body is None)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        return _NOT_JSON
+        pass
+    if body.lstrip().startswith(b"<"):
+        try:
+            return decode_xml(body)
+        except ValueError:
+            pass
+    return _NOT_JSON
+
+
+def _has_envelope(decoded: dict[str, Any]) -> bool:
+    """A success envelope: `result` or `data` list (styles A, B), a `flow-data` list
+    beside `flow-summary` (legacy style C), or a myview `provider` object."""
+    if any(
+        key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
+        for key in ("result", "data", FLOW_DATA)
+    ):
+        return True
+    return isinstance(decoded.get("provider"), (dict, list))
 
 
 def _code_message(decoded: Any, body: bytes) -> tuple[str | None, str]:
@@ -125,8 +145,13 @@ class WangsuProvider:
         self, account: WangsuAccount, spec: Endpoint, query: Query, now: float
     ) -> HttpRequest:
         url = (account.base_url or self.default_base_url).rstrip("/") + spec.path
+        if spec.build_query is not None:
+            # Every reserved character percent-encoded, `+` as %2B (reference §7.6): the
+            # signer signs the decoded query for GET and none for POST.
+            url += "?" + urlencode(spec.build_query(query), quote_via=quote, safe="")
         # Serialised once: these exact bytes are hashed into the signature and sent.
-        body = orjson.dumps(spec.build_body(query))
+        # A GET has no body.
+        body = b"" if spec.method == "GET" else orjson.dumps(spec.build_body(query))
         headers: dict[str, str] = {
             "Host": host_header(url),
             # Explicit, so no client library substitutes text/plain (it is signed).
@@ -194,13 +219,11 @@ class WangsuProvider:
         if "code" in decoded and not _is_ok_code(decoded["code"]):
             # 2xx with an error code in the body is still an error (reference §7.9).
             return Classified(Outcome.CLIENT_ERROR, message=text)
-        if not any(
-            key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
-            for key in ("result", "data")
-        ):
+        if not _has_envelope(decoded):
             keys = ", ".join(sorted(map(str, decoded))[:8])
             return Classified(
-                Outcome.MALFORMED, message=f"no result or data list (keys: {keys}) {text}".strip()
+                Outcome.MALFORMED,
+                message=f"no result, data, flow-data or provider (keys: {keys}) {text}".strip(),
             )
         return Classified(Outcome.SUCCESS, payload=decoded, message=text)
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from xml.etree import ElementTree
 
-from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Point
+from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Family, Point
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.wangsu.timestamps import parse_end_labelled
-from collector.timeslices import TimestampError
+from collector.timeslices import DAY, TimestampError, align_up
 
 ROOT = "body"  # how error paths name the response body itself
 
@@ -139,3 +141,202 @@ def _timestamp(item: Any, path: str, offset: int) -> int:
 
 # The `/byte` reports print Bytes as integer strings (reference §5.4).
 BYTES = Unit(1.0, "Bytes read as is")
+
+# -- legacy answers: `flow-summary`/`flow-data` (JSON or XML) and the `myview` family --
+
+FLOW_DATA = "flow-data"
+MYVIEW = "myview"
+# Elements that are lists wherever they hold an object, so one XML item is still a list.
+XML_LISTS = frozenset({"flow-data", "flow", "channel-peak", "data"})
+_TEXT = "text"  # an element's text beside its attributes, as the SDK's myview models name it
+_CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}$")
+
+
+def _xml_value(element: ElementTree.Element) -> Any:
+    """An element as the JSON walker would see it: text, or an object of its attributes
+    and children (repeated children, and the `XML_LISTS` ones, as lists)."""
+    children = list(element)
+    text = (element.text or "").strip()
+    if not children and not element.attrib:
+        return text
+    out: dict[str, Any] = dict(element.attrib)
+    for child in children:
+        value = _xml_value(child)
+        if child.tag in out:
+            previous = out[child.tag]
+            out[child.tag] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            # A scalar (`<flow>12.34</flow>` of a flow-data item) is never a list.
+            listed = child.tag in XML_LISTS and isinstance(value, dict)
+            out[child.tag] = [value] if listed else value
+    if text:
+        out[_TEXT] = text
+    return out
+
+
+def decode_xml(body: bytes) -> dict[str, Any]:
+    """An XML answer as the dict its JSON twin decodes to, or ValueError.
+
+    [?] The layouts are undocumented: `<flow-summary>` beside repeated `<flow-data>`
+    under any root (`response`, the old `flow-report`), an `<error>` root with `code`
+    and `message`, and the myview `<provider name=.. type=..>` root, attributes read
+    as fields and an element's text as `text` (the SDK's myview models)."""
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as exc:
+        raise ValueError(f"not XML: {exc}") from None
+    value = _xml_value(root)
+    if root.tag == "provider":
+        return {"provider": value}
+    if not isinstance(value, dict):
+        return {root.tag: value}
+    if "flow-summary" in value and FLOW_DATA not in value:
+        value[FLOW_DATA] = []  # no slice: no <flow-data> element at all
+    return value
+
+
+def _one_or_many(node: Any, key: str, where: str) -> list[tuple[str, Any]]:
+    """`node[key]` as (path, item) pairs: a list, or one object (myview JSON nests single
+    objects where its XML repeats elements)."""
+    value = field_of(node, key, where or ROOT)
+    base = f"{where}.{key}" if where else key
+    if isinstance(value, list):
+        return [(f"{base}[{i}]", item) for i, item in enumerate(value)]
+    if value is None or value == "":
+        return []
+    return [(base, value)]
+
+
+def _point(
+    measure: Measure, item: Any, path: str, labels: tuple[str, ...], end: int
+) -> Point | None:
+    where = f"{path}.{measure.field}"
+    if measure.optional and (not isinstance(item, dict) or item.get(measure.field) is None):
+        return None
+    value = number(field_of(item, measure.field, path), where)
+    return Point(measure.family, labels + measure.labels, end, measure.unit.convert(value, where))
+
+
+@dataclass(frozen=True, slots=True)
+class FlowData:
+    """A legacy `{"flow-summary": .., "flow-data": [{timestamp, <measures>}]}` answer: one
+    series for the whole call (the account, or the listed domains together).
+
+    `call_label` labels it with the call's single domain (the declaration then fans out
+    one domain per call). The last slice of a day may read `yyyy-MM-dd 24:00`."""
+
+    measures: tuple[Measure, ...]
+    call_label: bool = False
+    envelope: str = FLOW_DATA
+    series: str = FLOW_DATA
+
+    def source(self, measure: Measure) -> str:
+        return f"{self.series}[].{measure.field}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        labels: tuple[str, ...] = ()
+        if self.call_label:
+            if len(query.domains) != 1:
+                raise MalformedResponse(
+                    f"{query.endpoint} answers carry no domain; the query named "
+                    f"{len(query.domains)}"
+                )
+            labels = (query.domains[0],)
+        out: list[Point] = []
+        for path, item in _one_or_many(payload, self.series, ""):
+            end = _timestamp(item, path, query.offset_seconds)
+            for measure in self.measures:
+                point = _point(measure, item, path, labels, end)
+                if point is not None:
+                    out.append(point)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One level of a myview answer below `provider`: its key, and the fields of each
+    item that label what is below it."""
+
+    key: str
+    labels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MyView:
+    """An old `myview` answer: `provider` -> `date` -> ... -> a series of items with a
+    time field and the measures. A level is an object or a list of them.
+
+    Times are end-labelled; a bare `HH:mm` is on the date of the enclosing `date` item
+    (`name` or `startdate`); a bare `yyyy-MM-dd` labels a whole day."""
+
+    levels: tuple[Node, ...]
+    series: str
+    measures: tuple[Measure, ...]
+    time_field: str = "time"
+    # The zone of the answer's times when the call cannot name one (Flowchannel takes
+    # no `timezone`: GMT+08:00, the documented default); None: the query's offset.
+    offset: int | None = None
+    # Sum the series into the local days its slices belong to (a daily report whose
+    # detail is finer, e.g. Wctquery's 5-minute counts); volumes only.
+    per_day: bool = False
+    envelope: str = MYVIEW
+
+    def source(self, measure: Measure) -> str:
+        path = ["provider", *(f"{n.key}" for n in self.levels), f"{self.series}[]"]
+        return ".".join([*path, measure.field])
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        out: list[Point] = []
+        offset = query.offset_seconds if self.offset is None else self.offset
+        for path, provider in _one_or_many(payload, "provider", ""):
+            self._walk(provider, path, self.levels, (), "", offset, out)
+        if not self.per_day:
+            return out
+        days: dict[tuple[Family, tuple[str, ...], int], float] = {}
+        for point in out:
+            key = (point.family, point.labels, align_up(point.end, DAY, offset))
+            days[key] = days.get(key, 0.0) + point.value
+        return [Point(family, labels, end, value) for (family, labels, end), value in days.items()]
+
+    def _walk(
+        self,
+        node: Any,
+        where: str,
+        levels: tuple[Node, ...],
+        labels: tuple[str, ...],
+        day: str,
+        offset: int,
+        out: list[Point],
+    ) -> None:
+        if not levels:
+            for path, item in _one_or_many(node, self.series, where):
+                end = self._end(item, path, day, offset)
+                for measure in self.measures:
+                    point = _point(measure, item, path, labels, end)
+                    if point is not None:
+                        out.append(point)
+            return
+        level, rest = levels[0], levels[1:]
+        for path, child in _one_or_many(node, level.key, where):
+            extra = tuple(_label(child, key, path) for key in level.labels)
+            here = day
+            if level.key == "date" and isinstance(child, dict):
+                here = str(child.get("name") or child.get("startdate") or day)
+            self._walk(child, path, rest, labels + extra, here, offset, out)
+
+    def _end(self, item: Any, path: str, day: str, offset: int) -> int:
+        value = field_of(item, self.time_field, path)
+        if not isinstance(value, str):
+            raise MalformedResponse(
+                f"{path}.{self.time_field}: expected a string, got {value!r}",
+                Reason.BAD_TIMESTAMP,
+            )
+        text = value.strip()
+        if _CLOCK_RE.match(text) and day:
+            text = f"{day.strip()[:10]} {text}"
+        try:
+            return parse_end_labelled(text, offset)
+        except TimestampError as exc:
+            raise MalformedResponse(
+                f"{path}.{self.time_field}: {exc}", Reason.BAD_TIMESTAMP
+            ) from None
