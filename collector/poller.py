@@ -184,6 +184,7 @@ class EndpointPoller:
                 offset_seconds=self.account.offset_seconds,
                 scope=target.scope,
                 filters=self._filters,
+                units=self.account.units,
             )
             for piece in split_window(window, self.settings.max_span)
             for target in self.calls

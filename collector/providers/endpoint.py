@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any, Protocol
+from functools import cache
+from typing import Any, Protocol, cast
 
 from collector.model import Family, Kind, Point, RateLimit
 from collector.timeslices import Window, granularity_name
@@ -62,12 +64,32 @@ class Unit:
     note: str
     # [?] A ratio documented without a unit: above 1 it must be percent, else a fraction.
     percent_above_one: bool = False
+    # The undocumented property this unit depends on ("megabyte" or "ratio"), which an
+    # account may override (UnitChoices); "" for a documented unit.
+    choice: str = ""
+
+    def resolve(self, choices: UnitChoices) -> Unit:
+        """This unit as the account's choices read it (itself when they are defaults)."""
+        if self.choice == "megabyte" and choices.megabyte == "binary":
+            return Unit(self.factor * 1.048576, "MB read as 2^20 bytes (units.megabyte)")
+        if self.choice == "ratio" and choices.ratio == "fraction":
+            return Unit(1.0, "a ratio 0 to 1 (units.ratio: fraction)", strict_fraction=True)
+        if self.choice == "ratio" and choices.ratio == "percent":
+            return Unit(0.01, "percent divided by 100 (units.ratio: percent)")
+        return self
+
+    strict_fraction: bool = False  # a ratio that may not exceed 1
 
     def convert(self, value: float, where: str) -> float:
         # Every quantity is a volume, rate, count or ratio; a negative one would make a
         # counter go backwards, so it is a malformed answer rather than data.
         if value < 0:
             raise MalformedResponse(f"{where}: negative value {value!r}", Reason.NEGATIVE)
+        if self.strict_fraction and value > 1:
+            raise MalformedResponse(
+                f"{where}: ratio {value!r} is above 1 (units.ratio is fraction)",
+                Reason.OUT_OF_RANGE,
+            )
         if self.percent_above_one:
             if value > 100:
                 raise MalformedResponse(
@@ -104,6 +126,20 @@ class Granularity:
 
 
 @dataclass(frozen=True, slots=True)
+class UnitChoices:
+    """How an account reads the units the reference leaves open ([?]): MB as 10^6
+    ("decimal", the default) or 2^20 bytes ("binary"); an undocumented ratio as a
+    fraction that turns percent above 1 ("auto", the default), always a fraction, or
+    always percent."""
+
+    megabyte: str = "decimal"
+    ratio: str = "auto"
+
+
+DEFAULT_UNITS = UnitChoices()
+
+
+@dataclass(frozen=True, slots=True)
 class Query:
     """One call's worth of work: which domains, which window, which scope and filters.
 
@@ -117,6 +153,7 @@ class Query:
     offset_seconds: int
     scope: tuple[str, ...] = ()
     filters: object = None
+    units: UnitChoices = DEFAULT_UNITS
 
 
 class WireShape(Protocol):
@@ -202,7 +239,10 @@ class Endpoint:
         raise ValueError(f"{self.name}: granularity {seconds}s is not offered ({allowed})")
 
     def parse(self, payload: Any, query: Query) -> list[Point]:
-        return self.shape.parse(payload, query)
+        shape = self.shape
+        if query.units != DEFAULT_UNITS:
+            shape = _resolved(cast(Hashable, shape), query.units)
+        return shape.parse(payload, query)
 
     def slice_names(self) -> str:
         return " or ".join(granularity_name(g.seconds) for g in self.slices)
@@ -269,3 +309,17 @@ def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
     if not values or size <= 0:
         return [()]
     return [tuple(values[i : i + size]) for i in range(0, len(values), size)]
+
+
+@cache
+def _resolved(shape: Hashable, units: UnitChoices) -> WireShape:
+    """`shape` with every measure's unit resolved against `units` (shapes are frozen
+    dataclasses holding their measures in fields, alone or in tuples)."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(shape):  # type: ignore[arg-type]
+        value = getattr(shape, f.name)
+        if isinstance(value, Measure):
+            changes[f.name] = replace(value, unit=value.unit.resolve(units))
+        elif isinstance(value, tuple) and value and all(isinstance(m, Measure) for m in value):
+            changes[f.name] = tuple(replace(m, unit=m.unit.resolve(units)) for m in value)
+    return cast(WireShape, replace(shape, **changes) if changes else shape)  # type: ignore[type-var]

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
-from collector.providers.endpoint import EndpointSettings
+from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
 from collector.providers.volcengine.filters import LiveQueryFilters
 from collector.providers.volcengine.filters import Region as QueryRegion
 
@@ -186,3 +186,4 @@ class VolcengineAccount:
     filters: LiveQueryFilters
     pull_to_push_groups: tuple[str, ...]
     time_shift_vhosts: tuple[str, ...]
+    units: UnitChoices = DEFAULT_UNITS  # Live documents its units: always the defaults

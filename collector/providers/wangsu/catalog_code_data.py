@@ -14,11 +14,9 @@ from collector.model import Family, Kind, Point
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
 from collector.providers.wangsu.declare import ASSUMED_300, dates, slices
 from collector.providers.wangsu.families import ACCOUNT_TRAFFIC, STREAM_TRAFFIC
-from collector.providers.wangsu.wire import HIT_RATIO, MB, MBPS, Level, Nested
+from collector.providers.wangsu.wire import BYTES, HIT_RATIO, MB, MBPS, Level, Nested
 from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
 
-# `/byte` endpoints print whole bytes (reference §5.4).
-BYTES = Unit(1.0, "bytes")
 # p2p `value` is documented as percent ("分享率,单位%").
 PERCENT = Unit(0.01, "percent, divided by 100")
 # [?] Saving-bandwidth is a fraction per third-party evidence only (reference §6.11);

@@ -8,8 +8,8 @@ from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from collector.config.common import AccountBase, KeyPairAuth, secret_value
-from collector.providers.endpoint import EndpointSettings
+from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
 from collector.timeslices import parse_offset
 
 
@@ -41,6 +41,16 @@ class WangsuAuth(KeyPairAuth):
         return self
 
 
+class WangsuUnits(Strict):
+    """How this account's answers read the units the reference leaves open ([?])."""
+
+    megabyte: Literal["decimal", "binary"] = "decimal"
+    """MB as 10^6 bytes (decimal, the default) or 2^20 (binary)."""
+    hit_ratio: Literal["auto", "fraction", "percent"] = "auto"
+    """Hit and saving ratios: a fraction, read as percent above 1 (auto, the default),
+    always a fraction (a value above 1 is then malformed), or always percent."""
+
+
 class WangsuAccountModel(AccountBase):
     """A Wangsu (`provider: wangsu`) or CDNetworks (`provider: cdnetworks`) account."""
 
@@ -48,6 +58,7 @@ class WangsuAccountModel(AccountBase):
     auth: WangsuAuth
     time_offset: str = "+08:00"
     """The offset sent with request times; responses come back in it."""
+    units: WangsuUnits = WangsuUnits()
 
     @field_validator("time_offset")
     @classmethod
@@ -72,6 +83,7 @@ class WangsuAccountModel(AccountBase):
             timeout=self.timeout,
             endpoints=endpoints,
             offset_seconds=parse_offset(self.time_offset),
+            units=UnitChoices(megabyte=self.units.megabyte, ratio=self.units.hit_ratio),
             credentials=WangsuCredentials(
                 method=auth.method,
                 access_key=secret_value(auth.access_key),
@@ -105,3 +117,4 @@ class WangsuAccount:
     endpoints: tuple[EndpointSettings, ...]
     offset_seconds: int
     credentials: WangsuCredentials
+    units: UnitChoices = DEFAULT_UNITS

@@ -16,12 +16,13 @@ from collector.timeslices import DAY, TimestampError, align_up
 
 ROOT = "body"  # how error paths name the response body itself
 
-MB = Unit(MEGABYTE, "MB read as 10^6 bytes")
+# [?] MB as 10^6 or 2^20 bytes is undocumented: 10^6 unless the account says binary.
+MB = Unit(MEGABYTE, "MB read as 10^6 bytes", choice="megabyte")
 MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
 COUNT = Unit(1.0, "a count")
 # [?] The reference only says "4 decimal places"; other ratio fields are fractions.
 # A percent value of 1 or less (a nearly cold cache) reads as a fraction.
-HIT_RATIO = Unit(1.0, "a ratio 0 to 1; a value above 1 is read as percent", True)
+HIT_RATIO = Unit(1.0, "a ratio 0 to 1; a value above 1 is read as percent", True, choice="ratio")
 
 ENVELOPE_KEY = {"result": "result", "code-data": "data"}
 
