@@ -18,6 +18,11 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
     "wangsu": {
         "isp_province": {"enabled": True},
         "hit_rate_isp_province": {"enabled": True},
+        "protocol": {"enabled": True},
+        "client_country": {"enabled": True},
+        "multi_ip_version": {"enabled": True},
+        "dir_info": {"enabled": True},
+        "stream": {"enabled": True},
     },
     "cdnetworks": {"country_bandwidth": {"enabled": True}},
     "volcengine": {},
