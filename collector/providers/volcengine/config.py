@@ -150,6 +150,7 @@ class VolcengineAccountModel(AccountBase):
             domains=tuple(self.domains),
             timeout=self.timeout,
             endpoints=endpoints,
+            shard=self.shard,
             offset_seconds=LIVE_OFFSET,
             region=self.region,
             access_key=secret_value(self.auth.access_key),
@@ -186,3 +187,4 @@ class VolcengineAccount:
     filters: LiveQueryFilters
     pull_to_push_groups: tuple[str, ...]
     time_shift_vhosts: tuple[str, ...]
+    shard: int | None = None  # explicit shard from the config; None: by hash

@@ -71,6 +71,7 @@ class WangsuAccountModel(AccountBase):
             domains=tuple(self.domains),
             timeout=self.timeout,
             endpoints=endpoints,
+            shard=self.shard,
             offset_seconds=parse_offset(self.time_offset),
             credentials=WangsuCredentials(
                 method=auth.method,
@@ -105,3 +106,4 @@ class WangsuAccount:
     endpoints: tuple[EndpointSettings, ...]
     offset_seconds: int
     credentials: WangsuCredentials
+    shard: int | None = None  # explicit shard from the config; None: by hash
