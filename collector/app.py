@@ -168,7 +168,9 @@ class Exporter:
     def healthy(self) -> bool:
         """False when the poll loop has stalled: no poll has run for three times the
         longest poll interval (plus a minute), so a liveness probe restarts a wedged
-        process."""
+        process. A replica whose shard has no accounts polls nothing and is healthy."""
+        if not self.jobs:  # a shard without accounts has no loop to stall
+            return True
         longest = max((p.settings.interval for p in self.pollers), default=60)
         return self.clock.time() - self.last_activity <= 3 * longest + 60
 

@@ -336,3 +336,22 @@ async def test_the_status_page_and_readiness_name_the_shard() -> None:
         page = await (await client.get("/")).text()
         assert "Not sharded (--total-shards 1): every account (8)" in page
         assert "Shard" not in await (await client.get("/-/ready")).text()
+
+
+async def test_a_shard_without_accounts_is_ready_and_stays_healthy() -> None:
+    clock = FakeClock()
+    exporter = Exporter(
+        validate({"accounts": [account("acct-b"), account("acct-f")]}, 3),  # both on 0
+        clock,
+        transport_factory=lambda: MockTransport(empty_answer),
+        sharding=Sharding(2, 3),
+    )
+    assert exporter.jobs == {}
+    assert exporter.ready
+    clock.advance(3600)
+    assert exporter.healthy
+    async with TestClient(TestServer(build_web_app(exporter))) as client:
+        assert (await client.get("/-/healthy")).status == 200
+        ready = await client.get("/-/ready")
+        assert ready.status == 200
+        assert "Shard 2 of 3 (ordinals 0-2): 0 of 2 account(s): none" in await ready.text()
