@@ -77,7 +77,7 @@ class Sharding:
         if not 0 <= self.shard < self.total:
             raise ValueError(
                 f"--shard {self.shard} is not below --total-shards {self.total} "
-                f"(shards are numbered 0 to {self.total - 1})"
+                f"({_numbered(self.total)})"
             )
 
     @property
@@ -108,8 +108,13 @@ def shard_problems(shards: Iterable[int | None], total: int) -> list[str]:
     """`accounts.N.shard: reason` for each account (its explicit shard, in config
     order) whose shard no replica has: not below `total`."""
     return [
-        f"accounts.{index}.shard: {shard} is not below --total-shards {total} "
-        f"(shards are numbered 0 to {total - 1})"
+        f"accounts.{index}.shard: {shard} is not below --total-shards {total} ({_numbered(total)})"
         for index, shard in enumerate(shards)
         if shard is not None and shard >= total
     ]
+
+
+def _numbered(total: int) -> str:
+    if total == 1:
+        return "without --total-shards there is only shard 0"
+    return f"shards are numbered 0 to {total - 1}"
