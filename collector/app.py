@@ -94,7 +94,7 @@ class Exporter:
         owned = self.sharding.select(settings)
         self.metrics.shard_accounts.set(len(owned.accounts))
         if self.sharding.sharded:
-            log.info("%s: %s", self.sharding.describe(settings), ", ".join(self.owned_accounts))
+            log.info("%s: %s", self.sharding.describe(settings), self._owned_text())
         for spec in job_specs(owned):
             self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
@@ -107,6 +107,9 @@ class Exporter:
     def owned_accounts(self) -> list[str]:
         """Names of the accounts this replica polls, in config order."""
         return [a.name for a in self.sharding.select(self.settings).accounts]
+
+    def _owned_text(self) -> str:
+        return ", ".join(self.owned_accounts) or "none"
 
     @property
     def pollers(self) -> list[EndpointPoller]:
@@ -334,9 +337,7 @@ class Exporter:
                 self.metrics.reload_timestamp.set(self.clock.time())
                 log.info("config reloaded: %s", plan.summary())
                 if self.sharding.sharded:
-                    log.info(
-                        "%s: %s", self.sharding.describe(config), ", ".join(self.owned_accounts)
-                    )
+                    log.info("%s: %s", self.sharding.describe(config), self._owned_text())
                 return ReloadResult(ok=True, plan=plan)
             for problem in problems:
                 log.error("config reload failed: %s", problem)
