@@ -23,6 +23,7 @@ from collector.poller import EndpointPoller
 from collector.providers import get_provider, help_for
 from collector.scheduler import STOP_TIMEOUT, PollScheduler, next_aligned
 from collector.selfmetrics import SelfMetrics
+from collector.sharding import Sharding
 from collector.store import SeriesBudget
 from collector.timeslices import format_request_time
 
@@ -59,10 +60,15 @@ class Exporter:
         clock: Clock,
         transport_factory: Callable[[], Transport] = AiohttpTransport,
         config_loader: ConfigLoader | None = None,
+        sharding: Sharding | None = None,
     ) -> None:
+        # The whole configuration; the jobs are those of the accounts on this shard.
         self.settings = settings
+        self.sharding = sharding or Sharding()
         self.clock = clock
         self.metrics = SelfMetrics()
+        self.metrics.shard_ordinal.set(self.sharding.shard)
+        self.metrics.total_shards.set(self.sharding.total)
         self.transport_factory = transport_factory
         # Reads and validates the configuration again on reload (None: nothing to reload).
         self.config_loader = config_loader
@@ -82,13 +88,28 @@ class Exporter:
         self._state_written: dict[str, tuple[float | None, float | None, int]] = {}
         self._state_lock = asyncio.Lock()
         self._state_failing = False
-        for spec in job_specs(settings):
+        problems = self.sharding.problems(settings)
+        if problems:
+            raise ConfigError(problems)
+        owned = self.sharding.select(settings)
+        self.metrics.shard_accounts.set(len(owned.accounts))
+        if self.sharding.sharded:
+            log.info("%s: %s", self.sharding.describe(settings), self._owned_text())
+        for spec in job_specs(owned):
             self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
             self.restore_state(self.state_path)
         # The start-up load counts as a successful one, as in Prometheus.
         self.metrics.reload_success.set(1)
         self.metrics.reload_timestamp.set(self.started_at)
+
+    @property
+    def owned_accounts(self) -> list[str]:
+        """Names of the accounts this replica polls, in config order."""
+        return [a.name for a in self.sharding.select(self.settings).accounts]
+
+    def _owned_text(self) -> str:
+        return ", ".join(self.owned_accounts) or "none"
 
     @property
     def pollers(self) -> list[EndpointPoller]:
@@ -150,7 +171,9 @@ class Exporter:
     def healthy(self) -> bool:
         """False when the poll loop has stalled: no poll has run for three times the
         longest poll interval (plus a minute), so a liveness probe restarts a wedged
-        process."""
+        process. A replica whose shard has no accounts polls nothing and is healthy."""
+        if not self.jobs:  # a shard without accounts has no loop to stall
+            return True
         longest = max((p.settings.interval for p in self.pollers), default=60)
         return self.clock.time() - self.last_activity <= 3 * longest + 60
 
@@ -295,6 +318,10 @@ class Exporter:
             try:
                 # Reading files (secrets too) is blocking I/O: off the event loop.
                 config = await asyncio.to_thread(self.config_loader)
+                # An explicit shard this replica's --total-shards does not have.
+                shard_problems = self.sharding.problems(config)
+                if shard_problems:
+                    raise ConfigError(shard_problems)
             except ConfigError as exc:
                 problems = tuple(exc.problems)
             except Exception as exc:  # the loader must never take the daemon down
@@ -309,6 +336,8 @@ class Exporter:
                 self.metrics.reload_success.set(1)
                 self.metrics.reload_timestamp.set(self.clock.time())
                 log.info("config reloaded: %s", plan.summary())
+                if self.sharding.sharded:
+                    log.info("%s: %s", self.sharding.describe(config), self._owned_text())
                 return ReloadResult(ok=True, plan=plan)
             for problem in problems:
                 log.error("config reload failed: %s", problem)
@@ -322,8 +351,13 @@ class Exporter:
     async def apply(self, config: Config) -> ReloadPlan:
         """Switch to a validated `config`: pollers of unchanged endpoints keep their
         state, store and counters; changed ones start afresh; removed ones and their
-        series go; new ones start."""
-        specs = job_specs(config)
+        series go; new ones start. Only the accounts on this shard get jobs: an account
+        that moves to another shard is removed here and added there."""
+        problems = self.sharding.problems(config)
+        if problems:
+            raise ConfigError(problems)
+        owned = self.sharding.select(config)
+        specs = job_specs(owned)
         plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
         # New pollers first: if building one fails, the running jobs are untouched.
         new_keys = {*plan.add, *plan.rebuild}
@@ -344,7 +378,8 @@ class Exporter:
         self.settings = config
         live = {job.poller.labels for job in jobs.values()}
         self.metrics.forget_endpoints_except(live)
-        gone = [name for name in self.transports if name not in {a.name for a in config.accounts}]
+        self.metrics.shard_accounts.set(len(owned.accounts))
+        gone = [name for name in self.transports if name not in {a.name for a in owned.accounts}]
         closing = [self.transports.pop(name) for name in gone]
         if self.scheduler is not None:
             now = self.clock.time()

@@ -7,7 +7,9 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
+import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,6 +26,7 @@ from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS
 from collector.logs import setup_logging
+from collector.sharding import MAX_SHARDS, POD_NAME_ENV, Sharding, resolve_shard
 from collector.webconfig import (
     LiveWebConfig,
     WebConfig,
@@ -50,6 +53,12 @@ signals:
   SIGHUP reloads the --config file (as POST /-/reload does with --web.enable-lifecycle);
   a bad file keeps the running configuration. SIGINT and SIGTERM stop cleanly (exit 0).
 
+sharding (like kube-state-metrics):
+  run M replicas with --total-shards M and --shard 0 ... M-1 (or --shard auto in a
+  StatefulSet: the ordinal of $POD_NAME, else of the host name, cdn-exporter-2 -> 2).
+  Each polls only the accounts on its shard: an account's `shard:` if set, else the
+  SHA-256 of its name modulo M. Give --check-config the same --total-shards.
+
 environment:
   CDN_EXPORTER_LISTEN_ADDRESS, CDN_EXPORTER_ACCOUNT_JITTER, CDN_EXPORTER_ACCOUNTS (JSON)
   override the file's keys. Secrets: each auth secret also takes *_file and *_env.
@@ -62,6 +71,17 @@ def parse_address(text: str) -> tuple[str, int]:
         return parse_listen_address(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _total_shards(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to {MAX_SHARDS}, got {text!r}")
+    return int(text)
+
+
+def sharding_from_args(shard: str, total: int) -> Sharding:
+    """This replica's Sharding from --shard and --total-shards; ValueError with the reason."""
+    return Sharding(resolve_shard(shard, os.environ, socket.gethostname()), total)
 
 
 def exporter_parser() -> argparse.ArgumentParser:
@@ -98,6 +118,23 @@ def exporter_parser() -> argparse.ArgumentParser:
         type=Path,
         help="exporter-toolkit web config (TLS, client certificates, basic auth); "
         "checked by --check-config too",
+    )
+    parser.add_argument(
+        "--shard",
+        default="0",
+        metavar="N|auto",
+        help="poll only the accounts on shard N (0 to --total-shards - 1); `auto` takes N "
+        f"from a StatefulSet pod name's ordinal (${POD_NAME_ENV}, else the host name: "
+        "cdn-exporter-2 is 2) (default: 0)",
+    )
+    parser.add_argument(
+        "--total-shards",
+        dest="total_shards",
+        type=_total_shards,
+        default=1,
+        metavar="M",
+        help="number of replicas the accounts are split across, by each account's `shard:` "
+        "or the SHA-256 of its name (default: 1, every account)",
     )
     parser.add_argument(
         "--demo",
@@ -208,6 +245,7 @@ async def serve(
     config_path: Path | None = None,
     enable_lifecycle: bool = False,
     web_config: WebConfig | None = None,
+    sharding: Sharding | None = None,
 ) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
     SIGTERM, then stop cleanly; SIGHUP reloads `config_path`."""
@@ -222,8 +260,13 @@ async def serve(
         emulator_server, demo_config = await start_demo_emulator(clock)
         settings = replace(demo_config, state_file=settings.state_file)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
-    loader = None if config_path is None else functools.partial(load_config, config_path)
-    exporter = Exporter(settings, clock, config_loader=loader)
+    sharding = sharding or Sharding()
+    loader = (
+        None
+        if config_path is None
+        else functools.partial(load_config, config_path, total_shards=sharding.total)
+    )
+    exporter = Exporter(settings, clock, config_loader=loader, sharding=sharding)
     live = LiveWebConfig(web_config) if web_config is not None else None
     app = build_web_app(exporter, enable_lifecycle=enable_lifecycle, web_config=live)
     # A scrape in progress gets a second when the server stops, not aiohttp's minute.
@@ -269,6 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_endpoints:
         return list_endpoints(args.output)
     setup_logging(args.log_level, args.log_format)
+    try:
+        sharding = sharding_from_args(args.shard, args.total_shards)
+    except ValueError as exc:
+        print(f"cdn-exporter: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     web_config: WebConfig | None = None
     web_problems: list[str] = []
     if args.web_config_file is not None:
@@ -299,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     else:
         try:
-            settings = load_config(args.config)
+            settings = load_config(args.config, total_shards=sharding.total)
         except ConfigError as exc:
             print_problems(exc.problems)
             if web_problems:  # both files' problems at once
@@ -312,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = replace(settings, state_file=args.state_file)
     if args.check_config:
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
+        if sharding.sharded:
+            owned = [a.name for a in sharding.select(settings).accounts]
+            print(f"{sharding.describe(settings)}: {', '.join(owned) or 'none'}")
         if web_config is not None:
             print(f"web configuration is valid: {describe_web_config(web_config)}")
         return 0
@@ -328,6 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 config_path=None if args.demo else args.config,
                 enable_lifecycle=args.enable_lifecycle,
                 web_config=web_config,
+                sharding=sharding,
             )
         )
     return 0

@@ -70,8 +70,9 @@ class JobSpec:
 
     @property
     def identity(self) -> tuple[Account, EndpointSettings]:
-        """What the poller depends on: equal identities build the same poller."""
-        return (replace(self.account, endpoints=()), self.settings)
+        """What the poller depends on: equal identities build the same poller (an
+        account's explicit shard only decides which replica polls it)."""
+        return (replace(self.account, endpoints=(), shard=None), self.settings)
 
 
 def job_specs(config: Config) -> list[JobSpec]:

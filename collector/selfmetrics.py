@@ -115,6 +115,22 @@ class SelfMetrics:
             "Unix time of the last successful configuration load (start-up or reload).",
             registry=r,
         )
+        self.shard_ordinal = Gauge(
+            "cdn_exporter_shard_ordinal",
+            "This replica's shard (--shard): it polls the accounts whose shard this is.",
+            registry=r,
+        )
+        self.total_shards = Gauge(
+            "cdn_exporter_total_shards",
+            "Number of shards (--total-shards) the accounts are split into; every replica "
+            "of one exporter should say the same.",
+            registry=r,
+        )
+        self.shard_accounts = Gauge(
+            "cdn_exporter_shard_accounts",
+            "Accounts of the configuration this replica polls (its shard's share).",
+            registry=r,
+        )
         self._per_endpoint: tuple[tuple[MetricWrapperBase, tuple[str, ...]], ...] = (
             (self.api_requests, (*_ENDPOINT_LABELS, "result")),
             (self.api_duration, _ENDPOINT_LABELS),

@@ -25,6 +25,7 @@ _LANDING = """<!doctype html>
 <p>Prometheus metrics from CDN reporting APIs (Wangsu/CDNetworks, Volcengine Live).</p>
 <ul><li><a href="metrics">/metrics</a></li><li><a href="-/healthy">/-/healthy</a></li>
 <li><a href="-/ready">/-/ready</a></li></ul>
+<p>{shard}</p>
 <h2>Endpoints</h2><table border="1" cellpadding="4">
 <tr><th>account</th><th>endpoint</th><th>every</th><th>calls/poll</th><th>budget</th>
 <th>polls</th><th>status</th><th>last success</th><th>data age / expected</th>
@@ -111,6 +112,16 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=rendered.plain + fresh, headers=headers)
 
 
+def _shard_line(exporter: Exporter) -> str:
+    """`Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`; `Not sharded` for one."""
+    sharding = exporter.sharding
+    if not sharding.sharded:
+        return f"Not sharded (--total-shards 1): every account ({len(exporter.settings.accounts)})"
+    owned = ", ".join(exporter.owned_accounts) or "none"
+    text = sharding.describe(exporter.settings)
+    return f"{text[0].upper()}{text[1:]}: {owned}"
+
+
 async def healthy(request: web.Request) -> web.Response:
     if request.app[EXPORTER_KEY].healthy:
         return web.Response(text="OK\n")
@@ -123,10 +134,11 @@ async def ready(request: web.Request) -> web.Response:
     exporter = request.app[EXPORTER_KEY]
     waiting = exporter.waiting()
     lines = [f"{p.name}: {p.last_error or 'first poll not finished'}" for p in waiting]
+    shard = f"{_shard_line(exporter)}\n" if exporter.sharding.sharded else ""
     if exporter.ready:
         extra = "".join(f"  still failing: {line}\n" for line in lines)
-        return web.Response(text="Ready\n" + extra)
-    text = f"Waiting for a first successful poll of {len(waiting)} endpoint(s):\n"
+        return web.Response(text="Ready\n" + shard + extra)
+    text = f"{shard}Waiting for a first successful poll of {len(waiting)} endpoint(s):\n"
     return web.Response(status=503, text=text + "".join(f"  {line}\n" for line in lines))
 
 
@@ -135,7 +147,7 @@ async def landing(request: web.Request) -> web.Response:
     rows = "\n".join(
         _row(exporter, p, plan) for p, plan in zip(exporter.pollers, exporter.plans, strict=True)
     )
-    body = _LANDING.format(version=__version__, rows=rows)
+    body = _LANDING.format(version=__version__, rows=rows, shard=html.escape(_shard_line(exporter)))
     return web.Response(text=body, content_type="text/html")
 
 

@@ -132,6 +132,9 @@ class AccountBase(Strict):
     domains: list[str] = []
     endpoints: dict[str, EndpointOverride] = {}
     timeout: Duration = Field(default=30, gt=0, le=300)
+    shard: int | None = Field(default=None, ge=0, le=999, strict=True)
+    """The replica that polls this account (0 to --total-shards - 1); unset: the
+    account's stable hash picks it (see collector/sharding.py)."""
 
     @field_validator("base_url")
     @classmethod

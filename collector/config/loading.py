@@ -17,6 +17,7 @@ from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
+from collector.sharding import shard_problems
 
 
 class ConfigError(Exception):
@@ -145,9 +146,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(data: dict[str, Any]) -> Config:
+def validate(data: dict[str, Any], total_shards: int = 1) -> Config:
     """Validate a configuration mapping (environment overrides apply) and resolve it
-    into the frozen objects the daemon runs with."""
+    into the frozen objects the daemon runs with; an account's explicit `shard:` must
+    be below `total_shards` (`--total-shards`)."""
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -156,6 +158,7 @@ def validate(data: dict[str, Any]) -> Config:
         # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
         raise ConfigError([_environment_problem(exc)]) from None
     problems = _check_against_catalog(settings)
+    problems += shard_problems((a.shard for a in settings.accounts), total_shards)
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -204,9 +207,10 @@ def _check_against_catalog(settings: Settings) -> list[str]:
     return problems
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate the configuration file at `path`."""
-    return validate(read_yaml(path))
+def load_config(path: Path, total_shards: int = 1) -> Config:
+    """Read and validate the configuration file at `path` (explicit account shards
+    below `total_shards`)."""
+    return validate(read_yaml(path), total_shards)
 
 
 def load_account(data: dict[str, Any]) -> Account:

@@ -84,6 +84,8 @@ def test_required_alerts_exist(all_rules: list[dict[str, Any]]) -> None:
         "CdnBandwidthPeak",
         "CdnBilling95thPercentileHigh",
         "CdnCacheHitRatioLow",
+        "CdnExporterShardCountMismatch",
+        "CdnExporterShardMissing",
     }
     assert required <= names, f"missing alerts: {sorted(required - names)}"
 

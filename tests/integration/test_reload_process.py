@@ -5,10 +5,21 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.integration.daemon import Daemon, config_for, daemon, emulator, wait_for, write_config
+from collector.demo import account_config
+from tests.integration.daemon import (
+    Daemon,
+    config_for,
+    daemon,
+    demo_account,
+    emulator,
+    wait_for,
+    write_config,
+)
 
 OFF = {"enabled": False}
 FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF}
@@ -119,3 +130,65 @@ async def test_post_reload_with_the_lifecycle_flag(tmp_path: Path) -> None:
             log = running.log()
     assert code == 0, log
     assert "Traceback" not in log, log
+
+
+async def test_sighup_applies_the_shard_filter_of_shard_auto(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--shard auto` from $POD_NAME: shard 1 of 2 polls demo-wangsu (its hash); after
+    SIGHUP with explicit shards it polls demo-cdnetworks instead; a shard it does not have
+    is refused."""
+    monkeypatch.setenv("POD_NAME", "cdn-exporter-1")
+    endpoints = {"flow_request_origin": OFF, "edge_hit_ratio": OFF}
+
+    def config(base_url: str, shards: dict[str, int | None]) -> dict[str, Any]:
+        entries = []
+        for name, shard in shards.items():
+            entry = account_config(demo_account(name), base_url, endpoints)
+            if shard is not None:
+                entry["shard"] = shard
+            entries.append(entry)
+        return {"account_jitter": 0, "accounts": entries}
+
+    def accounts(text: str) -> set[str]:
+        return {dict(labels)["account"] for (name, labels) in samples(text) if name == "cdn_up"}
+
+    async with emulator() as server:
+        path = tmp_path / "config.yaml"
+        write_config(path, config(server.base_url, {"demo-wangsu": None, "demo-cdnetworks": None}))
+        async with daemon(path, tmp_path, "--shard", "auto", "--total-shards", "2") as running:
+            await wait_for(
+                lambda: _polls(running, {"demo-wangsu"}, accounts), "shard 1 polls demo-wangsu"
+            )
+            first = samples(await running.metrics())
+            assert first[("cdn_exporter_shard_ordinal", ())] == 1.0
+            assert first[("cdn_exporter_total_shards", ())] == 2.0
+
+            moved = {"demo-wangsu": 0, "demo-cdnetworks": 1}
+            write_config(path, config(server.base_url, moved))
+            running.send(signal.SIGHUP)
+            await wait_for(
+                lambda: _polls(running, {"demo-cdnetworks"}, accounts),
+                "after SIGHUP shard 1 polls demo-cdnetworks only",
+            )
+            assert "config reloaded: 0 kept, 0 rebuilt, 1 removed, 1 added" in running.log()
+
+            write_config(path, config(server.base_url, {"demo-wangsu": 2}))
+            running.send(signal.SIGHUP)
+
+            async def refused() -> bool:
+                return "config reload failed: accounts.0.shard: 2 is not below" in running.log()
+
+            await wait_for(refused, "a shard beyond --total-shards is refused")
+            assert accounts(await running.metrics()) == {"demo-cdnetworks"}
+            code, _ = await running.stop()
+            log = running.log()
+    assert code == 0, log
+    assert "Traceback" not in log, log
+
+
+async def _polls(running: Daemon, expected: set[str], accounts: Any) -> bool:
+    """True once cdn_up names exactly `expected`, each up."""
+    text = await running.metrics()
+    ups = [v for (name, _), v in samples(text).items() if name == "cdn_up"]
+    return bool(accounts(text) == expected and ups and all(v == 1.0 for v in ups))

@@ -150,6 +150,7 @@ class VolcengineAccountModel(AccountBase):
             domains=tuple(self.domains),
             timeout=self.timeout,
             endpoints=endpoints,
+            shard=self.shard,
             offset_seconds=LIVE_OFFSET,
             region=self.region,
             access_key=secret_value(self.auth.access_key),
@@ -187,3 +188,4 @@ class VolcengineAccount:
     pull_to_push_groups: tuple[str, ...]
     time_shift_vhosts: tuple[str, ...]
     units: UnitChoices = DEFAULT_UNITS  # Live documents its units: always the defaults
+    shard: int | None = None  # explicit shard from the config; None: by hash

@@ -82,6 +82,7 @@ class WangsuAccountModel(AccountBase):
             domains=tuple(self.domains),
             timeout=self.timeout,
             endpoints=endpoints,
+            shard=self.shard,
             offset_seconds=parse_offset(self.time_offset),
             units=UnitChoices(megabyte=self.units.megabyte, ratio=self.units.hit_ratio),
             credentials=WangsuCredentials(
@@ -118,3 +119,4 @@ class WangsuAccount:
     offset_seconds: int
     credentials: WangsuCredentials
     units: UnitChoices = DEFAULT_UNITS
+    shard: int | None = None  # explicit shard from the config; None: by hash
