@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from collector import state
@@ -14,14 +14,15 @@ from collector.backoff import Retry
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
-from collector.config.runtime import Config
+from collector.config.runtime import Account, Config
+from collector.discovery import DomainDiscoverer
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
 from collector.poller import EndpointPoller
-from collector.providers import get_provider, help_for
-from collector.scheduler import STOP_TIMEOUT, PollScheduler, next_aligned
+from collector.providers import get_lister, get_provider, help_for
+from collector.scheduler import STOP_TIMEOUT, PollScheduler, account_jitter, next_aligned
 from collector.selfmetrics import SelfMetrics
 from collector.store import SeriesBudget
 from collector.timeslices import format_request_time
@@ -68,6 +69,7 @@ class Exporter:
         self.config_loader = config_loader
         self.transports: dict[str, Transport] = {}  # one per account name
         self.jobs: dict[JobKey, Job] = {}
+        self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
         self.rendered = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
@@ -82,6 +84,9 @@ class Exporter:
         self._state_written: dict[str, tuple[float | None, float | None, int]] = {}
         self._state_lock = asyncio.Lock()
         self._state_failing = False
+        for account in settings.accounts:
+            if account.discovery is not None:
+                self.discoverers[account.name] = self._build_discoverer(account)
         for spec in job_specs(settings):
             self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
@@ -97,6 +102,29 @@ class Exporter:
     @property
     def plans(self) -> list[Plan]:
         return [job.spec.plan for job in self.jobs.values()]
+
+    def _transport(self, account: Account) -> Transport:
+        transport = self.transports.get(account.name)
+        if transport is None:
+            transport = self.transports[account.name] = self.transport_factory()
+        return transport
+
+    def _build_discoverer(self, account: Account) -> DomainDiscoverer:
+        assert account.discovery is not None
+        return DomainDiscoverer(
+            provider=get_lister(account.provider),
+            provider_name=get_provider(account.provider).name,
+            account=replace(account, endpoints=()),
+            settings=account.discovery,
+            transport=self._transport(account),
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+
+    def discovered(self, account: str) -> tuple[str, ...] | None:
+        """The account's discovered domains (None: no successful listing yet)."""
+        discoverer = self.discoverers.get(account)
+        return None if discoverer is None else discoverer.domains
 
     def _build_job(self, spec: JobSpec) -> Job:
         """A fresh poller for `spec`, its plan warned about and exported."""
@@ -119,9 +147,8 @@ class Exporter:
         self.metrics.expected_data_age.labels(*labels).set(
             endpoint.settle_delay + endpoint.granularity + plan.interval
         )
-        transport = self.transports.get(account.name)
-        if transport is None:
-            transport = self.transports[account.name] = self.transport_factory()
+        transport = self._transport(account)
+        name = account.name
         poller = EndpointPoller(
             provider=provider,
             account=account,
@@ -130,6 +157,7 @@ class Exporter:
             clock=self.clock,
             metrics=self.metrics,
             budget=self.series_budget,
+            domains=(lambda: self.discovered(name)) if account.discovery is not None else None,
         )
         return Job(spec, poller)
 
@@ -260,6 +288,8 @@ class Exporter:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
         self.scheduler = PollScheduler(self.clock)
+        for discoverer in self.discoverers.values():
+            self._schedule_discovery(discoverer)
         for job in self.jobs.values():
             self._schedule(job, self.clock.time() + job.spec.schedule.first_delay)
 
@@ -277,6 +307,38 @@ class Exporter:
             offset=schedule.offset,
             first_run=first_run,
         )
+
+    def _schedule_discovery(self, discoverer: DomainDiscoverer) -> None:
+        """List at once, then every refresh interval (aligned, spread by account)."""
+        assert self.scheduler is not None
+        refresh = discoverer.settings.refresh
+        offset = account_jitter(discoverer.account.name, min(refresh, 3600)) % refresh
+
+        async def run() -> Retry | None:
+            return await discoverer.run()
+
+        self.scheduler.add(
+            discoverer.name, run, interval=refresh, offset=offset, first_run=self.clock.time()
+        )
+
+    async def _apply_discovery(self, config: Config) -> None:
+        """Keep the discoverers of accounts whose connection and discovery settings are
+        unchanged (their list too); start new ones, stop those gone."""
+        wanted = {a.name: a for a in config.accounts if a.discovery is not None}
+        for name, old in list(self.discoverers.items()):
+            account = wanted.get(name)
+            if account is not None and replace(account, endpoints=()) == old.account:
+                continue
+            if self.scheduler is not None:
+                await self.scheduler.remove(old.name)
+            del self.discoverers[name]
+        for name, account in wanted.items():
+            if name in self.discoverers:
+                continue
+            self.discoverers[name] = discoverer = self._build_discoverer(account)
+            if self.scheduler is not None:
+                self._schedule_discovery(discoverer)
+        self.metrics.forget_discovery_except({d.labels[:2] for d in self.discoverers.values()})
 
     def reload_soon(self) -> None:
         """Reload in the background (from a signal handler); the result is logged."""
@@ -323,6 +385,7 @@ class Exporter:
         """Switch to a validated `config`: pollers of unchanged endpoints keep their
         state, store and counters; changed ones start afresh; removed ones and their
         series go; new ones start."""
+        await self._apply_discovery(config)
         specs = job_specs(config)
         plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
         # New pollers first: if building one fails, the running jobs are untouched.

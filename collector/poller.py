@@ -6,6 +6,8 @@ import logging
 import random
 import time
 import zlib
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -24,6 +26,11 @@ from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
+
+# Before an account's first domain discovery, its pollers look again this often.
+DISCOVERY_WAIT = 10.0
+
+DomainSource = Callable[[], "tuple[str, ...] | None"]
 
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
@@ -67,6 +74,7 @@ class EndpointPoller:
         clock: Clock,
         metrics: SelfMetrics,
         budget: SeriesBudget | None = None,
+        domains: DomainSource | None = None,
     ) -> None:
         self.provider = provider
         self.account = account
@@ -76,6 +84,9 @@ class EndpointPoller:
         self.metrics = metrics
         # Which domains (and other fan-out values) each call of a window carries.
         self.calls = provider.call_targets(account, settings)
+        # Discovered domains (None: the configured ones): read at the start of each poll.
+        self._domain_source = domains
+        self.domains: tuple[str, ...] | None = None if domains is not None else account.domains
         self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
@@ -192,6 +203,16 @@ class EndpointPoller:
     async def poll(self) -> Retry | None:
         """One poll: every call, then settle what came back. Returns when to run again
         if a call failed (None: at the next regular time)."""
+        if self._domain_source is not None:
+            current = self._domain_source()
+            if current is None:
+                # Not ready: nothing to poll until the account's domains are known.
+                self.last_error = "waiting for the first domain discovery"
+                return Retry(DISCOVERY_WAIT)
+            if current != self.domains:
+                self.domains = current
+                listed = replace(self.account, domains=current)
+                self.calls = self.provider.call_targets(listed, self.settings)
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
