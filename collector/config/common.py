@@ -180,6 +180,7 @@ class AccountBase(Strict):
         if isinstance(data, dict) and data.get("domains") == "auto":
             return {**data, "domains": [], "discovery": data.get("discovery") or {}}
         return data
+
     endpoints: dict[str, EndpointOverride] = {}
     timeout: Duration = Field(default=30, gt=0, le=300)
 
