@@ -217,14 +217,14 @@ class AccountBase(Strict):
             seen.add(domain)
         return value
 
-    @model_validator(mode="after")
-    def _discovery_or_list(self) -> AccountBase:
+    def listing_conflict(self) -> list[str]:
+        """A domain list and discovery both given (checked with the other problems)."""
         if self.discovery is not None and self.domains:
-            raise ValueError(
+            return [
                 "domains: a domain list and discovery exclude each other "
                 "(use domains: auto with discovery, or list the domains)"
-            )
-        return self
+            ]
+        return []
 
     @property
     def discovers(self) -> bool:

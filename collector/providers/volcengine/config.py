@@ -158,7 +158,7 @@ class VolcengineAccountModel(AccountBase):
         if settings is None:
             return []
         problem = limit_problem(settings.rate_limit, LISTING_LIMIT)
-        return [problem] if problem else []
+        return self.listing_conflict() + ([problem] if problem else [])
 
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         """With no domains the account total is polled, labelled `*`: only discovery's

@@ -79,7 +79,7 @@ class WangsuAccountModel(AccountBase):
         if settings is None:
             return []
         problem = limit_problem(settings.rate_limit, LISTING_LIMIT)
-        return [problem] if problem else []
+        return self.listing_conflict() + ([problem] if problem else [])
 
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         """What the model alone cannot say: every report needs a domain list (or
