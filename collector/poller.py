@@ -213,6 +213,10 @@ class EndpointPoller:
                 self.domains = current
                 listed = replace(self.account, domains=current)
                 self.calls = self.provider.call_targets(listed, self.settings)
+                if not current and self.settings.spec.max_domains_per_call > 0:
+                    # No domain listed: nothing to ask for (an empty domain list would
+                    # mean "every domain" to Wangsu and the account total to Volcengine).
+                    self.calls = []
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
