@@ -16,6 +16,7 @@ import pytest
 
 from collector.app import Exporter
 from collector.clock import VirtualClock
+from collector.config.loading import validate
 from collector.demo import account_config
 from collector.discovery import DomainDiscoverer
 from collector.emulator import DomainSpan, FaultKind
@@ -253,3 +254,51 @@ async def test_pollers_wait_for_the_first_listing_and_keep_the_last_good_list() 
         assert poller.domains == listed
         assert exporter.discoverers[WANGSU.name].last_error is not None
         assert poller.up
+
+
+async def test_a_reload_keeps_the_discovered_list_unless_discovery_changes() -> None:
+    clock = VirtualClock(START)
+    base: list[str] = []
+
+    def entry(**extra: Any) -> dict[str, Any]:
+        config = account_config(WANGSU, base[0], only("wangsu", "flow_request"))
+        config["domains"] = "auto"
+        config.update(extra)
+        return config
+
+    def configure(base_url: str) -> list[dict[str, Any]]:
+        base.append(base_url)
+        return [entry()]
+
+    async with running(clock, [WANGSU], configure) as (server, exporter):
+        await clock.run_until(START + 600)
+        found = exporter.discoverers[WANGSU.name]
+        [poller] = exporter.pollers
+        assert poller.domains is not None
+        assert "cache.internal.example.com" in poller.domains
+
+        # Another endpoint switched on: the discoverer and the poller are kept.
+        endpoints = only("wangsu", "flow_request")
+        endpoints["flow_request_origin"] = {"enabled": True}
+        await exporter.apply(validate({"accounts": [entry(endpoints=endpoints)]}))
+        assert exporter.discoverers[WANGSU.name] is found
+        assert poller in exporter.pollers
+        await clock.run_until(START + 1200)
+        assert all(p.domains == poller.domains for p in exporter.pollers)
+        assert all(p.up for p in exporter.pollers)
+
+        # A changed discovery block: listed afresh, its endpoints rebuilt.
+        changed = entry(discovery={"exclude": ["*.internal.example.com"]})
+        await exporter.apply(validate({"accounts": [changed]}))
+        assert exporter.discoverers[WANGSU.name] is not found
+        await clock.run_until(START + 1800)
+        [rebuilt] = exporter.pollers
+        assert rebuilt is not poller
+        assert rebuilt.domains == ("night.example.com", "www.example.com")
+
+        # Back to a domain list: no discovery, its self-metrics gone.
+        listed = account_config(WANGSU, base[0], only("wangsu", "flow_request"))
+        await exporter.apply(validate({"accounts": [listed]}))
+        assert exporter.discoverers == {}
+        assert "cdn_exporter_discovered_domains{" not in exporter.metrics.render().decode()
+        assert server.emulator.totals("wangsu").throttled == 0
