@@ -406,6 +406,7 @@ class Exporter:
         self.jobs = jobs
         self.settings = config
         live = {job.poller.labels for job in jobs.values()}
+        live |= {d.labels for d in self.discoverers.values()}  # listing calls' self-metrics
         self.metrics.forget_endpoints_except(live)
         gone = [name for name in self.transports if name not in {a.name for a in config.accounts}]
         closing = [self.transports.pop(name) for name in gone]

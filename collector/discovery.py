@@ -16,14 +16,19 @@ import logging
 import random
 import time
 import zlib
-from typing import Any
 
 from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
 from collector.model import Outcome
-from collector.providers.discovery import ENDPOINT, DiscoverySettings, Lister, MalformedListing
+from collector.providers.discovery import (
+    ENDPOINT,
+    DiscoverySettings,
+    Lister,
+    ListingPage,
+    MalformedListing,
+)
 from collector.ratelimit import SlidingWindowLimiter
 from collector.selfmetrics import SelfMetrics
 
@@ -133,7 +138,7 @@ class DomainDiscoverer:
             page += 1
         return found
 
-    async def _page(self, page: int) -> Any:
+    async def _page(self, page: int) -> ListingPage:
         attempt = 0
         while True:
             try:
@@ -144,7 +149,7 @@ class DomainDiscoverer:
             attempt += 1
             await self.clock.sleep(2.0 * 2 ** (attempt - 1))
 
-    async def _call(self, page: int) -> Any:
+    async def _call(self, page: int) -> ListingPage:
         waited = await self.bucket.acquire(self.clock)
         if waited:
             self._wait.inc(waited)

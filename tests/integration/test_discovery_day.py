@@ -283,7 +283,18 @@ async def test_a_reload_keeps_the_discovered_list_unless_discovery_changes() -> 
         await exporter.apply(validate({"accounts": [entry(endpoints=endpoints)]}))
         assert exporter.discoverers[WANGSU.name] is found
         assert poller in exporter.pollers
-        await clock.run_until(START + 1200)
+        # The listing calls' self-metrics survive the reload and go on counting.
+        labels = {
+            "provider": "wangsu",
+            "account": WANGSU.name,
+            "endpoint": "discovery",
+            "result": "success",
+        }
+        sample = exporter.metrics.registry.get_sample_value
+        before = sample("cdn_exporter_api_requests_total", labels)
+        assert before == 1
+        await clock.run_until(START + HOUR + 600)
+        assert sample("cdn_exporter_api_requests_total", labels) == 2
         assert all(p.domains == poller.domains for p in exporter.pollers)
         assert all(p.up for p in exporter.pollers)
 
@@ -291,7 +302,7 @@ async def test_a_reload_keeps_the_discovered_list_unless_discovery_changes() -> 
         changed = entry(discovery={"exclude": ["*.internal.example.com"]})
         await exporter.apply(validate({"accounts": [changed]}))
         assert exporter.discoverers[WANGSU.name] is not found
-        await clock.run_until(START + 1800)
+        await clock.run_until(START + HOUR + 1800)
         [rebuilt] = exporter.pollers
         assert rebuilt is not poller
         assert rebuilt.domains == ("night.example.com", "www.example.com")
