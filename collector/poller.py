@@ -16,6 +16,7 @@ from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
+from collector.jobs import build_plan
 from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
@@ -217,6 +218,7 @@ class EndpointPoller:
                     # No domain listed: nothing to ask for (an empty domain list would
                     # mean "every domain" to Wangsu and the account total to Volcengine).
                     self.calls = []
+                self._replan(listed)
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
@@ -267,6 +269,26 @@ class EndpointPoller:
             log.info("%s: recovered", self.name)
             self._last_problem = None
         return None
+
+    def _replan(self, listed: Account) -> None:
+        """Export the rate budget the discovered domains need; warn when they need more
+        calls than the limit allows per interval (polls then wait for the limiter)."""
+        plan = build_plan(self.provider, listed, self.settings)
+        self.metrics.rate_budget_ratio.labels(*self._labels).set(
+            plan.budget_share if self.calls else 0.0
+        )
+        if plan.raised and self.calls:
+            limit = self.settings.rate_limit
+            log.warning(
+                "%s: %d discovered domain(s) need %d calls per poll, more than %d/%ds "
+                "allows every %ds; polls wait for the rate limiter and take longer",
+                self.name,
+                len(self.domains or ()),
+                plan.calls_per_cycle,
+                limit.calls,
+                limit.period,
+                self.settings.interval,
+            )
 
     def _report_problem(self, problem: str, count: int, retry: Retry) -> None:
         """Log a failure once per change of kind; repeats go to debug."""

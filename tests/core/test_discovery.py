@@ -311,3 +311,42 @@ async def test_a_poller_waits_for_discovery_then_follows_the_list() -> None:
     current[0] = ()  # nothing listed: no call (an empty list would mean every domain)
     assert await poller.poll() is None
     assert sent == []
+
+
+async def test_the_budget_follows_the_discovered_domains(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(NOW)
+    current: list[tuple[str, ...] | None] = [("a.example.com",)]
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(200, {}, orjson.dumps({"result": []}))
+
+    metrics = SelfMetrics()
+    poller = EndpointPoller(
+        provider=WANGSU,
+        account=wangsu_account(),
+        settings=resolve_endpoint(CATALOG["edge_hit_ratio"], None),  # one call per domain
+        transport=MockTransport(handle),
+        clock=clock,
+        metrics=metrics,
+        domains=lambda: current[0],
+    )
+    labels = {"provider": "wangsu", "account": "main", "endpoint": "edge_hit_ratio"}
+
+    def ratio() -> float | None:
+        return metrics.registry.get_sample_value("cdn_exporter_rate_budget_ratio", labels)
+
+    await poller.poll()
+    small = ratio()
+    assert small is not None
+    assert 0 < small < 0.1
+    # 400 domains, a call each every minute, do not fit 300 calls per 5 minutes.
+    current[0] = tuple(f"d{i}.example.com" for i in range(400))
+    with caplog.at_level("WARNING"):
+        await poller.poll()
+    big = ratio()
+    assert big is not None
+    assert big > small
+    assert "400 discovered domain(s) need" in caplog.text
+    assert poller.up
