@@ -315,11 +315,35 @@ class Exporter:
         offset = account_jitter(discoverer.account.name, min(refresh, 3600)) % refresh
 
         async def run() -> Retry | None:
-            return await discoverer.run()
+            before = discoverer.domains
+            retry = await discoverer.run()
+            after = discoverer.domains
+            joined = before is not None and after is not None and bool(set(after) - set(before))
+            if joined and self.discoverers.get(discoverer.account.name) is discoverer:
+                await self._poll_now(discoverer.account.name)
+            return retry
 
         self.scheduler.add(
             discoverer.name, run, interval=refresh, offset=offset, first_run=self.clock.time()
         )
+
+    async def _poll_now(self, account: str) -> None:
+        """Poll the account's domain endpoints at once, so domains that just joined are
+        polled within one refresh interval of appearing. Idle pollers are rescheduled to
+        run now; one in the middle of a poll runs again right after it (its poll sees
+        the new list at its end). Not during a reload, which reschedules by itself."""
+        if self.scheduler is None or self._reload_lock.locked():
+            return
+        async with self._reload_lock:
+            now = self.clock.time()
+            for key, job in list(self.jobs.items()):
+                poller = job.poller
+                if key[0] != account or poller.settings.spec.max_domains_per_call == 0:
+                    continue
+                if poller.polling or self.jobs.get(key) is not job:
+                    continue
+                await self.scheduler.remove(poller.name)
+                self._schedule(job, now)
 
     async def _apply_discovery(self, config: Config) -> None:
         """Keep the discoverers of accounts whose connection and discovery settings are

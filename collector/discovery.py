@@ -2,8 +2,9 @@
 
 One `DomainDiscoverer` per account with `domains: auto` (or a `discovery:` block). It
 lists every page, keeps the domains the include/exclude patterns let through and
-publishes them as `domains`; pollers read that at the start of each poll, so domains
-join and leave without a restart, and series of domains that left expire through the
+publishes them as `domains`; pollers read that at the start of each poll (and the
+exporter polls the account at once when domains joined), so domains join and leave
+without a restart, and series of domains that left expire through the
 store's `expire_after_polls`. Listing calls go through their own client-side limiter
 (`discovery.rate_limit`, below the provider's listing budget), counted under the
 `endpoint="discovery"` self-metrics. A failed listing keeps the last good list; until

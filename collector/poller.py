@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Before an account's first domain discovery, its pollers look again this often.
 DISCOVERY_WAIT = 10.0
+# A poll that ends with a newer discovered list than it started with runs again this soon.
+NEW_DOMAINS_WAIT = 1.0
 
 DomainSource = Callable[[], "tuple[str, ...] | None"]
 
@@ -105,6 +107,7 @@ class EndpointPoller:
         self._parse_reasons_logged: set[str] = set()
         self.failed_runs = 0  # polls in a row with a failed call
         self.retry: Retry | None = None  # when the last failed poll runs again
+        self.polling = False  # a poll is in progress
         # Jitter from a stable seed: the same schedule on every run of a test.
         self._jitter = random.Random(zlib.crc32(f"{account.name}/{settings.spec.name}".encode()))
         labels = (provider.name, account.name, settings.spec.name)
@@ -204,6 +207,13 @@ class EndpointPoller:
     async def poll(self) -> Retry | None:
         """One poll: every call, then settle what came back. Returns when to run again
         if a call failed (None: at the next regular time)."""
+        self.polling = True
+        try:
+            return await self._poll()
+        finally:
+            self.polling = False
+
+    async def _poll(self) -> Retry | None:
         if self._domain_source is not None:
             current = self._domain_source()
             if current is None:
@@ -268,6 +278,9 @@ class EndpointPoller:
         if self._last_problem is not None:
             log.info("%s: recovered", self.name)
             self._last_problem = None
+        if self._domain_source is not None and self._domain_source() != self.domains:
+            # Discovery changed the list while this poll ran: poll the new one soon.
+            return Retry(NEW_DOMAINS_WAIT)
         return None
 
     def _replan(self, listed: Account) -> None:

@@ -350,3 +350,29 @@ async def test_the_budget_follows_the_discovered_domains(
     assert big > small
     assert "400 discovered domain(s) need" in caplog.text
     assert poller.up
+
+
+async def test_a_poll_that_saw_the_list_change_runs_again_soon() -> None:
+    clock = FakeClock(NOW)
+    current: list[tuple[str, ...] | None] = [("a.example.com",)]
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        current[0] = ("a.example.com", "b.example.com")  # discovery ran meanwhile
+        return HttpResponse(200, {}, orjson.dumps({"result": []}))
+
+    poller = EndpointPoller(
+        provider=WANGSU,
+        account=wangsu_account(),
+        settings=resolve_endpoint(CATALOG["flow_request"], None),
+        transport=MockTransport(handle),
+        clock=clock,
+        metrics=SelfMetrics(),
+        domains=lambda: current[0],
+    )
+    retry = await poller.poll()
+    assert retry is not None
+    assert retry.after == 1.0
+    assert poller.up
+    assert not poller.polling
+    assert await poller.poll() is None
+    assert poller.domains == ("a.example.com", "b.example.com")
