@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from collector import state
@@ -14,14 +14,15 @@ from collector.backoff import Retry
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
-from collector.config.runtime import Config
+from collector.config.runtime import Account, Config
+from collector.discovery import DomainDiscoverer
 from collector.exposition import FamilySamples, RenderedMetrics, Renderer
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
 from collector.poller import EndpointPoller
-from collector.providers import get_provider, help_for
-from collector.scheduler import STOP_TIMEOUT, PollScheduler, next_aligned
+from collector.providers import get_lister, get_provider, help_for
+from collector.scheduler import STOP_TIMEOUT, PollScheduler, account_jitter, next_aligned
 from collector.selfmetrics import SelfMetrics
 from collector.sharding import Sharding
 from collector.store import SeriesBudget
@@ -74,6 +75,7 @@ class Exporter:
         self.config_loader = config_loader
         self.transports: dict[str, Transport] = {}  # one per account name
         self.jobs: dict[JobKey, Job] = {}
+        self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
         self.rendered = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
@@ -95,6 +97,9 @@ class Exporter:
         self.metrics.shard_accounts.set(len(owned.accounts))
         if self.sharding.sharded:
             log.info("%s: %s", self.sharding.describe(settings), self._owned_text())
+        for account in owned.accounts:
+            if account.discovery is not None:
+                self.discoverers[account.name] = self._build_discoverer(account)
         for spec in job_specs(owned):
             self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
@@ -119,6 +124,29 @@ class Exporter:
     def plans(self) -> list[Plan]:
         return [job.spec.plan for job in self.jobs.values()]
 
+    def _transport(self, account: Account) -> Transport:
+        transport = self.transports.get(account.name)
+        if transport is None:
+            transport = self.transports[account.name] = self.transport_factory()
+        return transport
+
+    def _build_discoverer(self, account: Account) -> DomainDiscoverer:
+        assert account.discovery is not None
+        return DomainDiscoverer(
+            provider=get_lister(account.provider),
+            provider_name=get_provider(account.provider).name,
+            account=replace(account, endpoints=()),
+            settings=account.discovery,
+            transport=self._transport(account),
+            clock=self.clock,
+            metrics=self.metrics,
+        )
+
+    def discovered(self, account: str) -> tuple[str, ...] | None:
+        """The account's discovered domains (None: no successful listing yet)."""
+        discoverer = self.discoverers.get(account)
+        return None if discoverer is None else discoverer.domains
+
     def _build_job(self, spec: JobSpec) -> Job:
         """A fresh poller for `spec`, its plan warned about and exported."""
         account, endpoint, plan = spec.account, spec.settings, spec.plan
@@ -140,9 +168,8 @@ class Exporter:
         self.metrics.expected_data_age.labels(*labels).set(
             endpoint.settle_delay + endpoint.granularity + plan.interval
         )
-        transport = self.transports.get(account.name)
-        if transport is None:
-            transport = self.transports[account.name] = self.transport_factory()
+        transport = self._transport(account)
+        name = account.name
         poller = EndpointPoller(
             provider=provider,
             account=account,
@@ -151,6 +178,7 @@ class Exporter:
             clock=self.clock,
             metrics=self.metrics,
             budget=self.series_budget,
+            domains=(lambda: self.discovered(name)) if account.discovery is not None else None,
         )
         return Job(spec, poller)
 
@@ -283,6 +311,8 @@ class Exporter:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
         self.scheduler = PollScheduler(self.clock)
+        for discoverer in self.discoverers.values():
+            self._schedule_discovery(discoverer)
         for job in self.jobs.values():
             self._schedule(job, self.clock.time() + job.spec.schedule.first_delay)
 
@@ -300,6 +330,62 @@ class Exporter:
             offset=schedule.offset,
             first_run=first_run,
         )
+
+    def _schedule_discovery(self, discoverer: DomainDiscoverer) -> None:
+        """List at once, then every refresh interval (aligned, spread by account)."""
+        assert self.scheduler is not None
+        refresh = discoverer.settings.refresh
+        offset = account_jitter(discoverer.account.name, min(refresh, 3600)) % refresh
+
+        async def run() -> Retry | None:
+            before = discoverer.domains
+            retry = await discoverer.run()
+            after = discoverer.domains
+            joined = before is not None and after is not None and bool(set(after) - set(before))
+            if joined and self.discoverers.get(discoverer.account.name) is discoverer:
+                await self._poll_now(discoverer.account.name)
+            return retry
+
+        self.scheduler.add(
+            discoverer.name, run, interval=refresh, offset=offset, first_run=self.clock.time()
+        )
+
+    async def _poll_now(self, account: str) -> None:
+        """Poll the account's domain endpoints at once, so domains that just joined are
+        polled within one refresh interval of appearing. Idle pollers are rescheduled to
+        run now; one in the middle of a poll runs again right after it (its poll sees
+        the new list at its end). Not during a reload, which reschedules by itself."""
+        if self.scheduler is None or self._reload_lock.locked():
+            return
+        async with self._reload_lock:
+            now = self.clock.time()
+            for key, job in list(self.jobs.items()):
+                poller = job.poller
+                if key[0] != account or poller.settings.spec.max_domains_per_call == 0:
+                    continue
+                if poller.polling or self.jobs.get(key) is not job:
+                    continue
+                await self.scheduler.remove(poller.name)
+                self._schedule(job, now)
+
+    async def _apply_discovery(self, config: Config) -> None:
+        """Keep the discoverers of accounts whose connection and discovery settings are
+        unchanged (their list too); start new ones, stop those gone."""
+        wanted = {a.name: a for a in config.accounts if a.discovery is not None}
+        for name, old in list(self.discoverers.items()):
+            account = wanted.get(name)
+            if account is not None and replace(account, endpoints=()) == old.account:
+                continue
+            if self.scheduler is not None:
+                await self.scheduler.remove(old.name)
+            del self.discoverers[name]
+        for name, account in wanted.items():
+            if name in self.discoverers:
+                continue
+            self.discoverers[name] = discoverer = self._build_discoverer(account)
+            if self.scheduler is not None:
+                self._schedule_discovery(discoverer)
+        self.metrics.forget_discovery_except({d.labels[:2] for d in self.discoverers.values()})
 
     def reload_soon(self) -> None:
         """Reload in the background (from a signal handler); the result is logged."""
@@ -357,6 +443,7 @@ class Exporter:
         if problems:
             raise ConfigError(problems)
         owned = self.sharding.select(config)
+        await self._apply_discovery(owned)
         specs = job_specs(owned)
         plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
         # New pollers first: if building one fails, the running jobs are untouched.
@@ -377,6 +464,7 @@ class Exporter:
         self.jobs = jobs
         self.settings = config
         live = {job.poller.labels for job in jobs.values()}
+        live |= {d.labels for d in self.discoverers.values()}  # listing calls' self-metrics
         self.metrics.forget_endpoints_except(live)
         self.metrics.shard_accounts.set(len(owned.accounts))
         gone = [name for name in self.transports if name not in {a.name for a in owned.accounts}]

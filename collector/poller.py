@@ -6,6 +6,8 @@ import logging
 import random
 import time
 import zlib
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -14,6 +16,7 @@ from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
+from collector.jobs import build_plan
 from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
@@ -24,6 +27,13 @@ from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
+
+# Before an account's first domain discovery, its pollers look again this often.
+DISCOVERY_WAIT = 10.0
+# A poll that ends with a newer discovered list than it started with runs again this soon.
+NEW_DOMAINS_WAIT = 1.0
+
+DomainSource = Callable[[], "tuple[str, ...] | None"]
 
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
@@ -67,6 +77,7 @@ class EndpointPoller:
         clock: Clock,
         metrics: SelfMetrics,
         budget: SeriesBudget | None = None,
+        domains: DomainSource | None = None,
     ) -> None:
         self.provider = provider
         self.account = account
@@ -76,6 +87,9 @@ class EndpointPoller:
         self.metrics = metrics
         # Which domains (and other fan-out values) each call of a window carries.
         self.calls = provider.call_targets(account, settings)
+        # Discovered domains (None: the configured ones): read at the start of each poll.
+        self._domain_source = domains
+        self.domains: tuple[str, ...] | None = None if domains is not None else account.domains
         self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Remember slice values long enough to recognise revisions across the re-read window.
@@ -93,6 +107,7 @@ class EndpointPoller:
         self._parse_reasons_logged: set[str] = set()
         self.failed_runs = 0  # polls in a row with a failed call
         self.retry: Retry | None = None  # when the last failed poll runs again
+        self.polling = False  # a poll is in progress
         # Jitter from a stable seed: the same schedule on every run of a test.
         self._jitter = random.Random(zlib.crc32(f"{account.name}/{settings.spec.name}".encode()))
         labels = (provider.name, account.name, settings.spec.name)
@@ -193,6 +208,28 @@ class EndpointPoller:
     async def poll(self) -> Retry | None:
         """One poll: every call, then settle what came back. Returns when to run again
         if a call failed (None: at the next regular time)."""
+        self.polling = True
+        try:
+            return await self._poll()
+        finally:
+            self.polling = False
+
+    async def _poll(self) -> Retry | None:
+        if self._domain_source is not None:
+            current = self._domain_source()
+            if current is None:
+                # Not ready: nothing to poll until the account's domains are known.
+                self.last_error = "waiting for the first domain discovery"
+                return Retry(DISCOVERY_WAIT)
+            if current != self.domains:
+                self.domains = current
+                listed = replace(self.account, domains=current)
+                self.calls = self.provider.call_targets(listed, self.settings)
+                if not current and self.settings.spec.max_domains_per_call > 0:
+                    # No domain listed: nothing to ask for (an empty domain list would
+                    # mean "every domain" to Wangsu and the account total to Volcengine).
+                    self.calls = []
+                self._replan(listed)
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
@@ -242,7 +279,30 @@ class EndpointPoller:
         if self._last_problem is not None:
             log.info("%s: recovered", self.name)
             self._last_problem = None
+        if self._domain_source is not None and self._domain_source() != self.domains:
+            # Discovery changed the list while this poll ran: poll the new one soon.
+            return Retry(NEW_DOMAINS_WAIT)
         return None
+
+    def _replan(self, listed: Account) -> None:
+        """Export the rate budget the discovered domains need; warn when they need more
+        calls than the limit allows per interval (polls then wait for the limiter)."""
+        plan = build_plan(self.provider, listed, self.settings)
+        self.metrics.rate_budget_ratio.labels(*self._labels).set(
+            plan.budget_share if self.calls else 0.0
+        )
+        if plan.raised and self.calls:
+            limit = self.settings.rate_limit
+            log.warning(
+                "%s: %d discovered domain(s) need %d calls per poll, more than %d/%ds "
+                "allows every %ds; polls wait for the rate limiter and take longer",
+                self.name,
+                len(self.domains or ()),
+                plan.calls_per_cycle,
+                limit.calls,
+                limit.period,
+                self.settings.interval,
+            )
 
     def _report_problem(self, problem: str, count: int, retry: Retry) -> None:
         """Log a failure once per change of kind; repeats go to debug."""

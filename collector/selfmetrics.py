@@ -131,6 +131,19 @@ class SelfMetrics:
             "Accounts of the configuration this replica polls (its shard's share).",
             registry=r,
         )
+        self.discovered_domains = Gauge(
+            "cdn_exporter_discovered_domains",
+            "Domains the account's last successful discovery listed (after include and "
+            "exclude patterns); they are the ones polled.",
+            ("provider", "account"),
+            registry=r,
+        )
+        self.discovery_last_success = Gauge(
+            "cdn_exporter_discovery_last_success_timestamp_seconds",
+            "Unix time of the account's last successful domain discovery (every page listed).",
+            ("provider", "account"),
+            registry=r,
+        )
         self._per_endpoint: tuple[tuple[MetricWrapperBase, tuple[str, ...]], ...] = (
             (self.api_requests, (*_ENDPOINT_LABELS, "result")),
             (self.api_duration, _ENDPOINT_LABELS),
@@ -166,6 +179,17 @@ class SelfMetrics:
             for values in children:
                 if values[:3] not in live:
                     metric.remove(*values)
+
+    def forget_discovery_except(self, live: Set[tuple[str, str]]) -> None:
+        """Remove the discovery series of accounts no longer discovering."""
+        for metric in (self.discovered_domains, self.discovery_last_success):
+            children = {
+                (sample.labels["provider"], sample.labels["account"])
+                for family in metric.collect()
+                for sample in family.samples
+            }
+            for values in children - set(live):
+                metric.remove(*values)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -31,8 +31,15 @@ _LANDING = """<!doctype html>
 <th>polls</th><th>status</th><th>last success</th><th>data age / expected</th>
 <th>last error</th></tr>
 {rows}
-</table></body></html>
+</table>{discovery}</body></html>
 """
+
+_DISCOVERY = """
+<h2>Domain discovery</h2><table border="1" cellpadding="4">
+<tr><th>account</th><th>every</th><th>domains</th><th>listings</th><th>last success</th>
+<th>last error</th></tr>
+{rows}
+</table>"""
 
 
 def _status(up: bool | None) -> str:
@@ -147,7 +154,31 @@ async def landing(request: web.Request) -> web.Response:
     rows = "\n".join(
         _row(exporter, p, plan) for p, plan in zip(exporter.pollers, exporter.plans, strict=True)
     )
-    body = _LANDING.format(version=__version__, rows=rows, shard=html.escape(_shard_line(exporter)))
+    now = exporter.clock.time()
+    found = [
+        (
+            d.account.name,
+            f"{d.settings.refresh}s",
+            "not listed yet" if d.domains is None else str(len(d.domains)),
+            str(d.runs),
+            _ago(now, d.last_success),
+            d.last_error or "",
+        )
+        for d in exporter.discoverers.values()
+    ]
+    discovery = ""
+    if found:
+        lines = (
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+            for cells in found
+        )
+        discovery = _DISCOVERY.format(rows="\n".join(lines))
+    body = _LANDING.format(
+        version=__version__,
+        rows=rows,
+        shard=html.escape(_shard_line(exporter)),
+        discovery=discovery,
+    )
     return web.Response(text=body, content_type="text/html")
 
 

@@ -7,10 +7,18 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from collector.timeslices import DAY, MINUTE, parse_duration
 
@@ -124,12 +132,55 @@ class EndpointOverride(Strict):
     """A series no successful poll reported this many times running is removed."""
 
 
+# A domain pattern: host-name characters and the glob characters `*`, `?`, `[`, `]`.
+_PATTERN = re.compile(r"[A-Za-z0-9*?\[\]!.-]{1,253}")
+
+
+class DiscoveryModel(Strict):
+    """Domain discovery: list the account's domains through the provider's own API."""
+
+    include: list[str] = []
+    """Glob patterns (fnmatch, case-insensitive); a domain must match one. Empty: all."""
+    exclude: list[str] = []
+    """Glob patterns; a domain matching one is left out (wins over include)."""
+    refresh: Duration = Field(default=3600, ge=5 * MINUTE, le=DAY)
+    """How often the domain list is fetched again."""
+    rate_limit: RateLimitOverride | None = None
+    """A lower client-side limit for the listing calls than the provider's default."""
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for pattern in value:
+            if not _PATTERN.fullmatch(pattern):
+                raise ValueError(
+                    f"{pattern[:80]!r} is not a domain pattern (host-name characters "
+                    "and the globs * ? [...] only)"
+                )
+            if pattern in seen:
+                raise ValueError(f"pattern {pattern!r} is listed twice")
+            seen.add(pattern)
+        return value
+
+
 class AccountBase(Strict):
     """What every account has, whatever its provider."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:-]+$")
     base_url: str | None = None
     domains: list[str] = []
+    """The domains to report on; `domains: auto` discovers them (see `discovery`)."""
+    discovery: DiscoveryModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _auto(cls, data: Any) -> Any:
+        """`domains: auto` is discovery with its defaults (or the `discovery:` block)."""
+        if isinstance(data, dict) and data.get("domains") == "auto":
+            return {**data, "domains": [], "discovery": data.get("discovery") or {}}
+        return data
+
     endpoints: dict[str, EndpointOverride] = {}
     timeout: Duration = Field(default=30, gt=0, le=300)
     shard: int | None = Field(default=None, ge=0, le=999, strict=True)
@@ -168,6 +219,25 @@ class AccountBase(Strict):
                 raise ValueError(f"domain {domain!r} is listed twice")
             seen.add(domain)
         return value
+
+    def listing_conflict(self) -> list[str]:
+        """A domain list and discovery both given (checked with the other problems)."""
+        if self.discovery is not None and self.domains:
+            return [
+                "domains: a domain list and discovery exclude each other "
+                "(use domains: auto with discovery, or list the domains)"
+            ]
+        return []
+
+    @property
+    def discovers(self) -> bool:
+        """Whether the account's domains come from the provider's listing API."""
+        return self.discovery is not None
+
+    @property
+    def domain_list(self) -> tuple[str, ...]:
+        """The configured domains (none when they are discovered)."""
+        return tuple(self.domains)
 
 
 def parse_listen_address(text: str) -> tuple[str, int]:

@@ -27,6 +27,28 @@ UNKNOWN_ACCOUNT = ""  # the account name calls are counted under when none is id
 PARTIAL_FLOOR = 0.6
 
 
+DAY = 86400
+LISTING_OFFSET = 8 * 3600  # domain lifetimes are given in +08:00 days
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSpan:
+    """A domain the listing APIs show only part of each simulated day: from `start` to
+    `end` seconds into the +08:00 day (`start > end` wraps past midnight). Outside it
+    the domain is disabled (Wangsu) or deleted (Volcengine); the report APIs still
+    answer for it, as the real ones do for a domain's history."""
+
+    domain: str
+    start: int
+    end: int
+
+    def listed(self, now: float) -> bool:
+        second = (int(now) + LISTING_OFFSET) % DAY
+        if self.start <= self.end:
+            return self.start <= second < self.end
+        return second >= self.start or second < self.end
+
+
 @dataclass(frozen=True, slots=True)
 class EmulatedAccount:
     """One provider account the emulator answers for. Credentials are plain strings:
@@ -40,10 +62,23 @@ class EmulatedAccount:
     api_key: str
     domains: tuple[str, ...]
     session_token: str | None = None
+    # Domains of `domains` that come and go over the day (the demo accounts have none).
+    churn: tuple[DomainSpan, ...] = ()
 
     def __post_init__(self) -> None:
         if self.provider not in PROVIDERS:
             raise ValueError(f"unknown provider {self.provider!r}")
+        stray = [span.domain for span in self.churn if span.domain not in self.domains]
+        if stray:
+            raise ValueError(f"churn domains not in domains: {stray}")
+
+    def listed(self, now: float) -> list[tuple[str, bool]]:
+        """Every domain with whether the listing shows it serving at `now`, in order."""
+        spans = {span.domain: span for span in self.churn}
+        return [
+            (domain, spans[domain].listed(now) if domain in spans else True)
+            for domain in self.domains
+        ]
 
     def __repr__(self) -> str:  # keep secrets out of logs and test failure output
         return f"EmulatedAccount({self.provider!r}, {self.name!r}, domains={self.domains!r})"

@@ -8,6 +8,7 @@ from typing import Any
 
 from collector.model import Family
 from collector.providers.base import Provider
+from collector.providers.discovery import Lister
 from collector.providers.endpoint import Source, help_text
 
 PROVIDER_NAMES = ("wangsu", "cdnetworks", "volcengine")
@@ -30,6 +31,13 @@ def get_provider(name: str) -> Provider[Any]:
 
         return VOLCENGINE
     raise KeyError(f"unknown provider {name!r}")
+
+
+def get_lister(name: str) -> Lister:
+    """The domain listing API of provider `name`."""
+    provider: Any = get_provider(name)
+    lister: Lister = provider
+    return lister
 
 
 @cache

@@ -170,3 +170,44 @@ async def test_reload_without_a_config_file_says_so() -> None:
         response = await client.post("/-/reload")
         assert response.status == 500
         assert "no --config file" in await response.text()
+
+
+async def test_discovering_account_waits_on_ready_and_shows_on_the_landing_page() -> None:
+    async def answer(request: HttpRequest) -> HttpResponse:
+        if request.url.endswith("/api/domain/list"):
+            body = (
+                b'{"totalCount": 1, "totalPageNumber": 1, "pageNumber": 1, "pageSize": 100,'
+                b' "resultList": [{"domainName": "www.example.com", "enabled": "true"}]}'
+            )
+            return HttpResponse(200, {}, body)
+        return HttpResponse(200, {}, b'{"result": []}')
+
+    settings = validate(
+        {
+            "accounts": [
+                {
+                    "name": "main",
+                    "provider": "wangsu",
+                    "auth": {"access_key": "AK", "secret_key": "SK"},
+                    "domains": "auto",
+                    "endpoints": {"flow_request_origin": {"enabled": False}},
+                }
+            ]
+        }
+    )
+    exp = Exporter(settings, FakeClock(), transport_factory=lambda: MockTransport(answer))
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        for poller in exp.pollers:
+            await exp.poll_and_render(poller)
+        response = await client.get("/-/ready")
+        assert response.status == 503
+        assert "waiting for the first domain discovery" in await response.text()
+        page = await (await client.get("/")).text()
+        assert "Domain discovery" in page
+        assert "not listed yet" in page
+        assert await exp.discoverers["main"].run() is None
+        for poller in exp.pollers:
+            await exp.poll_and_render(poller)
+        assert (await client.get("/-/ready")).status == 200
+        page = await (await client.get("/")).text()
+        assert "<td>main</td><td>3600s</td><td>1</td>" in page

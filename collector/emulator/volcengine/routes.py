@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from collector.emulator.core import UNKNOWN_ACCOUNT, CallResult, EmulatedAccount, Emulator, Reject
-from collector.emulator.volcengine import auth
+from collector.emulator.volcengine import auth, listing
 from collector.emulator.volcengine.facts import (
     BY_ACTION,
     ERRORS,
@@ -88,14 +88,24 @@ def _handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Respon
         if not action or not version:
             emulator.record(PROVIDER, UNKNOWN_ACCOUNT, action or "?", CallResult.BAD_REQUEST)
             return dialect.error(400, "MissingParameter", "Action and Version are required")
-        if version != VERSION or (action not in BY_ACTION and action not in LOOKUP_ACTIONS):
+        if version != VERSION or (
+            action not in BY_ACTION and action not in LOOKUP_ACTIONS and action != listing.ACTION
+        ):
             emulator.record(PROVIDER, UNKNOWN_ACCOUNT, action, CallResult.BAD_REQUEST)
             return dialect.error(
                 404,
                 "InvalidActionOrVersion",
                 f"Could not find operation {action} for version {version}",
             )
-        if action in LOOKUP_ACTIONS:
+        if action == listing.ACTION:
+            endpoint = "domain_list"
+
+            def respond(account: EmulatedAccount) -> web.Response:
+                meta = metadata(action, version, emulator.clock.time())
+                found = listing.result(account, body, emulator.clock.time())
+                return render({"ResponseMetadata": meta, "Result": found})
+
+        elif action in LOOKUP_ACTIONS:
             endpoint, lookup = LOOKUP_ACTIONS[action], LOOKUPS[action]
 
             def respond(account: EmulatedAccount) -> web.Response:

@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from collector.emulator.core import CallResult, EmulatedAccount, Emulator, Reject
-from collector.emulator.wangsu import auth
+from collector.emulator.wangsu import auth, listing
 from collector.emulator.wangsu.facts import MAX_SKEW, ROUTES, RouteFacts
 from collector.emulator.wangsu.responses import (
     DIALECT,
@@ -119,8 +119,27 @@ def _handler(
     return handle
 
 
+def _listing_handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+
+        def respond(account: EmulatedAccount) -> web.Response:
+            return render(listing.answer(account, body, emulator.clock.time()))
+
+        return await emulator.handle(
+            dialect=DIALECT,
+            endpoint=listing.NAME,
+            rate_limit=listing.RATE_LIMIT,
+            authenticate=lambda: authenticate(emulator, request, body),
+            respond=respond,
+        )
+
+    return handle
+
+
 def register(app: web.Application, emulator: Emulator) -> None:
-    """Add one route per documented report."""
+    """Add one route per documented report, and the domain list."""
+    app.router.add_route(listing.METHOD, listing.PATH, _listing_handler(emulator))
     for facts in ROUTES:
         app.router.add_route(
             facts.method, facts.path, _handler(emulator, facts, SHAPES[facts.name])

@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.model import RateLimit
+from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
+from collector.providers.volcengine.discovery import LISTING_LIMIT
 from collector.providers.volcengine.filters import LiveQueryFilters
 from collector.providers.volcengine.filters import Region as QueryRegion
 
@@ -134,9 +137,33 @@ class VolcengineAccountModel(AccountBase):
                 )
         return value
 
+    def discovery_settings(self) -> DiscoverySettings | None:
+        """How the account's domains are discovered; None when they are listed."""
+        if not self.discovers:
+            return None
+        d = self.discovery
+        limit = None
+        if d is not None and d.rate_limit is not None:
+            limit = RateLimit(d.rate_limit.calls, d.rate_limit.period)
+        return settings_from(
+            d.refresh if d else None,
+            d.include if d else [],
+            d.exclude if d else [],
+            limit,
+            LISTING_LIMIT,
+        )
+
+    def discovery_problems(self) -> list[str]:
+        settings = self.discovery_settings()
+        if settings is None:
+            return []
+        problem = limit_problem(settings.rate_limit, LISTING_LIMIT)
+        return self.listing_conflict() + ([problem] if problem else [])
+
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
-        """With no domains the account total is polled, labelled `*`: nothing to check."""
-        return []
+        """With no domains the account total is polled, labelled `*`: only discovery's
+        limit to check."""
+        return self.discovery_problems()
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> VolcengineAccount:
         def regions(values: list[Region]) -> tuple[QueryRegion, ...]:
@@ -147,7 +174,8 @@ class VolcengineAccountModel(AccountBase):
             name=self.name,
             provider=self.provider,
             base_url=self.base_url,
-            domains=tuple(self.domains),
+            domains=self.domain_list,
+            discovery=self.discovery_settings(),
             timeout=self.timeout,
             endpoints=endpoints,
             shard=self.shard,
@@ -189,3 +217,4 @@ class VolcengineAccount:
     time_shift_vhosts: tuple[str, ...]
     units: UnitChoices = DEFAULT_UNITS  # Live documents its units: always the defaults
     shard: int | None = None  # explicit shard from the config; None: by hash
+    discovery: DiscoverySettings | None = None  # None: the domains are configured

@@ -11,7 +11,9 @@ import orjson
 from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
 from collector.providers.base import CallTarget, Classified, Provider, fan_out
+from collector.providers.discovery import Lister, ListingPage
 from collector.providers.endpoint import Endpoint, EndpointSettings, FanOut, Query
+from collector.providers.volcengine import discovery
 from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
 from collector.providers.volcengine.config import VolcengineAccount
 from collector.providers.volcengine.signing import (
@@ -129,7 +131,11 @@ class VolcengineProvider:
     ) -> HttpRequest:
         """Serialise the body once and sign those exact bytes, with X-Date from `now`."""
         url = self.url(account, spec)
-        body = orjson.dumps(spec.build_body(query))
+        return self._signed(account, spec.method, url, orjson.dumps(spec.build_body(query)), now)
+
+    def _signed(
+        self, account: VolcengineAccount, method: str, url: str, body: bytes, now: float
+    ) -> HttpRequest:
         # Host is set explicitly so the signed value is the one sent, whatever the client.
         headers = {
             "Content-Type": "application/json",
@@ -138,7 +144,7 @@ class VolcengineProvider:
         }
         headers.update(
             sign(
-                spec.method,
+                method,
                 url,
                 headers,
                 body,
@@ -150,7 +156,23 @@ class VolcengineProvider:
                 session_token=account.session_token,
             )
         )
-        return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+        return HttpRequest(method=method, url=url, headers=headers, body=body)
+
+    # Domain discovery (collector/providers/discovery.py's Lister).
+    listing_limit = discovery.LISTING_LIMIT
+
+    def build_listing_request(
+        self, account: VolcengineAccount, page: int, now: float
+    ) -> HttpRequest:
+        base = (account.base_url or DEFAULT_BASE_URL).rstrip("/")
+        url = f"{base}/?{urlencode({'Action': discovery.ACTION, 'Version': VERSION})}"
+        return self._signed(account, "POST", url, orjson.dumps(discovery.listing_body(page)), now)
+
+    def classify_listing(self, response: HttpResponse) -> Classified:
+        return self.classify(response)
+
+    def parse_listing(self, payload: Any) -> ListingPage:
+        return discovery.parse_listing(payload)
 
     def call_targets(
         self, account: VolcengineAccount, settings: EndpointSettings
@@ -200,5 +222,6 @@ class VolcengineProvider:
 
 if TYPE_CHECKING:
     _conforms: Provider[VolcengineAccount] = VolcengineProvider()
+    _lists: Lister = VolcengineProvider()
 
 VOLCENGINE = VolcengineProvider()

@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import SecretStr, field_validator, model_validator
 
 from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.model import RateLimit
+from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
+from collector.providers.wangsu.discovery import LISTING_LIMIT
 from collector.timeslices import parse_offset
 
 
@@ -66,12 +69,39 @@ class WangsuAccountModel(AccountBase):
         parse_offset(value)
         return value
 
+    def discovery_settings(self) -> DiscoverySettings | None:
+        """How the account's domains are discovered; None when they are listed."""
+        if not self.discovers:
+            return None
+        d = self.discovery
+        limit = None
+        if d is not None and d.rate_limit is not None:
+            limit = RateLimit(d.rate_limit.calls, d.rate_limit.period)
+        return settings_from(
+            d.refresh if d else None,
+            d.include if d else [],
+            d.exclude if d else [],
+            limit,
+            LISTING_LIMIT,
+        )
+
+    def discovery_problems(self) -> list[str]:
+        settings = self.discovery_settings()
+        if settings is None:
+            return []
+        problem = limit_problem(settings.rate_limit, LISTING_LIMIT)
+        return self.listing_conflict() + ([problem] if problem else [])
+
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
-        """What the model alone cannot say: every report needs a domain list."""
+        """What the model alone cannot say: every report needs a domain list (or
+        discovery)."""
         needs = [e.spec.name for e in endpoints if e.spec.max_domains_per_call > 0]
-        if needs and not self.domains:
-            return [f"domains: list the domains to report on (needed by {', '.join(needs)})"]
-        return []
+        if needs and not self.domains and not self.discovers:
+            return [
+                "domains: list the domains to report on, or `auto` to discover them "
+                f"(needed by {', '.join(needs)})"
+            ]
+        return self.discovery_problems()
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> WangsuAccount:
         auth = self.auth
@@ -79,7 +109,8 @@ class WangsuAccountModel(AccountBase):
             name=self.name,
             provider=self.provider,
             base_url=self.base_url,
-            domains=tuple(self.domains),
+            domains=self.domain_list,
+            discovery=self.discovery_settings(),
             timeout=self.timeout,
             endpoints=endpoints,
             shard=self.shard,
@@ -120,3 +151,4 @@ class WangsuAccount:
     credentials: WangsuCredentials
     units: UnitChoices = DEFAULT_UNITS
     shard: int | None = None  # explicit shard from the config; None: by hash
+    discovery: DiscoverySettings | None = None  # None: the domains are configured

@@ -12,8 +12,9 @@ import orjson
 from collector.http import HttpRequest, HttpResponse, host_header, retry_after
 from collector.model import Outcome
 from collector.providers.base import CallTarget, Classified, Provider, fan_out
+from collector.providers.discovery import Lister, ListingPage
 from collector.providers.endpoint import Endpoint, EndpointSettings, Query
-from collector.providers.wangsu import signing
+from collector.providers.wangsu import discovery, signing
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.config import WangsuAccount
 from collector.providers.wangsu.wire import FLOW_DATA, decode_xml
@@ -152,6 +153,11 @@ class WangsuProvider:
         # Serialised once: these exact bytes are hashed into the signature and sent.
         # A GET has no body.
         body = b"" if spec.method == "GET" else orjson.dumps(spec.build_body(query))
+        return self._signed(account, spec.method, url, body, query.offset_seconds, now)
+
+    def _signed(
+        self, account: WangsuAccount, method: str, url: str, body: bytes, offset: int, now: float
+    ) -> HttpRequest:
         headers: dict[str, str] = {
             "Host": host_header(url),
             # Explicit, so no client library substitutes text/plain (it is signed).
@@ -164,14 +170,14 @@ class WangsuProvider:
             # still come back are mapped to the same codes (names.py).
             "Accept-Language": "en-US",
         }
-        zone = time_zone_header(query.offset_seconds)
+        zone = time_zone_header(offset)
         if zone is not None:
             headers["X-Time-Zone"] = zone
         auth = account.credentials
         if auth.method == "aksk":
             headers.update(
                 signing.sign_aksk(
-                    spec.method,
+                    method,
                     url,
                     headers,
                     body,
@@ -182,7 +188,24 @@ class WangsuProvider:
             )
         else:
             headers.update(signing.sign_apikey(auth.username, auth.api_key, now))
-        return HttpRequest(method=spec.method, url=url, headers=headers, body=body)
+        return HttpRequest(method=method, url=url, headers=headers, body=body)
+
+    # Domain discovery (collector/providers/discovery.py's Lister).
+    listing_limit = discovery.LISTING_LIMIT
+
+    def build_listing_request(self, account: WangsuAccount, page: int, now: float) -> HttpRequest:
+        url = (account.base_url or self.default_base_url).rstrip("/") + discovery.PATH
+        body = orjson.dumps(discovery.listing_body(page))
+        return self._signed(account, discovery.METHOD, url, body, account.offset_seconds, now)
+
+    def classify_listing(self, response: HttpResponse) -> Classified:
+        payload = discovery.listing_payload(response)
+        if payload is not None:
+            return discovery.success(payload)
+        return self.classify(response)
+
+    def parse_listing(self, payload: Any) -> ListingPage:
+        return discovery.parse_listing(payload)
 
     def call_targets(self, account: WangsuAccount, settings: EndpointSettings) -> list[CallTarget]:
         """Domains split as the endpoint declares; Wangsu has no other fan-out values."""
@@ -230,6 +253,7 @@ class WangsuProvider:
 
 if TYPE_CHECKING:
     _conforms: Provider[WangsuAccount] = WangsuProvider("", "")
+    _lists: Lister = WangsuProvider("", "")
 
 WANGSU = WangsuProvider("wangsu", "https://open.chinanetcenter.com")
 CDNETWORKS = WangsuProvider("cdnetworks", "https://api.cdnetworks.com")

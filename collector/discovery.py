@@ -1,0 +1,182 @@
+"""Domain discovery: list an account's domains through its provider's API, on a schedule.
+
+One `DomainDiscoverer` per account with `domains: auto` (or a `discovery:` block). It
+lists every page, keeps the domains the include/exclude patterns let through and
+publishes them as `domains`; pollers read that at the start of each poll (and the
+exporter polls the account at once when domains joined), so domains join and leave
+without a restart, and series of domains that left expire through the
+store's `expire_after_polls`. Listing calls go through their own client-side limiter
+(`discovery.rate_limit`, below the provider's listing budget), counted under the
+`endpoint="discovery"` self-metrics. A failed listing keeps the last good list; until
+the first success `domains` is None and the account's pollers wait (not ready).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import zlib
+
+from collector.backoff import Retry, retry_for
+from collector.client import Transport, TransportError, TransportTimeout
+from collector.clock import Clock
+from collector.config.runtime import Account
+from collector.model import Outcome
+from collector.providers.discovery import (
+    ENDPOINT,
+    DiscoverySettings,
+    Lister,
+    ListingPage,
+    MalformedListing,
+)
+from collector.ratelimit import SlidingWindowLimiter
+from collector.selfmetrics import SelfMetrics
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 1000  # a runaway page count (a provider bug) stops here
+_RETRYABLE = frozenset(
+    {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
+)
+
+
+class ListingFailed(Exception):
+    def __init__(self, outcome: Outcome, detail: str) -> None:
+        super().__init__(f"{outcome}: {detail}")
+        self.outcome = outcome
+
+
+class DomainDiscoverer:
+    """Keeps one account's discovered domain list."""
+
+    def __init__(
+        self,
+        *,
+        provider: Lister,
+        provider_name: str,
+        account: Account,
+        settings: DiscoverySettings,
+        transport: Transport,
+        clock: Clock,
+        metrics: SelfMetrics,
+    ) -> None:
+        self.provider = provider
+        self.account = account
+        self.settings = settings
+        self.transport = transport
+        self.clock = clock
+        self.metrics = metrics
+        self.bucket = SlidingWindowLimiter(settings.rate_limit)
+        self.domains: tuple[str, ...] | None = None  # None: no successful listing yet
+        self.last_success: float | None = None
+        self.last_error: str | None = None
+        self.runs = 0
+        self.failed_runs = 0
+        self._jitter = random.Random(zlib.crc32(f"{account.name}/{ENDPOINT}".encode()))
+        labels = (provider_name, account.name, ENDPOINT)
+        self.labels = labels
+        self._requests = {o: metrics.api_requests.labels(*labels, o.value) for o in Outcome}
+        self._duration = metrics.api_duration.labels(*labels)
+        self._wait = metrics.rate_limit_wait.labels(*labels)
+        self._count = metrics.discovered_domains.labels(provider_name, account.name)
+        self._success = metrics.discovery_last_success.labels(provider_name, account.name)
+
+    @property
+    def name(self) -> str:
+        return f"{self.account.name}/{ENDPOINT}"
+
+    async def run(self) -> Retry | None:
+        """List every page; on success switch to the new list, on failure keep the last
+        good one and return when to try again."""
+        self.runs += 1
+        try:
+            listed = await self._list()
+        except ListingFailed as exc:
+            self.failed_runs += 1
+            self.last_error = str(exc)
+            retry = retry_for(
+                self.failed_runs,
+                auth=exc.outcome is Outcome.AUTH_FAILURE,
+                draw=self._jitter.random(),
+            )
+            kept = "no domains yet" if self.domains is None else f"{len(self.domains)} kept"
+            log.warning(
+                "%s: domain listing failed (%s); retrying in %.0fs: %s",
+                self.name,
+                kept,
+                retry.after,
+                exc,
+            )
+            return retry
+        domains = tuple(sorted({d for d in listed if self.settings.wants(d)}))
+        if domains != self.domains:
+            before = set(self.domains or ())
+            joined = sorted(set(domains) - before)
+            left = sorted(before - set(domains))
+            log.info(
+                "%s: %d domain(s); joined: %s; left: %s",
+                self.name,
+                len(domains),
+                ", ".join(joined[:20]) or "none",
+                ", ".join(left[:20]) or "none",
+            )
+        self.domains = domains
+        self.failed_runs = 0
+        self.last_error = None
+        self.last_success = self.clock.time()
+        self._count.set(len(domains))
+        self._success.set(self.last_success)
+        return None
+
+    async def _list(self) -> list[str]:
+        found: list[str] = []
+        page, pages = 1, 1
+        while page <= pages and page <= MAX_PAGES:
+            got = await self._page(page)
+            found.extend(got.domains)
+            pages = got.pages
+            page += 1
+        return found
+
+    async def _page(self, page: int) -> ListingPage:
+        attempt = 0
+        while True:
+            try:
+                return await self._call(page)
+            except ListingFailed as exc:
+                if exc.outcome not in _RETRYABLE or attempt >= 2:
+                    raise
+            attempt += 1
+            await self.clock.sleep(2.0 * 2 ** (attempt - 1))
+
+    async def _call(self, page: int) -> ListingPage:
+        waited = await self.bucket.acquire(self.clock)
+        if waited:
+            self._wait.inc(waited)
+        request = self.provider.build_listing_request(self.account, page, self.clock.time())
+        started = time.monotonic()
+        try:
+            response = await self.transport.send(request, float(self.account.timeout))
+        except TransportTimeout as exc:
+            raise self._failed(Outcome.TIMEOUT, str(exc), started) from None
+        except TransportError as exc:
+            raise self._failed(Outcome.TRANSPORT_ERROR, str(exc), started) from None
+        classified = self.provider.classify_listing(response)
+        if classified.outcome is not Outcome.SUCCESS:
+            detail = f"HTTP {response.status} {classified.message}".strip()
+            raise self._failed(classified.outcome, detail, started)
+        try:
+            listing = self.provider.parse_listing(classified.payload)
+        except MalformedListing as exc:
+            raise self._failed(Outcome.MALFORMED, str(exc), started) from None
+        self._done(Outcome.SUCCESS, started)
+        return listing
+
+    def _failed(self, outcome: Outcome, detail: str, started: float) -> ListingFailed:
+        self._done(outcome, started)
+        return ListingFailed(outcome, detail)
+
+    def _done(self, outcome: Outcome, started: float) -> None:
+        self._duration.observe(time.monotonic() - started)
+        self._requests[outcome].inc()
