@@ -236,13 +236,15 @@ class EndpointPoller:
         points: list[Point] = []
         failures: list[str] = []
         auth = False
+        retryable = False  # some failure may go away if asked again soon
         for query in self.queries(now):
-            outcome, detail, got = await self._call_with_retries(query)
+            outcome, detail, got, transient = await self._call_with_retries(query)
             if outcome is Outcome.SUCCESS:
                 points.extend(got)
             else:
                 failures.append(f"{outcome}: {detail}")
                 auth = auth or outcome is Outcome.AUTH_FAILURE
+                retryable = retryable or transient
         result = self.store.ingest(points, horizon)
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
@@ -264,6 +266,12 @@ class EndpointPoller:
             self.up = False
             self.last_error = failures[0]
             self.failed_runs += 1
+            if not (auth or retryable):
+                # A 4xx or a well-formed answer the parser refuses: asking again soon
+                # would fail the same way and spend budget; the next regular poll re-reads.
+                self.retry = None
+                self._report_problem(failures[0], len(failures), None)
+                return None
             self.retry = retry_for(self.failed_runs, auth=auth, draw=self._jitter.random())
             self._report_problem(failures[0], len(failures), self.retry)
             return self.retry
@@ -304,28 +312,32 @@ class EndpointPoller:
                 self.settings.interval,
             )
 
-    def _report_problem(self, problem: str, count: int, retry: Retry) -> None:
+    def _report_problem(self, problem: str, count: int, retry: Retry | None) -> None:
         """Log a failure once per change of kind; repeats go to debug."""
         kind = problem.split(":", 1)[0]
         level = logging.DEBUG if kind == self._last_problem else logging.WARNING
-        then = "polls paused" if retry.hold else "retrying"
+        if retry is None:
+            then = "not worth retrying before the next poll"
+        else:
+            then = f"{'polls paused' if retry.hold else 'retrying'} in {retry.after:.0f}s"
         log.log(
             level,
-            "%s: %d call(s) failed, keeping the last good data; %s in %.0fs: %s",
+            "%s: %d call(s) failed, keeping the last good data; %s: %s",
             self.name,
             count,
             then,
-            retry.after,
             problem,
         )
         self._last_problem = kind
 
-    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, list[Point]]:
+    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, list[Point], bool]:
+        """A call, retried at once while it fails transiently; the last attempt's
+        (outcome, detail, points, whether it failed transiently)."""
         attempt = 0
         while True:
             outcome, detail, points, retry_after, transient = await self._call(query)
             if not transient or attempt >= self.settings.max_retries:
-                return outcome, detail, points
+                return outcome, detail, points, transient
             attempt += 1
             backoff = self.settings.retry_base * 2 ** (attempt - 1)
             await self.clock.sleep(max(backoff, retry_after or 0.0))

@@ -174,10 +174,14 @@ async def test_bad_answers_are_counted_by_result(
     retry = await poller.poll()
     assert poller.up is False
     assert poller.polls == 1
-    # Every failed poll runs again on the backoff; rejected credentials wait minutes.
-    assert retry is not None
-    assert retry.hold is (outcome is Outcome.AUTH_FAILURE)
-    assert 12 <= retry.after <= 15 or (retry.hold and retry.after >= 96)
+    # A failed poll runs again on the backoff, rejected credentials after minutes; one
+    # that would fail the same way (4xx, wrong shape) waits for the next regular poll.
+    if outcome is Outcome.CLIENT_ERROR or (attempts == 1 and outcome is Outcome.MALFORMED):
+        assert retry is None
+    else:
+        assert retry is not None
+        assert retry.hold is (outcome is Outcome.AUTH_FAILURE)
+        assert 12 <= retry.after <= 15 or (retry.hold and retry.after >= 96)
     count = metrics.api_requests.labels("wangsu", "main", "flow_request", outcome.value)
     assert count._value.get() == attempts
     success = metrics.api_requests.labels("wangsu", "main", "flow_request", "success")
@@ -325,3 +329,28 @@ async def test_auth_failures_back_off_for_minutes_and_log_once_per_change(
     assert len([m for m in messages if "auth_failure" in m]) == 1, messages
     assert "polls paused" in messages[0]
     assert messages[-1].endswith("recovered")
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retried"),
+    [
+        (500, b'{"code": "24102500", "message": "System error"}', True),
+        (200, b"<html>truncated", True),
+        (400, b'{"code": "24102006", "message": "The date specified is invalid."}', False),
+        (200, b'{"result": [{"domain": "a.example.com", "flowRequestData": "x"}]}', False),
+    ],
+)
+async def test_only_failures_that_may_pass_soon_are_retried_before_the_next_poll(
+    status: int, body: bytes, retried: bool
+) -> None:
+    """A 5xx or a truncated body may pass if asked again; a 4xx or a well-formed answer
+    the parser refuses would fail the same way, so it waits for the next regular poll."""
+    clock = FakeClock(START)
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        return HttpResponse(status, {}, body)
+
+    poller, _, _ = make_poller(handler, ["a.example.com"], clock)
+    retry = await poller.poll()
+    assert poller.up is False
+    assert (retry is not None) is retried
