@@ -37,8 +37,10 @@ async def run_aligned(
     interval: int,
     offset: float,
     first_run: float,
+    next_runs: dict[str, float] | None = None,
 ) -> None:
-    """Run `poll` at `first_run`, then at every k*interval + offset, until cancelled.
+    """Run `poll` at `first_run`, then at every k*interval + offset, until cancelled;
+    `next_runs[name]` says when it runs next (for the status page).
 
     A run that returns a `Retry` runs again after it (sooner than the next regular
     time unless the retry holds). The next fire time is chosen only after a run ends,
@@ -47,6 +49,8 @@ async def run_aligned(
     """
     due = first_run
     while True:
+        if next_runs is not None:
+            next_runs[name] = due
         await clock.sleep_until(due)
         retry = None
         try:
@@ -71,6 +75,7 @@ class PollScheduler:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.next_runs: dict[str, float] = {}  # job name -> clock time it runs next
 
     def add(
         self,
@@ -91,6 +96,7 @@ class PollScheduler:
             interval=interval,
             offset=offset,
             first_run=first_run,
+            next_runs=self.next_runs,
         )
         self._tasks[name] = asyncio.create_task(job, name=f"poll {name}")
 
@@ -105,6 +111,7 @@ class PollScheduler:
     async def remove(self, name: str, timeout: float = STOP_TIMEOUT) -> None:
         """Cancel one job, including a run in progress, and wait for it to end."""
         task = self._tasks.pop(name, None)
+        self.next_runs.pop(name, None)
         if task is not None:
             await _cancel([task], timeout)
 

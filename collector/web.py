@@ -29,7 +29,7 @@ _LANDING = """<!doctype html>
 <h2>Endpoints</h2><table border="1" cellpadding="4">
 <tr><th>account</th><th>endpoint</th><th>every</th><th>calls/poll</th><th>budget</th>
 <th>polls</th><th>status</th><th>last success</th><th>data age / expected</th>
-<th>last error</th></tr>
+<th>next poll</th><th>last error</th></tr>
 {rows}
 </table>{discovery}</body></html>
 """
@@ -50,6 +50,18 @@ def _ago(now: float, then: float | None) -> str:
     return "never" if then is None else f"{now - then:.0f}s ago"
 
 
+def _next_run(exporter: Exporter, poller: EndpointPoller, now: float) -> str:
+    """When the job runs next, and why if it is a retry or an auth pause."""
+    due = exporter.scheduler.next_runs.get(poller.name) if exporter.scheduler else None
+    if due is None:
+        return "running" if exporter.scheduler else "not started"
+    when = "now" if due <= now else f"in {due - now:.0f}s"
+    retry = poller.retry
+    if retry is not None and retry.hold:
+        return f"{when} (paused: credentials rejected)"
+    return f"{when} (retry)" if retry is not None else when
+
+
 def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
     now = exporter.clock.time()
     settings = poller.settings
@@ -66,6 +78,7 @@ def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
         _status(poller.up),
         _ago(now, poller.last_success),
         f"{age} / {expected}s",
+        _next_run(exporter, poller, now),
         poller.last_error or "",
     )
     return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"

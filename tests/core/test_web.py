@@ -8,7 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import Exporter
 from collector.client import Handler, MockTransport
-from collector.clock import FakeClock
+from collector.clock import FakeClock, VirtualClock
 from collector.config.loading import ConfigError, validate
 from collector.config.runtime import Config
 from collector.http import HttpRequest, HttpResponse
@@ -115,6 +115,21 @@ async def test_broken_credentials_are_not_ready_during_the_grace_then_ready() ->
         assert "auth_failure" in page
         assert "None" not in page
         assert "True" not in page
+        assert "not started" in page  # no scheduler in this test: no next poll yet
+
+
+async def test_the_status_page_says_when_each_endpoint_polls_next() -> None:
+    clock = VirtualClock(1_700_000_000)
+    exp = exporter(clock, auth_failure)
+    exp.start()
+    try:
+        async with TestClient(TestServer(build_web_app(exp))) as client:
+            await clock.advance(60)  # the first polls ran and failed on the credentials
+            page = await (await client.get("/")).text()
+            assert "(paused: credentials rejected)" in page
+            assert "<th>next poll</th>" in page
+    finally:
+        await exp.close()
 
 
 async def test_a_stalled_poll_loop_is_unhealthy() -> None:
