@@ -60,7 +60,10 @@ def poll_window(
     start = align_down(now - settings.settle_delay - settings.reread, step, offset_seconds)
     if complete_through is not None:
         catch_up = align_down(complete_through, step, offset_seconds) - step
-        start = min(start, max(catch_up, align_down(now - settings.backfill, step, offset_seconds)))
+        # The backfill bounds catching up after an outage, never what one regular
+        # interval (plus the settle delay) leaves to read: a long interval loses nothing.
+        reach = max(settings.backfill, settings.interval + settings.settle_delay + settings.reread)
+        start = min(start, max(catch_up, align_down(now - reach - step, step, offset_seconds)))
     return Window(start=min(start, end - step), end=end, slice_seconds=step)
 
 

@@ -354,3 +354,18 @@ async def test_only_failures_that_may_pass_soon_are_retried_before_the_next_poll
     retry = await poller.poll()
     assert poller.up is False
     assert (retry is not None) is retried
+
+
+def test_a_long_interval_reads_everything_since_the_last_poll_whatever_the_backfill() -> None:
+    """A 6-hour interval with the default 6-hour backfill: the window still reaches back
+    to where the last poll was complete (it once began at now - 6 h, losing the 15
+    minutes of settle delay between)."""
+    from collector.config.common import EndpointOverride
+    from collector.config.endpoints import resolve_endpoint as resolve
+    from collector.poller import poll_window
+
+    settings = resolve(CATALOG["flow_request"], EndpointOverride(interval=6 * 3600))
+    now = START + 6 * 3600
+    previous_horizon = START - settings.settle_delay
+    window = poll_window(now, settings, 8 * 3600, previous_horizon)
+    assert window.start <= previous_horizon - 300
