@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
 from collector.config.runtime import Config
-from collector.exposition import FamilySamples, RenderedMetrics, Renderer
+from collector.exposition import BodyAssembler, FamilySamples, RenderedMetrics
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
@@ -29,6 +28,7 @@ from collector.timeslices import format_request_time
 log = logging.getLogger(__name__)
 
 _BASE = ("provider", "account")
+_ENDPOINTS = ("endpoint families",)  # the owner of cdn_up and cdn_data_timestamp_seconds
 
 ConfigLoader = Callable[[], Config]
 
@@ -71,10 +71,11 @@ class Exporter:
         self.rendered = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
-        self._render_again = False
+        self._dirty: set[EndpointPoller] = set()  # pollers whose chunks need a re-render
+        self._dirty_all = False
         self._reload_lock = asyncio.Lock()
         self._reloads: set[asyncio.Task[ReloadResult]] = set()
-        self._renderer = Renderer()
+        self._assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
         self.last_activity = self.started_at  # clock time a poll last started or ended
@@ -252,7 +253,7 @@ class Exporter:
             poller.up = False
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
-        await self.render()
+        await self.render(poller)
         await self.save_state()
         return retry
 
@@ -372,36 +373,55 @@ class Exporter:
             await transport.close()
 
     def snapshot(self) -> list[FamilySamples]:
-        """Every CDN family and freshness sample, copied off the live stores."""
-        families: dict[str, tuple[Family, list[tuple[tuple[str, ...], float]]]] = {}
-        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        """Every CDN family and freshness sample, copied off the live stores, each family
+        once (what a full render takes)."""
+        merged: dict[str, FamilySamples] = {}
+        for poller in self.pollers:
+            for family in self._poller_families(poller):
+                seen = merged.get(family.name)
+                if seen is None:
+                    merged[family.name] = FamilySamples(
+                        family.name, family.kind, family.help, family.label_names,
+                        list(family.samples),
+                    )  # fmt: skip
+                else:
+                    assert isinstance(seen.samples, list)
+                    seen.samples.extend(family.samples)
+        return [*merged.values(), *self._endpoint_families()]
+
+    @staticmethod
+    def _poller_families(poller: EndpointPoller) -> list[FamilySamples]:
+        """One poller's CDN samples, by family, labels led by provider and account."""
+        base = (poller.provider.name, poller.account.name)
+        by_family: dict[str, tuple[Family, list[tuple[tuple[str, ...], float]]]] = {}
+        for family, labels, value in poller.store.series():
+            entry = by_family.get(family.name)
+            if entry is None:
+                entry = by_family[family.name] = (family, [])
+            entry[1].append(((*base, *labels), value))
+        return [
+            FamilySamples(f.name, f.kind.value, help_for(f), (*_BASE, *f.labels), s)
+            for f, s in by_family.values()
+        ]
+
+    def _endpoint_families(self) -> list[FamilySamples]:
+        """`cdn_up` and `cdn_data_timestamp_seconds`: one sample per endpoint."""
         up: list[tuple[tuple[str, ...], float]] = []
         data_ts: list[tuple[tuple[str, ...], float]] = []
         for poller in self.pollers:
-            base = (poller.provider.name, poller.account.name)
-            endpoint_labels = (*base, poller.settings.spec.name)
+            endpoint_labels = (*poller.labels[:2], poller.settings.spec.name)
             if poller.up is not None:
                 up.append((endpoint_labels, 1.0 if poller.up else 0.0))
             if poller.store.newest_settled_end is not None:
                 data_ts.append((endpoint_labels, float(poller.store.newest_settled_end)))
-            for family, labels, value in poller.store.series():
-                if family.name not in families:
-                    families[family.name] = (family, samples[family.name])
-                samples[family.name].append(((*base, *labels), value))
-        result = [
-            FamilySamples(f.name, f.kind.value, help_for(f), (*_BASE, *f.labels), s)
-            for f, s in families.values()
-        ]
-        result.append(
+        return [
             FamilySamples(
                 "cdn_up",
                 "gauge",
                 "1 when every call of the endpoint's last poll succeeded, else 0.",
                 (*_BASE, "endpoint"),
                 up,
-            )
-        )
-        result.append(
+            ),
             FamilySamples(
                 "cdn_data_timestamp_seconds",
                 "gauge",
@@ -409,23 +429,46 @@ class Exporter:
                 "data is exposed only after the settle delay.",
                 (*_BASE, "endpoint"),
                 data_ts,
-            )
-        )
-        return result
+            ),
+        ]
 
-    async def render(self) -> None:
-        """Re-render the cached body; concurrent requests coalesce into one more render."""
+    async def render(self, poller: EndpointPoller | None = None) -> None:
+        """Refresh the cached body: re-render `poller`'s chunks (every poller's when
+        None), then join the body from every cached chunk. Requests made while a render
+        runs coalesce into one more."""
+        if poller is None:
+            self._dirty_all = True
+        else:
+            self._dirty.add(poller)
         if self._render_lock.locked():
-            self._render_again = True
             return
         async with self._render_lock:
-            while True:
-                self._render_again = False
-                snapshot = self.snapshot()
-                self.rendered = await asyncio.to_thread(self._render, snapshot)
-                if not self._render_again:
-                    break
+            while self._dirty_all or self._dirty:
+                everything, dirty = self._dirty_all, self._dirty
+                self._dirty_all, self._dirty = False, set()
+                live = {p.state_key: p for p in self.pollers}
+                targets = list(live.values()) if everything else [
+                    p for p in dirty if live.get(p.state_key) is p
+                ]  # fmt: skip
+                # The copies are taken here, on the loop, where the stores change.
+                updates: list[tuple[Hashable, tuple[str, ...], list[FamilySamples]]] = [
+                    (p.state_key, p.labels, self._poller_families(p)) for p in targets
+                ]
+                updates.append((_ENDPOINTS, (), self._endpoint_families()))
+                gone: list[Hashable] = []
+                if everything:
+                    gone = [o for o in self._assembler.owners() if o not in live]
+                    gone = [o for o in gone if o != _ENDPOINTS]
+                self.rendered = await asyncio.to_thread(self._render, updates, gone)
 
-    def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
+    def _render(
+        self,
+        updates: list[tuple[Hashable, tuple[str, ...], list[FamilySamples]]],
+        gone: list[Hashable],
+    ) -> RenderedMetrics:
         # Self-metrics are not cached: the web handler renders them at every scrape.
-        return RenderedMetrics.of(self._renderer.render(snapshot))
+        for owner in gone:
+            self._assembler.remove(owner)
+        for owner, order, families in updates:
+            self._assembler.update(owner, order, families)
+        return self._assembler.assemble()

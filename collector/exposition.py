@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import math
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BASE_LABELS = ("provider", "account")
@@ -94,6 +95,9 @@ class RenderedMetrics:
 
     plain: bytes
     gzipped: bytes
+    # Joins the same samples with OpenMetrics family heads (no `# EOF`), when the body
+    # was assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
+    openmetrics: Callable[[], RenderedMetrics] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, body: bytes) -> RenderedMetrics:
@@ -144,3 +148,151 @@ def openmetrics_from_text(body: bytes) -> bytes:
         start = _next_head(body, pos)
     parts.append(body[pos:])
     return b"".join(parts)
+
+
+def _member(data: bytes) -> bytes:
+    """One gzip member (mtime 0: the same bytes for the same input)."""
+    return gzip.compress(data, compresslevel=1, mtime=0) if data else b""
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    plain: bytes
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, data: bytes) -> _Chunk:
+        return cls(data, _member(data))
+
+
+_EMPTY = _Chunk(b"", b"")
+
+
+@dataclass(slots=True)
+class _Head:
+    """A family's HELP and TYPE lines, in both formats."""
+
+    kind: str
+    help: str
+    text: _Chunk
+    openmetrics: _Chunk
+
+    @classmethod
+    def of(cls, name: str, kind: str, help_text: str) -> _Head:
+        escaped = escape_help(help_text)
+        text = f"# HELP {name} {escaped}\n# TYPE {name} {kind}\n".encode()
+        om = _openmetrics_header(name.encode(), escaped.encode(), kind.encode()) + b"\n"
+        return cls(kind, help_text, _Chunk.of(text), _Chunk.of(om))
+
+
+@dataclass(slots=True)
+class _Owner:
+    order: tuple[str, ...]
+    chunks: dict[str, _Chunk] = field(default_factory=dict)  # family name -> its samples
+    prefixes: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
+
+
+def _sample_lines(
+    name: str,
+    label_names: tuple[str, ...],
+    samples: Sequence[tuple[tuple[str, ...], float]],
+    old: dict[tuple[str, ...], str],
+) -> tuple[bytes, dict[tuple[str, ...], str]]:
+    """A family's sample lines (sorted by labels) and the prefixes they used."""
+    new: dict[tuple[str, ...], str] = {}
+    lines: list[str] = []
+    append = lines.append
+    for labels, value in sorted(samples, key=itemgetter(0)):
+        prefix = old.get(labels)
+        if prefix is None:
+            prefix = _series_prefix(name, label_names, labels)
+        new[labels] = prefix
+        text = repr(float(value))
+        if text[-1] in "fn":  # inf, -inf, nan
+            text = format_value(value)
+        append(prefix + text)
+    if not lines:
+        return b"", new
+    lines.append("")
+    return "\n".join(lines).encode("utf-8"), new
+
+
+class BodyAssembler:
+    """The /metrics body built from cached chunks, one per (family, owner).
+
+    An owner (one endpoint of one account, say) replaces only its own chunks when it
+    changes; the body is then joined from every chunk, families sorted by name with one
+    HELP/TYPE head each, owners in `order` within a family. The gzip body is the
+    concatenation of each chunk's own gzip member, and the OpenMetrics body swaps only
+    the family heads. With each owner's samples sorted and owners' orders separating
+    their label values (provider, account first), the result is byte for byte what
+    `Renderer.render` makes of every family at once.
+    """
+
+    def __init__(self) -> None:
+        self._owners: dict[Hashable, _Owner] = {}
+        self._heads: dict[str, _Head] = {}
+
+    def update(
+        self, owner: Hashable, order: tuple[str, ...], families: Iterable[FamilySamples]
+    ) -> None:
+        """Replace `owner`'s chunks with `families` (rendered now)."""
+        current = self._owners.get(owner)
+        old_prefixes = current.prefixes if current is not None else {}
+        fresh = _Owner(order)
+        for family in families:
+            data, prefixes = _sample_lines(
+                family.name, family.label_names, family.samples, old_prefixes.get(family.name, {})
+            )
+            fresh.prefixes[family.name] = prefixes
+            fresh.chunks[family.name] = _Chunk.of(data) if data else _EMPTY
+            head = self._heads.get(family.name)
+            if head is None or head.kind != family.kind or head.help != family.help:
+                self._heads[family.name] = _Head.of(family.name, family.kind, family.help)
+        self._owners[owner] = fresh
+        self._drop_unused_heads()
+
+    def remove(self, owner: Hashable) -> None:
+        if self._owners.pop(owner, None) is not None:
+            self._drop_unused_heads()
+
+    def owners(self) -> list[Hashable]:
+        return list(self._owners)
+
+    def _drop_unused_heads(self) -> None:
+        used = {name for owner in self._owners.values() for name in owner.chunks}
+        for name in [n for n in self._heads if n not in used]:
+            del self._heads[name]
+
+    def _parts(self) -> list[tuple[_Head, list[_Chunk]]]:
+        owners = sorted(self._owners.values(), key=lambda o: o.order)
+        result = []
+        for name in sorted(self._heads):
+            chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.plain]
+            result.append((self._heads[name], chunks))
+        return result
+
+    def assemble(self) -> RenderedMetrics:
+        """The body in both formats, plain and gzip, joined from the cached chunks."""
+        parts = self._parts()  # immutable chunks: the OpenMetrics join may run later
+        text: list[bytes] = []
+        text_gz: list[bytes] = []
+        for head, chunks in parts:
+            text.append(head.text.plain)
+            text_gz.append(head.text.gzipped)
+            for chunk in chunks:
+                text.append(chunk.plain)
+                text_gz.append(chunk.gzipped)
+
+        def openmetrics() -> RenderedMetrics:
+            om: list[bytes] = []
+            om_gz: list[bytes] = []
+            for head, chunks in parts:
+                om.append(head.openmetrics.plain)
+                om_gz.append(head.openmetrics.gzipped)
+                for chunk in chunks:
+                    om.append(chunk.plain)
+                    om_gz.append(chunk.gzipped)
+            return RenderedMetrics(b"".join(om), b"".join(om_gz))
+
+        return RenderedMetrics(b"".join(text), b"".join(text_gz), openmetrics)

@@ -73,9 +73,13 @@ class _OpenMetricsCache:
 
     async def get(self, rendered: RenderedMetrics) -> RenderedMetrics:
         if self.source is not rendered:
-            converted = await asyncio.to_thread(
-                lambda: RenderedMetrics.of(openmetrics_from_text(rendered.plain))
-            )
+            join = rendered.openmetrics
+            if join is not None:  # assembled from chunks: only the family heads differ
+                converted = await asyncio.to_thread(join)
+            else:
+                converted = await asyncio.to_thread(
+                    lambda: RenderedMetrics.of(openmetrics_from_text(rendered.plain))
+                )
             self.source, self.converted = rendered, converted
         return self.converted
 
