@@ -28,6 +28,8 @@ from collector.timeslices import format_request_time
 log = logging.getLogger(__name__)
 
 _BASE = ("provider", "account")
+LAG_INTERVAL = 0.25  # seconds between the loop-lag watcher's wake-ups
+LAG_PEAK_WAKEUPS = 240  # the lag peak gauge covers the last minute of wake-ups
 _ENDPOINTS = ("endpoint families",)  # the owner of cdn_up and cdn_data_timestamp_seconds
 
 ConfigLoader = Callable[[], Config]
@@ -74,6 +76,7 @@ class Exporter:
         self._dirty: set[EndpointPoller] = set()  # pollers whose chunks need a re-render
         self._dirty_all = False
         self._reload_lock = asyncio.Lock()
+        self._lag_watch: asyncio.Task[None] | None = None
         self._reloads: set[asyncio.Task[ReloadResult]] = set()
         self._assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
@@ -264,6 +267,25 @@ class Exporter:
         for job in self.jobs.values():
             self._schedule(job, self.clock.time() + job.spec.schedule.first_delay)
 
+    def watch_loop_lag(self, interval: float = LAG_INTERVAL) -> None:
+        """Measure the event loop's lag every `interval` seconds of the exporter's clock
+        (cdn_exporter_event_loop_lag_seconds); stopped by `close`."""
+        if self._lag_watch is None:
+            self._lag_watch = asyncio.create_task(self._watch_lag(interval), name="loop-lag")
+
+    async def _watch_lag(self, interval: float) -> None:
+        histogram, peak = self.metrics.loop_lag, self.metrics.loop_lag_max
+        worst, wakeups = 0.0, 0
+        while True:
+            before = self.clock.time()
+            await self.clock.sleep(interval)
+            lag = max(0.0, self.clock.time() - before - interval)
+            histogram.observe(lag)
+            worst, wakeups = max(worst, lag), wakeups + 1
+            peak.set(worst)
+            if wakeups >= LAG_PEAK_WAKEUPS:
+                worst, wakeups = 0.0, 0
+
     def _schedule(self, job: Job, first_run: float) -> None:
         assert self.scheduler is not None
         poller, schedule = job.poller, job.spec.schedule
@@ -362,6 +384,10 @@ class Exporter:
 
     async def close(self) -> None:
         """Stop reloads and polls (runs in progress too), then the transports they use."""
+        if self._lag_watch is not None:
+            self._lag_watch.cancel()
+            await asyncio.gather(self._lag_watch, return_exceptions=True)
+            self._lag_watch = None
         for task in list(self._reloads):
             task.cancel()
         if self._reloads:

@@ -238,6 +238,7 @@ async def serve(
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
     log.info("listening on %s (%s)", listen, describe_web_config(web_config))
     exporter.start()
+    exporter.watch_loop_lag()
     signals.exporter = exporter
     try:
         await signals.stop.wait()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -14,6 +15,7 @@ from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
+from collector.http import HttpResponse
 from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
@@ -25,6 +27,8 @@ from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
 
+# Answers at least this large are decoded and parsed in a worker thread.
+OFF_LOOP_BYTES = 64 * 1024
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
 )
@@ -284,7 +288,12 @@ class EndpointPoller:
             return self._count(Outcome.TIMEOUT, started), str(exc), [], None, True
         except TransportError as exc:
             return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None, True
-        classified: Classified = self.provider.classify(response)
+        # Decoding and parsing a large answer takes long enough to stall scrapes: off the
+        # event loop (the provider's classify and parse are pure); small ones inline.
+        if len(response.body) >= OFF_LOOP_BYTES:
+            classified, parsed = await asyncio.to_thread(self._decode, response, query)
+        else:
+            classified, parsed = self._decode(response, query)
         if classified.outcome is not Outcome.SUCCESS:
             detail = f"HTTP {response.status} {classified.message}".strip()
             # A body that does not decode (truncated, not JSON) is a transport accident
@@ -295,15 +304,26 @@ class EndpointPoller:
                 transient = not _decodes(response.body)
             outcome = self._count(classified.outcome, started)
             return outcome, detail, [], classified.retry_after, transient
-        try:
-            points = self.settings.spec.parse(classified.payload, query)
-        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
+        if isinstance(parsed, Exception):
             # A parser meeting an unexpected shape must cost one call, not the daemon;
             # the same answer would come back, so it is not retried at once.
-            reason = exc.reason if isinstance(exc, MalformedResponse) else Reason.SHAPE
-            self._parse_error(reason, str(exc))
-            return self._count(Outcome.MALFORMED, started), str(exc), [], None, False
+            reason = parsed.reason if isinstance(parsed, MalformedResponse) else Reason.SHAPE
+            self._parse_error(reason, str(parsed))
+            return self._count(Outcome.MALFORMED, started), str(parsed), [], None, False
+        points = parsed
         return self._count(Outcome.SUCCESS, started), "", points, None, False
+
+    def _decode(
+        self, response: HttpResponse, query: Query
+    ) -> tuple[Classified, list[Point] | Exception]:
+        """Classify an answer and, on success, parse it: pure, so it may run in a thread."""
+        classified: Classified = self.provider.classify(response)
+        if classified.outcome is not Outcome.SUCCESS:
+            return classified, []
+        try:
+            return classified, self.settings.spec.parse(classified.payload, query)
+        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
+            return classified, exc
 
     def _parse_error(self, reason: str, detail: str) -> None:
         """Count a malformed answer; log the first of each reason with a short sample."""
