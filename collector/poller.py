@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Answers at least this large are decoded and parsed in a worker thread.
 OFF_LOOP_BYTES = 64 * 1024
+# Points settled per event-loop turn.
+INGEST_STEP = 20_000
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
 )
@@ -82,9 +84,10 @@ class EndpointPoller:
         self.calls = provider.call_targets(account, settings)
         self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
-        # Remember slice values long enough to recognise revisions across the re-read window.
+        # Slice values are kept for the re-read window (where revisions show); older
+        # re-read slices (an outage's catch-up) are known as counted by their horizon.
         self.store = SliceStore(
-            retention=settings.backfill + settings.settle_delay + 86400,
+            retention=settings.reread + 2 * settings.granularity,
             max_series=settings.max_series,
             budget=budget,
         )
@@ -209,7 +212,13 @@ class EndpointPoller:
             else:
                 failures.append(f"{outcome}: {detail}")
                 auth = auth or outcome is Outcome.AUTH_FAILURE
-        result = self.store.ingest(points, horizon)
+        # In steps, so a poll of many series never holds the event loop for long.
+        result = self.store.begin(horizon)
+        for first in range(0, len(points), INGEST_STEP):
+            if first:
+                await asyncio.sleep(0)
+            self.store.add(points[first : first + INGEST_STEP], horizon, result)
+        self.store.finish(horizon)
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
