@@ -200,6 +200,11 @@ class _Signals:
         self.exporter.reload_soon()
 
 
+# Concurrent scrapers share one self-metrics render this many seconds (a hundred
+# endpoints' self-metrics take tens of milliseconds to render).
+SELF_METRICS_MAX_AGE = 1.0
+
+
 async def serve(
     settings: Config,
     listen: str,
@@ -225,7 +230,12 @@ async def serve(
     loader = None if config_path is None else functools.partial(load_config, config_path)
     exporter = Exporter(settings, clock, config_loader=loader)
     live = LiveWebConfig(web_config) if web_config is not None else None
-    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle, web_config=live)
+    app = build_web_app(
+        exporter,
+        enable_lifecycle=enable_lifecycle,
+        web_config=live,
+        self_metrics_max_age=SELF_METRICS_MAX_AGE,
+    )
     # A scrape in progress gets a second when the server stops, not aiohttp's minute.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()

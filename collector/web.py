@@ -87,6 +87,44 @@ class _OpenMetricsCache:
 OPENMETRICS_KEY: web.AppKey[_OpenMetricsCache] = web.AppKey("openmetrics", _OpenMetricsCache)
 
 
+class _FreshSelfMetrics:
+    """The self-metrics of a scrape, rendered (with their gzip member) in a worker
+    thread: with a hundred endpoints they take tens of milliseconds, too long for the
+    event loop at every scrape. Scrapes that arrive while a render runs share it, so
+    concurrent scrapers cost one render, and each scrape's part is at most one render
+    old; with `max_age` (seconds of the event loop's clock) a finished render is reused
+    that long (0: never)."""
+
+    def __init__(self, exporter: Exporter, max_age: float = 0.0) -> None:
+        self.exporter = exporter
+        self.max_age = max_age
+        self._running: dict[Format, asyncio.Task[tuple[bytes, bytes]]] = {}
+        self._done: dict[Format, tuple[float, tuple[bytes, bytes]]] = {}
+
+    def _render(self, fmt: Format) -> tuple[bytes, bytes]:
+        metrics = self.exporter.metrics
+        body = metrics.render_openmetrics() if fmt is Format.OPENMETRICS else metrics.render()
+        return body, gzip.compress(body, compresslevel=1)
+
+    async def get(self, fmt: Format) -> tuple[bytes, bytes]:
+        now = asyncio.get_running_loop().time()
+        done = self._done.get(fmt)
+        if done is not None and now - done[0] < self.max_age:
+            return done[1]
+        task = self._running.get(fmt)
+        if task is None:
+            task = asyncio.ensure_future(asyncio.to_thread(self._render, fmt))
+            self._running[fmt] = task
+            task.add_done_callback(lambda _: self._running.pop(fmt, None))
+        result = await asyncio.shield(task)
+        if self.max_age:
+            self._done[fmt] = (now, result)
+        return result
+
+
+FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics)
+
+
 async def metrics(request: web.Request) -> web.Response:
     """The cached CDN body, then the self-metrics rendered now: API calls, waits and
     durations are fresh even while a long poll runs. The format follows `Accept` (text
@@ -104,14 +142,11 @@ async def metrics(request: web.Request) -> web.Response:
     rendered = exporter.rendered
     if fmt is Format.OPENMETRICS:
         rendered = await request.app[OPENMETRICS_KEY].get(rendered)
-        fresh = exporter.metrics.render_openmetrics()
-    else:
-        fresh = exporter.metrics.render()
+    fresh, fresh_gzipped = await request.app[FRESH_KEY].get(fmt)
     headers = {"Content-Type": fmt.value, **vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-        body = rendered.gzipped + gzip.compress(fresh, compresslevel=1)
-        return web.Response(body=body, headers=headers)
+        return web.Response(body=rendered.gzipped + fresh_gzipped, headers=headers)
     return web.Response(body=rendered.plain + fresh, headers=headers)
 
 
@@ -164,12 +199,15 @@ def build_web_app(
     *,
     enable_lifecycle: bool = False,
     web_config: LiveWebConfig | None = None,
+    self_metrics_max_age: float = 0.0,
 ) -> web.Application:
-    """The routes; a `--web.config.file` adds its headers and basic auth to every one."""
+    """The routes; a `--web.config.file` adds its headers and basic auth to every one.
+    `self_metrics_max_age`: how long (s) scrapes may share one self-metrics render."""
     app = web.Application(middlewares=[web_config.middleware] if web_config else ())
     app[EXPORTER_KEY] = exporter
     app[LIFECYCLE_KEY] = enable_lifecycle
     app[OPENMETRICS_KEY] = _OpenMetricsCache()
+    app[FRESH_KEY] = _FreshSelfMetrics(exporter, self_metrics_max_age)
     app.router.add_post("/-/reload", reload)
     app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import threading
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -12,7 +14,8 @@ from collector.clock import FakeClock
 from collector.config.loading import ConfigError, validate
 from collector.config.runtime import Config
 from collector.http import HttpRequest, HttpResponse
-from collector.web import build_web_app
+from collector.negotiate import Format
+from collector.web import FRESH_KEY, build_web_app
 
 
 async def empty_answer(request: HttpRequest) -> HttpResponse:
@@ -170,3 +173,28 @@ async def test_reload_without_a_config_file_says_so() -> None:
         response = await client.post("/-/reload")
         assert response.status == 500
         assert "no --config file" in await response.text()
+
+
+async def test_concurrent_scrapes_share_one_self_metrics_render() -> None:
+    exp = exporter()
+    renders = 0
+    gate = threading.Event()
+    original = exp.metrics.render
+
+    def counting() -> bytes:
+        nonlocal renders
+        renders += 1
+        gate.wait(10)  # held until every scrape has asked
+        return original()
+
+    exp.metrics.render = counting  # type: ignore[method-assign]
+    fresh = build_web_app(exp)[FRESH_KEY]
+    asked = [asyncio.create_task(fresh.get(Format.TEXT)) for _ in range(10)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gate.set()
+    answers = await asyncio.gather(*asked)
+    assert renders == 1
+    assert len({a for a in answers}) == 1
+    await fresh.get(Format.TEXT)
+    assert renders == 2  # a later scrape renders afresh (max_age 0)
