@@ -14,7 +14,7 @@ from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
 from collector.config.runtime import Config
-from collector.exposition import BodyAssembler, FamilySamples, RenderedMetrics
+from collector.exposition import BodyAssembler, FamilySamples, RenderedMetrics, RowSamples
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
@@ -22,7 +22,7 @@ from collector.poller import EndpointPoller
 from collector.providers import get_provider, help_for
 from collector.scheduler import STOP_TIMEOUT, PollScheduler, next_aligned
 from collector.selfmetrics import SelfMetrics
-from collector.store import SeriesBudget
+from collector.store import NO_END, SeriesBudget
 from collector.timeslices import format_request_time
 
 log = logging.getLogger(__name__)
@@ -430,6 +430,28 @@ class Exporter:
             for f, s in by_family.values()
         ]
 
+    @staticmethod
+    def _poller_rows(poller: EndpointPoller) -> list[RowSamples]:
+        """One poller's CDN families as views of its store's rows (no copies: the render
+        reads them in a worker thread, and only this poller's own poll changes them)."""
+        base = (poller.provider.name, poller.account.name)
+        return [
+            RowSamples(
+                rows.family.name,
+                rows.family.kind.value,
+                help_for(rows.family),
+                (*_BASE, *rows.family.labels),
+                base,
+                rows.labels,
+                rows.value,
+                rows.end,
+                rows.size,
+                rows.version,
+                NO_END,
+            )
+            for rows in poller.store.rows()
+        ]
+
     def _endpoint_families(self) -> list[FamilySamples]:
         """`cdn_up` and `cdn_data_timestamp_seconds`: one sample per endpoint."""
         up: list[tuple[tuple[str, ...], float]] = []
@@ -477,9 +499,9 @@ class Exporter:
                     p for p in dirty if live.get(p.state_key) is p
                 ]  # fmt: skip
                 # The copies are taken here, on the loop, where the stores change.
-                updates: list[tuple[Hashable, tuple[str, ...], list[FamilySamples]]] = [
-                    (p.state_key, p.labels, self._poller_families(p)) for p in targets
-                ]
+                updates: list[
+                    tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]
+                ] = [(p.state_key, p.labels, self._poller_rows(p)) for p in targets]
                 updates.append((_ENDPOINTS, (), self._endpoint_families()))
                 gone: list[Hashable] = []
                 if everything:
@@ -489,7 +511,7 @@ class Exporter:
 
     def _render(
         self,
-        updates: list[tuple[Hashable, tuple[str, ...], list[FamilySamples]]],
+        updates: list[tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]],
         gone: list[Hashable],
     ) -> RenderedMetrics:
         # Self-metrics are not cached: the web handler renders them at every scrape.

@@ -185,11 +185,62 @@ class _Head:
         return cls(kind, help_text, _Chunk.of(text), _Chunk.of(om))
 
 
+@dataclass(frozen=True, slots=True)
+class RowSamples:
+    """A family's samples as a store keeps them: row r is `rows[r]` labels (after
+    `base`) with `values[r]`, exported unless `ends[r]` is `hidden`. `version` changes
+    whenever rows come or go, so the sorted order and the escaped prefixes are built
+    once per version, not per render."""
+
+    name: str
+    kind: str
+    help: str
+    label_names: tuple[str, ...]  # base names first
+    base: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    values: Sequence[float]
+    ends: Sequence[int]
+    count: int
+    version: int
+    hidden: int
+
+
 @dataclass(slots=True)
 class _Owner:
     order: tuple[str, ...]
     chunks: dict[str, _Chunk] = field(default_factory=dict)  # family name -> its samples
     prefixes: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
+    # family name -> (version, count, sorted rows, their prefixes)
+    layouts: dict[str, tuple[int, int, list[int], list[str]]] = field(default_factory=dict)
+
+
+def _row_lines(
+    family: RowSamples, old: tuple[int, int, list[int], list[str]] | None
+) -> tuple[bytes, tuple[int, int, list[int], list[str]]]:
+    """A family's sample lines from store rows, reusing the layout if rows are the same."""
+    if old is not None and old[0] == family.version and old[1] == family.count:
+        layout = old
+    else:
+        rows = family.rows
+        order = sorted(range(family.count), key=rows.__getitem__)
+        prefixes = [
+            _series_prefix(family.name, family.label_names, (*family.base, *rows[r])) for r in order
+        ]
+        layout = (family.version, family.count, order, prefixes)
+    values, ends, hidden = family.values, family.ends, family.hidden
+    lines: list[str] = []
+    append = lines.append
+    for prefix, r in zip(layout[3], layout[2], strict=True):
+        if ends[r] == hidden:
+            continue
+        text = repr(values[r])
+        if text[-1] in "fn":  # inf, -inf, nan
+            text = format_value(values[r])
+        append(prefix + text)
+    if not lines:
+        return b"", layout
+    lines.append("")
+    return "\n".join(lines).encode("utf-8"), layout
 
 
 def _sample_lines(
@@ -234,17 +285,31 @@ class BodyAssembler:
         self._heads: dict[str, _Head] = {}
 
     def update(
-        self, owner: Hashable, order: tuple[str, ...], families: Iterable[FamilySamples]
+        self,
+        owner: Hashable,
+        order: tuple[str, ...],
+        families: Iterable[FamilySamples | RowSamples],
     ) -> None:
-        """Replace `owner`'s chunks with `families` (rendered now)."""
+        """Replace `owner`'s chunks with `families` (rendered now). A `RowSamples` family
+        without an exported row is left out, as a store's `series()` leaves it out."""
         current = self._owners.get(owner)
         old_prefixes = current.prefixes if current is not None else {}
+        old_layouts = current.layouts if current is not None else {}
         fresh = _Owner(order)
         for family in families:
-            data, prefixes = _sample_lines(
-                family.name, family.label_names, family.samples, old_prefixes.get(family.name, {})
-            )
-            fresh.prefixes[family.name] = prefixes
+            if isinstance(family, RowSamples):
+                data, layout = _row_lines(family, old_layouts.get(family.name))
+                fresh.layouts[family.name] = layout
+                if not data:
+                    continue
+            else:
+                data, prefixes = _sample_lines(
+                    family.name,
+                    family.label_names,
+                    family.samples,
+                    old_prefixes.get(family.name, {}),
+                )
+                fresh.prefixes[family.name] = prefixes
             fresh.chunks[family.name] = _Chunk.of(data) if data else _EMPTY
             head = self._heads.get(family.name)
             if head is None or head.kind != family.kind or head.help != family.help:

@@ -6,7 +6,7 @@ import math
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from collector.model import Family, Kind, Point
 
@@ -57,7 +57,21 @@ ENDPOINT_CAP = "endpoint_cap"
 GLOBAL_CAP = "global_cap"
 
 
-_NONE = -(2**62)  # "no slice yet" in the int64 columns
+NO_END = _NONE = -(2**62)  # "no slice yet" in the int64 columns
+
+
+class Rows(NamedTuple):
+    """One family's series in a store: row r is `labels[r]` with `value[r]`, exported
+    once `end[r]` is not NO_END; `version` changes when rows come or go."""
+
+    family: Family
+    labels: list[tuple[str, ...]]
+    value: array[float]
+    end: array[int]
+    size: int  # rows at the time of the view
+    version: int
+
+
 _NAN = math.nan
 
 
@@ -82,6 +96,7 @@ class _Column:
         "slices",
         "through",
         "value",
+        "version",
     )
 
     def __init__(self, family: Family) -> None:
@@ -94,9 +109,11 @@ class _Column:
         self.seen = array("q")
         self.through = array("d")
         self.slices: dict[int, array[float]] = {}
+        self.version = 0  # bumped when rows are added or removed (a renderer's cache key)
 
     def add_row(self, labels: tuple[str, ...], ingest: int) -> int:
         row = len(self.labels)
+        self.version += 1
         self.index[labels] = row
         self.labels.append(labels)
         self.value.append(0.0 if self.counter else _NAN)
@@ -114,7 +131,9 @@ class _Column:
         return values
 
     def keep_rows(self, keep: list[int]) -> None:
-        """Keep only the rows `keep` (in order); the index is rebuilt."""
+        """Keep only the rows `keep` (in order); the index is rebuilt. New objects
+        throughout: a `rows` view taken before stays consistent."""
+        self.version += 1
         self.labels = [self.labels[r] for r in keep]
         self.index = {labels: row for row, labels in enumerate(self.labels)}
         for name in ("value", "end", "seen", "through"):
@@ -345,6 +364,14 @@ class SliceStore:
             for row, labels in enumerate(col.labels):
                 if ends[row] != _NONE:
                     yield family, labels, values[row]
+
+    def rows(self) -> list[Rows]:
+        """A view of every family's rows for rendering: references, not copies. Rows
+        added later are beyond its `count`; removing rows replaces the arrays."""
+        return [
+            Rows(col.family, col.labels, col.value, col.end, len(col.labels), col.version)
+            for col in self._columns.values()
+        ]
 
     def retained_slices(self) -> int:
         """How many slice ends keep their values (per family; for tests and benchmarks)."""
