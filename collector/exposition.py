@@ -161,8 +161,8 @@ class _Chunk:
     gzipped: bytes
 
     @classmethod
-    def of(cls, data: bytes) -> _Chunk:
-        return cls(data, _member(data))
+    def of(cls, data: bytes, compress: bool = True) -> _Chunk:
+        return cls(data, _member(data) if compress else b"")
 
 
 _EMPTY = _Chunk(b"", b"")
@@ -280,9 +280,10 @@ class BodyAssembler:
     `Renderer.render` makes of every family at once.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, compress: bool = True) -> None:
         self._owners: dict[Hashable, _Owner] = {}
         self._heads: dict[str, _Head] = {}
+        self.compress = compress  # False: no gzip members (the benchmark's plain figure)
 
     def update(
         self,
@@ -310,7 +311,7 @@ class BodyAssembler:
                     old_prefixes.get(family.name, {}),
                 )
                 fresh.prefixes[family.name] = prefixes
-            fresh.chunks[family.name] = _Chunk.of(data) if data else _EMPTY
+            fresh.chunks[family.name] = _Chunk.of(data, self.compress) if data else _EMPTY
             head = self._heads.get(family.name)
             if head is None or head.kind != family.kind or head.help != family.help:
                 self._heads[family.name] = _Head.of(family.name, family.kind, family.help)
