@@ -125,6 +125,31 @@ class _FreshSelfMetrics:
 FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics)
 
 
+class _Bodies:
+    """The last joined gzip answer per format: while neither the cached body nor the
+    shared self-metrics render changed, gzip scrapes get the same bytes, not a new copy
+    of megabytes each. Identity answers are joined per scrape: keeping one would hold
+    another copy of the whole plain body."""
+
+    def __init__(self) -> None:
+        self._last: dict[Format, tuple[object, object, bytes]] = {}
+
+    def get(
+        self, fmt: Format, coding: Coding, rendered: RenderedMetrics, fresh: tuple[bytes, bytes]
+    ) -> bytes:
+        if coding is not Coding.GZIP:
+            return rendered.plain + fresh[0]
+        last = self._last.get(fmt)
+        if last is not None and last[0] is rendered and last[1] is fresh:
+            return last[2]
+        body = rendered.gzipped + fresh[1]
+        self._last[fmt] = (rendered, fresh, body)
+        return body
+
+
+BODY_KEY: web.AppKey[_Bodies] = web.AppKey("bodies", _Bodies)
+
+
 async def metrics(request: web.Request) -> web.Response:
     """The cached CDN body, then the self-metrics rendered now: API calls, waits and
     durations are fresh even while a long poll runs. The format follows `Accept` (text
@@ -142,12 +167,12 @@ async def metrics(request: web.Request) -> web.Response:
     rendered = exporter.rendered
     if fmt is Format.OPENMETRICS:
         rendered = await request.app[OPENMETRICS_KEY].get(rendered)
-    fresh, fresh_gzipped = await request.app[FRESH_KEY].get(fmt)
+    fresh = await request.app[FRESH_KEY].get(fmt)
     headers = {"Content-Type": fmt.value, **vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-        return web.Response(body=rendered.gzipped + fresh_gzipped, headers=headers)
-    return web.Response(body=rendered.plain + fresh, headers=headers)
+    body = request.app[BODY_KEY].get(fmt, coding, rendered, fresh)
+    return web.Response(body=body, headers=headers)
 
 
 async def healthy(request: web.Request) -> web.Response:
@@ -208,6 +233,7 @@ def build_web_app(
     app[LIFECYCLE_KEY] = enable_lifecycle
     app[OPENMETRICS_KEY] = _OpenMetricsCache()
     app[FRESH_KEY] = _FreshSelfMetrics(exporter, self_metrics_max_age)
+    app[BODY_KEY] = _Bodies()
     app.router.add_post("/-/reload", reload)
     app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)
