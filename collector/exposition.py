@@ -157,8 +157,8 @@ def _member(data: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class _Chunk:
-    plain: bytes
-    gzipped: bytes
+    plain: bytes | memoryview  # a view into the last joined body once assembled
+    gzipped: bytes | memoryview
 
     @classmethod
     def of(cls, data: bytes, compress: bool = True) -> _Chunk:
@@ -330,30 +330,47 @@ class BodyAssembler:
         for name in [n for n in self._heads if n not in used]:
             del self._heads[name]
 
-    def _parts(self) -> list[tuple[_Head, list[_Chunk]]]:
-        owners = sorted(self._owners.values(), key=lambda o: o.order)
-        result = []
-        for name in sorted(self._heads):
-            chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.plain]
-            result.append((self._heads[name], chunks))
-        return result
-
     def assemble(self) -> RenderedMetrics:
-        """The body in both formats, plain and gzip, joined from the cached chunks."""
-        parts = self._parts()  # immutable chunks: the OpenMetrics join may run later
-        text: list[bytes] = []
-        text_gz: list[bytes] = []
-        for head, chunks in parts:
+        """The body in both formats, plain and gzip, joined from the cached chunks.
+
+        Afterwards every chunk is a view into the joined bodies, so the process holds
+        each byte once (the chunks' own bytes, and the previous body, are freed)."""
+        owners = sorted(self._owners.values(), key=lambda o: o.order)
+        text: list[bytes | memoryview] = []
+        text_gz: list[bytes | memoryview] = []
+        spans: list[tuple[_Owner, str, int, int, int, int]] = []
+        parts: list[tuple[_Head, list[tuple[_Owner, str]]]] = []
+        pos = gz_pos = 0
+        for name in sorted(self._heads):
+            head = self._heads[name]
             text.append(head.text.plain)
             text_gz.append(head.text.gzipped)
-            for chunk in chunks:
+            pos += len(head.text.plain)
+            gz_pos += len(head.text.gzipped)
+            members: list[tuple[_Owner, str]] = []
+            for owner in owners:
+                chunk = owner.chunks.get(name)
+                if chunk is None or not chunk.plain:
+                    continue
                 text.append(chunk.plain)
                 text_gz.append(chunk.gzipped)
+                end, gz_end = pos + len(chunk.plain), gz_pos + len(chunk.gzipped)
+                spans.append((owner, name, pos, end, gz_pos, gz_end))
+                members.append((owner, name))
+                pos, gz_pos = end, gz_end
+            parts.append((head, members))
+        body, gzipped = b"".join(text), b"".join(text_gz)
+        del text, text_gz
+        view, gz_view = memoryview(body), memoryview(gzipped)
+        for owner, name, a, b, ga, gb in spans:
+            owner.chunks[name] = _Chunk(view[a:b], gz_view[ga:gb])
+        # Immutable views of this body: the OpenMetrics join may run later.
+        om_parts = [(head, [o.chunks[n] for o, n in members]) for head, members in parts]
 
         def openmetrics() -> RenderedMetrics:
-            om: list[bytes] = []
-            om_gz: list[bytes] = []
-            for head, chunks in parts:
+            om: list[bytes | memoryview] = []
+            om_gz: list[bytes | memoryview] = []
+            for head, chunks in om_parts:
                 om.append(head.openmetrics.plain)
                 om_gz.append(head.openmetrics.gzipped)
                 for chunk in chunks:
@@ -361,4 +378,4 @@ class BodyAssembler:
                     om_gz.append(chunk.gzipped)
             return RenderedMetrics(b"".join(om), b"".join(om_gz))
 
-        return RenderedMetrics(b"".join(text), b"".join(text_gz), openmetrics)
+        return RenderedMetrics(body, gzipped, openmetrics)
