@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import gzip
 import html
+from collections.abc import Sequence
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from aiohttp.payload import Payload
 
 from collector import __version__
 from collector.app import Exporter
@@ -125,29 +128,32 @@ class _FreshSelfMetrics:
 FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics)
 
 
-class _Bodies:
-    """The last joined gzip answer per format: while neither the cached body nor the
-    shared self-metrics render changed, gzip scrapes get the same bytes, not a new copy
-    of megabytes each. Identity answers are joined per scrape: keeping one would hold
-    another copy of the whole plain body."""
+class _Parts(Payload):
+    """A body written as its parts one after the other (the cached chunks, then the
+    fresh self-metrics): no copy of the whole body per scrape."""
 
-    def __init__(self) -> None:
-        self._last: dict[Format, tuple[object, object, bytes]] = {}
+    def __init__(self, parts: Sequence[bytes], content_type: str) -> None:
+        super().__init__(parts, content_type=content_type)
+        self._parts = parts
+        self._total = sum(len(p) for p in parts)
+        self._size = self._total
 
-    def get(
-        self, fmt: Format, coding: Coding, rendered: RenderedMetrics, fresh: tuple[bytes, bytes]
-    ) -> bytes:
-        if coding is not Coding.GZIP:
-            return rendered.plain + fresh[0]
-        last = self._last.get(fmt)
-        if last is not None and last[0] is rendered and last[1] is fresh:
-            return last[2]
-        body = rendered.gzipped + fresh[1]
-        self._last[fmt] = (rendered, fresh, body)
-        return body
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        return b"".join(self._parts).decode(encoding, errors)
 
+    async def write(self, writer: AbstractStreamWriter) -> None:
+        for part in self._parts:
+            await writer.write(part)
 
-BODY_KEY: web.AppKey[_Bodies] = web.AppKey("bodies", _Bodies)
+    async def write_with_length(
+        self, writer: AbstractStreamWriter, content_length: int | None
+    ) -> None:
+        left = self._total if content_length is None else content_length
+        for part in self._parts:
+            if left <= 0:
+                break
+            await writer.write(part[:left] if len(part) > left else part)
+            left -= len(part)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -167,12 +173,14 @@ async def metrics(request: web.Request) -> web.Response:
     rendered = exporter.rendered
     if fmt is Format.OPENMETRICS:
         rendered = await request.app[OPENMETRICS_KEY].get(rendered)
-    fresh = await request.app[FRESH_KEY].get(fmt)
+    fresh, fresh_gzipped = await request.app[FRESH_KEY].get(fmt)
     headers = {"Content-Type": fmt.value, **vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-    body = request.app[BODY_KEY].get(fmt, coding, rendered, fresh)
-    return web.Response(body=body, headers=headers)
+        parts = (*rendered.gzip_parts, fresh_gzipped)
+    else:
+        parts = (*rendered.plain_parts, fresh)
+    return web.Response(body=_Parts(parts, fmt.value), headers=headers)
 
 
 async def healthy(request: web.Request) -> web.Response:
@@ -233,7 +241,6 @@ def build_web_app(
     app[LIFECYCLE_KEY] = enable_lifecycle
     app[OPENMETRICS_KEY] = _OpenMetricsCache()
     app[FRESH_KEY] = _FreshSelfMetrics(exporter, self_metrics_max_age)
-    app[BODY_KEY] = _Bodies()
     app.router.add_post("/-/reload", reload)
     app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)
