@@ -77,6 +77,9 @@ class Exporter:
         self._dirty_all = False
         self._reload_lock = asyncio.Lock()
         self._lag_watch: asyncio.Task[None] | None = None
+        # Bumped when a poll, reload or switch ends: a shared self-metrics render from
+        # before it is not served again.
+        self.self_metrics_epoch = 0
         self._reloads: set[asyncio.Task[ReloadResult]] = set()
         self._assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
@@ -256,6 +259,7 @@ class Exporter:
             poller.up = False
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
+        self.self_metrics_epoch += 1
         await self.render(poller)
         await self.save_state()
         return retry
@@ -310,6 +314,12 @@ class Exporter:
     async def reload(self) -> ReloadResult:
         """Read the configuration again and switch to it; on any problem keep the
         running one and log each problem as `path: reason`."""
+        try:
+            return await self._reload()
+        finally:
+            self.self_metrics_epoch += 1
+
+    async def _reload(self) -> ReloadResult:
         async with self._reload_lock:
             if self.config_loader is None:
                 problem = "nothing to reload: no --config file (the demo's is built in)"

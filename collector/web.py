@@ -96,13 +96,13 @@ class _FreshSelfMetrics:
     event loop at every scrape. Scrapes that arrive while a render runs share it, so
     concurrent scrapers cost one render, and each scrape's part is at most one render
     old; with `max_age` (seconds of the event loop's clock) a finished render is reused
-    that long (0: never)."""
+    that long (0: never), unless a poll or reload has ended since it started."""
 
     def __init__(self, exporter: Exporter, max_age: float = 0.0) -> None:
         self.exporter = exporter
         self.max_age = max_age
-        self._running: dict[Format, asyncio.Task[tuple[bytes, bytes]]] = {}
-        self._done: dict[Format, tuple[float, tuple[bytes, bytes]]] = {}
+        self._running: dict[tuple[Format, int], asyncio.Task[tuple[bytes, bytes]]] = {}
+        self._done: dict[Format, tuple[float, int, tuple[bytes, bytes]]] = {}
 
     def _render(self, fmt: Format) -> tuple[bytes, bytes]:
         metrics = self.exporter.metrics
@@ -111,17 +111,19 @@ class _FreshSelfMetrics:
 
     async def get(self, fmt: Format) -> tuple[bytes, bytes]:
         now = asyncio.get_running_loop().time()
+        epoch = self.exporter.self_metrics_epoch
         done = self._done.get(fmt)
-        if done is not None and now - done[0] < self.max_age:
-            return done[1]
-        task = self._running.get(fmt)
+        if done is not None and now - done[0] < self.max_age and done[1] == epoch:
+            return done[2]
+        key = (fmt, epoch)  # a render started before a poll or reload ended is not joined
+        task = self._running.get(key)
         if task is None:
             task = asyncio.ensure_future(asyncio.to_thread(self._render, fmt))
-            self._running[fmt] = task
-            task.add_done_callback(lambda _: self._running.pop(fmt, None))
+            self._running[key] = task
+            task.add_done_callback(lambda _: self._running.pop(key, None))
         result = await asyncio.shield(task)
         if self.max_age:
-            self._done[fmt] = (now, result)
+            self._done[fmt] = (now, epoch, result)
         return result
 
 

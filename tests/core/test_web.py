@@ -198,3 +198,23 @@ async def test_concurrent_scrapes_share_one_self_metrics_render() -> None:
     assert len({a for a in answers}) == 1
     await fresh.get(Format.TEXT)
     assert renders == 2  # a later scrape renders afresh (max_age 0)
+
+
+async def test_a_shared_self_metrics_render_is_reused_until_a_poll_ends() -> None:
+    exp = exporter()
+    renders = 0
+    original = exp.metrics.render
+
+    def counting() -> bytes:
+        nonlocal renders
+        renders += 1
+        return original()
+
+    exp.metrics.render = counting  # type: ignore[method-assign]
+    fresh = build_web_app(exp, self_metrics_max_age=3600)[FRESH_KEY]
+    first = await fresh.get(Format.TEXT)
+    assert await fresh.get(Format.TEXT) is first  # within max_age: the same render
+    assert renders == 1
+    await exp.poll_and_render(exp.pollers[0])
+    assert await fresh.get(Format.TEXT) is not first  # a poll ended: rendered again
+    assert renders == 2
