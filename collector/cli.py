@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import signal
 import sys
@@ -249,6 +250,10 @@ async def serve(
     log.info("listening on %s (%s)", listen, describe_web_config(web_config))
     exporter.start()
     exporter.watch_loop_lag()
+    # What start-up built (modules, config, pollers, self-metrics) lives for the whole
+    # run: out of the cyclic collector's way, so its full passes over a big process
+    # do not stall the event loop.
+    gc.freeze()
     signals.exporter = exporter
     try:
         await signals.stop.wait()
