@@ -181,7 +181,7 @@ async def metrics(request: web.Request) -> web.Response:
         headers["Content-Encoding"] = "gzip"
         # Joined once per render (a tenth of the plain size): one write per scrape
         # instead of one per chunk, which is what a busy scrape loop pays for.
-        parts = (rendered.gzipped, fresh_gzipped)
+        parts: tuple[bytes, ...] = (rendered.gzipped, fresh_gzipped)
     else:
         parts = (*rendered.plain_parts, fresh)
     return web.Response(body=_Parts(parts, fmt.value), headers=headers)
