@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import math
+from array import array
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -237,18 +238,19 @@ class _Owner:
     chunks: dict[str, _Chunk] = field(default_factory=dict)  # family name -> its samples
     prefixes: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
     # family name -> (version, count, sorted rows, their prefixes)
-    layouts: dict[str, tuple[int, int, list[int], list[str]]] = field(default_factory=dict)
+    layouts: dict[str, tuple[int, int, Sequence[int], list[str]]] = field(default_factory=dict)
 
 
 def _row_lines(
-    family: RowSamples, old: tuple[int, int, list[int], list[str]] | None
-) -> tuple[bytes, tuple[int, int, list[int], list[str]]]:
+    family: RowSamples, old: tuple[int, int, Sequence[int], list[str]] | None
+) -> tuple[bytes, tuple[int, int, Sequence[int], list[str]]]:
     """A family's sample lines from store rows, reusing the layout if rows are the same."""
     if old is not None and old[0] == family.version and old[1] == family.count:
         layout = old
     else:
         rows = family.rows
-        order = sorted(range(family.count), key=rows.__getitem__)
+        # An int array, not a list: 8 bytes a series instead of 36.
+        order = array("l", sorted(range(family.count), key=rows.__getitem__))
         prefixes = [
             _series_prefix(family.name, family.label_names, (*family.base, *rows[r])) for r in order
         ]
