@@ -1,14 +1,29 @@
-"""Speed and memory benchmark: render, scrape, parse and settle at realistic sizes.
+"""The performance benchmark: every figure beside its baseline from the same run.
 
-Run:  python benchmarks/run.py [--series 10000 100000]
-Prints one line per measurement with its target and PASS/FAIL; exits 1 on a FAIL.
+Run:  python benchmarks/run.py [--series 10000 100000 300000] [--scrape-seconds 3]
+      [--domains 10 1000 10000] [--rss-polls-per-day 4] [--no-rss]
 
-Targets, per 1,000 series: a poll's re-render with gzip within 4 ms (its OpenMetrics
-conversion with gzip, made at the first OpenMetrics scrape after it, too) (prometheus_client's
-generate_latest needs 13-21 ms without gzip on this machine class), the first render within
-10 ms, a cached scrape within 40 ms for 100k series uncompressed and 10 ms gzipped, under
-1 KiB of memory per series. The machine shares its host, so timings take the best of
-several runs.
+At each size it builds a real `Exporter` (100 Wangsu accounts, flow_request on, the
+stores filled with settled slices without HTTP) and measures, in one process tree:
+
+- render: a full re-render of every chunk (plain + gzip) and a small poll (one account:
+  1% of the series) re-rendering its chunks and joining the body, against
+  prometheus_client's `generate_latest` over Gauges holding the same series;
+- scrape p50/p99 with 20 concurrent scrapers (a child process) in gzip and identity,
+  between polls and during polls (one account polled and re-rendered back to back),
+  with the event-loop lag (a 10 ms sleeper) in both phases; prometheus_client's aiohttp
+  handler is the baseline (at the smallest size, if at most 100k: it renders at every
+  scrape, a minute per scrape at 300k);
+- RSS per series measured from a child process (VmRSS), after simulated day 1 and day 7
+  of polls, against a child holding the same series in prometheus_client Gauges;
+- ingest of the `result` envelope (decode + parse + settle) in points per second on one
+  core, against `json.loads` plus a dict update;
+- calls per cycle of every default Wangsu endpoint against the theoretical minimum
+  (`ceil(domains / per-call cap)` per window piece) at 10, 1,000 and 10,000 domains, and
+  the freshness of per-domain hit ratio.
+
+It prints a table (figure, baseline, target, PASS/FAIL) and exits 1 when a target is
+missed. The machine shares its host: timings are the best of a few runs.
 """
 
 from __future__ import annotations
@@ -16,50 +31,67 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import resource
-import statistics
+import json
+import math
+import multiprocessing as mp
+import os
+import subprocess
 import sys
 import time
-import tracemalloc
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
-import aiohttp
-import orjson
-from aiohttp import web
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-from collector.exposition import (
-    CONTENT_TYPE,
-    FamilySamples,
-    RenderedMetrics,
-    Renderer,
-    openmetrics_from_text,
-    render_families,
-)
-from collector.families import BANDWIDTH, CACHE_HIT_RATIO, TRAFFIC
-from collector.model import Point
-from collector.providers import help_for
-from collector.providers.endpoint import Query
-from collector.providers.wangsu.catalog import CATALOG
-from collector.store import SliceStore
-from collector.timeslices import Window, format_local
+import aiohttp  # noqa: E402
+import orjson  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from collector.app import Exporter  # noqa: E402
+from collector.cli import SELF_METRICS_MAX_AGE  # noqa: E402
+from collector.clock import SystemClock  # noqa: E402
+from collector.config.loading import validate  # noqa: E402
+from collector.exposition import BodyAssembler  # noqa: E402
+from collector.jobs import job_specs  # noqa: E402
+from collector.model import Point  # noqa: E402
+from collector.planner import windows_per_poll  # noqa: E402
+from collector.poller import INGEST_STEP, EndpointPoller  # noqa: E402
+from collector.providers.endpoint import FanOut, Query  # noqa: E402
+from collector.providers.wangsu.catalog import CATALOG  # noqa: E402
+from collector.store import SliceStore  # noqa: E402
+from collector.timeslices import Window, format_local  # noqa: E402
+from collector.web import build_web_app  # noqa: E402
 
 CST = 8 * 3600
-DAY_START = 1_700_000_000 - 1_700_000_000 % 86400 - CST
+STEP = 300
+ACCOUNTS = 100
+SCRAPERS = 20
 FAILED: list[str] = []
+ROWS: list[tuple[str, str, str, str, str]] = []
 
 
-def report(name: str, value: float, unit: str, target: float, lower_is_better: bool = True) -> None:
-    ok = value <= target if lower_is_better else value >= target
-    if not ok:
-        FAILED.append(name)
-    sign = "<=" if lower_is_better else ">="
-    verdict = "PASS" if ok else "FAIL"
-    print(f"{name:<58} {value:>12.3f} {unit:<8} target {sign} {target:g} {unit}  {verdict}")
+def report(
+    name: str, value: float, unit: str, baseline: str, target: float | None, lower: bool = True
+) -> None:
+    verdict = ""
+    target_text = ""
+    if target is not None:
+        ok = value <= target if lower else value >= target
+        verdict = "PASS" if ok else "FAIL"
+        target_text = f"{'<=' if lower else '>='} {target:g}"
+        if not ok:
+            FAILED.append(f"{name} = {value:.3f} {unit} (target {target_text})")
+    row = (name, f"{value:,.3f} {unit}", baseline, target_text, verdict)
+    ROWS.append(row)
+    print(f"{row[0]:<62} {row[1]:>16}  {row[2]:<34} {row[3]:<10} {row[4]}", flush=True)
 
 
-def best_of(fn: Callable[[], object], runs: int = 5) -> float:
+def best_of(fn: Callable[[], object], runs: int) -> float:
     times = []
     for _ in range(runs):
+        gc.collect()
         began = time.perf_counter()
         fn()
         times.append(time.perf_counter() - began)
@@ -70,79 +102,373 @@ def domain(i: int) -> str:
     return f"www{i}.customer-{i % 97}.example.com"
 
 
-def snapshot(n: int) -> list[FamilySamples]:
-    """n series over three families, five labels each, like a large account."""
-    families = []
-    for family in (BANDWIDTH, TRAFFIC, CACHE_HIT_RATIO):
-        count = n // 3
-        labels = ("provider", "account", *family.labels)
-        samples = []
-        for i in range(count):
-            extra = ("down",) if "direction" in family.labels else ()
-            samples.append((("wangsu", f"acct{i % 5}", domain(i), *extra), i * 1234.5))
-        families.append(
-            FamilySamples(family.name, family.kind.value, help_for(family), labels, samples)
-        )
-    return families
+def rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
 
 
-def bench_render(n: int) -> RenderedMetrics:
-    snap = snapshot(n)
-    renderer = Renderer()
-    began = time.perf_counter()
-    RenderedMetrics.of(renderer.render(snap))
-    first = time.perf_counter() - began
-    report(f"first render+gzip {n:,} series (start-up)", first * 1000, "ms", 10 * n / 1000)
-    # Every later poll re-renders with the series prefixes already built.
-    # Best of 7: this machine shares its host, and the minimum is the least noisy figure.
-    seconds = best_of(lambda: RenderedMetrics.of(renderer.render(snap)), runs=7)
-    report(f"render+gzip {n:,} series (each poll)", seconds * 1000, "ms", 4 * n / 1000)
-    rendered = RenderedMetrics.of(render_families(snap))
-    # The first OpenMetrics scrape after a poll converts the cached body once.
-    seconds = best_of(lambda: RenderedMetrics.of(openmetrics_from_text(rendered.plain)))
+# -- the exporter under test ------------------------------------------------------------
+
+
+def build_exporter(series: int) -> tuple[Exporter, list[EndpointPoller]]:
+    """100 accounts of flow_request (3 series per domain), stores empty."""
+    per_account = max(1, series // 3 // ACCOUNTS)
+    accounts = [
+        {
+            "name": f"acct{a}",
+            "provider": "wangsu",
+            "auth": {"access_key": f"AK{a}", "secret_key": "SK"},
+            "domains": [domain(a * per_account + i) for i in range(per_account)],
+            "endpoints": {
+                "flow_request_origin": {"enabled": False},
+                "edge_hit_ratio": {"enabled": False},
+            },
+        }
+        for a in range(ACCOUNTS)
+    ]
+    exporter = Exporter(validate({"accounts": accounts}), SystemClock())
+    gc.freeze()  # as the daemon does once started (collector/cli.py)
+    return exporter, exporter.pollers
+
+
+def poll_points(poller: EndpointPoller, ends: list[int], salt: float) -> list[Point]:
+    """What one poll of `poller` reads: three measures of every domain for `ends`."""
+    families = {f.name: f for f in poller.settings.spec.families}
+    traffic = families["cdn_traffic_bytes_total"]
+    bandwidth = families["cdn_bandwidth_bytes_per_second"]
+    requests = families["cdn_requests_total"]
+    out = []
+    for k, name in enumerate(poller.account.domains):
+        for end in ends:
+            v = (k + end % 7919) * 1.37 + salt
+            out.append(Point(traffic, (name, "down"), end, v * 300))
+            out.append(Point(bandwidth, (name, "down"), end, v))
+            out.append(Point(requests, (name,), end, float(int(v))))
+    return out
+
+
+def settle(poller: EndpointPoller, points: list[Point], horizon: float) -> None:
+    store = poller.store
+    result = store.begin(horizon)
+    for first in range(0, len(points), INGEST_STEP):
+        store.add(points[first : first + INGEST_STEP], horizon, result)
+    store.finish(horizon)
+
+
+def fill(pollers: list[EndpointPoller], start: int) -> None:
+    for poller in pollers:
+        settle(poller, [], start)  # baseline
+        settle(poller, poll_points(poller, [start + STEP, start + 2 * STEP], 0.0), start + 2 * STEP)
+
+
+# -- render -----------------------------------------------------------------------------
+
+
+def prometheus_client_registry(exporter: Exporter) -> Any:
+    from prometheus_client import CollectorRegistry, Gauge
+
+    registry = CollectorRegistry()
+    for family in exporter.snapshot():
+        gauge = Gauge(family.name, family.help, family.label_names, registry=registry)
+        for labels, value in family.samples:
+            gauge.labels(*labels).set(value)
+    return registry
+
+
+async def bench_render(n: int, exporter: Exporter, registry: Any) -> None:
+    from prometheus_client import generate_latest
+
+    async def timed_full() -> float:
+        began = time.perf_counter()
+        await exporter.render()
+        return time.perf_counter() - began
+
+    async def timed_small() -> float:
+        poller = exporter.pollers[0]
+        began = time.perf_counter()
+        await exporter.render(poller)
+        return time.perf_counter() - began
+
+    await exporter.render()  # the first render builds every prefix
+    full_s = min([await timed_full() for _ in range(3)])
+    small_s = min([await timed_small() for _ in range(7)])
+    base_s = best_of(lambda: generate_latest(registry), runs=2)
+    size = len(exporter.rendered.plain) / 1e6
+    # The same full render without the gzip members: what generate_latest does.
+    plain = BodyAssembler(compress=False)
+
+    def plain_full() -> None:
+        for p in exporter.pollers:
+            plain.update(p.state_key, p.labels, exporter._poller_rows(p))
+        plain.assemble()
+
+    plain_full()
+    plain_s = best_of(plain_full, runs=3)
     report(
-        f"OpenMetrics conversion+gzip {n:,} series (per poll)", seconds * 1000, "ms", 4 * n / 1000
+        f"[{n:,}] full render, plain text ({size:.1f} MB)",
+        plain_s * 1000,
+        "ms",
+        f"generate_latest {base_s * 1000:,.0f} ms",
+        None,
     )
-    return rendered
+    report(f"[{n:,}] generate_latest / full plain render", base_s / plain_s, "x", "", 10.0, False)
+    report(
+        f"[{n:,}] full render + gzip members (the exporter's)",
+        full_s * 1000,
+        "ms",
+        f"generate_latest / it: {base_s / full_s:.1f}x",
+        None,
+    )
+    report(
+        f"[{n:,}] small poll (1% of series) re-render",
+        small_s * 1000,
+        "ms",
+        f"full {full_s * 1000:,.0f} ms",
+        None,
+    )
+    report(
+        f"[{n:,}] small poll / full render",
+        100 * small_s / full_s,
+        "%",
+        "",
+        2.0 if n >= 300_000 else None,
+    )
 
 
-async def bench_scrape(n: int, rendered: RenderedMetrics) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        if "gzip" in request.headers.get("Accept-Encoding", ""):
-            return web.Response(
-                body=rendered.gzipped,
-                headers={"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"},
-            )
-        return web.Response(body=rendered.plain, headers={"Content-Type": CONTENT_TYPE})
+# -- scrape -----------------------------------------------------------------------------
 
-    app = web.Application()
-    app.router.add_get("/metrics", handler)
+
+def _scraper_main(url: str, coding: str, seconds: float, out: Any) -> None:
+    async def run() -> list[float]:
+        latencies: list[float] = []
+        end = time.perf_counter() + seconds
+        conn = aiohttp.TCPConnector(limit=SCRAPERS)
+        async with aiohttp.ClientSession(connector=conn, auto_decompress=False) as session:
+
+            async def one() -> None:
+                while time.perf_counter() < end:
+                    began = time.perf_counter()
+                    async with session.get(url, headers={"Accept-Encoding": coding}) as resp:
+                        await resp.read()
+                    latencies.append(time.perf_counter() - began)
+
+            await asyncio.gather(*(one() for _ in range(SCRAPERS)))
+        return latencies
+
+    out.put(asyncio.run(run()))
+
+
+async def scrape(url: str, coding: str, seconds: float) -> list[float]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_scraper_main, args=(url, coding, seconds, queue))
+    proc.start()
+    latencies: list[float] = await asyncio.to_thread(queue.get)
+    await asyncio.to_thread(proc.join)
+    return latencies
+
+
+class LagProbe:
+    """A 10 ms sleeper on the loop recording how late it wakes."""
+
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.01)
+            self.samples.append(max(0.0, time.perf_counter() - began - 0.01))
+
+    def start(self) -> None:
+        self.samples = []
+        self.task = asyncio.create_task(self._run())
+
+    async def stop(self) -> list[float]:
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        return self.samples
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    url = f"http://127.0.0.1:{port}/metrics"
+    return runner, f"http://127.0.0.1:{port}/metrics"
+
+
+async def bench_scrape(
+    n: int, exporter: Exporter, start: int, seconds: float, registry: Any | None
+) -> None:
+    runner, url = await serve(build_web_app(exporter, self_metrics_max_age=SELF_METRICS_MAX_AGE))
+    probe = LagProbe()
+    polls = 0
+
+    async def poll_loop(stop: asyncio.Event) -> None:
+        nonlocal polls
+        k = 0
+        while not stop.is_set():
+            poller = exporter.pollers[k % len(exporter.pollers)]
+            end = start + (3 + polls) * STEP
+            points = poll_points(poller, [end - STEP, end], 1.0)
+            store = poller.store
+            result = store.begin(end)
+            for first in range(0, len(points), INGEST_STEP):
+                if first:
+                    await asyncio.sleep(0)
+                store.add(points[first : first + INGEST_STEP], end, result)
+            store.finish(end)
+            await exporter.render(poller)
+            polls += 1
+            k += 1
+            await asyncio.sleep(0.05)
+
     try:
-        async with aiohttp.ClientSession(auto_decompress=False) as session:
-            for encoding in ("identity", "gzip"):
-                latencies = []
-                for _ in range(30):
-                    began = time.perf_counter()
-                    async with session.get(url, headers={"Accept-Encoding": encoding}) as resp:
-                        await resp.read()
-                    latencies.append(time.perf_counter() - began)
-                p50 = statistics.median(latencies) * 1000
-                target = 40.0 if encoding == "identity" else 10.0
-                report(f"scrape {n:,} series, cached, {encoding} (p50)", p50, "ms", target)
+        for phase in ("between polls", "during polls"):
+            for coding in ("gzip", "identity"):
+                stop = asyncio.Event()
+                poller_task = None
+                if phase == "during polls":
+                    poller_task = asyncio.create_task(poll_loop(stop))
+                probe.start()
+                latencies = await scrape(url, coding, seconds)
+                lags = await probe.stop()
+                stop.set()
+                if poller_task is not None:
+                    await poller_task
+                target = 25.0 if coding == "gzip" and n >= 300_000 else None
+                rate = len(latencies) / seconds
+                report(
+                    f"[{n:,}] scrape {coding} {phase} p50",
+                    pct(latencies, 0.5) * 1000,
+                    "ms",
+                    f"{rate:,.0f} req/s",
+                    None,
+                )
+                report(
+                    f"[{n:,}] scrape {coding} {phase} p99",
+                    pct(latencies, 0.99) * 1000,
+                    "ms",
+                    f"max {max(latencies) * 1000:,.0f} ms",
+                    target,
+                )
+                report(
+                    f"[{n:,}] event-loop lag p99 ({phase}, {coding} scrapes)",
+                    pct(lags, 0.99) * 1000,
+                    "ms",
+                    f"max {max(lags, default=0) * 1000:,.0f} ms",
+                    50.0 if n >= 300_000 else None,
+                )
+        report(f"[{n:,}] polls re-rendered during the scrapes", float(polls), "", "", None)
+    finally:
+        await runner.cleanup()
+    if registry is None:
+        return
+    from prometheus_client.aiohttp import make_aiohttp_handler
+
+    app = web.Application()
+    app.router.add_get("/metrics", make_aiohttp_handler(registry))
+    runner, url = await serve(app)
+    try:
+        for coding in ("gzip", "identity"):
+            latencies = await scrape(url, coding, seconds)
+            report(
+                f"[{n:,}] baseline prometheus_client scrape {coding} p99",
+                pct(latencies, 0.99) * 1000,
+                "ms",
+                f"p50 {pct(latencies, 0.5) * 1000:,.0f} ms, {len(latencies) / seconds:,.0f}/s",
+                None,
+            )
     finally:
         await runner.cleanup()
 
 
-def flow_request_body(domains: int, slices: int) -> bytes:
+# -- memory -----------------------------------------------------------------------------
+
+
+def rss_child(n: int, polls_per_day: int, baseline: bool) -> dict[str, float]:
+    """Run in a fresh process: RSS per series after simulated day 1 and day 7."""
+    gc.collect()
+    empty = rss_bytes()
+    if baseline:
+        exporter, pollers = build_exporter(n)
+        fill(pollers, 1_700_000_000 - 1_700_000_000 % 86400)
+        registry = prometheus_client_registry(exporter)
+        for poller in pollers:
+            poller.store.forget_all()
+        del exporter, pollers
+        gc.collect()
+        series = sum(1 for _ in registry.collect() for _ in _.samples)
+        return {"series": series, "day1": (rss_bytes() - empty) / series, "day7": math.nan}
+    exporter, pollers = build_exporter(n)
+    day = 1_700_000_000 - 1_700_000_000 % 86400
+    fill(pollers, day)
+    series = sum(1 for p in pollers for _ in p.store.series())
+    result: dict[str, float] = {"series": series}
+    gap = 86400 // polls_per_day
+
+    async def week() -> None:
+        await exporter.render()
+        for d in range(1, 8):
+            for k in range(polls_per_day):
+                end = day + d * 86400 + k * gap
+                for poller in pollers:
+                    settle(poller, poll_points(poller, [end - 2 * STEP, end - STEP, end], 0.5), end)
+                await exporter.render()
+            if d in (1, 7):
+                gc.collect()
+                result[f"day{d}"] = (rss_bytes() - empty) / series
+
+    asyncio.run(week())
+    return result
+
+
+def bench_memory(n: int, polls_per_day: int) -> None:
+    def child(baseline: bool) -> dict[str, float]:
+        args = [sys.executable, __file__, "--rss-child", str(n), "--rss-polls-per-day"]
+        args += [str(polls_per_day)] + (["--rss-baseline"] if baseline else [])
+        out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+        parsed: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+        return parsed
+
+    ours, theirs = child(False), child(True)
+    report(
+        f"[{n:,}] RSS per series, simulated day 7 ({ours['series']:,.0f} series)",
+        ours["day7"],
+        "B",
+        f"prometheus_client {theirs['day1']:,.0f} B",
+        600.0 if n >= 300_000 else None,
+    )
+    growth = 100 * (ours["day7"] - ours["day1"]) / ours["day1"]
+    report(
+        f"[{n:,}] RSS growth day 1 -> day 7",
+        growth,
+        "%",
+        f"day 1 {ours['day1']:,.0f} B/series",
+        5.0 if n >= 300_000 else None,
+    )
+
+
+# -- ingest -----------------------------------------------------------------------------
+
+
+def flow_request_body(domains: int, slices: int, day: int) -> bytes:
     series = [
         {
-            "timestamp": format_local(DAY_START + (k + 1) * 300, CST, "%Y-%m-%d %H:%M"),
+            "timestamp": format_local(day + (k + 1) * STEP, CST, "%Y-%m-%d %H:%M"),
             "flow": f"{k * 1.37:.2f}",
             "bandwidth": f"{k * 0.04:.2f}",
             "request": str(k * 10),
@@ -154,71 +480,145 @@ def flow_request_body(domains: int, slices: int) -> bytes:
     )
 
 
-def bench_parse_and_settle() -> None:
-    body = flow_request_body(200, 288)
+def bench_ingest() -> None:
+    day = 1_700_000_000 - 1_700_000_000 % 86400 - CST
+    body = flow_request_body(200, 288, day)
     query = Query(
         endpoint="flow_request",
         domains=tuple(domain(i) for i in range(200)),
-        window=Window(DAY_START, DAY_START + 86400, 300),
+        window=Window(day, day + 86400, STEP),
         offset_seconds=CST,
     )
-    points: list[Point] = []
+    spec = CATALOG["flow_request"]
+    count = 0
 
-    def parse() -> None:
-        nonlocal points
-        points = CATALOG["flow_request"].parse(orjson.loads(body), query)
+    def ours() -> None:
+        nonlocal count
+        store = SliceStore(retention=1200)
+        store.ingest([], horizon=day)
+        points = spec.parse(orjson.loads(body), query)
+        store.ingest(points, horizon=day + 86400)
+        count = len(points)
 
-    seconds = best_of(parse, runs=3)
+    def baseline() -> None:
+        state: dict[tuple[str, str, str], float] = {}
+        for entry in json.loads(body)["result"]:
+            for item in entry["flowRequestData"]:
+                for key in ("flow", "bandwidth", "request"):
+                    state[(entry["domain"], key, item["timestamp"])] = float(item[key])
+
+    seconds = best_of(ours, runs=3)
+    base = best_of(baseline, runs=3)
     report(
-        f"decode+parse flow-request, 200 domains x 1 day ({len(body) / 1e6:.1f} MB)",
-        seconds * 1000,
-        "ms",
-        1500,
+        "ingest result envelope (decode + parse + settle)",
+        count / seconds,
+        "pts/s",
+        f"json.loads + dict {count / base:,.0f} pts/s",
+        500_000,
+        lower=False,
     )
 
-    def settle() -> None:
-        store = SliceStore(retention=2 * 86400)
-        store.ingest([], horizon=DAY_START)
-        store.ingest(points, horizon=DAY_START + 86400)
 
-    seconds = best_of(settle, runs=3)
-    report(f"settle {len(points):,} points (one poll)", seconds * 1000, "ms", 500)
+# -- calls ------------------------------------------------------------------------------
 
 
-def bench_memory(n: int) -> None:
-    """Bytes held per exported series: store state plus the rendered body."""
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    store = SliceStore(retention=86400)
-    store.ingest([], horizon=0)
-    pts = [Point(TRAFFIC, (domain(i), "down"), 300, float(i)) for i in range(n)]
-    store.ingest(pts, horizon=300)
-    del pts
-    body = RenderedMetrics.of(render_families(snapshot(n)))
-    gc.collect()
-    held = tracemalloc.get_traced_memory()[0] - before
-    tracemalloc.stop()
-    report(f"memory per series at {n:,} series (store + body)", held / n, "bytes", 1024)
-    del store, body
+def bench_calls(domain_counts: list[int]) -> None:
+    for d in domain_counts:
+        settings = validate(
+            {
+                "accounts": [
+                    {
+                        "name": "main",
+                        "provider": "wangsu",
+                        "auth": {"access_key": "AK", "secret_key": "SK"},
+                        "domains": [domain(i) for i in range(d)],
+                    }
+                ]
+            }
+        )
+        worst = 1.0
+        for spec in job_specs(settings):
+            s = spec.settings
+            pieces = windows_per_poll(
+                s.settle_delay + s.reread + s.granularity, s.max_span, s.granularity
+            )
+            fan = s.spec.fan_out
+            if fan is FanOut.DOMAIN_BATCHES:
+                minimum = math.ceil(d / s.spec.max_domains_per_call) * pieces
+            elif fan is FanOut.PER_DOMAIN:
+                minimum = d * pieces
+            else:
+                minimum = pieces
+            ratio = spec.plan.calls_per_cycle / minimum
+            worst = max(worst, ratio)
+            fresh = s.settle_delay + s.granularity + spec.plan.interval
+            report(
+                f"[{d:,} domains] {s.spec.name} calls per cycle / minimum",
+                ratio,
+                "",
+                f"{spec.plan.calls_per_cycle} calls, every {spec.plan.interval}s, "
+                f"{spec.plan.budget_share:.0%} of budget",
+                1.0,
+            )
+            if s.spec.name == "edge_hit_ratio":
+                report(
+                    f"[{d:,} domains] per-domain hit ratio staleness",
+                    fresh,
+                    "s",
+                    f"asked every {spec.plan.requested_interval}s",
+                    1800.0 if d >= 10_000 else None,
+                )
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+async def bench_size(n: int, seconds: float, baseline_scrape: bool) -> None:
+    exporter, pollers = build_exporter(n)
+    start = 1_700_000_000 - 1_700_000_000 % 86400
+    fill(pollers, start)
+    registry = prometheus_client_registry(exporter)
+    await bench_render(n, exporter, registry)
+    await bench_scrape(n, exporter, start, seconds, registry if baseline_scrape else None)
+    await exporter.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--series", type=int, nargs="+", default=[10_000, 100_000])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--series", type=int, nargs="+", default=[10_000, 100_000, 300_000])
+    parser.add_argument("--scrape-seconds", type=float, default=3.0)
+    parser.add_argument("--domains", type=int, nargs="+", default=[10, 1_000, 10_000])
+    parser.add_argument("--rss-polls-per-day", type=int, default=4)
+    parser.add_argument("--no-rss", action="store_true", help="skip the RSS children")
+    parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-baseline", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}; targets: see each line")
+    if args.rss_child:
+        print(json.dumps(rss_child(args.rss_child, args.rss_polls_per_day, args.rss_baseline)))
+        return 0
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
+    print(f"{'figure':<62} {'value':>16}  {'baseline (same run)':<34} {'target':<10}")
     for n in args.series:
-        rendered = bench_render(n)
-        asyncio.run(bench_scrape(n, rendered))
-    bench_parse_and_settle()
-    bench_memory(max(args.series))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of the benchmark process: {peak:.0f} MiB")
+        asyncio.run(
+            bench_size(
+                n, args.scrape_seconds, baseline_scrape=n == min(args.series) and n <= 100_000
+            )
+        )
+        if not args.no_rss:
+            bench_memory(n, args.rss_polls_per_day)
+    bench_ingest()
+    bench_calls(args.domains)
     if FAILED:
-        print(f"FAILED: {', '.join(FAILED)}")
+        print(f"\n{len(FAILED)} target(s) missed:")
+        for line in FAILED:
+            print(f"  {line}")
         return 1
-    print("all targets met")
+    print("\nall targets met")
     return 0
 
 

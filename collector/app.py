@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -16,7 +15,12 @@ from collector.clock import Clock
 from collector.config.loading import ConfigError
 from collector.config.runtime import Account, Config
 from collector.discovery import DomainDiscoverer
-from collector.exposition import FamilySamples, RenderedMetrics, Renderer
+from collector.exposition import (
+    BodyAssembler,
+    FamilySamples,
+    RenderedMetrics,
+    RowSamples,
+)
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
@@ -25,12 +29,15 @@ from collector.providers import get_lister, get_provider, help_for
 from collector.scheduler import STOP_TIMEOUT, PollScheduler, account_jitter, next_aligned
 from collector.selfmetrics import SelfMetrics
 from collector.sharding import Sharding
-from collector.store import SeriesBudget
+from collector.store import NO_END, SeriesBudget
 from collector.timeslices import format_request_time
 
 log = logging.getLogger(__name__)
 
 _BASE = ("provider", "account")
+LAG_INTERVAL = 0.25  # seconds between the loop-lag watcher's wake-ups
+LAG_PEAK_WAKEUPS = 240  # the lag peak gauge covers the last minute of wake-ups
+_ENDPOINTS = ("endpoint families",)  # the owner of cdn_up and cdn_data_timestamp_seconds
 
 ConfigLoader = Callable[[], Config]
 
@@ -79,10 +86,15 @@ class Exporter:
         self.rendered = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
-        self._render_again = False
+        self._dirty: set[EndpointPoller] = set()  # pollers whose chunks need a re-render
+        self._dirty_all = False
         self._reload_lock = asyncio.Lock()
+        self._lag_watch: asyncio.Task[None] | None = None
+        # Bumped when a poll, reload or switch ends: a shared self-metrics render from
+        # before it is not served again.
+        self.self_metrics_epoch = 0
         self._reloads: set[asyncio.Task[ReloadResult]] = set()
-        self._renderer = Renderer()
+        self._assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
         self.last_activity = self.started_at  # clock time a poll last started or ended
@@ -303,7 +315,8 @@ class Exporter:
             poller.up = False
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.time()
-        await self.render()
+        self.self_metrics_epoch += 1
+        await self.render(poller)
         await self.save_state()
         return retry
 
@@ -315,6 +328,25 @@ class Exporter:
             self._schedule_discovery(discoverer)
         for job in self.jobs.values():
             self._schedule(job, self.clock.time() + job.spec.schedule.first_delay)
+
+    def watch_loop_lag(self, interval: float = LAG_INTERVAL) -> None:
+        """Measure the event loop's lag every `interval` seconds of the exporter's clock
+        (cdn_exporter_event_loop_lag_seconds); stopped by `close`."""
+        if self._lag_watch is None:
+            self._lag_watch = asyncio.create_task(self._watch_lag(interval), name="loop-lag")
+
+    async def _watch_lag(self, interval: float) -> None:
+        histogram, peak = self.metrics.loop_lag, self.metrics.loop_lag_max
+        worst, wakeups = 0.0, 0
+        while True:
+            before = self.clock.time()
+            await self.clock.sleep(interval)
+            lag = max(0.0, self.clock.time() - before - interval)
+            histogram.observe(lag)
+            worst, wakeups = max(worst, lag), wakeups + 1
+            peak.set(worst)
+            if wakeups >= LAG_PEAK_WAKEUPS:
+                worst, wakeups = 0.0, 0
 
     def _schedule(self, job: Job, first_run: float) -> None:
         assert self.scheduler is not None
@@ -396,6 +428,12 @@ class Exporter:
     async def reload(self) -> ReloadResult:
         """Read the configuration again and switch to it; on any problem keep the
         running one and log each problem as `path: reason`."""
+        try:
+            return await self._reload()
+        finally:
+            self.self_metrics_epoch += 1
+
+    async def _reload(self) -> ReloadResult:
         async with self._reload_lock:
             if self.config_loader is None:
                 problem = "nothing to reload: no --config file (the demo's is built in)"
@@ -484,6 +522,10 @@ class Exporter:
 
     async def close(self) -> None:
         """Stop reloads and polls (runs in progress too), then the transports they use."""
+        if self._lag_watch is not None:
+            self._lag_watch.cancel()
+            await asyncio.gather(self._lag_watch, return_exceptions=True)
+            self._lag_watch = None
         for task in list(self._reloads):
             task.cancel()
         if self._reloads:
@@ -495,36 +537,77 @@ class Exporter:
             await transport.close()
 
     def snapshot(self) -> list[FamilySamples]:
-        """Every CDN family and freshness sample, copied off the live stores."""
-        families: dict[str, tuple[Family, list[tuple[tuple[str, ...], float]]]] = {}
-        samples: dict[str, list[tuple[tuple[str, ...], float]]] = defaultdict(list)
+        """Every CDN family and freshness sample, copied off the live stores, each family
+        once (what a full render takes)."""
+        merged: dict[str, FamilySamples] = {}
+        for poller in self.pollers:
+            for family in self._poller_families(poller):
+                seen = merged.get(family.name)
+                if seen is None:
+                    merged[family.name] = FamilySamples(
+                        family.name, family.kind, family.help, family.label_names,
+                        list(family.samples),
+                    )  # fmt: skip
+                else:
+                    assert isinstance(seen.samples, list)
+                    seen.samples.extend(family.samples)
+        return [*merged.values(), *self._endpoint_families()]
+
+    @staticmethod
+    def _poller_families(poller: EndpointPoller) -> list[FamilySamples]:
+        """One poller's CDN samples, by family, labels led by provider and account."""
+        base = (poller.provider.name, poller.account.name)
+        by_family: dict[str, tuple[Family, list[tuple[tuple[str, ...], float]]]] = {}
+        for family, labels, value in poller.store.series():
+            entry = by_family.get(family.name)
+            if entry is None:
+                entry = by_family[family.name] = (family, [])
+            entry[1].append(((*base, *labels), value))
+        return [
+            FamilySamples(f.name, f.kind.value, help_for(f), (*_BASE, *f.labels), s)
+            for f, s in by_family.values()
+        ]
+
+    @staticmethod
+    def _poller_rows(poller: EndpointPoller) -> list[RowSamples]:
+        """One poller's CDN families as views of its store's rows (no copies: the render
+        reads them in a worker thread, and only this poller's own poll changes them)."""
+        base = (poller.provider.name, poller.account.name)
+        return [
+            RowSamples(
+                rows.family.name,
+                rows.family.kind.value,
+                help_for(rows.family),
+                (*_BASE, *rows.family.labels),
+                base,
+                rows.labels,
+                rows.value,
+                rows.end,
+                rows.size,
+                rows.version,
+                NO_END,
+            )
+            for rows in poller.store.rows()
+        ]
+
+    def _endpoint_families(self) -> list[FamilySamples]:
+        """`cdn_up` and `cdn_data_timestamp_seconds`: one sample per endpoint."""
         up: list[tuple[tuple[str, ...], float]] = []
         data_ts: list[tuple[tuple[str, ...], float]] = []
         for poller in self.pollers:
-            base = (poller.provider.name, poller.account.name)
-            endpoint_labels = (*base, poller.settings.spec.name)
+            endpoint_labels = (*poller.labels[:2], poller.settings.spec.name)
             if poller.up is not None:
                 up.append((endpoint_labels, 1.0 if poller.up else 0.0))
             if poller.store.newest_settled_end is not None:
                 data_ts.append((endpoint_labels, float(poller.store.newest_settled_end)))
-            for family, labels, value in poller.store.series():
-                if family.name not in families:
-                    families[family.name] = (family, samples[family.name])
-                samples[family.name].append(((*base, *labels), value))
-        result = [
-            FamilySamples(f.name, f.kind.value, help_for(f), (*_BASE, *f.labels), s)
-            for f, s in families.values()
-        ]
-        result.append(
+        return [
             FamilySamples(
                 "cdn_up",
                 "gauge",
                 "1 when every call of the endpoint's last poll succeeded, else 0.",
                 (*_BASE, "endpoint"),
                 up,
-            )
-        )
-        result.append(
+            ),
             FamilySamples(
                 "cdn_data_timestamp_seconds",
                 "gauge",
@@ -532,23 +615,46 @@ class Exporter:
                 "data is exposed only after the settle delay.",
                 (*_BASE, "endpoint"),
                 data_ts,
-            )
-        )
-        return result
+            ),
+        ]
 
-    async def render(self) -> None:
-        """Re-render the cached body; concurrent requests coalesce into one more render."""
+    async def render(self, poller: EndpointPoller | None = None) -> None:
+        """Refresh the cached body: re-render `poller`'s chunks (every poller's when
+        None), then join the body from every cached chunk. Requests made while a render
+        runs coalesce into one more."""
+        if poller is None:
+            self._dirty_all = True
+        else:
+            self._dirty.add(poller)
         if self._render_lock.locked():
-            self._render_again = True
             return
         async with self._render_lock:
-            while True:
-                self._render_again = False
-                snapshot = self.snapshot()
-                self.rendered = await asyncio.to_thread(self._render, snapshot)
-                if not self._render_again:
-                    break
+            while self._dirty_all or self._dirty:
+                everything, dirty = self._dirty_all, self._dirty
+                self._dirty_all, self._dirty = False, set()
+                live = {p.state_key: p for p in self.pollers}
+                targets = list(live.values()) if everything else [
+                    p for p in dirty if live.get(p.state_key) is p
+                ]  # fmt: skip
+                # The copies are taken here, on the loop, where the stores change.
+                updates: list[
+                    tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]
+                ] = [(p.state_key, p.labels, self._poller_rows(p)) for p in targets]
+                updates.append((_ENDPOINTS, (), self._endpoint_families()))
+                gone: list[Hashable] = []
+                if everything:
+                    gone = [o for o in self._assembler.owners() if o not in live]
+                    gone = [o for o in gone if o != _ENDPOINTS]
+                self.rendered = await asyncio.to_thread(self._render, updates, gone)
 
-    def _render(self, snapshot: list[FamilySamples]) -> RenderedMetrics:
+    def _render(
+        self,
+        updates: list[tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]],
+        gone: list[Hashable],
+    ) -> RenderedMetrics:
         # Self-metrics are not cached: the web handler renders them at every scrape.
-        return RenderedMetrics.of(self._renderer.render(snapshot))
+        for owner in gone:
+            self._assembler.remove(owner)
+        for owner, order, families in updates:
+            self._assembler.update(owner, order, families)
+        return self._assembler.assemble()

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import os
 import signal
@@ -237,6 +238,11 @@ class _Signals:
         self.exporter.reload_soon()
 
 
+# Concurrent scrapers share one self-metrics render this many seconds (a hundred
+# endpoints' self-metrics take tens of milliseconds to render).
+SELF_METRICS_MAX_AGE = 1.0
+
+
 async def serve(
     settings: Config,
     listen: str,
@@ -268,7 +274,12 @@ async def serve(
     )
     exporter = Exporter(settings, clock, config_loader=loader, sharding=sharding)
     live = LiveWebConfig(web_config) if web_config is not None else None
-    app = build_web_app(exporter, enable_lifecycle=enable_lifecycle, web_config=live)
+    app = build_web_app(
+        exporter,
+        enable_lifecycle=enable_lifecycle,
+        web_config=live,
+        self_metrics_max_age=SELF_METRICS_MAX_AGE,
+    )
     # A scrape in progress gets a second when the server stops, not aiohttp's minute.
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
@@ -281,6 +292,11 @@ async def serve(
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
     log.info("listening on %s (%s)", listen, describe_web_config(web_config))
     exporter.start()
+    exporter.watch_loop_lag()
+    # What start-up built (modules, config, pollers, self-metrics) lives for the whole
+    # run: out of the cyclic collector's way, so its full passes over a big process
+    # do not stall the event loop.
+    gc.freeze()
     signals.exporter = exporter
     try:
         await signals.stop.wait()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 # Unit conversions to base units. The references say MB and Mbps without a base;
 # we read them as decimal (10^6) and say so in every HELP text.
@@ -49,9 +50,11 @@ class Family:
             raise ValueError(f"{self.name}: `_total` is for counters and only counters")
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One slice of one series, in base units. `end` is the slice end (UTC epoch)."""
+class Point(NamedTuple):
+    """One slice of one series, in base units. `end` is the slice end (UTC epoch).
+
+    A named tuple: parsers make one per value, and a tuple is built several times
+    faster than a frozen dataclass."""
 
     family: Family
     labels: tuple[str, ...]

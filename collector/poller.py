@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import time
@@ -16,6 +17,7 @@ from collector.backoff import Retry, retry_for
 from collector.client import Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.config.runtime import Account
+from collector.http import HttpResponse
 from collector.jobs import build_plan
 from collector.model import Kind, Outcome, Point
 from collector.providers.base import Classified, MalformedResponse, Provider
@@ -35,6 +37,10 @@ NEW_DOMAINS_WAIT = 1.0
 
 DomainSource = Callable[[], "tuple[str, ...] | None"]
 
+# Answers at least this large are decoded and parsed in a worker thread.
+OFF_LOOP_BYTES = 64 * 1024
+# Points settled per event-loop turn.
+INGEST_STEP = 20_000
 _RETRYABLE = frozenset(
     {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
 )
@@ -95,9 +101,10 @@ class EndpointPoller:
         self.domains: tuple[str, ...] | None = None if domains is not None else account.domains
         self._filters = provider.query_filters(account)
         self.bucket = SlidingWindowLimiter(settings.rate_limit)
-        # Remember slice values long enough to recognise revisions across the re-read window.
+        # Slice values are kept for the re-read window (where revisions show); older
+        # re-read slices (an outage's catch-up) are known as counted by their horizon.
         self.store = SliceStore(
-            retention=settings.backfill + settings.settle_delay + 86400,
+            retention=settings.reread + 2 * settings.granularity,
             max_series=settings.max_series,
             budget=budget,
         )
@@ -248,7 +255,13 @@ class EndpointPoller:
                 failures.append(f"{outcome}: {detail}")
                 auth = auth or outcome is Outcome.AUTH_FAILURE
                 retryable = retryable or transient
-        result = self.store.ingest(points, horizon)
+        # In steps, so a poll of many series never holds the event loop for long.
+        result = self.store.begin(horizon)
+        for first in range(0, len(points), INGEST_STEP):
+            if first:
+                await asyncio.sleep(0)
+            self.store.add(points[first : first + INGEST_STEP], horizon, result)
+        self.store.finish(horizon)
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
@@ -360,7 +373,12 @@ class EndpointPoller:
             return self._count(Outcome.TIMEOUT, started), str(exc), [], None, True
         except TransportError as exc:
             return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None, True
-        classified: Classified = self.provider.classify(response)
+        # Decoding and parsing a large answer takes long enough to stall scrapes: off the
+        # event loop (the provider's classify and parse are pure); small ones inline.
+        if len(response.body) >= OFF_LOOP_BYTES:
+            classified, parsed = await asyncio.to_thread(self._decode, response, query)
+        else:
+            classified, parsed = self._decode(response, query)
         if classified.outcome is not Outcome.SUCCESS:
             detail = f"HTTP {response.status} {classified.message}".strip()
             # A body that does not decode (truncated, not JSON) is a transport accident
@@ -371,15 +389,26 @@ class EndpointPoller:
                 transient = not _decodes(response.body)
             outcome = self._count(classified.outcome, started)
             return outcome, detail, [], classified.retry_after, transient
-        try:
-            points = self.settings.spec.parse(classified.payload, query)
-        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
+        if isinstance(parsed, Exception):
             # A parser meeting an unexpected shape must cost one call, not the daemon;
             # the same answer would come back, so it is not retried at once.
-            reason = exc.reason if isinstance(exc, MalformedResponse) else Reason.SHAPE
-            self._parse_error(reason, str(exc))
-            return self._count(Outcome.MALFORMED, started), str(exc), [], None, False
+            reason = parsed.reason if isinstance(parsed, MalformedResponse) else Reason.SHAPE
+            self._parse_error(reason, str(parsed))
+            return self._count(Outcome.MALFORMED, started), str(parsed), [], None, False
+        points = parsed
         return self._count(Outcome.SUCCESS, started), "", points, None, False
+
+    def _decode(
+        self, response: HttpResponse, query: Query
+    ) -> tuple[Classified, list[Point] | Exception]:
+        """Classify an answer and, on success, parse it: pure, so it may run in a thread."""
+        classified: Classified = self.provider.classify(response)
+        if classified.outcome is not Outcome.SUCCESS:
+            return classified, []
+        try:
+            return classified, self.settings.spec.parse(classified.payload, query)
+        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
+            return classified, exc
 
     def _parse_error(self, reason: str, detail: str) -> None:
         """Count a malformed answer; log the first of each reason with a short sample."""

@@ -144,6 +144,18 @@ class SelfMetrics:
             ("provider", "account"),
             registry=r,
         )
+        self.loop_lag = Histogram(
+            "cdn_exporter_event_loop_lag_seconds",
+            "How late the event loop ran a periodic wake-up, in seconds: the time a "
+            "scrape or a health check may have waited for the loop.",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=r,
+        )
+        self.loop_lag_max = Gauge(
+            "cdn_exporter_event_loop_lag_max_seconds",
+            "The largest event-loop lag in the last minute or so of wake-ups, in seconds.",
+            registry=r,
+        )
         self._per_endpoint: tuple[tuple[MetricWrapperBase, tuple[str, ...]], ...] = (
             (self.api_requests, (*_ENDPOINT_LABELS, "result")),
             (self.api_duration, _ENDPOINT_LABELS),

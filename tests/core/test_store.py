@@ -60,15 +60,47 @@ def test_gauge_shows_newest_settled_slice() -> None:
     assert sorted(v for _, _, v in store.series()) == [20.0]
 
 
-def test_old_slices_are_forgotten_after_retention() -> None:
+def test_old_slice_values_go_but_a_reread_old_slice_is_still_not_counted_twice() -> None:
     store = SliceStore(retention=600)
     store.ingest([], horizon=0)
     store.ingest([traffic(300, 1.0)], horizon=300)
-    store.ingest([], horizon=2000)
-    # Forgotten, so a re-appearing very old slice counts again: retention must
-    # exceed the longest re-read window, which the poller guarantees.
+    store.ingest([traffic(1800, 1.0)], horizon=2000)
+    # 300's value is gone (outside the re-read window), but the series is counted
+    # through 2000: an outage's catch-up reading it again adds nothing.
+    assert store.retained_slices() == 1
     store.ingest([traffic(300, 1.0)], horizon=2000)
     assert store.counters[(TRAFFIC, D)] == 2.0
+
+
+def test_a_catch_up_counts_old_slices_a_failed_call_never_delivered() -> None:
+    store = SliceStore(retention=600)
+    other = ("img.example.com",)
+    store.ingest([], horizon=0)
+    store.ingest([traffic(300, 1.0), Point(TRAFFIC, other, 300, 1.0)], horizon=300)
+    # `other`'s call fails for a while; D goes on.
+    for end in (600, 900, 1200, 1500):
+        store.ingest([traffic(end, 1.0)], horizon=end)
+    # The catch-up re-reads both from 300: only `other`'s missed slices add.
+    catch_up = [Point(TRAFFIC, d, end, 1.0) for d in (D, other) for end in (600, 900, 1200, 1500)]
+    store.ingest(catch_up, horizon=1500)
+    assert store.counters == {(TRAFFIC, D): 5.0, (TRAFFIC, other): 5.0}
+
+
+def test_state_stays_bounded_and_an_ingest_in_steps_equals_one_ingest() -> None:
+    whole, steps = SliceStore(retention=900), SliceStore(retention=900)
+    for store in (whole, steps):
+        store.ingest([], horizon=0)
+    for end in range(300, 300 * 400, 300):
+        points = [Point(TRAFFIC, (f"d{i}",), e, 1.0) for i in range(5) for e in (end - 300, end)]
+        whole.ingest(points, horizon=end)
+        result = steps.begin(end)
+        for k in range(0, len(points), 3):
+            steps.add(points[k : k + 3], end, result)
+        steps.finish(end)
+    assert whole.counters == steps.counters
+    assert whole.counters[(TRAFFIC, ("d0",))] == 399.0
+    # A day and more of 5-minute slices later, only the re-read window's values stay.
+    assert whole.retained_slices() <= 4
 
 
 def test_series_not_reported_for_n_ingests_expire_and_return_their_budget() -> None:

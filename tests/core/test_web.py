@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
+import threading
 
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -12,7 +14,8 @@ from collector.clock import FakeClock, VirtualClock
 from collector.config.loading import ConfigError, validate
 from collector.config.runtime import Config
 from collector.http import HttpRequest, HttpResponse
-from collector.web import build_web_app
+from collector.negotiate import Format
+from collector.web import FRESH_KEY, build_web_app
 
 
 async def empty_answer(request: HttpRequest) -> HttpResponse:
@@ -226,3 +229,48 @@ async def test_discovering_account_waits_on_ready_and_shows_on_the_landing_page(
         assert (await client.get("/-/ready")).status == 200
         page = await (await client.get("/")).text()
         assert "<td>main</td><td>3600s</td><td>1</td>" in page
+
+
+async def test_concurrent_scrapes_share_one_self_metrics_render() -> None:
+    exp = exporter()
+    renders = 0
+    gate = threading.Event()
+    original = exp.metrics.render
+
+    def counting() -> bytes:
+        nonlocal renders
+        renders += 1
+        gate.wait(10)  # held until every scrape has asked
+        return original()
+
+    exp.metrics.render = counting  # type: ignore[method-assign]
+    fresh = build_web_app(exp)[FRESH_KEY]
+    asked = [asyncio.create_task(fresh.get(Format.TEXT)) for _ in range(10)]
+    for _ in range(5):
+        await asyncio.sleep(0)
+    gate.set()
+    answers = await asyncio.gather(*asked)
+    assert renders == 1
+    assert len({a for a in answers}) == 1
+    await fresh.get(Format.TEXT)
+    assert renders == 2  # a later scrape renders afresh (max_age 0)
+
+
+async def test_a_shared_self_metrics_render_is_reused_until_a_poll_ends() -> None:
+    exp = exporter()
+    renders = 0
+    original = exp.metrics.render
+
+    def counting() -> bytes:
+        nonlocal renders
+        renders += 1
+        return original()
+
+    exp.metrics.render = counting  # type: ignore[method-assign]
+    fresh = build_web_app(exp, self_metrics_max_age=3600)[FRESH_KEY]
+    first = await fresh.get(Format.TEXT)
+    assert await fresh.get(Format.TEXT) is first  # within max_age: the same render
+    assert renders == 1
+    await exp.poll_and_render(exp.pollers[0])
+    assert await fresh.get(Format.TEXT) is not first  # a poll ended: rendered again
+    assert renders == 2

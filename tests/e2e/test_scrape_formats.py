@@ -20,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,6 +57,8 @@ class Proxy:
     upstream: str
     accept: str | None
     seen: list[tuple[str, str]] = field(default_factory=list)
+    # (Accept-Encoding asked, Content-Encoding answered, gzip members in the body)
+    codings: list[tuple[str, str, int]] = field(default_factory=list)
     server: ThreadingHTTPServer | None = None
 
     @property
@@ -79,6 +82,13 @@ class Proxy:
                     content_type = answer.headers.get("Content-Type", "")
                     encoding = answer.headers.get("Content-Encoding")
                 proxy.seen.append((asked, content_type))
+                proxy.codings.append(
+                    (
+                        self.headers.get("Accept-Encoding", ""),
+                        encoding or "",
+                        _gzip_members(body) if encoding == "gzip" else 0,
+                    )
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", content_type)
                 if encoding:
@@ -97,6 +107,19 @@ class Proxy:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+
+
+def _gzip_members(data: bytes) -> int:
+    """How many gzip members `data` is (each a complete stream; a bad one raises)."""
+    count = 0
+    while data:
+        stream = zlib.decompressobj(wbits=31)
+        stream.decompress(data)
+        if not stream.eof:
+            raise ValueError("a truncated gzip member")
+        data = stream.unused_data
+        count += 1
+    return count
 
 
 def _wait_for(what: str, check: Callable[[], T | None], seconds: float, procs: list[Any]) -> T:
@@ -226,3 +249,19 @@ def test_both_formats_give_prometheus_the_same_series(scraped: tuple[str, Proxy,
             }
             assert series[job], (family, job)
         assert series["openmetrics"] == series["text"], family
+
+
+def test_prometheus_reads_the_gzip_body_of_many_members(scraped: tuple[str, Proxy, Proxy]) -> None:
+    """The body is joined from cached per-chunk gzip members (a head per family, a chunk
+    per family and endpoint, the fresh self-metrics): Prometheus decodes it as one."""
+    prometheus_url, om, text = scraped
+    for proxy in (om, text):
+        asked, answered, count = proxy.codings[-1]
+        assert "gzip" in asked
+        assert answered == "gzip"
+        assert count > 10, count
+    for job in ("openmetrics", "text"):
+        (up,) = _query(prometheus_url, f'up{{job="{job}"}}')
+        assert up["value"][1] == "1", job
+        (samples,) = _query(prometheus_url, f'scrape_samples_scraped{{job="{job}"}}')
+        assert float(samples["value"][1]) > 100, job

@@ -1,0 +1,129 @@
+"""The /metrics body joined from cached chunks is the full render, byte for byte, in both
+formats and both codings, after any sequence of updates (no timing here)."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collector.exposition import (
+    BodyAssembler,
+    FamilySamples,
+    RenderedMetrics,
+    openmetrics_from_text,
+    render_families,
+)
+
+# Owners are (provider, account) pairs, as the exporter's pollers are; each feeds some
+# of the families, and several owners share a family.
+OWNERS = [("wangsu", "a"), ("wangsu", "b"), ("cdnetworks", "a"), ("volcengine", "z")]
+FAMILIES = {
+    "cdn_traffic_bytes_total": ("counter", "Edge traffic in bytes", ("domain", "direction")),
+    "cdn_bandwidth_bytes_per_second": ("gauge", 'Bandwidth\\ "bytes"\nper s', ("domain",)),
+    "cdn_cache_hit_ratio": ("gauge", "Hit ratio", ("domain",)),
+    "cdn_weird_counter": ("counter", "A counter without the suffix", ()),
+}
+VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12).map(float),
+)
+DOMAINS = st.sampled_from(["www.example.com", 'we"ird\\one', "new\nline", "ü.example"])
+
+
+def family_samples(owner: tuple[str, str], name: str, rows: dict[str, float]) -> FamilySamples:
+    kind, help_text, labels = FAMILIES[name]
+    samples = [((*owner, d, "down")[: 2 + len(labels)], v) for d, v in rows.items()]
+    return FamilySamples(name, kind, help_text, ("provider", "account", *labels), samples)
+
+
+UPDATE = st.tuples(
+    st.sampled_from(range(len(OWNERS))),
+    st.dictionaries(
+        st.sampled_from(sorted(FAMILIES)), st.dictionaries(DOMAINS, VALUES, max_size=3), max_size=4
+    ),
+    st.booleans(),  # remove the owner instead
+)
+
+
+def full_render(state: dict[int, dict[str, dict[str, float]]]) -> bytes:
+    merged: dict[str, FamilySamples] = {}
+    for index in sorted(state):
+        for name, rows in state[index].items():
+            part = family_samples(OWNERS[index], name, rows)
+            if name in merged:
+                merged[name] = FamilySamples(
+                    name,
+                    part.kind,
+                    part.help,
+                    part.label_names,
+                    [*merged[name].samples, *part.samples],
+                )
+            else:
+                merged[name] = part
+    return render_families(merged.values())
+
+
+def members(data: bytes) -> list[bytes]:
+    """The gzip members `data` holds (each must decode on its own)."""
+    found = []
+    while data:
+        d = zlib.decompressobj(wbits=31)
+        d.decompress(data)
+        assert d.eof
+        found.append(data[: len(data) - len(d.unused_data)])
+        data = d.unused_data
+    return found
+
+
+def check(assembled: RenderedMetrics, expected: bytes) -> None:
+    assert assembled.plain == expected
+    assert gzip.decompress(assembled.gzipped) == expected
+    assert assembled.openmetrics is not None
+    om = assembled.openmetrics()
+    assert om.plain == openmetrics_from_text(expected)
+    assert gzip.decompress(om.gzipped) == om.plain
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(UPDATE, max_size=12))
+def test_any_sequence_of_updates_assembles_the_full_render(
+    updates: list[tuple[int, dict[str, dict[str, float]], bool]],
+) -> None:
+    assembler = BodyAssembler()
+    state: dict[int, dict[str, dict[str, float]]] = {}
+    check(assembler.assemble(), b"")
+    for index, families, remove in updates:
+        if remove:
+            assembler.remove(OWNERS[index])
+            state.pop(index, None)
+        else:
+            assembler.update(
+                OWNERS[index],
+                OWNERS[index],
+                [family_samples(OWNERS[index], name, rows) for name, rows in families.items()],
+            )
+            state[index] = families
+        check(assembler.assemble(), full_render(state))
+
+
+def test_the_gzip_body_is_one_member_per_head_and_chunk_and_only_changed_chunks_change() -> None:
+    assembler = BodyAssembler()
+    for owner in OWNERS[:2]:
+        assembler.update(
+            owner, owner, [family_samples(owner, "cdn_cache_hit_ratio", {"www.example.com": 1.0})]
+        )
+    before = assembler.assemble()
+    assert len(members(before.gzipped)) == 3  # one head, two owners' chunks
+    assembler.update(
+        OWNERS[1],
+        OWNERS[1],
+        [family_samples(OWNERS[1], "cdn_cache_hit_ratio", {"www.example.com": 0.5})],
+    )
+    after = assembler.assemble()
+    # The unchanged owner's member is reused as it was.
+    assert members(after.gzipped)[:2] == members(before.gzipped)[:2]
+    assert members(after.gzipped)[2] != members(before.gzipped)[2]
+    assert after.plain.endswith(b"0.5\n")
