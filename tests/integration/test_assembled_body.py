@@ -44,7 +44,7 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
     clock = FakeClock(START)
     accounts = [WANGSU, WANGSU_B, CDNETWORKS]
     server = await start(Emulator(accounts, clock=clock))
-    settings = validate({"accounts": [account_config(a, server.base_url) for a in accounts]})
+    settings = validate({"accounts": [account_config(a, server.base_url, {}) for a in accounts]})
     exporter = Exporter(settings, clock)
     try:
         for _ in range(12):
@@ -61,7 +61,9 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
         }
         assert len(fed_by) >= 2  # one family, several accounts' chunks, one head
         # A reload that drops an account drops its chunks; the rest stays exact.
-        smaller = validate({"accounts": [account_config(a, server.base_url) for a in accounts[:2]]})
+        smaller = validate(
+            {"accounts": [account_config(a, server.base_url, {}) for a in accounts[:2]]}
+        )
         await exporter.apply(smaller)
         assert_full_render(exporter)
         assert b"it-cdnetworks" not in exporter.rendered.plain

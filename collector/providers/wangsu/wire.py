@@ -126,7 +126,14 @@ class Nested:
         """The series' points without building error paths, each timestamp parsed once per
         answer; raises on anything `_item` would reject (it then says why)."""
         plan = [
-            (m.field, m.family, labels + m.labels, m.unit, m.optional, m.unit.percent_above_one)
+            (
+                m.field,
+                m.family,
+                labels + m.labels,
+                m.unit,
+                m.optional,
+                m.unit.percent_above_one or m.unit.strict_fraction,  # needs its checks
+            )
             for m in self.measures
         ]
         append = out.append
@@ -137,7 +144,7 @@ class Nested:
                 if type(text) is not str:
                     raise TypeError("timestamp")
                 end = stamps[text] = parse_end_labelled(text, offset)
-            for key, family, full, unit, optional, percent in plan:
+            for key, family, full, unit, optional, checked in plan:
                 raw = item.get(key)
                 if raw is None:
                     if optional:
@@ -146,7 +153,7 @@ class Nested:
                 if type(raw) is bool:
                     raise TypeError(key)
                 value = float(raw)
-                if percent:
+                if checked:
                     value = unit.convert(value, key)
                 else:
                     value *= unit.factor
