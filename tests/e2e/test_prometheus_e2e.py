@@ -14,22 +14,20 @@ import importlib.util
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
+
+from tests.e2e.processes import Budget, free_port, get, prometheus_api, stop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -57,18 +55,6 @@ CORE = {
 }
 GRAFANA_VALUES = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h", "commit": "1e9"}
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
-
-T = TypeVar("T")
-
-
-class Budget:
-    """The time left of the module's DEADLINE."""
-
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
 
 
 @dataclass
@@ -101,54 +87,6 @@ class Stack:
             text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
             parts.append(f"--- {name} (last 2000 chars) ---\n{text[-2000:]}")
         return "\n".join(parts)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _get(url: str, timeout: float = 3.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body: bytes = response.read()
-        return body
-
-
-def _api(base: str, path: str, **params: str) -> Any:
-    """GET a Prometheus HTTP API path; the decoded `data`, or AssertionError with the error."""
-    url = f"{base}{path}?{urllib.parse.urlencode(params)}"
-    try:
-        doc = json.loads(_get(url))
-    except urllib.error.HTTPError as exc:  # 400 bad_data, 422 execution errors
-        doc = json.loads(exc.read() or b"{}")
-    assert doc.get("status") == "success", f"{path} {params}: {doc}"
-    return doc["data"]
-
-
-def _wait_for(
-    what: str,
-    check: Callable[[], T | None],
-    budget: Budget,
-    limit: float,
-    procs: dict[str, subprocess.Popen[bytes]],
-) -> T:
-    """Poll `check` until it returns a value; fail on timeout or when a process died."""
-    end = time.monotonic() + min(limit, budget.left())
-    last_error: BaseException | None = None
-    while time.monotonic() < end:
-        for name, proc in procs.items():
-            if proc.poll() is not None:
-                pytest.fail(f"{name} exited with {proc.returncode} while waiting for {what}")
-        try:
-            value = check()
-        except (OSError, AssertionError, ValueError) as exc:
-            last_error, value = exc, None
-        if value is not None:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what} (last error: {last_error!r})")
 
 
 def _start_webhook() -> Webhook:
@@ -206,16 +144,6 @@ def _popen(args: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prometheus = shutil.which("prometheus")
@@ -231,7 +159,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     budget = Budget(DEADLINE)
     tmp = tmp_path_factory.mktemp("e2e")
-    exporter_port, prom_port, am_port = _free_port(), _free_port(), _free_port()
+    exporter_port, prom_port, am_port = free_port(), free_port(), free_port()
     webhook = _start_webhook()
 
     (tmp / "rules.yml").write_text(yaml.safe_dump(_test_rules()), encoding="utf-8")
@@ -280,8 +208,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             tmp,
         )
         exporter_url = f"http://127.0.0.1:{exporter_port}"
-        _wait_for("exporter /-/ready", lambda: _get(f"{exporter_url}/-/ready"), budget, 25, procs)
-        body = _get(f"{exporter_url}/metrics")
+        wait_for("exporter /-/ready", lambda: get(f"{exporter_url}/-/ready"), budget.cap(25), procs)
+        body = get(f"{exporter_url}/metrics")
         stack = Stack(
             exporter_url=exporter_url,
             prometheus_url=f"http://127.0.0.1:{prom_port}",
@@ -296,25 +224,25 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             ("alertmanager", stack.alertmanager_url),
         ):
             ready = f"{url}/-/ready"
-            _wait_for(f"{name} /-/ready", functools.partial(_get, ready), budget, 10, procs)
+            wait_for(f"{name} /-/ready", functools.partial(get, ready), budget.cap(10), procs)
 
         def target_up() -> bool | None:
-            data = _api(stack.prometheus_url, "/api/v1/targets")
+            data = prometheus_api(stack.prometheus_url, "/api/v1/targets")
             active = data["activeTargets"]
             return True if active and all(t["health"] == "up" for t in active) else None
 
         # ~6 s: Prometheus throttles service-discovery updates to one per 5 s.
-        _wait_for("the exporter target to be up", target_up, budget, 20, procs)
+        wait_for("the exporter target to be up", target_up, budget.cap(20), procs)
 
         def scraped_thrice() -> bool | None:
-            result = _api(
+            result = prometheus_api(
                 stack.prometheus_url,
                 "/api/v1/query",
                 query='count_over_time(up{job="cdn-exporter"}[1m])',
             )["result"]
             return True if result and float(result[0]["value"][1]) >= 3 else None
 
-        _wait_for("three scrapes (rate() needs two samples)", scraped_thrice, budget, 10, procs)
+        wait_for("three scrapes (rate() needs two samples)", scraped_thrice, budget.cap(10), procs)
         yield stack
     except BaseException:
         for name, path in logs.items():
@@ -324,7 +252,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     finally:
         for proc in procs.values():
-            _stop(proc)
+            stop(proc)
         webhook.server.shutdown()
         webhook.server.server_close()
 
@@ -368,11 +296,15 @@ def test_metrics_cover_the_demo_accounts(stack: Stack) -> None:
 
 
 def test_dashboard_variables_have_values(stack: Stack) -> None:
-    providers = _api(stack.prometheus_url, "/api/v1/label/provider/values", **{"match[]": "cdn_up"})
+    providers = prometheus_api(
+        stack.prometheus_url, "/api/v1/label/provider/values", **{"match[]": "cdn_up"}
+    )
     assert set(providers) >= DEMO_PROVIDERS
-    accounts = _api(stack.prometheus_url, "/api/v1/label/account/values", **{"match[]": "cdn_up"})
+    accounts = prometheus_api(
+        stack.prometheus_url, "/api/v1/label/account/values", **{"match[]": "cdn_up"}
+    )
     assert len(accounts) >= 3
-    domains = _api(
+    domains = prometheus_api(
         stack.prometheus_url,
         "/api/v1/label/domain/values",
         **{"match[]": "cdn_bandwidth_bytes_per_second"},
@@ -386,7 +318,7 @@ def test_every_dashboard_query_runs(stack: Stack) -> None:
     empty_other: list[str] = []
     for title, expr in _dashboard_exprs():
         try:
-            result = _api(stack.prometheus_url, "/api/v1/query", query=expr)["result"]
+            result = prometheus_api(stack.prometheus_url, "/api/v1/query", query=expr)["result"]
         except AssertionError as exc:
             failures.append(f"{title}: {exc}")
             continue
@@ -402,7 +334,7 @@ def test_every_dashboard_query_runs(stack: Stack) -> None:
 
 
 def test_repo_rules_load_in_prometheus(stack: Stack) -> None:
-    groups = _api(stack.prometheus_url, "/api/v1/rules")["groups"]
+    groups = prometheus_api(stack.prometheus_url, "/api/v1/rules")["groups"]
     names = {rule["name"] for group in groups for rule in group["rules"]}
     expected = {
         rule.get("alert") or rule.get("record")
@@ -436,7 +368,7 @@ def test_forced_alert_reaches_the_webhook(stack: Stack) -> None:
         payload = delivered()
     if payload is None:
         with contextlib.suppress(OSError, AssertionError):
-            alerts = _api(stack.prometheus_url, "/api/v1/alerts")
+            alerts = prometheus_api(stack.prometheus_url, "/api/v1/alerts")
             pytest.fail(f"no {FORCED_ALERT} notification; Prometheus alerts: {alerts}")
         pytest.fail(f"no {FORCED_ALERT} notification\n{stack.tail_logs()}")
     # Routed by severity through the repo's alertmanager.yml.

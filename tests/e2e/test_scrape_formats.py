@@ -10,43 +10,29 @@ Needs the Debian `prometheus` package; skips when it is missing. Every wait is b
 
 from __future__ import annotations
 
-import json
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 import yaml
+
+from tests.e2e.processes import free_port, get, query, wait_for
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 TEXT_ACCEPT = "text/plain;version=0.0.4"
-T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _get(url: str, timeout: float = 3.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body: bytes = response.read()
-        return body
 
 
 @dataclass
@@ -122,38 +108,13 @@ def _gzip_members(data: bytes) -> int:
     return count
 
 
-def _wait_for(what: str, check: Callable[[], T | None], seconds: float, procs: list[Any]) -> T:
-    end = time.monotonic() + seconds
-    last: BaseException | None = None
-    while time.monotonic() < end:
-        for proc in procs:
-            if proc.poll() is not None:
-                pytest.fail(f"{proc.args[0]} exited with {proc.returncode} waiting for {what}")
-        try:
-            value = check()
-        except (OSError, AssertionError, ValueError, KeyError) as exc:
-            last, value = exc, None
-        if value is not None:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what} (last error: {last!r})")
-
-
-def _query(prometheus: str, query: str) -> list[dict[str, Any]]:
-    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-    doc = json.loads(_get(url))
-    assert doc["status"] == "success", doc
-    result: list[dict[str, Any]] = doc["data"]["result"]
-    return result
-
-
 @pytest.fixture(scope="module")
 def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Proxy, Proxy]]:
     prometheus = shutil.which("prometheus")
     if prometheus is None:
         pytest.skip("needs prometheus on PATH (apt-get install prometheus)")
     tmp = tmp_path_factory.mktemp("formats")
-    exporter_port, prom_port = _free_port(), _free_port()
+    exporter_port, prom_port = free_port(), free_port()
     exporter_url = f"http://127.0.0.1:{exporter_port}"
     om, text = Proxy(exporter_url, None), Proxy(exporter_url, TEXT_ACCEPT)
     procs: list[subprocess.Popen[bytes]] = []
@@ -177,7 +138,7 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pro
                     cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
                 )
             )  # fmt: skip
-        _wait_for("exporter /-/ready", lambda: _get(f"{exporter_url}/-/ready"), 30, procs)
+        wait_for("exporter /-/ready", lambda: get(f"{exporter_url}/-/ready"), 30, procs)
         with logs[1].open("wb") as out:
             procs.append(
                 subprocess.Popen(
@@ -190,10 +151,10 @@ def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pro
         prometheus_url = f"http://127.0.0.1:{prom_port}"
 
         def both_scraped() -> bool | None:
-            result = _query(prometheus_url, "count by (job) (cdn_traffic_bytes_total)")
+            result = query(prometheus_url, "count by (job) (cdn_traffic_bytes_total)")
             return True if len(result) == 2 else None
 
-        _wait_for("both jobs to have scraped the CDN families", both_scraped, 30, procs)
+        wait_for("both jobs to have scraped the CDN families", both_scraped, 30, procs)
         yield prometheus_url, om, text
     except BaseException:
         for path in logs:
@@ -229,7 +190,7 @@ def test_the_text_format_is_served_when_asked(scraped: tuple[str, Proxy, Proxy])
 def test_both_formats_give_prometheus_the_same_series(scraped: tuple[str, Proxy, Proxy]) -> None:
     prometheus_url, _, _ = scraped
     for job in ("openmetrics", "text"):
-        (up,) = _query(prometheus_url, f'up{{job="{job}"}}')
+        (up,) = query(prometheus_url, f'up{{job="{job}"}}')
         assert up["value"][1] == "1", job
     for family in (
         "cdn_traffic_bytes_total",
@@ -240,7 +201,7 @@ def test_both_formats_give_prometheus_the_same_series(scraped: tuple[str, Proxy,
     ):
         series = {}
         for job in ("openmetrics", "text"):
-            result = _query(prometheus_url, f'{family}{{job="{job}"}}')
+            result = query(prometheus_url, f'{family}{{job="{job}"}}')
             series[job] = {
                 tuple(
                     sorted((k, v) for k, v in r["metric"].items() if k not in ("job", "instance"))
@@ -261,7 +222,7 @@ def test_prometheus_reads_the_gzip_body_of_many_members(scraped: tuple[str, Prox
         assert answered == "gzip"
         assert count > 10, count
     for job in ("openmetrics", "text"):
-        (up,) = _query(prometheus_url, f'up{{job="{job}"}}')
+        (up,) = query(prometheus_url, f'up{{job="{job}"}}')
         assert up["value"][1] == "1", job
-        (samples,) = _query(prometheus_url, f'scrape_samples_scraped{{job="{job}"}}')
+        (samples,) = query(prometheus_url, f'scrape_samples_scraped{{job="{job}"}}')
         assert float(samples["value"][1]) > 100, job

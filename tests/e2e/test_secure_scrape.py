@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 import yaml
 
 from tests.core.certs import make_ca
+from tests.e2e.processes import free_port, query
 
 pytestmark = pytest.mark.e2e
 
@@ -31,23 +31,10 @@ REPO = Path(__file__).resolve().parents[2]
 PASSWORD = "scrape-password"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _targets(prometheus: str) -> dict[str, dict[str, Any]]:
     with urllib.request.urlopen(f"{prometheus}/api/v1/targets", timeout=3) as response:
         doc = json.loads(response.read())
     return {t["labels"]["job"]: t for t in doc["data"]["activeTargets"]}
-
-
-def _query(prometheus: str, query: str) -> list[dict[str, Any]]:
-    url = f"{prometheus}/api/v1/query?{urllib.parse.urlencode({'query': query})}"
-    with urllib.request.urlopen(url, timeout=3) as response:
-        result: list[dict[str, Any]] = json.loads(response.read())["data"]["result"]
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +53,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict
     (tmp / "web.yml").write_text(yaml.safe_dump(web_config), encoding="utf-8")
     (tmp / "password").write_text(PASSWORD, encoding="utf-8")
     (tmp / "wrong").write_text("not-the-password", encoding="utf-8")
-    exporter_port, prom_port = _free_port(), _free_port()
+    exporter_port, prom_port = free_port(), free_port()
     target = {"targets": [f"127.0.0.1:{exporter_port}"]}
     tls = {"ca_file": str(ca.path)}
 
@@ -125,7 +112,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict
                 last = found
                 settled = len(found) == 3 and all(t["health"] != "unknown" for t in found.values())
                 up = settled and found["secure"]["health"] == "up"
-                if up and _query(url, 'cdn_up{job="secure"}'):
+                if up and query(url, 'cdn_up{job="secure"}'):
                     yield found
                     return
             except (OSError, ValueError, KeyError) as exc:

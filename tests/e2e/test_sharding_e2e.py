@@ -19,13 +19,8 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -38,6 +33,9 @@ import yaml
 from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount, demo_accounts
 from collector.sharding import account_shard
+from tests.e2e.processes import Budget, free_port, get, query, stop, wait_for
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.e2e
 
@@ -76,18 +74,6 @@ emulator = Emulator(accounts, clock=SystemClock())
 asyncio.run(serve_forever("127.0.0.1", int(sys.argv[1]), emulator))
 """
 
-T = TypeVar("T")
-
-
-class Budget:
-    """The time left of the module's DEADLINE."""
-
-    def __init__(self, seconds: float) -> None:
-        self.end = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self.end - time.monotonic()
-
 
 @dataclass
 class Stack:
@@ -100,57 +86,7 @@ class Stack:
     budget: Budget
 
     def wait_for(self, what: str, check: Callable[[], T | None], limit: float) -> T:
-        return _wait_for(what, check, self.budget, limit, self.procs)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _get(url: str, timeout: float = 5.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
-        body: bytes = response.read()
-        return body
-
-
-def _query(base: str, expr: str) -> list[dict[str, Any]]:
-    url = f"{base}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
-    try:
-        doc = json.loads(_get(url))
-    except urllib.error.HTTPError as exc:
-        doc = json.loads(exc.read() or b"{}")
-    assert doc.get("status") == "success", f"{expr}: {doc}"
-    result: list[dict[str, Any]] = doc["data"]["result"]
-    return result
-
-
-def _wait_for(
-    what: str,
-    check: Callable[[], T | None],
-    budget: Budget,
-    limit: float,
-    procs: dict[str, subprocess.Popen[bytes]],
-) -> T:
-    """Poll `check` until it returns a value; fail on timeout or when a process died."""
-    end = time.monotonic() + min(limit, budget.left())
-    last: object = None
-    while time.monotonic() < end:
-        for name, proc in procs.items():
-            if proc.poll() is not None and not name.startswith("stopped:"):
-                pytest.fail(f"{name} exited with {proc.returncode} while waiting for {what}")
-        try:
-            value = check()
-        except (OSError, AssertionError, ValueError) as exc:
-            last, value = exc, None
-        else:
-            last = last if value is not None else "condition not met yet"
-        if value is not None:
-            return value
-        time.sleep(0.3)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+        return wait_for(what, check, self.budget.cap(limit), self.procs)
 
 
 def _emulated(name: str, provider: str) -> EmulatedAccount:
@@ -202,16 +138,6 @@ def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-
-
 def _exporter(config: Path, port: int, *flags: str) -> list[str]:
     listen = f"127.0.0.1:{port}"
     return [sys.executable, "-m", "collector", "--config", str(config), *flags,
@@ -231,9 +157,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     }
     assert set(expected.values()) == set(range(TOTAL)), f"a shard without accounts: {expected}"
 
-    emulator_ports = {"emulator": _free_port(), "emulator-single": _free_port()}
-    shard_ports = [_free_port() for _ in range(TOTAL)]
-    single_port, prom_port = _free_port(), _free_port()
+    emulator_ports = {"emulator": free_port(), "emulator-single": free_port()}
+    shard_ports = [free_port() for _ in range(TOTAL)]
+    single_port, prom_port = free_port(), free_port()
     configs = {}
     for name, port in emulator_ports.items():
         configs[name] = tmp / f"{name}.yaml"
@@ -290,11 +216,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         )
         for url in [*stack.shard_urls, stack.single_url]:
             # Ready: every endpoint of its accounts has had a successful poll.
-            stack.wait_for(f"{url}/-/ready", lambda url=url: _get(f"{url}/-/ready"), 40)
-        stack.wait_for("prometheus /-/ready", lambda: _get(f"{stack.prometheus_url}/-/ready"), 20)
+            stack.wait_for(f"{url}/-/ready", lambda url=url: get(f"{url}/-/ready"), 40)
+        stack.wait_for("prometheus /-/ready", lambda: get(f"{stack.prometheus_url}/-/ready"), 20)
 
         def targets_up() -> bool | None:
-            up = _query(stack.prometheus_url, "up == 1")
+            up = query(stack.prometheus_url, "up == 1")
             return True if len(up) == TOTAL + 1 else None
 
         # ~6 s: Prometheus throttles service-discovery updates to one per 5 s.
@@ -308,12 +234,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     finally:
         for proc in procs.values():
-            _stop(proc)
+            stop(proc)
 
 
 def _series(stack: Stack, job: str) -> set[frozenset[tuple[str, str]]]:
     """The job's current series of the COMPARED families, without job and instance."""
-    result = _query(stack.prometheus_url, f'{{job="{job}", __name__=~"cdn_.+"}}')
+    result = query(stack.prometheus_url, f'{{job="{job}", __name__=~"cdn_.+"}}')
     return {
         frozenset((k, v) for k, v in r["metric"].items() if k not in ("job", "instance"))
         for r in result
@@ -348,18 +274,18 @@ def test_the_union_of_the_shards_is_the_single_process(stack: Stack) -> None:
     except pytest.fail.Exception:
         pytest.fail(f"series differ: {diff}")
     print(f"{len(_series(stack, SINGLE_JOB))} series compared")
-    accounts = _query(stack.prometheus_url, f'count by (account) (cdn_up{{job="{SHARDED_JOB}"}})')
+    accounts = query(stack.prometheus_url, f'count by (account) (cdn_up{{job="{SHARDED_JOB}"}})')
     assert {r["metric"]["account"] for r in accounts} == set(stack.accounts)
     # Each shard exports only its own accounts' series.
     for shard, url in enumerate(stack.shard_urls):
-        body = _get(f"{url}/metrics").decode()
+        body = get(f"{url}/metrics").decode()
         seen = set(re.findall(r'^cdn_up\{[^}]*account="([^"]*)"', body, re.MULTILINE))
         assert seen == {name for name, s in stack.accounts.items() if s == shard}, shard
 
 
 def test_no_account_is_polled_by_two_shards(stack: Stack) -> None:
     # In Prometheus: each account's calls come from one instance only.
-    per_account = _query(
+    per_account = query(
         stack.prometheus_url,
         f"count by (account) (count by (account, instance) "
         f'(cdn_exporter_api_requests_total{{job="{SHARDED_JOB}"}}))',
@@ -371,7 +297,7 @@ def test_no_account_is_polled_by_two_shards(stack: Stack) -> None:
     mismatch: dict[str, Any] = {}
 
     def agree() -> bool | None:
-        bodies = [_get(f"{url}/metrics").decode() for url in stack.shard_urls]
+        bodies = [get(f"{url}/metrics").decode() for url in stack.shard_urls]
         calls = [_calls_by_account(body) for body in bodies]
         for shard, counted in enumerate(calls):
             mine = {name for name, s in stack.accounts.items() if s == shard}
@@ -379,7 +305,7 @@ def test_no_account_is_polled_by_two_shards(stack: Stack) -> None:
             assert f"cdn_exporter_shard_ordinal {shard}.0" in bodies[shard]
             assert f"cdn_exporter_total_shards {TOTAL}.0" in bodies[shard]
         emulator: dict[str, int] = defaultdict(int)
-        for row in json.loads(_get(f"{stack.emulator_url}/_emulator/calls"))["calls"]:
+        for row in json.loads(get(f"{stack.emulator_url}/_emulator/calls"))["calls"]:
             emulator[row["account"]] += row["total"]
         exporters = {name: n for counted in calls for name, n in counted.items()}
         mismatch.update(emulator=dict(emulator), exporters=exporters)
@@ -402,23 +328,23 @@ def _alert_expr(name: str) -> str:
 def test_the_shard_alerts_find_a_missing_shard(stack: Stack) -> None:
     missing = _alert_expr("CdnExporterShardMissing")
     mismatch = _alert_expr("CdnExporterShardCountMismatch")
-    ordinals = _query(stack.prometheus_url, f'cdn_exporter_shard_ordinal{{job="{SHARDED_JOB}"}}')
+    ordinals = query(stack.prometheus_url, f'cdn_exporter_shard_ordinal{{job="{SHARDED_JOB}"}}')
     assert sorted(r["value"][1] for r in ordinals) == [str(i) for i in range(TOTAL)]
-    assert _query(stack.prometheus_url, missing) == []
-    assert _query(stack.prometheus_url, mismatch) == []
-    rules = json.loads(_get(f"{stack.prometheus_url}/api/v1/rules?type=alert"))["data"]
+    assert query(stack.prometheus_url, missing) == []
+    assert query(stack.prometheus_url, mismatch) == []
+    rules = json.loads(get(f"{stack.prometheus_url}/api/v1/rules?type=alert"))["data"]
     health = {r["name"]: r["health"] for g in rules["groups"] for r in g["rules"]}
     assert health["CdnExporterShardMissing"] == health["CdnExporterShardCountMismatch"] == "ok"
 
     # Shard 2 goes away: its series go stale at the next failed scrape.
     proc = stack.procs.pop(f"shard-{TOTAL - 1}")
     stack.procs[f"stopped:shard-{TOTAL - 1}"] = proc
-    _stop(proc)
+    stop(proc)
 
     def fires() -> list[dict[str, Any]] | None:
-        return _query(stack.prometheus_url, missing) or None
+        return query(stack.prometheus_url, missing) or None
 
     (result,) = stack.wait_for("the missing-shard expression to find shard 2", fires, 20)
     assert result["metric"] == {"job": SHARDED_JOB}
     assert float(result["value"][1]) == 1
-    assert _query(stack.prometheus_url, mismatch) == []
+    assert query(stack.prometheus_url, mismatch) == []
