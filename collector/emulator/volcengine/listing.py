@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
+from collector.emulator.bodies import json_object, string_list
 from collector.emulator.core import EmulatedAccount
 from collector.emulator.volcengine.validation import bad
 
@@ -46,30 +45,13 @@ def _count(body: dict[str, Any], key: str, default: int, ceiling: int) -> int:
     return value
 
 
-def _strings(body: dict[str, Any], key: str) -> list[str] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise bad(f"{key} must be a list of strings")
-    return value
-
-
 def result(account: EmulatedAccount, raw: bytes, now: float) -> dict[str, Any]:
     """Validate a ListDomainDetailRequest body and build the Result."""
-    try:
-        body = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise bad("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise bad("the body must be a JSON object")
-    unknown = sorted(set(body) - REQUEST_KEYS)
-    if unknown:
-        raise bad(f"unknown parameters: {', '.join(unknown)}")
+    body = json_object(raw, REQUEST_KEYS, bad)
     page = _count(body, "PageNum", 1, 1_000_000)
     size = _count(body, "PageSize", 10, MAX_PAGE_SIZE)
-    names = _strings(body, "DomainNameList")
-    types = _strings(body, "DomainTypeList")
+    names = string_list(body, "DomainNameList", bad)
+    types = string_list(body, "DomainTypeList", bad)
     statuses = body.get("DomainStatusList")
     if statuses is not None and (
         not isinstance(statuses, list) or not all(isinstance(v, int) for v in statuses)

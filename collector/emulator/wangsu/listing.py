@@ -11,8 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import orjson
-
+from collector.emulator.bodies import json_object, string_list
 from collector.emulator.core import CallResult, EmulatedAccount, Reject
 from collector.model import RateLimit
 
@@ -46,33 +45,16 @@ def _positive(body: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def _strings(body: dict[str, Any], key: str) -> list[str] | None:
-    value = body.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise _bad(f"{key} must be a list of strings")
-    return value
-
-
 def answer(account: EmulatedAccount, raw: bytes, now: float) -> dict[str, Any]:
     """Validate a request body (GetPagingDomainListRequest) and build the answer."""
-    try:
-        body = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError:
-        raise _bad("the body is not JSON") from None
-    if not isinstance(body, dict):
-        raise _bad("the body must be a JSON object")
-    unknown = sorted(set(body) - REQUEST_KEYS)
-    if unknown:
-        raise _bad(f"unknown parameters: {', '.join(unknown)}")
+    body = json_object(raw, REQUEST_KEYS, _bad)
     page = _positive(body, "pageNumber")
     size = _positive(body, "pageSize")
     # "If it is passed, pageSize is required" (the SDK's field doc).
     if page is not None and size is None:
         raise _bad("pageSize is required with pageNumber")
-    names = _strings(body, "domainNames")
-    services = _strings(body, "serviceTypes")
+    names = string_list(body, "domainNames", _bad)
+    services = string_list(body, "serviceTypes", _bad)
     status = body.get("status")
     if status is not None and status not in STATUSES:
         raise _bad(f"status must be one of {', '.join(sorted(STATUSES))}")
