@@ -20,12 +20,14 @@ from collector.exposition import (
     FamilySamples,
     RenderedMetrics,
     RowSamples,
+    SliceSamples,
 )
+from collector.families import slice_family
 from collector.jobs import JobKey, JobSpec, ReloadPlan, diff_jobs, job_specs
 from collector.model import Family
 from collector.planner import Plan
 from collector.poller import EndpointPoller
-from collector.providers import get_lister, get_provider, help_for
+from collector.providers import get_lister, get_provider, help_for, slice_help_for
 from collector.scheduler import STOP_TIMEOUT, PollScheduler, account_jitter, next_aligned
 from collector.selfmetrics import SelfMetrics
 from collector.sharding import Sharding
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 _BASE = ("provider", "account")
 LAG_INTERVAL = 0.25  # seconds between the loop-lag watcher's wake-ups
 LAG_PEAK_WAKEUPS = 240  # the lag peak gauge covers the last minute of wake-ups
+_Update = tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples | SliceSamples]]
 _ENDPOINTS = ("endpoint families",)  # the owner of cdn_up and cdn_data_timestamp_seconds
 
 ConfigLoader = Callable[[], Config]
@@ -77,6 +80,7 @@ class Exporter:
         self.metrics = SelfMetrics()
         self.metrics.shard_ordinal.set(self.sharding.shard)
         self.metrics.total_shards.set(self.sharding.total)
+        self.metrics.rate_budget_share.set(settings.rate_budget_share)
         self.transport_factory = transport_factory
         # Reads and validates the configuration again on reload (None: nothing to reload).
         self.config_loader = config_loader
@@ -84,6 +88,8 @@ class Exporter:
         self.jobs: dict[JobKey, Job] = {}
         self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
         self.rendered = RenderedMetrics.of(b"")
+        # /metrics/slices: the timestamped slices of the endpoints with `slices: true`.
+        self.rendered_slices = RenderedMetrics.of(b"")
         self.scheduler: PollScheduler | None = None
         self._render_lock = asyncio.Lock()
         self._dirty: set[EndpointPoller] = set()  # pollers whose chunks need a re-render
@@ -95,6 +101,7 @@ class Exporter:
         self.self_metrics_epoch = 0
         self._reloads: set[asyncio.Task[ReloadResult]] = set()
         self._assembler = BodyAssembler()
+        self._slice_assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
         self.last_activity = self.started_at  # clock time a poll last started or ended
@@ -111,7 +118,9 @@ class Exporter:
             log.info("%s: %s", self.sharding.describe(settings), self._owned_text())
         for account in owned.accounts:
             if account.discovery is not None:
-                self.discoverers[account.name] = self._build_discoverer(account)
+                self.discoverers[account.name] = self._build_discoverer(
+                    account, settings.rate_budget_share
+                )
         for spec in job_specs(owned):
             self.jobs[spec.key] = self._build_job(spec)
         if self.state_path is not None:
@@ -142,13 +151,17 @@ class Exporter:
             transport = self.transports[account.name] = self.transport_factory()
         return transport
 
-    def _build_discoverer(self, account: Account) -> DomainDiscoverer:
+    def _build_discoverer(self, account: Account, budget_share: float) -> DomainDiscoverer:
         assert account.discovery is not None
         return DomainDiscoverer(
             provider=get_lister(account.provider),
             provider_name=get_provider(account.provider).name,
             account=replace(account, endpoints=()),
-            settings=account.discovery,
+            # Replicas polling one account split its listing budget as they split the rest.
+            settings=replace(
+                account.discovery,
+                rate_limit=account.discovery.rate_limit.share(budget_share),
+            ),
             transport=self._transport(account),
             clock=self.clock,
             metrics=self.metrics,
@@ -406,7 +419,13 @@ class Exporter:
         wanted = {a.name: a for a in config.accounts if a.discovery is not None}
         for name, old in list(self.discoverers.items()):
             account = wanted.get(name)
-            if account is not None and replace(account, endpoints=()) == old.account:
+            if (
+                account is not None
+                and account.discovery is not None
+                and replace(account, endpoints=()) == old.account
+                and account.discovery.rate_limit.share(config.rate_budget_share)
+                == old.settings.rate_limit
+            ):
                 continue
             if self.scheduler is not None:
                 await self.scheduler.remove(old.name)
@@ -414,7 +433,9 @@ class Exporter:
         for name, account in wanted.items():
             if name in self.discoverers:
                 continue
-            self.discoverers[name] = discoverer = self._build_discoverer(account)
+            self.discoverers[name] = discoverer = self._build_discoverer(
+                account, config.rate_budget_share
+            )
             if self.scheduler is not None:
                 self._schedule_discovery(discoverer)
         self.metrics.forget_discovery_except({d.labels[:2] for d in self.discoverers.values()})
@@ -505,6 +526,7 @@ class Exporter:
         live |= {d.labels for d in self.discoverers.values()}  # listing calls' self-metrics
         self.metrics.forget_endpoints_except(live)
         self.metrics.shard_accounts.set(len(owned.accounts))
+        self.metrics.rate_budget_share.set(config.rate_budget_share)
         gone = [name for name in self.transports if name not in {a.name for a in owned.accounts}]
         closing = [self.transports.pop(name) for name in gone]
         if self.scheduler is not None:
@@ -590,6 +612,29 @@ class Exporter:
             for rows in poller.store.rows()
         ]
 
+    @staticmethod
+    def _poller_slices(poller: EndpointPoller) -> list[SliceSamples]:
+        """One poller's retained slices as timestamped-slice families (views, as rows)."""
+        base = (poller.provider.name, poller.account.name)
+        result = []
+        for rows in poller.store.slice_rows():
+            family = slice_family(rows.family)
+            result.append(
+                SliceSamples(
+                    family.name,
+                    family.kind.value,
+                    slice_help_for(rows.family),
+                    (*_BASE, *family.labels),
+                    base,
+                    rows.labels,
+                    rows.ends,
+                    rows.columns,
+                    rows.size,
+                    rows.version,
+                )
+            )
+        return result
+
     def _endpoint_families(self) -> list[FamilySamples]:
         """`cdn_up` and `cdn_data_timestamp_seconds`: one sample per endpoint."""
         up: list[tuple[tuple[str, ...], float]] = []
@@ -637,24 +682,43 @@ class Exporter:
                     p for p in dirty if live.get(p.state_key) is p
                 ]  # fmt: skip
                 # The copies are taken here, on the loop, where the stores change.
-                updates: list[
-                    tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]
-                ] = [(p.state_key, p.labels, self._poller_rows(p)) for p in targets]
+                updates: list[_Update] = [
+                    (p.state_key, p.labels, self._poller_rows(p)) for p in targets
+                ]
                 updates.append((_ENDPOINTS, (), self._endpoint_families()))
+                # Slices of `slices: true` endpoints; an empty update drops an owner's
+                # chunks (its endpoint no longer asks for slices).
+                sliced = set(self._slice_assembler.owners())
+                slices: list[_Update] = [
+                    (p.state_key, p.labels, self._poller_slices(p) if p.settings.slices else [])
+                    for p in targets
+                    if p.settings.slices or p.state_key in sliced
+                ]
                 gone: list[Hashable] = []
                 if everything:
                     gone = [o for o in self._assembler.owners() if o not in live]
                     gone = [o for o in gone if o != _ENDPOINTS]
-                self.rendered = await asyncio.to_thread(self._render, updates, gone)
+                    gone += [o for o in sliced if o not in live]
+                self.rendered, rendered_slices = await asyncio.to_thread(
+                    self._render, updates, slices, gone
+                )
+                if rendered_slices is not None:
+                    self.rendered_slices = rendered_slices
 
     def _render(
-        self,
-        updates: list[tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples]]],
-        gone: list[Hashable],
-    ) -> RenderedMetrics:
+        self, updates: list[_Update], slices: list[_Update], gone: list[Hashable]
+    ) -> tuple[RenderedMetrics, RenderedMetrics | None]:
+        """Both bodies from their updated chunks (None: the slices body is unchanged)."""
         # Self-metrics are not cached: the web handler renders them at every scrape.
         for owner in gone:
             self._assembler.remove(owner)
+            self._slice_assembler.remove(owner)
         for owner, order, families in updates:
             self._assembler.update(owner, order, families)
-        return self._assembler.assemble()
+        for owner, order, families in slices:
+            if families:
+                self._slice_assembler.update(owner, order, families)
+            else:
+                self._slice_assembler.remove(owner)
+        rendered_slices = self._slice_assembler.assemble() if slices or gone else None
+        return self._assembler.assemble(), rendered_slices

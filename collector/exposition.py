@@ -238,23 +238,69 @@ class _Owner:
     chunks: dict[str, _Chunk] = field(default_factory=dict)  # family name -> its samples
     prefixes: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
     # family name -> (version, count, sorted rows, their prefixes)
-    layouts: dict[str, tuple[int, int, Sequence[int], list[str]]] = field(default_factory=dict)
+    layouts: dict[str, _Layout] = field(default_factory=dict)
 
 
-def _row_lines(
-    family: RowSamples, old: tuple[int, int, Sequence[int], list[str]] | None
-) -> tuple[bytes, tuple[int, int, Sequence[int], list[str]]]:
-    """A family's sample lines from store rows, reusing the layout if rows are the same."""
+@dataclass(frozen=True, slots=True)
+class SliceSamples:
+    """A family's retained slices as a store keeps them, each sample stamped with its
+    slice's end: row r is `rows[r]` labels (after `base`), `columns[i][r]` its value of
+    the slice ending at `ends[i]` (NaN: none). Layouts are cached per `version` as for
+    `RowSamples`."""
+
+    name: str
+    kind: str
+    help: str
+    label_names: tuple[str, ...]  # base names first
+    base: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+    ends: Sequence[int]  # ascending, Unix seconds
+    columns: Sequence[Sequence[float]]
+    count: int
+    version: int
+
+
+_Layout = tuple[int, int, Sequence[int], list[str]]
+
+
+def _layout(family: RowSamples | SliceSamples, old: _Layout | None) -> _Layout:
+    """The rows' sorted order and escaped prefixes: reused while the rows are the same."""
     if old is not None and old[0] == family.version and old[1] == family.count:
-        layout = old
-    else:
-        rows = family.rows
-        # An int array, not a list: 8 bytes a series instead of 36.
-        order = array("l", sorted(range(family.count), key=rows.__getitem__))
-        prefixes = [
-            _series_prefix(family.name, family.label_names, (*family.base, *rows[r])) for r in order
-        ]
-        layout = (family.version, family.count, order, prefixes)
+        return old
+    rows = family.rows
+    # An int array, not a list: 8 bytes a series instead of 36.
+    order = array("l", sorted(range(family.count), key=rows.__getitem__))
+    prefixes = [
+        _series_prefix(family.name, family.label_names, (*family.base, *rows[r])) for r in order
+    ]
+    return (family.version, family.count, order, prefixes)
+
+
+def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Layout]:
+    """A slice family's sample lines: per series (sorted), one per slice, oldest first,
+    each ending in the slice end in milliseconds (the text format's timestamps)."""
+    layout = _layout(family, old)
+    stamps = [f" {end * 1000}" for end in family.ends]
+    columns = family.columns
+    lines: list[str] = []
+    append = lines.append
+    for prefix, r in zip(layout[3], layout[2], strict=True):
+        for stamp, column in zip(stamps, columns, strict=True):
+            value = column[r]
+            if value == value:  # NaN: the series has no value for this slice
+                text = repr(value)
+                if text[-1] == "f":  # inf, -inf
+                    text = format_value(value)
+                append(prefix + text + stamp)
+    if not lines:
+        return b"", layout
+    lines.append("")
+    return "\n".join(lines).encode("utf-8"), layout
+
+
+def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]:
+    """A family's sample lines from store rows, reusing the layout if rows are the same."""
+    layout = _layout(family, old)
     values, ends, hidden = family.values, family.ends, family.hidden
     lines: list[str] = []
     append = lines.append
@@ -317,7 +363,7 @@ class BodyAssembler:
         self,
         owner: Hashable,
         order: tuple[str, ...],
-        families: Iterable[FamilySamples | RowSamples],
+        families: Iterable[FamilySamples | RowSamples | SliceSamples],
     ) -> None:
         """Replace `owner`'s chunks with `families` (rendered now). A `RowSamples` family
         without an exported row is left out, as a store's `series()` leaves it out."""
@@ -326,8 +372,12 @@ class BodyAssembler:
         old_layouts = current.layouts if current is not None else {}
         fresh = _Owner(order)
         for family in families:
-            if isinstance(family, RowSamples):
-                data, layout = _row_lines(family, old_layouts.get(family.name))
+            if isinstance(family, RowSamples | SliceSamples):
+                old_layout = old_layouts.get(family.name)
+                if isinstance(family, RowSamples):
+                    data, layout = _row_lines(family, old_layout)
+                else:
+                    data, layout = _slice_lines(family, old_layout)
                 fresh.layouts[family.name] = layout
                 if not data:
                     continue

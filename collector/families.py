@@ -37,3 +37,15 @@ CORE_FAMILIES: tuple[Family, ...] = (
     ORIGIN_REQUESTS,
     CACHE_HIT_RATIO,
 )
+
+
+# Opt-in timestamped slices (`slices: true`): one family per measure, sample per slice.
+SLICE_PREFIX = "cdn_slice_"
+
+
+def slice_family(family: Family) -> Family:
+    """The timestamped-slice family of `family`: `cdn_traffic_bytes_total` becomes
+    `cdn_slice_traffic_bytes`, a gauge whose samples carry each slice's own value and end
+    time, so Prometheus (not a counter) sums them and two replicas' samples coincide."""
+    stem = family.name.removeprefix("cdn_").removesuffix("_total")
+    return Family(SLICE_PREFIX + stem, Kind.GAUGE, family.meaning, family.labels)

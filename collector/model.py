@@ -27,6 +27,13 @@ class RateLimit:
     def per_second(self) -> float:
         return self.calls / self.period
 
+    def share(self, fraction: float) -> RateLimit:
+        """The part of this limit one of several replicas may use (at least one call):
+        replicas polling the same account split its budget."""
+        if fraction >= 1.0:
+            return self
+        return RateLimit(max(1, int(self.calls * fraction)), self.period, self.assumed)
+
 
 class Kind(StrEnum):
     """How a family turns settled slices into samples."""

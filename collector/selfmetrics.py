@@ -126,6 +126,12 @@ class SelfMetrics:
             "of one exporter should say the same.",
             registry=r,
         )
+        self.rate_budget_share = Gauge(
+            "cdn_exporter_rate_budget_share",
+            "Share (0 to 1) of every published rate limit this replica plans with "
+            "(rate_budget_share); cdn_exporter_rate_budget_ratio is relative to it.",
+            registry=r,
+        )
         self.shard_accounts = Gauge(
             "cdn_exporter_shard_accounts",
             "Accounts of the configuration this replica polls (its shard's share).",

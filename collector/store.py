@@ -72,6 +72,18 @@ class Rows(NamedTuple):
     version: int
 
 
+class SliceRows(NamedTuple):
+    """One family's retained slices in a store: `columns[i][r]` is row r's value of the
+    slice ending at `ends[i]` (NaN: not reported); ends ascend."""
+
+    family: Family
+    labels: list[tuple[str, ...]]
+    ends: tuple[int, ...]
+    columns: tuple[array[float], ...]
+    size: int
+    version: int
+
+
 _NAN = math.nan
 
 
@@ -372,6 +384,24 @@ class SliceStore:
             Rows(col.family, col.labels, col.value, col.end, len(col.labels), col.version)
             for col in self._columns.values()
         ]
+
+    def slice_rows(self) -> list[SliceRows]:
+        """A view of every family's retained slices (the re-read window), oldest first, for
+        the timestamped-slice families: references to the store's arrays, not copies."""
+        result = []
+        for col in self._columns.values():
+            ends = sorted(col.slices)
+            result.append(
+                SliceRows(
+                    col.family,
+                    col.labels,
+                    tuple(ends),
+                    tuple(col.slices[end] for end in ends),
+                    len(col.labels),
+                    col.version,
+                )
+            )
+        return result
 
     def retained_slices(self) -> int:
         """How many slice ends keep their values (per family; for tests and benchmarks)."""

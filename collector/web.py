@@ -13,7 +13,7 @@ from aiohttp.payload import Payload
 
 from collector import __version__
 from collector.app import Exporter
-from collector.exposition import RenderedMetrics, openmetrics_from_text
+from collector.exposition import CONTENT_TYPE, RenderedMetrics, openmetrics_from_text
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.planner import Plan
 from collector.poller import EndpointPoller
@@ -26,7 +26,9 @@ _LANDING = """<!doctype html>
 <html><head><meta charset="utf-8"><title>cdn-exporter</title></head>
 <body><h1>cdn-exporter {version}</h1>
 <p>Prometheus metrics from CDN reporting APIs (Wangsu/CDNetworks, Volcengine Live).</p>
-<ul><li><a href="metrics">/metrics</a></li><li><a href="-/healthy">/-/healthy</a></li>
+<ul><li><a href="metrics">/metrics</a></li>
+<li><a href="metrics/slices">/metrics/slices</a> (timestamped slices, when enabled)</li>
+<li><a href="-/healthy">/-/healthy</a></li>
 <li><a href="-/ready">/-/ready</a></li></ul>
 <p>{shard}</p>
 <h2>Endpoints</h2><table border="1" cellpadding="4">
@@ -208,6 +210,32 @@ async def metrics(request: web.Request) -> web.Response:
     return web.Response(body=_Parts(parts, fmt.value), headers=headers)
 
 
+async def slices(request: web.Request) -> web.Response:
+    """The timestamped slices of the endpoints with `slices: true`: text format 0.0.4
+    only (OpenMetrics stamps samples in seconds, not milliseconds), gzip or identity, no
+    self-metrics (two replicas' bodies must hold the same samples). 404 while no
+    endpoint asks for slices, so a scrape job pointed here by mistake is down, not empty."""
+    exporter = request.app[EXPORTER_KEY]
+    if not any(p.settings.slices for p in exporter.pollers):
+        return web.Response(
+            status=404, text="No endpoint exports slices (set `slices: true` on one)\n"
+        )
+    coding = negotiate_coding(request.headers.get("Accept-Encoding"))
+    vary = {"Vary": "Accept-Encoding"}
+    if coding is None:
+        return web.Response(
+            status=406, text="Neither gzip nor identity is acceptable\n", headers=vary
+        )
+    rendered = exporter.rendered_slices
+    headers = {"Content-Type": CONTENT_TYPE, **vary}
+    if coding is Coding.GZIP:
+        headers["Content-Encoding"] = "gzip"
+        parts: tuple[bytes, ...] = (rendered.gzipped,)
+    else:
+        parts = rendered.plain_parts
+    return web.Response(body=_Parts(parts, CONTENT_TYPE), headers=headers)
+
+
 def _shard_line(exporter: Exporter) -> str:
     """`Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`; `Not sharded` for one."""
     sharding = exporter.sharding
@@ -305,6 +333,7 @@ def build_web_app(
     app.router.add_put("/-/reload", reload)
     app.router.add_get("/", landing)
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics/slices", slices)
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
     return app

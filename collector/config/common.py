@@ -130,6 +130,9 @@ class EndpointOverride(Strict):
     """Cap on this endpoint's series (0 or unset: none)."""
     expire_after_polls: int | None = Field(default=None, ge=1, le=100_000, strict=True)
     """A series no successful poll reported this many times running is removed."""
+    slices: bool | None = None
+    """Also export each settled slice, stamped with its end time, on /metrics/slices
+    (`cdn_slice_*` families, for replicas that Prometheus merges: see the README)."""
 
 
 # A domain pattern: host-name characters and the glob characters `*`, `?`, `[`, `]`.

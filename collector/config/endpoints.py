@@ -61,9 +61,14 @@ def backfill_for(spec: Endpoint, granularity: int, max_backfill: int) -> int:
 
 
 def resolve_endpoint(
-    spec: Endpoint, override: EndpointOverride | None, *, max_backfill: int = DEFAULT_BACKFILL
+    spec: Endpoint,
+    override: EndpointOverride | None,
+    *,
+    max_backfill: int = DEFAULT_BACKFILL,
+    budget_share: float = 1.0,
 ) -> EndpointSettings:
-    """Catalog defaults with `override` applied (assumed already checked)."""
+    """Catalog defaults with `override` applied (assumed already checked); the rate limit
+    is this replica's `budget_share` of it."""
     o = override or EndpointOverride()
     # An offered one, else the default: a bad override is reported by check_override.
     granularity = o.granularity if o.granularity in spec.granularities else spec.granularities[0]
@@ -76,16 +81,21 @@ def resolve_endpoint(
         settle_delay=spec.granularity(granularity).data_delay if o.delay is None else o.delay,
         reread=default_reread(granularity) if o.reread is None else o.reread,
         granularity=granularity,
-        rate_limit=limit,
+        rate_limit=limit.share(budget_share),
         backfill=backfill_for(spec, granularity, max_backfill),
         max_domains_per_call=o.max_domains_per_call or spec.max_domains_per_call,
         max_series=o.max_series or 0,
         expire_after_polls=o.expire_after_polls or DEFAULT_EXPIRE_AFTER_POLLS,
+        slices=bool(o.slices),
     )
 
 
 def enabled_endpoints(
-    account: AccountBase, provider: Provider[Any], *, max_backfill: int = DEFAULT_BACKFILL
+    account: AccountBase,
+    provider: Provider[Any],
+    *,
+    max_backfill: int = DEFAULT_BACKFILL,
+    budget_share: float = 1.0,
 ) -> list[EndpointSettings]:
     """The endpoints this account polls: defaults unless opt-in, as overridden."""
     result = []
@@ -95,7 +105,11 @@ def enabled_endpoints(
         if override is not None and override.enabled is not None:
             enabled = override.enabled
         if enabled:
-            result.append(resolve_endpoint(spec, override, max_backfill=max_backfill))
+            result.append(
+                resolve_endpoint(
+                    spec, override, max_backfill=max_backfill, budget_share=budget_share
+                )
+            )
     return result
 
 

@@ -169,6 +169,7 @@ def validate(data: dict[str, Any], total_shards: int = 1) -> Config:
                         account,
                         get_provider(account.provider),
                         max_backfill=settings.max_backfill,
+                        budget_share=settings.rate_budget_share,
                     )
                 )
             )
@@ -180,6 +181,7 @@ def validate(data: dict[str, Any], total_shards: int = 1) -> Config:
         max_series=settings.max_series,
         state_file=settings.state_file,
         max_backfill=settings.max_backfill,
+        rate_budget_share=settings.rate_budget_share,
     )
 
 

@@ -21,3 +21,4 @@ class Config:
     max_series: int = 1_000_000  # the global cap on CDN series; 0: none
     state_file: str | None = None  # counter continuity across restarts; None: none
     max_backfill: int = 6 * 3600  # how far back polls re-read after outages and restarts
+    rate_budget_share: float = 1.0  # the share of every rate limit this replica uses

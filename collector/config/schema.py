@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     """Where counter totals and each endpoint's complete horizon persist across restarts."""
     max_backfill: Duration = Field(default=6 * HOUR, ge=HOUR, le=93 * DAY)
     """How far back a poll re-reads after an outage or a restart (within the API's history)."""
+    rate_budget_share: float = Field(default=1.0, gt=0.0, le=1.0)
+    """The share of every rate limit this replica plans with: 0.5 for each of two replicas
+    polling the same accounts (high availability with `slices: true`)."""
 
     @field_validator("listen_address")
     @classmethod

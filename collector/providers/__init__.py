@@ -6,6 +6,7 @@ from collections import defaultdict
 from functools import cache
 from typing import Any
 
+from collector.families import slice_family
 from collector.model import Family
 from collector.providers.base import Provider
 from collector.providers.discovery import Lister
@@ -55,3 +56,9 @@ def sources() -> dict[str, list[Source]]:
 def help_for(family: Family) -> str:
     """The HELP text of `family`, generated from the declarations that feed it."""
     return help_text(family, sources().get(family.name, []))
+
+
+@cache
+def slice_help_for(family: Family) -> str:
+    """The HELP text of `family`'s timestamped-slice family (`slices: true`)."""
+    return help_text(slice_family(family), sources().get(family.name, []), slices=True)

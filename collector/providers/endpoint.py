@@ -263,6 +263,7 @@ class EndpointSettings:
     max_domains_per_call: int = 0  # the spec's cap, or a lower configured one
     max_series: int = 0  # cap on this endpoint's series; 0: none
     expire_after_polls: int = 10  # a series no successful poll reported this often goes
+    slices: bool = False  # also export timestamped slices (cdn_slice_* on /metrics/slices)
     max_retries: int = 2
     retry_base: float = 2.0
 
@@ -286,7 +287,14 @@ _KIND_PHRASE = {
 }
 
 
-def help_text(family: Family, sources: Sequence[Source]) -> str:
+# How a timestamped-slice family (collector.families.slice_family) turns slices into samples.
+SLICE_PHRASE = (
+    ", one sample per settled slice stamped with the slice's end time, repeated while "
+    "the slice is inside the re-read window (opt-in `slices: true`, on /metrics/slices)"
+)
+
+
+def help_text(family: Family, sources: Sequence[Source], *, slices: bool = False) -> str:
     """A family's HELP, generated from the declarations that feed it: the meaning,
     how slices become samples, and per source the API field, slice length and unit."""
     parts = []
@@ -301,7 +309,8 @@ def help_text(family: Family, sources: Sequence[Source]) -> str:
             seen.add(text)
             parts.append(text)
     where = "; ".join(parts) if parts else "no source declared"
-    return f"{family.meaning}{_KIND_PHRASE[family.kind]} ({where})."
+    phrase = SLICE_PHRASE if slices else _KIND_PHRASE[family.kind]
+    return f"{family.meaning}{phrase} ({where})."
 
 
 def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from array import array
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from collector.exposition import (
     BodyAssembler,
     FamilySamples,
     RenderedMetrics,
+    SliceSamples,
     openmetrics_from_text,
     render_families,
 )
@@ -127,3 +130,43 @@ def test_the_gzip_body_is_one_member_per_head_and_chunk_and_only_changed_chunks_
     assert members(after.gzipped)[:2] == members(before.gzipped)[:2]
     assert members(after.gzipped)[2] != members(before.gzipped)[2]
     assert after.plain.endswith(b"0.5\n")
+
+
+def test_slice_samples_carry_one_line_per_slice_stamped_with_its_end_in_milliseconds() -> None:
+    nan = float("nan")
+    rows = [("www.example.com", "edge"), ("img.example.com", "edge")]
+    columns = [array("d", [1.5, nan]), array("d", [2.0, 3e9])]
+    family = SliceSamples(
+        "cdn_slice_traffic_bytes",
+        "gauge",
+        "Edge traffic",
+        ("provider", "account", "domain", "direction"),
+        ("wangsu", "a"),
+        rows,
+        (1_700_000_100, 1_700_000_400),
+        columns,
+        2,
+        1,
+    )
+    assembler = BodyAssembler()
+    assembler.update(("wangsu", "a"), ("wangsu", "a"), [family])
+    body = assembler.assemble()
+    prefix = 'cdn_slice_traffic_bytes{provider="wangsu",account="a",'
+    assert body.plain.decode().splitlines() == [
+        "# HELP cdn_slice_traffic_bytes Edge traffic",
+        "# TYPE cdn_slice_traffic_bytes gauge",
+        # Sorted by labels; per series oldest first; NaN (no value) is left out.
+        prefix + 'domain="img.example.com",direction="edge"} 3000000000.0 1700000400000',
+        prefix + 'domain="www.example.com",direction="edge"} 1.5 1700000100000',
+        prefix + 'domain="www.example.com",direction="edge"} 2.0 1700000400000',
+    ]
+    assert gzip.decompress(body.gzipped) == body.plain
+    (parsed,) = text_string_to_metric_families(body.plain.decode())
+    assert [(s.value, s.timestamp) for s in parsed.samples][1:] == [
+        (1.5, 1_700_000_100),
+        (2.0, 1_700_000_400),
+    ]
+    # The same rows later (same version): the cached layout, new values.
+    columns[0][1] = 4.0
+    assembler.update(("wangsu", "a"), ("wangsu", "a"), [family])
+    assert b'img.example.com",direction="edge"} 4.0 1700000100000' in assembler.assemble().plain

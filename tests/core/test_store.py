@@ -134,3 +134,24 @@ def test_caps_refuse_new_series_and_say_why() -> None:
     assert result.dropped == {"global_cap": 1}
     # Known series are never refused: the first store keeps updating its two.
     assert first.ingest(points, horizon=600).dropped == {"endpoint_cap": 1}
+
+
+def test_slice_rows_hold_every_settled_slice_of_the_reread_window_and_nothing_pending() -> None:
+    store = SliceStore(retention=600)
+    other = ("img.example.com",)
+    store.ingest(
+        [traffic(300, 5.0), traffic(600, 7.0), traffic(900, 1.0), Point(TRAFFIC, other, 600, 2.0)],
+        horizon=600,
+    )
+    (rows,) = store.slice_rows()
+    assert rows.family is TRAFFIC
+    assert rows.ends == (300, 600)
+    values = {rows.labels[r]: [col[r] for col in rows.columns] for r in range(rows.size)}
+    assert values[D] == [5.0, 7.0]
+    assert values[other][1] == 2.0
+    assert values[other][0] != values[other][0]
+    # Baseline slices are there too (they are real values), and the window moves on.
+    store.ingest([traffic(900, 1.5), traffic(1200, 3.0), traffic(1500, 4.0)], horizon=1500)
+    (rows,) = store.slice_rows()
+    assert rows.ends == (900, 1200, 1500)
+    assert [col[rows.labels.index(D)] for col in rows.columns] == [1.5, 3.0, 4.0]
