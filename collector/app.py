@@ -616,8 +616,11 @@ class Exporter:
     def _poller_slices(poller: EndpointPoller) -> list[SliceSamples]:
         """One poller's retained slices as timestamped-slice families (views, as rows)."""
         base = (poller.provider.name, poller.account.name)
+        after = poller.reread_from()
+        if after is None:
+            return []
         result = []
-        for rows in poller.store.slice_rows():
+        for rows in poller.store.slice_rows(after):
             family = slice_family(rows.family)
             result.append(
                 SliceSamples(

@@ -111,6 +111,7 @@ class EndpointPoller:
         self.up: bool | None = None
         self.polls = 0
         self.complete_through: float | None = None
+        self.horizon: float | None = None  # the last ingest's: slices up to it are settled
         self._last_problem: str | None = None
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
@@ -141,6 +142,14 @@ class EndpointPoller:
     @property
     def state_key(self) -> str:
         return f"{self.provider.name}/{self.account.name}/{self.settings.spec.name}"
+
+    def reread_from(self) -> float | None:
+        """Slices ending after this are the ones a poll now re-reads from scratch (what
+        a restarted replica reads too): the window the timestamped slices re-expose."""
+        if self.horizon is None:
+            return None
+        step = self.settings.granularity
+        return align_down(self.horizon - self.settings.reread, step, self.account.offset_seconds)
 
     def state_token(self) -> tuple[float | None, float | None, int]:
         """Changes whenever the persisted state would (a write is due)."""
@@ -257,6 +266,7 @@ class EndpointPoller:
                 retryable = retryable or transient
         # In steps, so a poll of many series never holds the event loop for long.
         result = self.store.begin(horizon)
+        self.horizon = horizon
         for first in range(0, len(points), INGEST_STEP):
             if first:
                 await asyncio.sleep(0)

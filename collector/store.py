@@ -385,12 +385,12 @@ class SliceStore:
             for col in self._columns.values()
         ]
 
-    def slice_rows(self) -> list[SliceRows]:
-        """A view of every family's retained slices (the re-read window), oldest first, for
+    def slice_rows(self, after: float = -math.inf) -> list[SliceRows]:
+        """A view of every family's retained slices ending after `after`, oldest first, for
         the timestamped-slice families: references to the store's arrays, not copies."""
         result = []
         for col in self._columns.values():
-            ends = sorted(col.slices)
+            ends = sorted(end for end in col.slices if end > after)
             result.append(
                 SliceRows(
                     col.family,
