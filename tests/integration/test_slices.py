@@ -144,3 +144,22 @@ async def test_slices_are_off_by_default_and_only_on_their_own_path() -> None:
         finally:
             await plain.close()
             await sliced.close()
+
+
+async def test_a_reload_that_turns_slices_off_empties_the_slices_body() -> None:
+    clock = FakeClock(START)
+    async with emulator(clock) as server:
+        exporter = Exporter(settings(server.base_url), clock)
+        try:
+            await poll(exporter)
+            assert b"cdn_slice_traffic_bytes{" in exporter.rendered_slices.plain
+            off = {"flow_request": {"slices": False}, "flow_request_origin": {"enabled": False}}
+            await exporter.apply(settings(server.base_url, off))
+            await poll(exporter)
+            assert exporter.rendered_slices.plain == b""
+            assert b"cdn_traffic_bytes_total{" in exporter.rendered.plain
+            await exporter.apply(settings(server.base_url))
+            await poll(exporter)
+            assert b"cdn_slice_traffic_bytes{" in exporter.rendered_slices.plain
+        finally:
+            await exporter.close()
