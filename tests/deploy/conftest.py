@@ -13,9 +13,15 @@ import promql_parser
 import pytest
 import yaml
 
+from collector.families import slice_family
+from collector.providers import PROVIDER_NAMES, get_provider
+
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "cdn-exporter.rules.yml"
+# The recording rules over the timestamped slices (`slices: true`, /metrics/slices).
+SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
+RULE_FILES = (RULES, SLICE_RULES)
 
 # A metric name anywhere in the exporter's source: families, self-metrics, HELP texts.
 _METRIC_NAME = re.compile(r"\bcdn_[a-z0-9_]+")
@@ -66,7 +72,18 @@ def exporter_metric_names() -> frozenset[str]:
     for source in (REPO / "collector").rglob("*.py"):
         names.update(_METRIC_NAME.findall(source.read_text(encoding="utf-8")))
     # A bare prefix such as "cdn_" or "cdn_live_" from an f-string is not a metric.
-    return frozenset(n for n in names if not n.endswith("_"))
+    names = {n for n in names if not n.endswith("_")}
+    return frozenset(names | slice_family_names())
+
+
+def slice_family_names() -> frozenset[str]:
+    """The cdn_slice_* families of every measure in the providers' catalogs (/metrics/slices)."""
+    return frozenset(
+        slice_family(measure.family).name
+        for name in PROVIDER_NAMES
+        for spec in get_provider(name).catalog.values()
+        for measure in spec.shape.measures
+    )
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +100,15 @@ def all_rules(rules_doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
-def recorded_names(all_rules: list[dict[str, Any]]) -> frozenset[str]:
-    return frozenset(rule["record"] for rule in all_rules if "record" in rule)
+def recorded_names() -> frozenset[str]:
+    """The names recorded by every rules file (a dashboard or rule may use either's)."""
+    return frozenset(
+        rule["record"]
+        for path in RULE_FILES
+        for group in load_yaml(path)["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    )
 
 
 def _selector_names(expr: str) -> set[str]:

@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 import yaml
 
-from collector.families import CORE_FAMILIES
+from collector.families import CORE_FAMILIES, slice_family
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "deploy" / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
+# The variant built from the timestamped slices (cdn_slice_*, /metrics/slices).
+SLICES_DASHBOARD = "cdn-slices.json"
 DATASOURCE_REF = {"${datasource}", "$datasource"}
 UNITS = {
     "Bps",
@@ -103,13 +105,23 @@ def _variable_selectors(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
 
 
 @pytest.fixture(params=DASHBOARDS, ids=[p.name for p in DASHBOARDS])
-def dashboard(request: pytest.FixtureRequest) -> dict[str, Any]:
+def dashboard_path(request: pytest.FixtureRequest) -> Path:
     path: Path = request.param
-    return _load(path)
+    return path
 
 
-def test_there_is_a_dashboard() -> None:
-    assert [p.name for p in DASHBOARDS] == ["cdn-overview.json"]
+@pytest.fixture
+def dashboard(dashboard_path: Path) -> dict[str, Any]:
+    return _load(dashboard_path)
+
+
+def test_there_are_the_two_dashboards() -> None:
+    assert [p.name for p in DASHBOARDS] == ["cdn-overview.json", SLICES_DASHBOARD]
+
+
+def test_dashboard_uids_differ() -> None:
+    uids = [_load(p)["uid"] for p in DASHBOARDS]
+    assert len(uids) == len(set(uids)), uids
 
 
 def test_dashboard_header(dashboard: dict[str, Any]) -> None:
@@ -205,8 +217,11 @@ def test_exprs_use_only_metrics_the_exporter_defines(
     assert not problems, f"dashboard uses metrics that collector/ does not define: {problems}"
 
 
-def test_required_panels(dashboard: dict[str, Any], selector_names: Any) -> None:
+def test_required_panels(
+    dashboard: dict[str, Any], dashboard_path: Path, selector_names: Any
+) -> None:
     panels = [p for p in _panels(dashboard) if p["type"] != "row"]
+    exprs = [t["expr"] for p in panels for t in p["targets"]]
 
     def panels_using(metric: str) -> list[dict[str, Any]]:
         found = []
@@ -219,22 +234,63 @@ def test_required_panels(dashboard: dict[str, Any], selector_names: Any) -> None
     def unit(panel: dict[str, Any]) -> str:
         return str(panel["fieldConfig"]["defaults"].get("unit"))
 
+    if dashboard_path.name == SLICES_DASHBOARD:
+        _required_slice_panels(panels, exprs, panels_using, unit)
+        return
     for family in CORE_FAMILIES:
         assert panels_using(family.name), f"no panel shows {family.name}"
     assert any(unit(p) == "Bps" for p in panels_using("cdn_bandwidth_bytes_per_second"))
     assert all(unit(p) == "percentunit" for p in panels_using("cdn_cache_hit_ratio"))
-    assert any(
-        "time() - cdn_data_timestamp_seconds" in t["expr"] for p in panels for t in p["targets"]
-    ), "no data-age panel"
+    assert any("time() - cdn_data_timestamp_seconds" in e for e in exprs), "no data-age panel"
     assert panels_using("cdn_exporter_api_requests_total")
     assert any(p["type"] == "table" for p in panels_using("cdn_up"))
     assert panels_using("account:cdn_bandwidth_bytes_per_second:p95_30d")
-    assert any(
-        "increase(cdn_traffic_bytes_total" in t["expr"] for p in panels for t in p["targets"]
-    ), "no traffic-per-period panel"
+    assert any("increase(cdn_traffic_bytes_total" in e for e in exprs), (
+        "no traffic-per-period panel"
+    )
     live_rows = [p for p in dashboard["panels"] if p["type"] == "row" and "Live" in p["title"]]
     assert live_rows, "no Volcengine Live row"
     assert any(n.startswith("cdn_live_") for p in panels for n in _panel_metrics(p, dashboard))
+
+
+def _required_slice_panels(
+    panels: list[dict[str, Any]],
+    exprs: list[str],
+    panels_using: Callable[[str], list[dict[str, Any]]],
+    unit: Callable[[dict[str, Any]], str],
+) -> None:
+    """The slices dashboard: every core family as a slice family, read the way slices must
+    be read (they are 15-25 min old and arrive late)."""
+    for family in CORE_FAMILIES:
+        name = slice_family(family).name
+        assert panels_using(name), f"no panel shows {name}"
+    assert not any(re.search(r"\bcdn_(?!slice_)[a-z0-9_]+\{", e) for e in exprs), (
+        "the slices dashboard mixes in regular families"
+    )
+    bandwidth = panels_using("cdn_slice_bandwidth_bytes_per_second")
+    assert any(unit(p) == "Bps" for p in bandwidth)
+    assert all(unit(p) == "percentunit" for p in panels_using("cdn_slice_cache_hit_ratio"))
+    # Gauge-like slices ("now"): last_over_time, a plain selector's 5m lookback finds nothing.
+    for name in ("cdn_slice_bandwidth_bytes_per_second", "cdn_slice_cache_hit_ratio"):
+        for panel in panels_using(name):
+            for target in panel["targets"]:
+                if name in target["expr"]:
+                    assert f"last_over_time({name}" in target["expr"], panel["title"]
+    # Totals: sum_over_time over a window that ended before the late slices arrive.
+    sums = [e for e in exprs if "sum_over_time(cdn_slice_" in e]
+    assert any("sum_over_time(cdn_slice_traffic_bytes" in e for e in sums), "no traffic total"
+    for expr in sums:
+        assert re.search(r"\] offset 1h\)", expr), f"total without `offset 1h`: {expr}"
+    traffic_panels = panels_using("cdn_slice_traffic_bytes")
+    assert any(p["type"] == "table" and "domain" in p["targets"][0]["expr"] for p in traffic_panels)
+    p95 = panels_using("account:cdn_slice_bandwidth_bytes_per_second:p95_30d")
+    assert any("$commit" in t["expr"] for p in p95 for t in p["targets"]), "no P95 vs commit"
+    # Data age: timestamp() must see the samples themselves (timestamp(last_over_time(...))
+    # is the evaluation time, so that age would always be 0).
+    assert any(
+        "time() - max(max_over_time(timestamp(cdn_slice_traffic_bytes" in e for e in exprs
+    ), "no data-age panel"
+    assert not any("timestamp(last_over_time(" in e for e in exprs)
 
 
 def _panel_metrics(panel: dict[str, Any], dashboard: dict[str, Any]) -> set[str]:
@@ -245,12 +301,14 @@ def _panel_metrics(panel: dict[str, Any], dashboard: dict[str, Any]) -> set[str]
 
 
 def test_every_live_family_of_the_exporter_is_on_the_dashboard(
-    dashboard: dict[str, Any], exporter_metric_names: frozenset[str]
+    dashboard: dict[str, Any], dashboard_path: Path, exporter_metric_names: frozenset[str]
 ) -> None:
     shown: set[str] = set()
     for panel in _panels(dashboard):
         shown |= _panel_metrics(panel, dashboard)
-    live = {n for n in exporter_metric_names if n.startswith("cdn_live_")}
+    # exporter_metric_names holds the slice families too (slice_family over the catalog).
+    prefix = "cdn_slice_live_" if dashboard_path.name == SLICES_DASHBOARD else "cdn_live_"
+    live = {n for n in exporter_metric_names if n.startswith(prefix)}
     assert live, "collector/ defines no cdn_live_* family yet"
     assert not live - shown, f"Live families missing from the dashboard: {sorted(live - shown)}"
 

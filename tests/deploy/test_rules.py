@@ -14,41 +14,65 @@ REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_YML = REPO / "deploy" / "prometheus" / "prometheus.yml"
 RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 RULES_TEST = RULES.with_name("cdn-exporter.rules.test.yml")
+SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
+# Every rules file and its promtool unit-test file: the checks below run on each pair.
+RULE_FILES = {
+    RULES.name: (RULES, RULES_TEST),
+    SLICE_RULES.name: (SLICE_RULES, RULES.with_name("cdn-slices.rules.test.yml")),
+}
 PROMTOOL_HINT = "apt-get install prometheus (Debian ships promtool with it)"
 SEVERITIES = {"critical", "warning", "info"}
 # level:metric:operations (prometheus docs/practices/rules.md)
 RECORD_NAME = re.compile(r"^[a-z][a-z0-9_]*:[a-z][a-z0-9_]*:[a-z0-9_]+$")
 
 
+@pytest.fixture(params=sorted(RULE_FILES), scope="module")
+def rule_files(request: pytest.FixtureRequest) -> tuple[Path, Path]:
+    """(rules file, its unit-test file), once per rules file."""
+    return RULE_FILES[request.param]
+
+
+def _load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict), f"{path}: not a mapping"
+    return doc
+
+
+def _rules_of(path: Path) -> list[dict[str, Any]]:
+    groups = _load(path).get("groups")
+    assert groups, f"{path}: no rule groups"
+    return [rule for group in groups for rule in group["rules"]]
+
+
 def _alerts(all_rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [rule for rule in all_rules if "alert" in rule]
 
 
-def _rule_tests() -> list[dict[str, Any]]:
-    doc = yaml.safe_load(RULES_TEST.read_text(encoding="utf-8"))
-    assert isinstance(doc, dict)
-    tests: list[dict[str, Any]] = doc["tests"]
+def _rule_tests(path: Path = RULES_TEST) -> list[dict[str, Any]]:
+    tests: list[dict[str, Any]] = _load(path)["tests"]
     return tests
 
 
-def test_promtool_check_rules(require_tool: Callable[[str, str], str], run_tool: Any) -> None:
+def test_promtool_check_rules(
+    require_tool: Callable[[str, str], str], run_tool: Any, rule_files: tuple[Path, Path]
+) -> None:
     promtool = require_tool("promtool", PROMTOOL_HINT)
-    result = run_tool([promtool, "check", "rules", str(RULES)])
+    result = run_tool([promtool, "check", "rules", str(rule_files[0])])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_promtool_rule_unit_tests_pass(
-    require_tool: Callable[[str, str], str], run_tool: Any
+    require_tool: Callable[[str, str], str], run_tool: Any, rule_files: tuple[Path, Path]
 ) -> None:
     promtool = require_tool("promtool", PROMTOOL_HINT)
-    result = run_tool([promtool, "test", "rules", str(RULES_TEST)])
+    result = run_tool([promtool, "test", "rules", str(rule_files[1])])
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_unit_tests_load_the_real_rules_file() -> None:
-    doc = yaml.safe_load(RULES_TEST.read_text(encoding="utf-8"))
-    files = [(RULES_TEST.parent / f).resolve() for f in doc["rule_files"]]
-    assert files == [RULES.resolve()]
+def test_unit_tests_load_the_real_rules_file(rule_files: tuple[Path, Path]) -> None:
+    rules, rules_test = rule_files
+    files = [(rules_test.parent / f).resolve() for f in _load(rules_test)["rule_files"]]
+    assert files == [rules.resolve()]
 
 
 def test_every_alert_has_a_firing_and_a_silent_test(all_rules: list[dict[str, Any]]) -> None:
@@ -64,11 +88,15 @@ def test_every_alert_has_a_firing_and_a_silent_test(all_rules: list[dict[str, An
     assert not (firing | silent) - names, "tests for alerts that do not exist"
 
 
-def test_every_recording_rule_has_an_expression_test(all_rules: list[dict[str, Any]]) -> None:
+def test_every_recording_rule_has_an_expression_test(rule_files: tuple[Path, Path]) -> None:
+    rules, rules_test = rule_files
     tested = " ".join(
-        check["expr"] for case in _rule_tests() for check in case.get("promql_expr_test", [])
+        check["expr"]
+        for case in _rule_tests(rules_test)
+        for check in case.get("promql_expr_test", [])
     )
-    records = {rule["record"] for rule in all_rules if "record" in rule}
+    records = {rule["record"] for rule in _rules_of(rules) if "record" in rule}
+    assert records, f"{rules.name}: no recording rules"
     untested = {name for name in records if not re.search(rf"{re.escape(name)}\b", tested)}
     assert not untested, f"recording rules without a promql_expr_test: {sorted(untested)}"
 
@@ -105,18 +133,18 @@ def test_alerts_have_severity_and_templated_annotations(all_rules: list[dict[str
 
 
 def test_recording_rule_names_follow_level_metric_operations(
-    all_rules: list[dict[str, Any]],
+    rule_files: tuple[Path, Path],
 ) -> None:
-    bad = [rule["record"] for rule in all_rules if "record" in rule]
+    bad = [rule["record"] for rule in _rules_of(rule_files[0]) if "record" in rule]
     bad = [name for name in bad if not RECORD_NAME.match(name)]
     assert not bad, f"recording rules not named level:metric:operations: {bad}"
 
 
 def test_rules_reference_only_exporter_metrics(
-    all_rules: list[dict[str, Any]], unknown_metrics: Callable[[str], set[str]]
+    rule_files: tuple[Path, Path], unknown_metrics: Callable[[str], set[str]]
 ) -> None:
     problems = {}
-    for rule in all_rules:
+    for rule in _rules_of(rule_files[0]):
         unknown = unknown_metrics(rule["expr"])
         if unknown:
             problems[rule.get("alert") or rule.get("record")] = sorted(unknown)
@@ -165,3 +193,23 @@ def test_prometheus_config_scrapes_the_exporter() -> None:
     assert [f.resolve() for f in rule_files] == [RULES.resolve()]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert 'job="cdn-exporter"' in RULES.read_text(encoding="utf-8")
+
+
+def test_slice_sums_look_back_past_the_late_slices() -> None:
+    """Slices arrive settle delay + re-read (< 1h) late, but rules evaluate at "now": a sum
+    or quantile over them must end an hour back, and its range must not count a boundary
+    slice twice (Prometheus 2.x ranges include both ends)."""
+    by_name = {rule["record"]: rule["expr"] for rule in _rules_of(SLICE_RULES)}
+    for name, expr in by_name.items():
+        if re.search(r"\b(sum|quantile)_over_time\(", expr):
+            assert re.search(r"\boffset 1h\b", expr), f"{name}: no `offset 1h`: {expr}"
+        if "sum_over_time(" in expr:
+            assert "[59m59s999ms]" in expr, f"{name}: range would count a slice twice: {expr}"
+    p95 = by_name["account:cdn_slice_bandwidth_bytes_per_second:p95_30d"]
+    assert re.search(r"quantile_over_time\(\s*0\.95\s*,.*\[30d:5m\]", p95, re.DOTALL), p95
+    (billing,) = (
+        group
+        for group in _load(SLICE_RULES)["groups"]
+        if any(rule.get("record", "").endswith(":p95_30d") for rule in group["rules"])
+    )
+    assert billing.get("interval") == "1h"
