@@ -2,8 +2,9 @@
 
 Two exporter processes with one configuration (`slices: true` on flow_request,
 `rate_budget_share: 0.5`) poll one emulator; a real Prometheus with an out-of-order window
-scrapes their /metrics/slices under one shared instance label. Replica A is killed with
-SIGKILL mid-run and started again. Afterwards, per domain:
+scrapes their /metrics/slices under one shared instance label, with the shipped
+deploy/prometheus/prometheus-ha.yml (targets, rule paths and intervals swapped).
+Replica A is killed with SIGKILL mid-run and started again. Afterwards, per domain:
 
 * the stored samples of `cdn_slice_traffic_bytes` are one per 5-minute slice, contiguous,
   and exactly the slices the replicas exposed;
@@ -42,6 +43,7 @@ from tests.e2e.processes import Budget, free_port, get, prometheus_api, query, s
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
+HA_CONFIG = REPO / "deploy" / "prometheus" / "prometheus-ha.yml"
 DEADLINE = 75.0  # seconds for the whole test, setup included
 SLICES_JOB = "cdn-exporter-slices"
 SHARED_INSTANCE = "cdn-exporter-ha"
@@ -70,7 +72,9 @@ REJECTED = (
     "prometheus_target_scrapes_sample_out_of_bounds_total",
     "prometheus_tsdb_out_of_order_samples_total",
 )
-BAD_LOG = re.compile(r"out of order|out-of-order|duplicate sample|out of bounds", re.IGNORECASE)
+BAD_LOG = re.compile(
+    r"out of order|out-of-order|duplicate sample|out of bounds|level=error", re.IGNORECASE
+)
 
 
 def _config(base_url: str) -> dict[str, Any]:
@@ -88,24 +92,21 @@ def _config(base_url: str) -> dict[str, Any]:
 
 
 def _prometheus_config(replicas: list[str]) -> dict[str, Any]:
-    return {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        # At least the slices' re-read window (settle delay + reread + a slice: 30 min).
-        "storage": {"tsdb": {"out_of_order_time_window": "2h"}},
-        "scrape_configs": [
-            {"job_name": "cdn-exporter", "static_configs": [{"targets": replicas}]},
-            {
-                "job_name": SLICES_JOB,
-                "metrics_path": "/metrics/slices",
-                "honor_labels": True,
-                "static_configs": [{"targets": replicas}],
-                # One instance for both replicas' samples; `up` stays per replica.
-                "metric_relabel_configs": [
-                    {"target_label": "instance", "replacement": SHARED_INSTANCE}
-                ],
-            },
-        ],
-    }
+    """deploy/prometheus/prometheus-ha.yml as shipped, with the test's targets, rule paths
+    and a 1 s scrape interval."""
+    doc: dict[str, Any] = yaml.safe_load(HA_CONFIG.read_text(encoding="utf-8"))
+    doc["global"] |= {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"}
+    doc["rule_files"] = [str(HA_CONFIG.parent / path) for path in doc["rule_files"]]
+    doc.pop("alerting", None)
+    for job in doc["scrape_configs"]:
+        job.pop("scrape_interval", None)
+        job.pop("scrape_timeout", None)
+        job["static_configs"] = [{"targets": replicas}]
+    jobs = {job["job_name"]: job for job in doc["scrape_configs"]}
+    assert set(jobs) == {"cdn-exporter", SLICES_JOB}
+    relabel = jobs[SLICES_JOB]["metric_relabel_configs"]
+    assert {"target_label": "instance", "replacement": SHARED_INSTANCE} in relabel
+    return doc
 
 
 def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
