@@ -234,8 +234,9 @@ class Exporter:
         for key in self.jobs if keys is None else keys:
             plan, poller = self.jobs[key].spec.plan, self.jobs[key].poller
             limit = poller.settings.rate_limit
+            share = self.settings.rate_budget_share
             log.info(
-                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds",
+                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds%s",
                 plan.account,
                 plan.endpoint,
                 plan.interval,
@@ -243,6 +244,7 @@ class Exporter:
                 plan.budget_share * 100,
                 limit.calls,
                 limit.period,
+                f" (this replica's rate_budget_share {share:g} of the limit)" if share < 1 else "",
             )
 
     def restore_state(self, path: Path) -> None:
