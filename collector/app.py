@@ -246,6 +246,13 @@ class Exporter:
                 limit.period,
                 f" (this replica's rate_budget_share {share:g} of the limit)" if share < 1 else "",
             )
+            if poller.settings.chosen_over:
+                log.info(
+                    "poll plan %s/%s: chosen over %s",
+                    plan.account,
+                    plan.endpoint,
+                    poller.settings.chosen_over,
+                )
 
     def restore_state(self, path: Path) -> None:
         """Load the state file (if usable) into the pollers before their first poll;

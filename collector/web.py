@@ -75,7 +75,8 @@ def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
     age = "no data" if newest is None else f"{now - newest:.0f}s"
     cells = (
         poller.account.name,
-        settings.spec.name,
+        settings.spec.name
+        + (f" (chosen over {settings.chosen_over})" if settings.chosen_over else ""),
         f"{plan.interval}s",
         str(plan.calls_per_cycle),
         f"{plan.budget_share:.1%}",

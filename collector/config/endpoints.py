@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from typing import Any
 
 from collector.config.common import AccountBase, EndpointOverride
 from collector.model import RateLimit
+from collector.planner import plan_endpoint, windows_per_poll
 from collector.providers.base import Provider
-from collector.providers.endpoint import Endpoint, EndpointSettings
+from collector.providers.endpoint import Endpoint, EndpointSettings, FanOut
 from collector.timeslices import HOUR, MINUTE, granularity_name
 
 DEFAULT_BACKFILL = 6 * HOUR
@@ -90,6 +93,67 @@ def resolve_endpoint(
     )
 
 
+def expected_staleness(settings: EndpointSettings, domains: int) -> tuple[int, int]:
+    """(planned interval, normal age of the newest slice) of an endpoint polling `domains`
+    domains within its limit: what choosing between alternative sources compares."""
+    spec = settings.spec
+    if spec.fan_out is FanOut.PER_DOMAIN:
+        targets = domains
+    elif spec.fan_out is FanOut.DOMAIN_BATCHES:
+        targets = math.ceil(domains / settings.max_domains_per_call)
+    else:
+        targets = 1
+    window = settings.settle_delay + settings.reread + settings.granularity
+    plan = plan_endpoint(
+        account="",
+        endpoint=spec.name,
+        interval=settings.interval,
+        calls_per_cycle=max(1, targets)
+        * windows_per_poll(window, settings.max_span, settings.granularity),
+        limit=settings.rate_limit,
+        granularity=settings.granularity,
+    )
+    return plan.interval, settings.settle_delay + settings.granularity + plan.interval
+
+
+def choose_source(
+    chosen: EndpointSettings,
+    account: AccountBase,
+    provider: Provider[Any],
+    taken: set[tuple[str, str]],
+    **resolve: Any,
+) -> EndpointSettings:
+    """`chosen`, or the fresher of its documented alternatives for the account's domain
+    count. The config decides instead when it sets `enabled` on any of them; an
+    alternative whose API path another enabled endpoint already polls (sharing its rate
+    limit) or an account whose domains are discovered keeps `chosen`."""
+    names = (chosen.spec.name, *chosen.spec.alternatives)
+    overrides = account.endpoints
+    if any(overrides.get(n) is not None and overrides[n].enabled is not None for n in names):
+        return chosen
+    domains = len(account.domains)
+    if account.discovery is not None or not domains:
+        return chosen
+    best, (interval, stale) = chosen, expected_staleness(chosen, domains)
+    first = (interval, stale)
+    for name in chosen.spec.alternatives:
+        spec = provider.catalog[name]
+        if (spec.method, spec.path) in taken:
+            continue
+        other = resolve_endpoint(spec, overrides.get(name), **resolve)
+        other = replace(other, slices=chosen.slices)
+        plan = expected_staleness(other, domains)
+        if plan[1] < stale:
+            best, (interval, stale) = other, plan
+    if best is chosen:
+        return chosen
+    note = (
+        f"{chosen.spec.name} for {domains} domains: every {interval}s and {stale}s stale "
+        f"instead of every {first[0]}s and {first[1]}s"
+    )
+    return replace(best, chosen_over=note)
+
+
 def enabled_endpoints(
     account: AccountBase,
     provider: Provider[Any],
@@ -110,7 +174,15 @@ def enabled_endpoints(
                     spec, override, max_backfill=max_backfill, budget_share=budget_share
                 )
             )
-    return result
+    taken = {(s.spec.method, s.spec.path) for s in result}
+    return [
+        choose_source(
+            s, account, provider, taken, max_backfill=max_backfill, budget_share=budget_share
+        )
+        if s.spec.alternatives
+        else s
+        for s in result
+    ]
 
 
 def shared_families(endpoints: list[EndpointSettings]) -> list[str]:

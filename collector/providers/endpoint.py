@@ -197,6 +197,9 @@ class Endpoint:
     # The official SDK's models for this call, `<package>.<Action>` (Request and Response
     # suffixed), e.g. "reportflow.QueryTrafficRequestInTotalAndPeakValue"; tests use it.
     sdk_model: str = ""
+    # Documented other endpoints feeding the same families at a larger per-call domain
+    # cap: unless the config says which, the fresher plan for the account's domains wins.
+    alternatives: tuple[str, ...] = ()
     # Query-string parameters, for legacy calls that take their dates and granularity
     # there (GET /api/report/flow, POST /api/report/domainflow); None: no query string.
     # A GET sends no body (build_body is then unused).
@@ -264,6 +267,7 @@ class EndpointSettings:
     max_series: int = 0  # cap on this endpoint's series; 0: none
     expire_after_polls: int = 10  # a series no successful poll reported this often goes
     slices: bool = False  # also export timestamped slices (cdn_slice_* on /metrics/slices)
+    chosen_over: str = ""  # when picked as a fresher alternative source: what it replaced
     max_retries: int = 2
     retry_base: float = 2.0
 

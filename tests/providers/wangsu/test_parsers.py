@@ -176,6 +176,19 @@ def test_edge_hit_ratio_needs_exactly_one_domain(load: Load) -> None:
         parse("edge_hit_ratio", load("edge_hit_ratio"), query("edge_hit_ratio"))
 
 
+def test_edge_hit_ratio_batched_reads_per_domain_ratios_only(load: Load) -> None:
+    # The isp-province/hit-rate/total answer: hitRate per domain into the core family
+    # (hitValue is another report's family), 20 domains a call.
+    q = query("edge_hit_ratio_batched", slice_seconds=60)
+    points = parse("edge_hit_ratio_batched", load("isp_province_hit_rate_total"), q)
+    assert keys(points) == [
+        (core.CACHE_HIT_RATIO.name, ("www.example.com",), T1001),
+        (core.CACHE_HIT_RATIO.name, ("www.example.com",), T1002),
+    ]
+    assert values(points) == pytest.approx([0.9, 0.0])
+    assert CATALOG["edge_hit_ratio_batched"].build_body(q)["groupBy"] == "domain"
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0), (1.5, 0.015), (93.12, 0.9312), (100.0, 1.0)],

@@ -141,6 +141,18 @@ def test_catalog_table() -> None:
             "result",
             False,
         ),
+        # edge_hit_ratio's alternative: chosen over it for many domains (config/endpoints).
+        "edge_hit_ratio_batched": (
+            "/api/report/flow/isp-province/hit-rate/total",
+            "POST",
+            (300, 300),
+            20,
+            (60, 300),
+            86400,
+            900,
+            "code-data",
+            True,
+        ),
         "hit_rate_isp_province": (
             "/api/report/flow/hit-rate/isp-province",
             "POST",
