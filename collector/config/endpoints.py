@@ -124,12 +124,13 @@ def choose_source(
     **resolve: Any,
 ) -> EndpointSettings:
     """`chosen`, or the fresher of its documented alternatives for the account's domain
-    count. The config decides instead when it sets `enabled` on any of them; an
+    count. The config decides instead when it configures any of them (`enabled`, a
+    rate limit, an interval: settings written for one source stay with it); an
     alternative whose API path another enabled endpoint already polls (sharing its rate
     limit) or an account whose domains are discovered keeps `chosen`."""
     names = (chosen.spec.name, *chosen.spec.alternatives)
     overrides = account.endpoints
-    if any(overrides.get(n) is not None and overrides[n].enabled is not None for n in names):
+    if any(overrides.get(n) is not None for n in names):
         return chosen
     domains = len(account.domains)
     if account.discovery is not None or not domains:

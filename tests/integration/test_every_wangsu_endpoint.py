@@ -41,7 +41,8 @@ pytestmark = pytest.mark.slow
 DAY = 86400
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60  # after local midnight
 DOMAINS = tuple(f"d{n:02d}.example.com" for n in range(50))
-ALTERNATES = {"stream_detail", "flow_byte"}  # each shares a family with another report
+# Each shares a family with another report.
+ALTERNATES = {"stream_detail", "flow_byte", "edge_hit_ratio_batched"}
 
 
 def _account(name: str, key: str) -> EmulatedAccount:
