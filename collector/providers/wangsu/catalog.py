@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from collector import families as core
@@ -70,6 +71,20 @@ def body_country_bandwidth(query: Query) -> dict[str, Any]:
 _DOWN = ("down",)
 # ISP and province labels as codes, whichever language the answer is in (names.py).
 _ISP_LEVELS = catalog_isp_province.ISP_LEVELS
+
+
+# edge_hit_ratio's alternative source: the isp-province/hit-rate/total API as declared
+# there (path, limit, 20 domains a call, slices, body), read for `hitRate` only into the
+# core family.
+EDGE_HIT_RATIO_BATCHED = replace(
+    catalog_isp_province.HIT_RATE_TOTAL,
+    name="edge_hit_ratio_batched",
+    shape=Nested(
+        "code-data", (), "detailList", (Measure("hitRate", core.CACHE_HIT_RATIO, HIT_RATIO),)
+    ),
+    description="Edge byte hit ratio per domain, 20 domains a call (edge_hit_ratio's "
+    "alternative for many domains; chosen automatically).",
+)
 
 
 CORE: tuple[Endpoint, ...] = (
@@ -144,28 +159,7 @@ CORE: tuple[Endpoint, ...] = (
         alternatives=("edge_hit_ratio_batched",),
         description="Edge byte hit ratio per domain (1m).",
     ),
-    # The same report asked for the per-domain byte hit ratio only, into the core family:
-    # edge_hit_ratio's alternative source, 20 domains a call instead of one.
-    Endpoint(
-        name="edge_hit_ratio_batched",
-        path="/api/report/flow/isp-province/hit-rate/total",
-        method="POST",
-        rate_limit=ASSUMED_300,  # [I]
-        max_domains_per_call=20,
-        slices=slices(MINUTE, 5 * MINUTE, span=DAY),
-        fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=catalog_isp_province.body_isp_province_total,
-        shape=Nested(
-            "code-data",
-            (),
-            "detailList",
-            (Measure("hitRate", core.CACHE_HIT_RATIO, HIT_RATIO),),
-        ),
-        opt_in=True,
-        sdk_model="reportflow.QueryISPProvinceHitRate",
-        description="Edge byte hit ratio per domain, 20 domains a call (edge_hit_ratio's "
-        "alternative for many domains; chosen automatically).",
-    ),
+    EDGE_HIT_RATIO_BATCHED,
     Endpoint(
         name="hit_rate_isp_province",
         path="/api/report/flow/hit-rate/isp-province",
