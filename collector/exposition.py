@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import gzip
 import math
+import zlib
 from array import array
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -91,46 +92,69 @@ def render_families(families: Iterable[FamilySamples]) -> bytes:
 
 
 class RenderedMetrics:
-    """A rendered body and its gzip form, served unchanged to every scrape, as parts:
-    a scrape writes the parts one after the other, never a joined copy. `plain` and
-    `gzipped` join them (once) for whoever needs one bytes object."""
+    """A rendered body, served unchanged to every scrape, as parts written one after the
+    other (never a joined copy per scrape). The parts are gzip members when `compressed`
+    (a tenth of the text, and what Prometheus asks for): identity scrapes inflate them
+    piece by piece, so the text itself is never kept. `gzipped` joins them once."""
 
-    __slots__ = ("_gzipped", "_plain", "gzip_parts", "openmetrics", "plain_parts")
+    __slots__ = ("_gzipped", "compressed", "openmetrics", "parts", "size")
 
     def __init__(
         self,
-        plain: bytes | Sequence[bytes],
-        gzipped: bytes | Sequence[bytes],
+        parts: Sequence[bytes],
+        size: int,
+        *,
+        compressed: bool = True,
         openmetrics: Callable[[], RenderedMetrics] | None = None,
     ) -> None:
-        self.plain_parts: tuple[bytes, ...] = (plain,) if isinstance(plain, bytes) else tuple(plain)
-        self.gzip_parts: tuple[bytes, ...] = (
-            (gzipped,) if isinstance(gzipped, bytes) else tuple(gzipped)
-        )
-        self._plain = plain if isinstance(plain, bytes) else None
-        self._gzipped = gzipped if isinstance(gzipped, bytes) else None
+        self.parts: tuple[bytes, ...] = tuple(parts)
+        self.size = size  # bytes of text: the identity body's Content-Length
+        self.compressed = compressed
+        self._gzipped: bytes | None = None
         # The same samples with OpenMetrics family heads (no `# EOF`), when the body was
         # assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
         self.openmetrics = openmetrics
 
+    def plain_parts(self) -> Iterator[bytes]:
+        """The text, in pieces of at most `_PIECE` bytes when inflated (an identity
+        scrape of a large body yields to the event loop between pieces)."""
+        if not self.compressed:
+            yield from self.parts
+            return
+        for member in self.parts:
+            inflate = zlib.decompressobj(wbits=31)
+            data = member
+            while data:
+                piece = inflate.decompress(data, _PIECE)
+                data = inflate.unconsumed_tail
+                if piece:
+                    yield piece
+            if tail := inflate.flush():
+                yield tail
+
     @property
     def plain(self) -> bytes:
-        if self._plain is None:
-            self._plain = b"".join(self.plain_parts)
-        return self._plain
+        """The whole text (not kept: whoever asks pays the inflation)."""
+        return b"".join(self.plain_parts())
 
     @property
     def gzipped(self) -> bytes:
         """Concatenated gzip members: one stream to every gzip reader."""
         if self._gzipped is None:
-            self._gzipped = b"".join(self.gzip_parts)
+            joined = b"".join(self.parts)
+            if not self.compressed:
+                joined = _member(joined)
+            # An empty gzip body is not a gzip stream: an empty body is one empty member.
+            self._gzipped = joined or _EMPTY_MEMBER
         return self._gzipped
 
     @classmethod
     def of(cls, body: bytes) -> RenderedMetrics:
-        # Level 1: a tenth of level 9's cost; the body is ~15% larger, still ~10x smaller
-        # than plain text. It runs once per poll, off the event loop.
-        return cls(body, gzip.compress(body, compresslevel=1))
+        return cls((_member(body),) if body else (), len(body))
+
+
+_PIECE = 1 << 18  # about a millisecond to inflate
+_EMPTY_MEMBER = gzip.compress(b"", compresslevel=1, mtime=0)
 
 
 def _openmetrics_header(name: bytes, help_text: bytes, kind: bytes) -> bytes:
@@ -178,21 +202,24 @@ def openmetrics_from_text(body: bytes) -> bytes:
 
 
 def _member(data: bytes) -> bytes:
-    """One gzip member (mtime 0: the same bytes for the same input)."""
+    """One gzip member (mtime 0: the same bytes for the same input). Level 1: a tenth of
+    level 9's cost; the body is ~15% larger, still ~10x smaller than the text."""
     return gzip.compress(data, compresslevel=1, mtime=0) if data else b""
 
 
 @dataclass(frozen=True, slots=True)
 class _Chunk:
-    plain: bytes
-    gzipped: bytes
+    """Some text of the body: its gzip member when compressed, else the text itself."""
+
+    data: bytes
+    size: int  # of the text
 
     @classmethod
-    def of(cls, data: bytes, compress: bool = True) -> _Chunk:
-        return cls(data, _member(data) if compress else b"")
+    def of(cls, text: bytes, compress: bool = True) -> _Chunk:
+        return cls(_member(text) if compress else text, len(text))
 
 
-_EMPTY = _Chunk(b"", b"")
+_EMPTY = _Chunk(b"", 0)
 
 
 @dataclass(slots=True)
@@ -205,11 +232,11 @@ class _Head:
     openmetrics: _Chunk
 
     @classmethod
-    def of(cls, name: str, kind: str, help_text: str) -> _Head:
+    def of(cls, name: str, kind: str, help_text: str, compress: bool) -> _Head:
         escaped = escape_help(help_text)
         text = f"# HELP {name} {escaped}\n# TYPE {name} {kind}\n".encode()
         om = _openmetrics_header(name.encode(), escaped.encode(), kind.encode()) + b"\n"
-        return cls(kind, help_text, _Chunk.of(text), _Chunk.of(om))
+        return cls(kind, help_text, _Chunk.of(text, compress), _Chunk.of(om, compress))
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,20 +287,45 @@ class SliceSamples:
     version: int
 
 
-_Layout = tuple[int, int, Sequence[int], list[str]]
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """How a store family's rows are written while its rows stay the same (`version`,
+    `count`): their sorted `order`, the text every line starts with (`head`: the name and
+    the base labels, shared by the whole chunk) and each row's own escaped labels
+    (`tails`, in `order`), so a series keeps only its own part of the prefix."""
+
+    version: int
+    count: int
+    order: Sequence[int]
+    head: str
+    tails: list[str]
+
+    def join(self, lines: list[str]) -> bytes:
+        """The chunk of `lines` (each a tail and what follows it), every one headed."""
+        if not lines:
+            return b""
+        head = self.head
+        return (head + ("\n" + head).join(lines) + "\n").encode("utf-8")
 
 
 def _layout(family: RowSamples | SliceSamples, old: _Layout | None) -> _Layout:
-    """The rows' sorted order and escaped prefixes: reused while the rows are the same."""
-    if old is not None and old[0] == family.version and old[1] == family.count:
+    """The rows' sorted order and escaped labels: reused while the rows are the same."""
+    if old is not None and old.version == family.version and old.count == family.count:
         return old
     rows = family.rows
     # An int array, not a list: 8 bytes a series instead of 36.
     order = array("l", sorted(range(family.count), key=rows.__getitem__))
-    prefixes = [
-        _series_prefix(family.name, family.label_names, (*family.base, *rows[r])) for r in order
+    names = family.label_names
+    if not names:
+        return _Layout(family.version, family.count, order, family.name, [" "] * len(order))
+    base = [f'{n}="{escape_label_value(v)}"' for n, v in zip(names, family.base, strict=False)]
+    own = names[len(family.base) :]
+    head = f"{family.name}{{{','.join(base)}{',' if base and own else ''}"
+    tails = [
+        ",".join(f'{n}="{escape_label_value(v)}"' for n, v in zip(own, rows[r], strict=True)) + "} "
+        for r in order
     ]
-    return (family.version, family.count, order, prefixes)
+    return _Layout(family.version, family.count, order, head, tails)
 
 
 def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Layout]:
@@ -284,18 +336,15 @@ def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Lay
     columns = family.columns
     lines: list[str] = []
     append = lines.append
-    for prefix, r in zip(layout[3], layout[2], strict=True):
+    for tail, r in zip(layout.tails, layout.order, strict=True):
         for stamp, column in zip(stamps, columns, strict=True):
             value = column[r]
             if value == value:  # NaN: the series has no value for this slice
                 text = repr(value)
                 if text[-1] == "f":  # inf, -inf
                     text = format_value(value)
-                append(prefix + text + stamp)
-    if not lines:
-        return b"", layout
-    lines.append("")
-    return "\n".join(lines).encode("utf-8"), layout
+                append(tail + text + stamp)
+    return layout.join(lines), layout
 
 
 def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]:
@@ -304,17 +353,14 @@ def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]
     values, ends, hidden = family.values, family.ends, family.hidden
     lines: list[str] = []
     append = lines.append
-    for prefix, r in zip(layout[3], layout[2], strict=True):
+    for tail, r in zip(layout.tails, layout.order, strict=True):
         if ends[r] == hidden:
             continue
         text = repr(values[r])
         if text[-1] in "fn":  # inf, -inf, nan
             text = format_value(values[r])
-        append(prefix + text)
-    if not lines:
-        return b"", layout
-    lines.append("")
-    return "\n".join(lines).encode("utf-8"), layout
+        append(tail + text)
+    return layout.join(lines), layout
 
 
 def _sample_lines(
@@ -392,7 +438,9 @@ class BodyAssembler:
             fresh.chunks[family.name] = _Chunk.of(data, self.compress) if data else _EMPTY
             head = self._heads.get(family.name)
             if head is None or head.kind != family.kind or head.help != family.help:
-                self._heads[family.name] = _Head.of(family.name, family.kind, family.help)
+                self._heads[family.name] = _Head.of(
+                    family.name, family.kind, family.help, self.compress
+                )
         self._owners[owner] = fresh
         self._drop_unused_heads()
 
@@ -409,31 +457,28 @@ class BodyAssembler:
             del self._heads[name]
 
     def assemble(self) -> RenderedMetrics:
-        """The body in both formats, plain and gzip, as the cached chunks in order: no
-        bytes are copied, so a small poll costs its own chunks and a list of parts."""
+        """The body in both formats as the cached chunks in order: no bytes are copied,
+        so a small poll costs its own chunks and a list of parts."""
         owners = sorted(self._owners.values(), key=lambda o: o.order)
         text: list[bytes] = []
-        text_gz: list[bytes] = []
+        size = 0
         parts: list[tuple[_Head, list[_Chunk]]] = []
         for name in sorted(self._heads):
             head = self._heads[name]
-            text.append(head.text.plain)
-            text_gz.append(head.text.gzipped)
-            chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.plain]
-            for chunk in chunks:
-                text.append(chunk.plain)
-                text_gz.append(chunk.gzipped)
+            chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.size]
+            text.append(head.text.data)
+            text.extend(c.data for c in chunks)
+            size += head.text.size + sum(c.size for c in chunks)
             parts.append((head, chunks))
+        compressed = self.compress
 
         def openmetrics() -> RenderedMetrics:
             om: list[bytes] = []
-            om_gz: list[bytes] = []
+            om_size = 0
             for head, chunks in parts:  # immutable chunks of this assembly
-                om.append(head.openmetrics.plain)
-                om_gz.append(head.openmetrics.gzipped)
-                for chunk in chunks:
-                    om.append(chunk.plain)
-                    om_gz.append(chunk.gzipped)
-            return RenderedMetrics(om, om_gz)
+                om.append(head.openmetrics.data)
+                om.extend(c.data for c in chunks)
+                om_size += head.openmetrics.size + sum(c.size for c in chunks)
+            return RenderedMetrics(om, om_size, compressed=compressed)
 
-        return RenderedMetrics(text, text_gz, openmetrics)
+        return RenderedMetrics(text, size, compressed=compressed, openmetrics=openmetrics)

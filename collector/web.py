@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
+from itertools import chain
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
@@ -155,31 +156,47 @@ FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics
 
 
 class _Parts(Payload):
-    """A body written as its parts one after the other (the cached chunks, then the
-    fresh self-metrics): no copy of the whole body per scrape."""
+    """A body written as pieces one after the other (the cached gzip members, or their
+    text inflated piece by piece, then the fresh self-metrics): no copy of the whole
+    body per scrape, and the event loop runs between pieces."""
 
-    def __init__(self, parts: Sequence[bytes], content_type: str) -> None:
-        super().__init__(parts, content_type=content_type)
-        self._parts = parts
-        self._total = sum(len(p) for p in parts)
-        self._size = self._total
+    def __init__(self, pieces: Callable[[], Iterable[bytes]], size: int, content_type: str) -> None:
+        super().__init__(pieces, content_type=content_type)
+        self._pieces = pieces
+        self._size = self._length = size  # Payload.size: the Content-Length
 
     def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return b"".join(self._parts).decode(encoding, errors)
+        return b"".join(self._pieces()).decode(encoding, errors)
 
     async def write(self, writer: AbstractStreamWriter) -> None:
-        for part in self._parts:
-            await writer.write(part)
+        for piece in self._pieces():
+            await writer.write(piece)
+            await asyncio.sleep(0)  # a write yields only when the socket is full
 
     async def write_with_length(
         self, writer: AbstractStreamWriter, content_length: int | None
     ) -> None:
-        left = self._total if content_length is None else content_length
-        for part in self._parts:
+        left = self._length if content_length is None else content_length
+        for piece in self._pieces():
             if left <= 0:
                 break
-            await writer.write(part[:left] if len(part) > left else part)
-            left -= len(part)
+            await writer.write(piece[:left] if len(piece) > left else piece)
+            await asyncio.sleep(0)
+            left -= len(piece)
+
+
+def _body(
+    rendered: RenderedMetrics, coding: Coding, content_type: str, *extra: tuple[bytes, bytes]
+) -> _Parts:
+    """`rendered` then each `(text, its gzip member)` in `extra`, in `coding`. A gzip body
+    is concatenated gzip members, which every HTTP client and Prometheus read as one
+    stream; it is joined once per render: one write per scrape, not one per chunk."""
+    if coding is Coding.GZIP:
+        gzipped = (rendered.gzipped, *(member for _, member in extra))
+        return _Parts(lambda: gzipped, sum(map(len, gzipped)), content_type)
+    texts = [text for text, _ in extra]
+    size = rendered.size + sum(map(len, texts))
+    return _Parts(lambda: chain(rendered.plain_parts(), texts), size, content_type)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -203,12 +220,9 @@ async def metrics(request: web.Request) -> web.Response:
     headers = {"Content-Type": fmt.value, **vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-        # Joined once per render (a tenth of the plain size): one write per scrape
-        # instead of one per chunk, which is what a busy scrape loop pays for.
-        parts: tuple[bytes, ...] = (rendered.gzipped, fresh_gzipped)
-    else:
-        parts = (*rendered.plain_parts, fresh)
-    return web.Response(body=_Parts(parts, fmt.value), headers=headers)
+    return web.Response(
+        body=_body(rendered, coding, fmt.value, (fresh, fresh_gzipped)), headers=headers
+    )
 
 
 async def slices(request: web.Request) -> web.Response:
@@ -231,10 +245,7 @@ async def slices(request: web.Request) -> web.Response:
     headers = {"Content-Type": CONTENT_TYPE, **vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-        parts: tuple[bytes, ...] = (rendered.gzipped,)
-    else:
-        parts = rendered.plain_parts
-    return web.Response(body=_Parts(parts, CONTENT_TYPE), headers=headers)
+    return web.Response(body=_body(rendered, coding, CONTENT_TYPE), headers=headers)
 
 
 def _shard_line(exporter: Exporter) -> str:
