@@ -559,8 +559,8 @@ def bench_calls(domain_counts: list[int]) -> None:
                 f"[{d:,} domains] {s.spec.name} calls per cycle / minimum",
                 ratio,
                 "",
-                f"{spec.plan.calls_per_cycle} calls, every {spec.plan.interval}s, "
-                f"{spec.plan.budget_share:.0%} of budget",
+                f"{spec.plan.calls_per_cycle} calls (plan's fewest {spec.plan.minimum_calls}), "
+                f"every {spec.plan.interval}s, {spec.plan.budget_share:.0%} of budget",
                 1.0,
             )
             if "cdn_cache_hit_ratio" in {f.name for f in s.spec.families}:

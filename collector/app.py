@@ -190,6 +190,8 @@ class Exporter:
         labels = (provider.name, account.name, endpoint.spec.name)
         self.metrics.poll_interval.labels(*labels).set(plan.interval)
         self.metrics.rate_budget_ratio.labels(*labels).set(plan.budget_share)
+        self.metrics.poll_calls.labels(*labels).set(plan.calls_per_cycle)
+        self.metrics.poll_calls_minimum.labels(*labels).set(plan.minimum_calls)
         self.metrics.expected_data_age.labels(*labels).set(
             endpoint.settle_delay + endpoint.granularity + plan.interval
         )
@@ -235,16 +237,20 @@ class Exporter:
             plan, poller = self.jobs[key].spec.plan, self.jobs[key].poller
             limit = poller.settings.rate_limit
             share = self.settings.rate_budget_share
+            settings = poller.settings
             log.info(
-                "poll plan %s/%s: every %ds, %d call(s) per poll, %.1f%% of %d/%ds%s",
+                "poll plan %s/%s: every %ds, %d call(s) per poll (the fewest possible: %d), "
+                "%.1f%% of %d/%ds%s, newest slice normally %ds old",
                 plan.account,
                 plan.endpoint,
                 plan.interval,
                 plan.calls_per_cycle,
+                plan.minimum_calls,
                 plan.budget_share * 100,
                 limit.calls,
                 limit.period,
                 f" (this replica's rate_budget_share {share:g} of the limit)" if share < 1 else "",
+                settings.settle_delay + settings.granularity + plan.interval,
             )
             if poller.settings.chosen_over:
                 log.info(

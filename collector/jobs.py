@@ -32,16 +32,16 @@ def build_plan(provider: Provider[Any], account: Account, settings: EndpointSett
     """The poll plan of one endpoint: calls per cycle against its rate budget."""
     spec = settings.spec
     window = settings.settle_delay + settings.reread + settings.granularity
-    calls = len(provider.call_targets(account, settings)) * windows_per_poll(
-        window, settings.max_span, settings.granularity
-    )
+    pieces = windows_per_poll(window, settings.max_span, settings.granularity)
+    published = replace(settings, max_domains_per_call=spec.max_domains_per_call)
     return plan_endpoint(
         account=account.name,
         endpoint=spec.name,
         interval=settings.interval,
-        calls_per_cycle=calls,
+        calls_per_cycle=len(provider.call_targets(account, settings)) * pieces,
         limit=settings.rate_limit,
         granularity=settings.granularity,
+        minimum_calls=len(provider.call_targets(account, published)) * pieces,
     )
 
 

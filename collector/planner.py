@@ -19,6 +19,9 @@ class Plan:
     calls_per_cycle: int
     budget_share: float  # share of the rate limit one cycle per interval uses
     requested_interval: int  # what config or the default asked for
+    # The fewest calls that could cover a cycle: the domains in batches of the API's
+    # published cap, times the window pieces (more: a lower configured cap).
+    minimum_calls: int
 
     @property
     def raised(self) -> bool:
@@ -39,6 +42,7 @@ def plan_endpoint(
     calls_per_cycle: int,
     limit: RateLimit,
     granularity: int,
+    minimum_calls: int | None = None,
 ) -> Plan:
     """Keep `interval` if the limit can carry it, else raise it to the smallest
     feasible multiple of the slice length."""
@@ -56,4 +60,5 @@ def plan_endpoint(
         calls_per_cycle=calls_per_cycle,
         budget_share=share,
         requested_interval=interval,
+        minimum_calls=calls_per_cycle if minimum_calls is None else minimum_calls,
     )

@@ -322,9 +322,12 @@ class EndpointPoller:
         """Export the rate budget the discovered domains need; warn when they need more
         calls than the limit allows per interval (polls then wait for the limiter)."""
         plan = build_plan(self.provider, listed, self.settings)
+        calling = bool(self.calls)  # none while no domain is listed
         self.metrics.rate_budget_ratio.labels(*self._labels).set(
-            plan.budget_share if self.calls else 0.0
+            plan.budget_share if calling else 0.0
         )
+        self.metrics.poll_calls.labels(*self._labels).set(plan.calls_per_cycle * calling)
+        self.metrics.poll_calls_minimum.labels(*self._labels).set(plan.minimum_calls * calling)
         if plan.raised and self.calls:
             limit = self.settings.rate_limit
             log.warning(

@@ -82,6 +82,21 @@ class SelfMetrics:
             _ENDPOINT_LABELS,
             registry=r,
         )
+        self.poll_calls = Gauge(
+            "cdn_exporter_poll_calls",
+            "API calls one poll of the endpoint makes (its domain batches times its window "
+            "pieces), as planned for the configured domains.",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
+        self.poll_calls_minimum = Gauge(
+            "cdn_exporter_poll_calls_minimum",
+            "The fewest API calls one poll could make: the domains in batches of the API's "
+            "published per-call cap, times the window pieces (cdn_exporter_poll_calls is "
+            "above it only under a lower configured max_domains_per_call).",
+            _ENDPOINT_LABELS,
+            registry=r,
+        )
         self.parse_errors = Counter(
             "cdn_exporter_parse_errors",
             "Answers that did not have the documented shape, by reason (not_json, "
@@ -171,6 +186,8 @@ class SelfMetrics:
             (self.poll_duration, _ENDPOINT_LABELS),
             (self.poll_interval, _ENDPOINT_LABELS),
             (self.rate_budget_ratio, _ENDPOINT_LABELS),
+            (self.poll_calls, _ENDPOINT_LABELS),
+            (self.poll_calls_minimum, _ENDPOINT_LABELS),
             (self.parse_errors, (*_ENDPOINT_LABELS, "reason")),
             (self.series_dropped, (*_ENDPOINT_LABELS, "reason")),
             (self.expected_data_age, _ENDPOINT_LABELS),

@@ -79,7 +79,7 @@ def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
         settings.spec.name
         + (f" (chosen over {settings.chosen_over})" if settings.chosen_over else ""),
         f"{plan.interval}s",
-        str(plan.calls_per_cycle),
+        f"{plan.calls_per_cycle} (fewest {plan.minimum_calls})",
         f"{plan.budget_share:.1%}",
         str(poller.polls),
         _status(poller.up),

@@ -62,18 +62,23 @@ def test_gzip_is_the_same_body() -> None:
 def test_a_large_body_is_kept_compressed_and_inflated_in_pieces() -> None:
     text = b"".join(b'cdn_x{domain="d%d.example.com"} %d.0\n' % (i, i) for i in range(200_000))
     rendered = RenderedMetrics.of(text)
-    assert rendered.compressed and rendered.size == len(text)
+    assert rendered.compressed
+    assert rendered.size == len(text)
     assert sum(map(len, rendered.parts)) < len(text) // 5  # only the gzip member is kept
     pieces = list(rendered.plain_parts())
-    assert len(pieces) > 1 and max(map(len, pieces)) <= 1 << 18  # the loop runs between them
+    assert len(pieces) > 1
+    assert max(map(len, pieces)) <= 1 << 18
     assert b"".join(pieces) == text == rendered.plain
     assert gzip.decompress(rendered.gzipped) == text
 
 
 def test_an_empty_body_has_no_parts() -> None:
     empty = RenderedMetrics.of(b"")
-    assert empty.parts == () and empty.plain == b"" and empty.size == 0
-    assert empty.gzipped and gzip.decompress(empty.gzipped) == b""  # a valid gzip stream
+    assert empty.parts == ()
+    assert empty.plain == b""
+    assert empty.size == 0
+    assert empty.gzipped
+    assert gzip.decompress(empty.gzipped) == b""
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")

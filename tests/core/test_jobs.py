@@ -148,3 +148,15 @@ def test_a_raised_interval_is_part_of_the_effective_settings() -> None:
 def test_the_summary_counts_each_kind() -> None:
     plan = ReloadPlan(keep=(("a", "x"),), reschedule=(("a", "y"),), remove=(("b", "x"),))
     assert plan.summary() == "2 kept (1 rescheduled), 0 rebuilt, 1 removed, 0 added"
+
+
+def test_a_plan_names_the_fewest_calls_the_published_cap_allows() -> None:
+    config = base()
+    wangsu = config["accounts"][0]
+    wangsu["domains"] = [f"d{i}.example.com" for i in range(450)]
+    plans = {s.key: s.plan for s in job_specs(validate(config))}
+    flow = plans[("main", "flow_request")]
+    assert flow.calls_per_cycle == flow.minimum_calls == 3  # 200 domains a call
+    wangsu["endpoints"]["flow_request"] = {"max_domains_per_call": 100}
+    flow = {s.key: s.plan for s in job_specs(validate(config))}[("main", "flow_request")]
+    assert (flow.calls_per_cycle, flow.minimum_calls) == (5, 3)

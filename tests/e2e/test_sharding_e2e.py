@@ -60,7 +60,8 @@ ACCOUNTS: dict[str, tuple[str, int | None]] = {
 # and error counters appear with the calls that made them, so they are compared by account
 # below instead.
 COMPARED = re.compile(
-    r"cdn_(?!exporter_).+|cdn_exporter_(poll_interval_seconds|rate_budget_ratio|"
+    r"cdn_(?!exporter_).+|cdn_exporter_(poll_interval_seconds|rate_budget_ratio|poll_calls|"
+    r"poll_calls_minimum|"
     r"expected_data_age_seconds|last_success_timestamp_seconds)"
 )
 EMULATOR = """
