@@ -401,14 +401,37 @@ class Exporter:
             before = discoverer.domains
             retry = await discoverer.run()
             after = discoverer.domains
+            if self.discoverers.get(discoverer.account.name) is not discoverer:
+                return retry
+            if after is not None and (before is None or len(after) != len(before)):
+                await self._follow_discovered_sources()
             joined = before is not None and after is not None and bool(set(after) - set(before))
-            if joined and self.discoverers.get(discoverer.account.name) is discoverer:
+            if joined:
                 await self._poll_now(discoverer.account.name)
             return retry
 
         self.scheduler.add(
             discoverer.name, run, interval=refresh, offset=offset, first_run=self.clock.time()
         )
+
+    def _discovered_counts(self) -> dict[str, int]:
+        """Domains each discovering account's last successful listing gave, by name."""
+        return {n: len(d.domains) for n, d in self.discoverers.items() if d.domains is not None}
+
+    async def _follow_discovered_sources(self) -> None:
+        """Switch to the sources the discovered domain counts make freshest (per-domain
+        hit ratio from the batched report for many domains, say): the configuration is
+        applied again with the counts known, so only the endpoints whose choice changed
+        are replaced (their pollers start afresh). Not during a reload, which chooses
+        with the counts by itself."""
+        if self.scheduler is None or self._reload_lock.locked():
+            return
+        owned = self.sharding.select(self.settings)
+        if {spec.key for spec in job_specs(owned, self._discovered_counts())} == set(self.jobs):
+            return
+        async with self._reload_lock:
+            plan = await self.apply(self.settings)
+        log.info("discovered domains changed a source choice: %s", plan.summary())
 
     async def _poll_now(self, account: str) -> None:
         """Poll the account's domain endpoints at once, so domains that just joined are
@@ -518,7 +541,7 @@ class Exporter:
             raise ConfigError(problems)
         owned = self.sharding.select(config)
         await self._apply_discovery(owned)
-        specs = job_specs(owned)
+        specs = job_specs(owned, self._discovered_counts())
         plan = diff_jobs([job.spec for job in self.jobs.values()], specs)
         # New pollers first: if building one fails, the running jobs are untouched.
         new_keys = {*plan.add, *plan.rebuild}

@@ -10,10 +10,11 @@ job restarted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from collector.config.endpoints import source_for
 from collector.config.runtime import Account, Config
 from collector.planner import Plan, plan_endpoint, windows_per_poll
 from collector.providers import get_provider
@@ -75,13 +76,16 @@ class JobSpec:
         return (replace(self.account, endpoints=(), shard=None), self.settings)
 
 
-def job_specs(config: Config) -> list[JobSpec]:
-    """Every enabled (account, endpoint) of `config`, in config order."""
+def job_specs(config: Config, discovered: Mapping[str, int] | None = None) -> list[JobSpec]:
+    """Every enabled (account, endpoint) of `config`, in config order; `discovered` (domains
+    listed, by account name) makes the source choices discovery deferred."""
     specs = []
     for account in config.accounts:
         provider = get_provider(account.provider)
         jitter = account_jitter(account.name, config.account_jitter)
+        listed = (discovered or {}).get(account.name, 0)
         for settings in account.endpoints:
+            settings = source_for(settings, listed)
             plan = build_plan(provider, account, settings)
             if plan.raised:
                 settings = replace(settings, interval=plan.interval)

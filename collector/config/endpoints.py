@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -127,30 +128,51 @@ def choose_source(
     count. The config decides instead when it configures any of them (`enabled`, a
     rate limit, an interval: settings written for one source stay with it); an
     alternative whose API path another enabled endpoint already polls (sharing its rate
-    limit) or an account whose domains are discovered keeps `chosen`."""
+    limit) is not taken. An account whose domains are discovered gets `chosen` with the
+    choice `deferred` until its domains are known (`source_for`)."""
     names = (chosen.spec.name, *chosen.spec.alternatives)
     overrides = account.endpoints
     if any(overrides.get(n) is not None for n in names):
         return chosen
-    domains = len(account.domains)
-    if account.discovery is not None or not domains:
-        return chosen
-    best, (interval, stale) = chosen, expected_staleness(chosen, domains)
-    first = (interval, stale)
+    options = [chosen]
     for name in chosen.spec.alternatives:
         spec = provider.catalog[name]
-        if (spec.method, spec.path) in taken:
-            continue
-        other = resolve_endpoint(spec, overrides.get(name), **resolve)
-        other = replace(other, slices=chosen.slices)
-        plan = expected_staleness(other, domains)
-        if plan[1] < stale:
-            best, (interval, stale) = other, plan
-    if best is chosen:
+        if (spec.method, spec.path) not in taken:
+            other = resolve_endpoint(spec, overrides.get(name), **resolve)
+            options.append(replace(other, slices=chosen.slices))
+    if len(options) == 1:
         return chosen
+    if account.discovery is not None:
+        return replace(chosen, deferred=tuple(options))
+    return _freshest(options, len(account.domains))
+
+
+def source_for(settings: EndpointSettings, domains: int) -> EndpointSettings:
+    """The deferred choice of `settings` made for `domains` discovered domains (itself when
+    nothing is deferred or no domain is known yet); the result defers the same choice,
+    so a later listing can make it again."""
+    if not settings.deferred or domains <= 0:
+        return settings
+    return replace(_freshest(settings.deferred, domains), deferred=settings.deferred)
+
+
+def _freshest(options: Sequence[EndpointSettings], domains: int) -> EndpointSettings:
+    """The option whose plan leaves the newest slice youngest for `domains` (ties: the
+    first), noting what it was chosen over."""
+    first = options[0]
+    if not domains:
+        return first
+    best, plan = first, expected_staleness(first, domains)
+    default = plan
+    for other in options[1:]:
+        other_plan = expected_staleness(other, domains)
+        if other_plan[1] < plan[1]:
+            best, plan = other, other_plan
+    if best is first:
+        return replace(first, chosen_over="")
     note = (
-        f"{chosen.spec.name} for {domains} domains: every {interval}s and {stale}s stale "
-        f"instead of every {first[0]}s and {first[1]}s"
+        f"{first.spec.name} for {domains} domains: every {plan[0]}s and {plan[1]}s stale "
+        f"instead of every {default[0]}s and {default[1]}s"
     )
     return replace(best, chosen_over=note)
 

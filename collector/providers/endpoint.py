@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import cache
 from typing import Any, Protocol, cast
@@ -267,7 +267,12 @@ class EndpointSettings:
     max_series: int = 0  # cap on this endpoint's series; 0: none
     expire_after_polls: int = 10  # a series no successful poll reported this often goes
     slices: bool = False  # also export timestamped slices (cdn_slice_* on /metrics/slices)
-    chosen_over: str = ""  # when picked as a fresher alternative source: what it replaced
+    # When picked as a fresher alternative source: what it replaced, for how many domains
+    # (a note, not a setting: two settings differing only here build the same poller).
+    chosen_over: str = field(default="", compare=False)
+    # The sources to choose from once the account's domains are discovered, the declared
+    # one first (empty: the choice is made): see config.endpoints.source_for.
+    deferred: tuple[EndpointSettings, ...] = ()
     max_retries: int = 2
     retry_base: float = 2.0
 

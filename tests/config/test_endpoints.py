@@ -69,9 +69,29 @@ def test_an_alternative_on_a_path_already_polled_is_not_taken() -> None:
     assert hit_ratio_source(1_000, **busy)[0] == "edge_hit_ratio"
 
 
-def test_discovered_domains_keep_the_default_source() -> None:
+def test_discovered_domains_choose_once_their_count_is_known() -> None:
     config = validate({"accounts": [{**account(0), "domains": "auto"}]})
-    names = {s.settings.spec.name for s in job_specs(config)}
+
+    def sources(discovered: dict[str, int] | None) -> dict[str, str]:
+        return {
+            s.settings.spec.name: s.settings.chosen_over
+            for s in job_specs(config, discovered)
+            if "cdn_cache_hit_ratio" in {f.name for f in s.settings.spec.families}
+        }
+
+    # Before the first listing: the declared source, the choice deferred.
+    assert sources(None) == {"edge_hit_ratio": ""}
+    assert sources({"main": 10}) == {"edge_hit_ratio": ""}
+    (note,) = sources({"main": 10_000}).values()
+    assert list(sources({"main": 10_000})) == ["edge_hit_ratio_batched"]
+    assert note.startswith("edge_hit_ratio for 10000 domains: every 540s")
+    assert sources({"other": 10_000}) == {"edge_hit_ratio": ""}  # another account's count
+
+
+def test_a_configured_source_is_not_deferred_for_discovered_domains() -> None:
+    forced = {"endpoints": {"edge_hit_ratio": {"interval": "2m"}}}
+    config = validate({"accounts": [{**account(0, **forced), "domains": "auto"}]})
+    names = {s.settings.spec.name for s in job_specs(config, {"main": 10_000})}
     assert "edge_hit_ratio" in names
     assert "edge_hit_ratio_batched" not in names
 
