@@ -185,18 +185,30 @@ class _Parts(Payload):
             left -= len(piece)
 
 
-def _body(
-    rendered: RenderedMetrics, coding: Coding, content_type: str, *extra: tuple[bytes, bytes]
-) -> _Parts:
-    """`rendered` then each `(text, its gzip member)` in `extra`, in `coding`. A gzip body
-    is concatenated gzip members, which every HTTP client and Prometheus read as one
-    stream; it is joined once per render: one write per scrape, not one per chunk."""
+def _answer(
+    rendered: RenderedMetrics,
+    coding: Coding | None,
+    content_type: str,
+    vary: str,
+    *extra: tuple[bytes, bytes],
+) -> web.Response:
+    """`rendered` then each `(text, its gzip member)` of `extra`, in `coding` (None: 406).
+    A gzip body is concatenated gzip members, which every HTTP client and Prometheus read
+    as one stream; it is joined once per render: one write per scrape, not one per chunk."""
+    if coding is None:
+        return web.Response(
+            status=406, text="Neither gzip nor identity is acceptable\n", headers={"Vary": vary}
+        )
+    headers = {"Content-Type": content_type, "Vary": vary}
     if coding is Coding.GZIP:
+        headers["Content-Encoding"] = "gzip"
         gzipped = (rendered.gzipped, *(member for _, member in extra))
-        return _Parts(lambda: gzipped, sum(map(len, gzipped)), content_type)
-    texts = [text for text, _ in extra]
-    size = rendered.size + sum(map(len, texts))
-    return _Parts(lambda: chain(rendered.plain_parts(), texts), size, content_type)
+        body = _Parts(lambda: gzipped, sum(map(len, gzipped)), content_type)
+    else:
+        texts = [text for text, _ in extra]
+        size = rendered.size + sum(map(len, texts))
+        body = _Parts(lambda: chain(rendered.plain_parts(), texts), size, content_type)
+    return web.Response(body=body, headers=headers)
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -207,22 +219,14 @@ async def metrics(request: web.Request) -> web.Response:
     and Prometheus read as one stream."""
     exporter = request.app[EXPORTER_KEY]
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
-    vary = {"Vary": "Accept, Accept-Encoding"}
     if coding is None:
-        return web.Response(
-            status=406, text="Neither gzip nor identity is acceptable\n", headers=vary
-        )
+        return _answer(exporter.rendered, coding, CONTENT_TYPE, "Accept, Accept-Encoding")
     fmt = negotiate_format(request.headers.get("Accept"))
     rendered = exporter.rendered
     if fmt is Format.OPENMETRICS:
         rendered = await request.app[OPENMETRICS_KEY].get(rendered)
-    fresh, fresh_gzipped = await request.app[FRESH_KEY].get(fmt)
-    headers = {"Content-Type": fmt.value, **vary}
-    if coding is Coding.GZIP:
-        headers["Content-Encoding"] = "gzip"
-    return web.Response(
-        body=_body(rendered, coding, fmt.value, (fresh, fresh_gzipped)), headers=headers
-    )
+    fresh = await request.app[FRESH_KEY].get(fmt)
+    return _answer(rendered, coding, fmt.value, "Accept, Accept-Encoding", fresh)
 
 
 async def slices(request: web.Request) -> web.Response:
@@ -236,16 +240,7 @@ async def slices(request: web.Request) -> web.Response:
             status=404, text="No endpoint exports slices (set `slices: true` on one)\n"
         )
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
-    vary = {"Vary": "Accept-Encoding"}
-    if coding is None:
-        return web.Response(
-            status=406, text="Neither gzip nor identity is acceptable\n", headers=vary
-        )
-    rendered = exporter.rendered_slices
-    headers = {"Content-Type": CONTENT_TYPE, **vary}
-    if coding is Coding.GZIP:
-        headers["Content-Encoding"] = "gzip"
-    return web.Response(body=_body(rendered, coding, CONTENT_TYPE), headers=headers)
+    return _answer(exporter.rendered_slices, coding, CONTENT_TYPE, "Accept-Encoding")
 
 
 def _shard_line(exporter: Exporter) -> str:
