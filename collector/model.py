@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 # Unit conversions to base units. The references say MB and Mbps without a base;
 # we read them as decimal (10^6) and say so in every HELP text.
@@ -58,15 +59,92 @@ class Family:
 
 
 class Point(NamedTuple):
-    """One slice of one series, in base units. `end` is the slice end (UTC epoch).
-
-    A named tuple: parsers make one per value, and a tuple is built several times
-    faster than a frozen dataclass."""
+    """One slice of one series, in base units. `end` is the slice end (UTC epoch)."""
 
     family: Family
     labels: tuple[str, ...]
     end: int
     value: float
+
+
+PointRow = tuple[Family, tuple[str, ...], int, float]
+
+
+class PointColumns(Sequence[Point]):
+    """Points as four parallel columns: what the Wangsu walker appends to and the store
+    reads (`rows`), with no object built per point on that path. Anyone else reads it
+    as a sequence of `Point`s (equal to a list of the same points)."""
+
+    __slots__ = ("ends", "families", "labels", "values")
+
+    def __init__(self) -> None:
+        self.families: list[Family] = []
+        self.labels: list[tuple[str, ...]] = []
+        self.ends: list[int] = []
+        self.values: list[float] = []
+
+    def append(self, point: Point) -> None:
+        family, labels, end, value = point
+        self.families.append(family)
+        self.labels.append(labels)
+        self.ends.append(end)
+        self.values.append(value)
+
+    def extend(self, points: Iterable[Point]) -> None:
+        if isinstance(points, PointColumns):
+            self.families += points.families
+            self.labels += points.labels
+            self.ends += points.ends
+            self.values += points.values
+        else:
+            for point in points:
+                self.append(point)
+
+    def rows(self) -> Iterator[PointRow]:
+        """Each point's fields, without a `Point` built for it."""
+        return zip(self.families, self.labels, self.ends, self.values, strict=True)
+
+    def select(self, keep: Callable[[tuple[str, ...]], bool]) -> PointColumns:
+        """The points whose labels `keep` accepts."""
+        rows = [i for i, labels in enumerate(self.labels) if keep(labels)]
+        part = PointColumns()
+        part.families = [self.families[i] for i in rows]
+        part.labels = [self.labels[i] for i in rows]
+        part.ends = [self.ends[i] for i in rows]
+        part.values = [self.values[i] for i in rows]
+        return part
+
+    def truncate(self, length: int) -> None:
+        """Drop every point from `length` on."""
+        for column in (self.families, self.labels, self.ends, self.values):
+            del column[length:]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> Point: ...
+    @overload
+    def __getitem__(self, index: slice) -> PointColumns: ...
+    def __getitem__(self, index: int | slice) -> Point | PointColumns:
+        if isinstance(index, slice):
+            part = PointColumns()
+            part.families = self.families[index]
+            part.labels = self.labels[index]
+            part.ends = self.ends[index]
+            part.values = self.values[index]
+            return part
+        return Point(self.families[index], self.labels[index], self.ends[index], self.values[index])
+
+    def __iter__(self) -> Iterator[Point]:
+        return map(Point._make, self.rows())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a list
 
 
 class Outcome(StrEnum):

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -19,7 +19,7 @@ from collector.clock import Clock
 from collector.config.runtime import Account
 from collector.http import HttpResponse
 from collector.jobs import build_plan
-from collector.model import Kind, Outcome, Point
+from collector.model import Kind, Outcome, Point, PointColumns
 from collector.providers.base import Classified, MalformedResponse, Provider
 from collector.providers.endpoint import EndpointSettings, Query, Reason
 from collector.ratelimit import SlidingWindowLimiter
@@ -252,7 +252,7 @@ class EndpointPoller:
         started = time.monotonic()
         now = self.clock.time()
         horizon = now - self.settings.settle_delay
-        points: list[Point] = []
+        points = PointColumns()
         failures: list[str] = []
         auth = False
         retryable = False  # some failure may go away if asked again soon
@@ -359,7 +359,7 @@ class EndpointPoller:
         )
         self._last_problem = kind
 
-    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, list[Point], bool]:
+    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, Sequence[Point], bool]:
         """A call, retried at once while it fails transiently; the last attempt's
         (outcome, detail, points, whether it failed transiently)."""
         attempt = 0
@@ -371,7 +371,7 @@ class EndpointPoller:
             backoff = self.settings.retry_base * 2 ** (attempt - 1)
             await self.clock.sleep(max(backoff, retry_after or 0.0))
 
-    async def _call(self, query: Query) -> tuple[Outcome, str, list[Point], float | None, bool]:
+    async def _call(self, query: Query) -> tuple[Outcome, str, Sequence[Point], float | None, bool]:
         """One call: (outcome, detail, points, Retry-After, worth retrying at once)."""
         waited = await self.bucket.acquire(self.clock)
         if waited:
@@ -413,7 +413,7 @@ class EndpointPoller:
 
     def _decode(
         self, response: HttpResponse, query: Query
-    ) -> tuple[Classified, list[Point] | Exception]:
+    ) -> tuple[Classified, Sequence[Point] | Exception]:
         """Classify an answer and, on success, parse it: pure, so it may run in a thread."""
         classified: Classified = self.provider.classify(response)
         if classified.outcome is not Outcome.SUCCESS:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from collector.model import Family, Kind, Point
+from collector.model import Family, Kind, Point, PointColumns
 
 SeriesKey = tuple[Family, tuple[str, ...]]
 
@@ -214,34 +214,31 @@ class SliceStore:
         col: _Column | None = None
         newest = self.newest_settled_end
         committed = pending = changes = 0
-        for point in points:
-            if point.family is not family:
-                family = point.family
+        rows = points.rows() if isinstance(points, PointColumns) else points
+        for point_family, labels, end, value in rows:
+            if point_family is not family:
+                family = point_family
                 col = columns.get(family.name)
                 if col is None:
                     col = columns[family.name] = _Column(family)
             assert col is not None
-            row = col.index.get(point.labels)
+            row = col.index.get(labels)
             if row is None:
                 if not self._admit(result):
                     continue
-                row = col.add_row(point.labels, ingest)
+                row = col.add_row(labels, ingest)
                 self._rows += 1
             else:
                 col.seen[row] = ingest
-            end = point.end
             if end > horizon:
                 pending += 1
                 continue
-            value = point.value
             values = col.slices.get(end)
             if values is not None:
                 previous = values[row]
                 if previous == previous:  # not NaN: this slice was committed before
                     if not _same(previous, value):
-                        result.revisions.append(
-                            Revision(family.name, point.labels, end, previous, value)
-                        )
+                        result.revisions.append(Revision(family.name, labels, end, previous, value))
                         values[row] = value
                         if not col.counter and end >= col.end[row]:
                             col.end[row] = end

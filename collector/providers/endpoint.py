@@ -170,7 +170,7 @@ class WireShape(Protocol):
     def source(self, measure: Measure) -> str:
         """The path of `measure` in the answer, for HELP texts."""
 
-    def parse(self, payload: Any, query: Query) -> list[Point]:
+    def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         """Base-unit points from a decoded answer, or MalformedResponse."""
 
 
@@ -241,7 +241,7 @@ class Endpoint:
         allowed = ", ".join(granularity_name(g.seconds) for g in self.slices)
         raise ValueError(f"{self.name}: granularity {seconds}s is not offered ({allowed})")
 
-    def parse(self, payload: Any, query: Query) -> list[Point]:
+    def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         shape = self.shape
         if query.units != DEFAULT_UNITS:
             shape = _resolved(cast(Hashable, shape), query.units)

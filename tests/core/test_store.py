@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collector.model import Family, Kind, Point
+from collector.model import Family, Kind, Point, PointColumns
 from collector.store import SeriesBudget, SliceStore
 
 TRAFFIC = Family("t_bytes_total", Kind.COUNTER, "traffic")
@@ -155,3 +155,23 @@ def test_slice_rows_hold_every_settled_slice_of_the_reread_window_and_nothing_pe
     (rows,) = store.slice_rows()
     assert rows.ends == (900, 1200, 1500)
     assert [col[rows.labels.index(D)] for col in rows.columns] == [1.5, 3.0, 4.0]
+
+
+def test_points_as_columns_settle_exactly_as_a_list_of_points() -> None:
+    polls = [
+        [traffic(300, 1.0), Point(BANDWIDTH, D, 300, 8.0)],
+        [traffic(300, 1.5), traffic(600, 2.0), Point(BANDWIDTH, D, 600, 9.0)],  # a revision
+        [traffic(900, 4.0), Point(BANDWIDTH, ("img.example.com",), 900, 1.0)],
+    ]
+    as_list, as_columns = SliceStore(retention=1200), SliceStore(retention=1200)
+    as_list.ingest([], horizon=0)
+    as_columns.ingest([], horizon=0)
+    for k, points in enumerate(polls):
+        columns = PointColumns()
+        columns.extend(points)
+        horizon = 300 * (k + 1)
+        a, b = as_list.ingest(points, horizon), as_columns.ingest(columns, horizon)
+        assert (a.committed, a.pending, a.revisions) == (b.committed, b.pending, b.revisions)
+    assert as_list.counters == as_columns.counters
+    assert as_list.gauges == as_columns.gauges
+    assert repr(as_list.slice_rows()) == repr(as_columns.slice_rows())  # NaN: no value

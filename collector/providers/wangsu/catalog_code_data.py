@@ -7,6 +7,7 @@ platforms), the stream names of `domainStream` (all streams of the domain).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,9 +146,9 @@ class AskedDomainsOnly:
     def source(self, measure: Measure) -> str:
         return self.nested.source(measure)
 
-    def parse(self, payload: Any, query: Query) -> list[Point]:
+    def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         asked = set(query.domains)
-        return [p for p in self.nested.parse(payload, query) if p.labels[0] in asked]
+        return self.nested.parse(payload, query).select(lambda labels: labels[0] in asked)
 
 
 # -- endpoints ------------------------------------------------------------------------

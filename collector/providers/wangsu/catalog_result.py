@@ -8,6 +8,7 @@ only: the SDK models the `httpsFlowData` answer alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,7 +110,7 @@ class WindowTotals:
     def source(self, measure: Measure) -> str:
         return f"result[].{self.parts}[].{measure.field} (window total)"
 
-    def parse(self, payload: Any, query: Query) -> list[Point]:
+    def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         window = query.window
         if window.end - window.start != window.slice_seconds:
             raise MalformedResponse(

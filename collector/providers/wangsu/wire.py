@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.etree import ElementTree
 
-from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Family, Point
+from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Family, Point, PointColumns
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.wangsu.timestamps import parse_end_labelled
@@ -64,7 +64,7 @@ class Nested:
         path += [f"{level.key}[]" for level in self.levels]
         return ".".join([*path, f"{self.series}[]", measure.field])
 
-    def parse(self, payload: Any, query: Query) -> list[Point]:
+    def parse(self, payload: Any, query: Query) -> PointColumns:
         labels: tuple[str, ...] = ()
         if self.call_label:
             if len(query.domains) != 1:
@@ -74,7 +74,7 @@ class Nested:
                     f"{len(query.domains)}"
                 )
             labels = (query.domains[0],)
-        out: list[Point] = []
+        out = PointColumns()
         levels = (Level(ENVELOPE_KEY[self.envelope], self.top_label), *self.levels)
         self._walk(payload, "", levels, labels, query.offset_seconds, out, {})
         return out
@@ -86,7 +86,7 @@ class Nested:
         levels: tuple[Level, ...],
         labels: tuple[str, ...],
         offset: int,
-        out: list[Point],
+        out: PointColumns,
         stamps: dict[str, int],
     ) -> None:
         if not levels:
@@ -103,7 +103,7 @@ class Nested:
                 ValueError,
             ):
                 # Something is off: the careful reader below names the path and reason.
-                del out[done:]
+                out.truncate(done)
                 for i, item in enumerate(items):
                     self._item(item, _at(where, self.series, i), labels, offset, out)
             return
@@ -120,11 +120,12 @@ class Nested:
         items: Sequence[Any],
         labels: tuple[str, ...],
         offset: int,
-        out: list[Point],
+        out: PointColumns,
         stamps: dict[str, int],
     ) -> None:
-        """The series' points without building error paths, each timestamp parsed once per
-        answer; raises on anything `_item` would reject (it then says why)."""
+        """The series' points without building error paths or an object per point (each
+        value goes straight into `out`'s columns), each timestamp parsed once per answer;
+        raises on anything `_item` would reject (it then says why)."""
         plan = [
             (
                 m.field,
@@ -136,7 +137,8 @@ class Nested:
             )
             for m in self.measures
         ]
-        append = out.append
+        add_family, add_labels = out.families.append, out.labels.append
+        add_end, add_value = out.ends.append, out.values.append
         for item in items:
             text = item["timestamp"]
             end = stamps.get(text)
@@ -159,10 +161,13 @@ class Nested:
                     value *= unit.factor
                     if not 0.0 <= value < math.inf:  # negative, NaN or infinite
                         raise ValueError(key)
-                append(Point(family, full, end, value))
+                add_family(family)
+                add_labels(full)
+                add_end(end)
+                add_value(value)
 
     def _item(
-        self, item: Any, path: str, labels: tuple[str, ...], offset: int, out: list[Point]
+        self, item: Any, path: str, labels: tuple[str, ...], offset: int, out: PointColumns
     ) -> None:
         end = _timestamp(item, path, offset)
         for measure in self.measures:
