@@ -41,7 +41,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +58,7 @@ from collector.clock import SystemClock  # noqa: E402
 from collector.config.loading import validate  # noqa: E402
 from collector.exposition import BodyAssembler  # noqa: E402
 from collector.jobs import job_specs  # noqa: E402
-from collector.model import Point  # noqa: E402
+from collector.model import Point, PointColumns  # noqa: E402
 from collector.planner import windows_per_poll  # noqa: E402
 from collector.poller import INGEST_STEP, EndpointPoller  # noqa: E402
 from collector.providers.endpoint import FanOut, Query  # noqa: E402
@@ -136,23 +136,26 @@ def build_exporter(series: int) -> tuple[Exporter, list[EndpointPoller]]:
     return exporter, exporter.pollers
 
 
-def poll_points(poller: EndpointPoller, ends: list[int], salt: float) -> list[Point]:
-    """What one poll of `poller` reads: three measures of every domain for `ends`."""
+def poll_points(poller: EndpointPoller, ends: list[int], salt: float) -> PointColumns:
+    """What one poll of `poller` reads: three measures of every domain for `ends`, in the
+    columns the Wangsu parser fills (no object per point, as in the daemon)."""
     families = {f.name: f for f in poller.settings.spec.families}
     traffic = families["cdn_traffic_bytes_total"]
     bandwidth = families["cdn_bandwidth_bytes_per_second"]
     requests = families["cdn_requests_total"]
-    out = []
+    out = PointColumns()
     for k, name in enumerate(poller.account.domains):
+        down, alone = (name, "down"), (name,)
         for end in ends:
             v = (k + end % 7919) * 1.37 + salt
-            out.append(Point(traffic, (name, "down"), end, v * 300))
-            out.append(Point(bandwidth, (name, "down"), end, v))
-            out.append(Point(requests, (name,), end, float(int(v))))
+            out.families += (traffic, bandwidth, requests)
+            out.labels += (down, down, alone)
+            out.ends += (end, end, end)
+            out.values += (v * 300, v, float(int(v)))
     return out
 
 
-def settle(poller: EndpointPoller, points: list[Point], horizon: float) -> None:
+def settle(poller: EndpointPoller, points: Sequence[Point], horizon: float) -> None:
     store = poller.store
     result = store.begin(horizon)
     for first in range(0, len(points), INGEST_STEP):
