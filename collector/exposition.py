@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import math
-import zlib
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+
+from collector import gzipjoin
+from collector.gzipjoin import Piece
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 _BASE_LABELS = ("provider", "account")
@@ -92,69 +93,58 @@ def render_families(families: Iterable[FamilySamples]) -> bytes:
 
 
 class RenderedMetrics:
-    """A rendered body, served unchanged to every scrape, as parts written one after the
-    other (never a joined copy per scrape). The parts are gzip members when `compressed`
-    (a tenth of the text, and what Prometheus asks for): identity scrapes inflate them
-    piece by piece, so the text itself is never kept. `gzipped` joins them once."""
+    """A rendered body, served unchanged to every scrape, kept as its chunks' deflate
+    pieces (a tenth of the text): a gzip scrape gets them as one gzip stream (the pieces
+    joined once per render, then the scrape's own pieces and the trailer), an identity
+    scrape their text inflated piece by piece, so the text itself is never kept."""
 
-    __slots__ = ("_gzipped", "compressed", "openmetrics", "parts", "size")
+    __slots__ = ("_joined", "crc", "openmetrics", "pieces", "size")
 
     def __init__(
         self,
-        parts: Sequence[bytes],
+        pieces: Sequence[bytes],
         size: int,
-        *,
-        compressed: bool = True,
+        crc: int,
         openmetrics: Callable[[], RenderedMetrics] | None = None,
     ) -> None:
-        self.parts: tuple[bytes, ...] = tuple(parts)
+        self.pieces: tuple[bytes, ...] = tuple(pieces)  # raw deflate blocks, in order
         self.size = size  # bytes of text: the identity body's Content-Length
-        self.compressed = compressed
-        self._gzipped: bytes | None = None
+        self.crc = crc  # CRC-32 of the text
+        self._joined: bytes | None = None
         # The same samples with OpenMetrics family heads (no `# EOF`), when the body was
         # assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
         self.openmetrics = openmetrics
 
     def plain_parts(self) -> Iterator[bytes]:
-        """The text, in pieces of at most `_PIECE` bytes when inflated (an identity
-        scrape of a large body yields to the event loop between pieces)."""
-        if not self.compressed:
-            yield from self.parts
-            return
-        for member in self.parts:
-            inflate = zlib.decompressobj(wbits=31)
-            data = member
-            while data:
-                piece = inflate.decompress(data, _PIECE)
-                data = inflate.unconsumed_tail
-                if piece:
-                    yield piece
-            if tail := inflate.flush():
-                yield tail
+        """The text, in pieces of at most `_PIECE` bytes (an identity scrape of a large
+        body yields to the event loop between them)."""
+        for piece in self.pieces:
+            yield from gzipjoin.inflate(piece, _PIECE)
 
     @property
     def plain(self) -> bytes:
         """The whole text (not kept: whoever asks pays the inflation)."""
         return b"".join(self.plain_parts())
 
+    def gzip_parts(self, *extra: Piece) -> tuple[bytes, ...]:
+        """One gzip stream of the body then `extra`: the gzip header and the body's pieces
+        (joined once), each extra piece, the trailer."""
+        if self._joined is None:
+            self._joined = b"".join((gzipjoin.HEADER, *self.pieces))
+        crc, size = gzipjoin.combine(self.crc, self.size, extra)
+        return (self._joined, *(p.deflated for p in extra), gzipjoin.trailer(crc, size))
+
     @property
     def gzipped(self) -> bytes:
-        """Concatenated gzip members: one stream to every gzip reader."""
-        if self._gzipped is None:
-            joined = b"".join(self.parts)
-            if not self.compressed:
-                joined = _member(joined)
-            # An empty gzip body is not a gzip stream: an empty body is one empty member.
-            self._gzipped = joined or _EMPTY_MEMBER
-        return self._gzipped
+        return b"".join(self.gzip_parts())
 
     @classmethod
     def of(cls, body: bytes) -> RenderedMetrics:
-        return cls((_member(body),) if body else (), len(body))
+        piece = Piece.of(body)
+        return cls((piece.deflated,) if body else (), len(body), piece.crc)
 
 
 _PIECE = 1 << 18  # about a millisecond to inflate
-_EMPTY_MEMBER = gzip.compress(b"", compresslevel=1, mtime=0)
 
 
 def _openmetrics_header(name: bytes, help_text: bytes, kind: bytes) -> bytes:
@@ -201,25 +191,7 @@ def openmetrics_from_text(body: bytes) -> bytes:
     return b"".join(parts)
 
 
-def _member(data: bytes) -> bytes:
-    """One gzip member (mtime 0: the same bytes for the same input). Level 1: a tenth of
-    level 9's cost; the body is ~15% larger, still ~10x smaller than the text."""
-    return gzip.compress(data, compresslevel=1, mtime=0) if data else b""
-
-
-@dataclass(frozen=True, slots=True)
-class _Chunk:
-    """Some text of the body: its gzip member when compressed, else the text itself."""
-
-    data: bytes
-    size: int  # of the text
-
-    @classmethod
-    def of(cls, text: bytes, compress: bool = True) -> _Chunk:
-        return cls(_member(text) if compress else text, len(text))
-
-
-_EMPTY = _Chunk(b"", 0)
+_EMPTY = Piece.of(b"")
 
 
 @dataclass(slots=True)
@@ -228,15 +200,15 @@ class _Head:
 
     kind: str
     help: str
-    text: _Chunk
-    openmetrics: _Chunk
+    text: Piece
+    openmetrics: Piece
 
     @classmethod
-    def of(cls, name: str, kind: str, help_text: str, compress: bool) -> _Head:
+    def of(cls, name: str, kind: str, help_text: str, level: int) -> _Head:
         escaped = escape_help(help_text)
         text = f"# HELP {name} {escaped}\n# TYPE {name} {kind}\n".encode()
         om = _openmetrics_header(name.encode(), escaped.encode(), kind.encode()) + b"\n"
-        return cls(kind, help_text, _Chunk.of(text, compress), _Chunk.of(om, compress))
+        return cls(kind, help_text, Piece.of(text, level), Piece.of(om, level))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +234,7 @@ class RowSamples:
 @dataclass(slots=True)
 class _Owner:
     order: tuple[str, ...]
-    chunks: dict[str, _Chunk] = field(default_factory=dict)  # family name -> its samples
+    chunks: dict[str, Piece] = field(default_factory=dict)  # family name -> its samples
     prefixes: dict[str, dict[tuple[str, ...], str]] = field(default_factory=dict)
     # family name -> (version, count, sorted rows, their prefixes)
     layouts: dict[str, _Layout] = field(default_factory=dict)
@@ -393,17 +365,18 @@ class BodyAssembler:
 
     An owner (one endpoint of one account, say) replaces only its own chunks when it
     changes; the body is then joined from every chunk, families sorted by name with one
-    HELP/TYPE head each, owners in `order` within a family. The gzip body is the
-    concatenation of each chunk's own gzip member, and the OpenMetrics body swaps only
+    HELP/TYPE head each, owners in `order` within a family. Each chunk is deflated once
+    (`gzipjoin.Piece`) and the gzip body is one stream of those pieces; the OpenMetrics
+    body swaps only
     the family heads. With each owner's samples sorted and owners' orders separating
     their label values (provider, account first), the result is byte for byte what
     `Renderer.render` makes of every family at once.
     """
 
-    def __init__(self, *, compress: bool = True) -> None:
+    def __init__(self, *, level: int = 1) -> None:
         self._owners: dict[Hashable, _Owner] = {}
         self._heads: dict[str, _Head] = {}
-        self.compress = compress  # False: no gzip members (the benchmark's plain figure)
+        self.level = level  # of deflate; 0 stores the text (the benchmark's plain figure)
 
     def update(
         self,
@@ -435,11 +408,11 @@ class BodyAssembler:
                     old_prefixes.get(family.name, {}),
                 )
                 fresh.prefixes[family.name] = prefixes
-            fresh.chunks[family.name] = _Chunk.of(data, self.compress) if data else _EMPTY
+            fresh.chunks[family.name] = Piece.of(data, self.level) if data else _EMPTY
             head = self._heads.get(family.name)
             if head is None or head.kind != family.kind or head.help != family.help:
                 self._heads[family.name] = _Head.of(
-                    family.name, family.kind, family.help, self.compress
+                    family.name, family.kind, family.help, self.level
                 )
         self._owners[owner] = fresh
         self._drop_unused_heads()
@@ -457,28 +430,25 @@ class BodyAssembler:
             del self._heads[name]
 
     def assemble(self) -> RenderedMetrics:
-        """The body in both formats as the cached chunks in order: no bytes are copied,
-        so a small poll costs its own chunks and a list of parts."""
+        """The body in both formats as the cached chunks in order: no text is compressed
+        again, so a small poll costs its own chunks and a list of pieces."""
         owners = sorted(self._owners.values(), key=lambda o: o.order)
-        text: list[bytes] = []
-        size = 0
-        parts: list[tuple[_Head, list[_Chunk]]] = []
+        parts: list[tuple[_Head, list[Piece]]] = []
         for name in sorted(self._heads):
-            head = self._heads[name]
             chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.size]
-            text.append(head.text.data)
-            text.extend(c.data for c in chunks)
-            size += head.text.size + sum(c.size for c in chunks)
-            parts.append((head, chunks))
-        compressed = self.compress
+            parts.append((self._heads[name], chunks))
+
+        def body(openmetrics: bool) -> tuple[list[Piece], int, int]:
+            pieces = []
+            for head, chunks in parts:  # immutable chunks of this assembly
+                pieces.append(head.openmetrics if openmetrics else head.text)
+                pieces.extend(chunks)
+            crc, size = gzipjoin.combine(0, 0, pieces)
+            return pieces, size, crc
 
         def openmetrics() -> RenderedMetrics:
-            om: list[bytes] = []
-            om_size = 0
-            for head, chunks in parts:  # immutable chunks of this assembly
-                om.append(head.openmetrics.data)
-                om.extend(c.data for c in chunks)
-                om_size += head.openmetrics.size + sum(c.size for c in chunks)
-            return RenderedMetrics(om, om_size, compressed=compressed)
+            pieces, size, crc = body(True)
+            return RenderedMetrics([p.deflated for p in pieces], size, crc)
 
-        return RenderedMetrics(text, size, compressed=compressed, openmetrics=openmetrics)
+        pieces, size, crc = body(False)
+        return RenderedMetrics([p.deflated for p in pieces], size, crc, openmetrics)

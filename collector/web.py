@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gzip
 import html
 from collections.abc import Callable, Iterable
 from itertools import chain
@@ -15,6 +14,7 @@ from aiohttp.payload import Payload
 from collector import __version__
 from collector.app import Exporter
 from collector.exposition import CONTENT_TYPE, RenderedMetrics, openmetrics_from_text
+from collector.gzipjoin import Piece
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.planner import Plan
 from collector.poller import EndpointPoller
@@ -116,7 +116,7 @@ OPENMETRICS_KEY: web.AppKey[_OpenMetricsCache] = web.AppKey("openmetrics", _Open
 
 
 class _FreshSelfMetrics:
-    """The self-metrics of a scrape, rendered (with their gzip member) in a worker
+    """The self-metrics of a scrape, rendered (with their deflate piece) in a worker
     thread: with a hundred endpoints they take tens of milliseconds, too long for the
     event loop at every scrape. Scrapes that arrive while a render runs share it, so
     concurrent scrapers cost one render, and each scrape's part is at most one render
@@ -126,15 +126,15 @@ class _FreshSelfMetrics:
     def __init__(self, exporter: Exporter, max_age: float = 0.0) -> None:
         self.exporter = exporter
         self.max_age = max_age
-        self._running: dict[tuple[Format, int], asyncio.Task[tuple[bytes, bytes]]] = {}
-        self._done: dict[Format, tuple[float, int, tuple[bytes, bytes]]] = {}
+        self._running: dict[tuple[Format, int], asyncio.Task[tuple[bytes, Piece]]] = {}
+        self._done: dict[Format, tuple[float, int, tuple[bytes, Piece]]] = {}
 
-    def _render(self, fmt: Format) -> tuple[bytes, bytes]:
+    def _render(self, fmt: Format) -> tuple[bytes, Piece]:
         metrics = self.exporter.metrics
         body = metrics.render_openmetrics() if fmt is Format.OPENMETRICS else metrics.render()
-        return body, gzip.compress(body, compresslevel=1)
+        return body, Piece.of(body)
 
-    async def get(self, fmt: Format) -> tuple[bytes, bytes]:
+    async def get(self, fmt: Format) -> tuple[bytes, Piece]:
         now = asyncio.get_running_loop().time()
         epoch = self.exporter.self_metrics_epoch
         done = self._done.get(fmt)
@@ -156,7 +156,7 @@ FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics
 
 
 class _Parts(Payload):
-    """A body written as pieces one after the other (the cached gzip members, or their
+    """A body written as pieces one after the other (the cached gzip stream, or its
     text inflated piece by piece, then the fresh self-metrics): no copy of the whole
     body per scrape, and the event loop runs between pieces."""
 
@@ -190,11 +190,11 @@ def _answer(
     coding: Coding | None,
     content_type: str,
     vary: str,
-    *extra: tuple[bytes, bytes],
+    *extra: tuple[bytes, Piece],
 ) -> web.Response:
-    """`rendered` then each `(text, its gzip member)` of `extra`, in `coding` (None: 406).
-    A gzip body is concatenated gzip members, which every HTTP client and Prometheus read
-    as one stream; it is joined once per render: one write per scrape, not one per chunk."""
+    """`rendered` then each `(text, its deflate piece)` of `extra`, in `coding` (None: 406).
+    A gzip body is one gzip stream (the cached pieces joined once per render, then the
+    extra pieces and the trailer): one large write per scrape, not one per chunk."""
     if coding is None:
         return web.Response(
             status=406, text="Neither gzip nor identity is acceptable\n", headers={"Vary": vary}
@@ -202,7 +202,7 @@ def _answer(
     headers = {"Content-Type": content_type, "Vary": vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
-        gzipped = (rendered.gzipped, *(member for _, member in extra))
+        gzipped = rendered.gzip_parts(*(piece for _, piece in extra))
         body = _Parts(lambda: gzipped, sum(map(len, gzipped)), content_type)
     else:
         texts = [text for text, _ in extra]
@@ -215,8 +215,7 @@ async def metrics(request: web.Request) -> web.Response:
     """The cached CDN body, then the self-metrics rendered now: API calls, waits and
     durations are fresh even while a long poll runs. The format follows `Accept` (text
     0.0.4, or OpenMetrics 1.0.0 ending with `# EOF`), the coding `Accept-Encoding`. A gzip
-    answer is two gzip members (the cached one and a fresh one), which every HTTP client
-    and Prometheus read as one stream."""
+    answer is one gzip stream: the cached pieces, then the fresh part's."""
     exporter = request.app[EXPORTER_KEY]
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
     if coding is None:

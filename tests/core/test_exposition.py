@@ -62,9 +62,8 @@ def test_gzip_is_the_same_body() -> None:
 def test_a_large_body_is_kept_compressed_and_inflated_in_pieces() -> None:
     text = b"".join(b'cdn_x{domain="d%d.example.com"} %d.0\n' % (i, i) for i in range(200_000))
     rendered = RenderedMetrics.of(text)
-    assert rendered.compressed
     assert rendered.size == len(text)
-    assert sum(map(len, rendered.parts)) < len(text) // 5  # only the gzip member is kept
+    assert sum(map(len, rendered.pieces)) < len(text) // 5  # only the deflated text is kept
     pieces = list(rendered.plain_parts())
     assert len(pieces) > 1
     assert max(map(len, pieces)) <= 1 << 18
@@ -72,9 +71,9 @@ def test_a_large_body_is_kept_compressed_and_inflated_in_pieces() -> None:
     assert gzip.decompress(rendered.gzipped) == text
 
 
-def test_an_empty_body_has_no_parts() -> None:
+def test_an_empty_body_has_no_pieces() -> None:
     empty = RenderedMetrics.of(b"")
-    assert empty.parts == ()
+    assert empty.pieces == ()
     assert empty.plain == b""
     assert empty.size == 0
     assert empty.gzipped

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import shutil
 import threading
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import Exporter
@@ -54,7 +56,7 @@ async def test_ready_only_after_every_first_poll_and_metrics_are_cached() -> Non
         plain = await client.get("/metrics", headers={"Accept-Encoding": "identity"})
         assert plain.headers["Content-Type"].startswith("text/plain; version=0.0.4")
         body = await plain.read()
-        # The text is inflated from the cached gzip members: its length is still known.
+        # The text is inflated from the cached deflate pieces: its length is still known.
         assert int(plain.headers["Content-Length"]) == len(body)
         assert b'cdn_up{provider="wangsu",account="main",endpoint="flow_request"} 1.0' in body
         assert b"cdn_exporter_build_info" in body
@@ -67,7 +69,7 @@ async def test_ready_only_after_every_first_poll_and_metrics_are_cached() -> Non
             "/metrics", headers={"Accept-Encoding": "gzip"}, auto_decompress=False
         )
         assert zipped.headers["Content-Encoding"] == "gzip"
-        # Two gzip members, read as one stream: the cached body, then fresh self-metrics.
+        # One gzip stream: the cached body, then the fresh self-metrics.
         unzipped = gzip.decompress(await zipped.read())
         assert unzipped.startswith(cached)
         assert b"cdn_exporter_build_info" in unzipped[len(cached) :]
@@ -76,6 +78,25 @@ async def test_ready_only_after_every_first_poll_and_metrics_are_cached() -> Non
         text = await landing.text()
         assert "flow_request" in text
         assert 'href="metrics"' in text
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl not installed")
+async def test_curl_compressed_gets_the_whole_body() -> None:
+    # curl decodes only the first gzip member of a body: the body must be one stream.
+    exp = exporter()
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        await exp.poll_and_render(exp.pollers[0])
+        await exp.poll_and_render(exp.pollers[1])
+        url = str(client.make_url("/metrics"))
+        curl = await asyncio.create_subprocess_exec(
+            "curl", "-sS", "--compressed", url, stdout=asyncio.subprocess.PIPE
+        )
+        body, _ = await curl.communicate()
+        plain = await (await client.get("/metrics", headers={"Accept-Encoding": "identity"})).read()
+    assert curl.returncode == 0
+    assert body.startswith(exp.rendered.plain)
+    assert b"cdn_exporter_build_info" in body  # the fresh part at the end is there too
+    assert len(body) > len(plain) // 2
 
 
 async def test_self_metrics_are_fresh_at_every_scrape_without_a_render() -> None:

@@ -1,0 +1,42 @@
+"""Pieces deflated apart join into one gzip stream whose CRC-32 zlib agrees with."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collector.gzipjoin import Piece, combine, stream, trailer
+
+TEXTS = st.lists(st.binary(max_size=3000) | st.text(max_size=2000).map(str.encode), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXTS)
+def test_pieces_join_into_a_single_member_holding_their_texts(texts: list[bytes]) -> None:
+    pieces = [Piece.of(text) for text in texts]
+    joined = stream(pieces)
+    whole = b"".join(texts)
+    reader = zlib.decompressobj(wbits=31)
+    assert reader.decompress(joined) == whole
+    # Exactly one member, complete: what curl and browsers read.
+    assert reader.eof
+    assert reader.unused_data == b""
+    assert gzip.decompress(joined) == whole
+    assert combine(0, 0, pieces) == (zlib.crc32(whole), len(whole))
+
+
+def test_a_crc_carries_on_over_later_pieces() -> None:
+    first, second = b"cdn_up 1.0\n" * 1000, b"cdn_exporter_build_info 1.0\n"
+    crc, size = combine(zlib.crc32(first), len(first), [Piece.of(second)])
+    assert crc == zlib.crc32(first + second)
+    assert size == len(first + second)
+    assert trailer(crc, size).endswith(len(first + second).to_bytes(4, "little"))
+
+
+def test_level_zero_stores_the_text() -> None:
+    text = b"x" * 10_000
+    assert len(Piece.of(text, level=0).deflated) > len(text)
+    assert len(Piece.of(text).deflated) < len(text) // 10
