@@ -95,22 +95,18 @@ def render_families(families: Iterable[FamilySamples]) -> bytes:
 class RenderedMetrics:
     """A rendered body, served unchanged to every scrape, kept as its chunks' deflate
     pieces (a tenth of the text): a gzip scrape gets them as one gzip stream (the pieces
-    joined once per render, then the scrape's own pieces and the trailer), an identity
-    scrape their text inflated piece by piece, so the text itself is never kept."""
+    and their combined CRC joined once, at the first gzip scrape after the render, then
+    the scrape's own pieces and the trailer), an identity scrape their text inflated
+    piece by piece, so the text itself is never kept."""
 
-    __slots__ = ("_joined", "crc", "openmetrics", "pieces", "size")
+    __slots__ = ("_joined", "openmetrics", "pieces", "size")
 
     def __init__(
-        self,
-        pieces: Sequence[bytes],
-        size: int,
-        crc: int,
-        openmetrics: Callable[[], RenderedMetrics] | None = None,
+        self, pieces: Sequence[Piece], openmetrics: Callable[[], RenderedMetrics] | None = None
     ) -> None:
-        self.pieces: tuple[bytes, ...] = tuple(pieces)  # raw deflate blocks, in order
-        self.size = size  # bytes of text: the identity body's Content-Length
-        self.crc = crc  # CRC-32 of the text
-        self._joined: bytes | None = None
+        self.pieces: tuple[Piece, ...] = tuple(pieces)
+        self.size = sum(p.size for p in self.pieces)  # the identity body's Content-Length
+        self._joined: tuple[bytes, int] | None = None  # the stream so far, its text's CRC
         # The same samples with OpenMetrics family heads (no `# EOF`), when the body was
         # assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
         self.openmetrics = openmetrics
@@ -119,7 +115,7 @@ class RenderedMetrics:
         """The text, in pieces of at most `_PIECE` bytes (an identity scrape of a large
         body yields to the event loop between them)."""
         for piece in self.pieces:
-            yield from gzipjoin.inflate(piece, _PIECE)
+            yield from gzipjoin.inflate(piece.deflated, _PIECE)
 
     @property
     def plain(self) -> bytes:
@@ -130,9 +126,11 @@ class RenderedMetrics:
         """One gzip stream of the body then `extra`: the gzip header and the body's pieces
         (joined once), each extra piece, the trailer."""
         if self._joined is None:
-            self._joined = b"".join((gzipjoin.HEADER, *self.pieces))
-        crc, size = gzipjoin.combine(self.crc, self.size, extra)
-        return (self._joined, *(p.deflated for p in extra), gzipjoin.trailer(crc, size))
+            crc, _ = gzipjoin.combine(0, 0, self.pieces)
+            self._joined = (b"".join([gzipjoin.HEADER, *(p.deflated for p in self.pieces)]), crc)
+        joined, crc = self._joined
+        crc, size = gzipjoin.combine(crc, self.size, extra)
+        return (joined, *(p.deflated for p in extra), gzipjoin.trailer(crc, size))
 
     @property
     def gzipped(self) -> bytes:
@@ -140,8 +138,7 @@ class RenderedMetrics:
 
     @classmethod
     def of(cls, body: bytes) -> RenderedMetrics:
-        piece = Piece.of(body)
-        return cls((piece.deflated,) if body else (), len(body), piece.crc)
+        return cls([Piece.of(body)] if body else [])
 
 
 _PIECE = 1 << 18  # about a millisecond to inflate
@@ -438,17 +435,11 @@ class BodyAssembler:
             chunks = [c for o in owners if (c := o.chunks.get(name)) is not None and c.size]
             parts.append((self._heads[name], chunks))
 
-        def body(openmetrics: bool) -> tuple[list[Piece], int, int]:
+        def body(openmetrics: bool) -> list[Piece]:
             pieces = []
             for head, chunks in parts:  # immutable chunks of this assembly
                 pieces.append(head.openmetrics if openmetrics else head.text)
                 pieces.extend(chunks)
-            crc, size = gzipjoin.combine(0, 0, pieces)
-            return pieces, size, crc
+            return pieces
 
-        def openmetrics() -> RenderedMetrics:
-            pieces, size, crc = body(True)
-            return RenderedMetrics([p.deflated for p in pieces], size, crc)
-
-        pieces, size, crc = body(False)
-        return RenderedMetrics([p.deflated for p in pieces], size, crc, openmetrics)
+        return RenderedMetrics(body(False), lambda: RenderedMetrics(body(True)))

@@ -5,8 +5,8 @@ first of several) without compressing anything again.
 A piece is raw deflate blocks ending in a sync flush: byte-aligned and not final, so
 pieces follow one another in one deflate stream, each referring only to its own text.
 The stream's CRC-32 is combined from the pieces' CRCs the way zlib's `crc32_combine`
-does, which Python's zlib does not offer; each piece keeps x^(8 * its length) modulo the
-CRC polynomial, so a join costs one carry-less multiplication per piece.
+does, which Python's zlib does not offer: moving a CRC past n bytes multiplies it by
+x^(8n) modulo the CRC polynomial, a few table lookups per piece.
 """
 
 from __future__ import annotations
@@ -44,41 +44,69 @@ def _powers() -> list[int]:
 
 
 _X2N = _powers()
+# Multiplying by a fixed x^(2^k) is linear: per k, what each byte of the other factor
+# contributes, built the first time k is needed (a few dozen k cover any length).
+_BY_BYTE: dict[int, tuple[list[int], ...]] = {}
 
 
-def _shift(size: int) -> int:
-    """x^(8 * size) modulo the polynomial: what moves a CRC past `size` more bytes."""
-    p, n, k = 1 << 31, size, 3  # x^0; 8 * size = size * 2^3
+def _times_x2n(k: int, b: int) -> int:
+    """x^(2^k) * b(x) modulo the polynomial, a table lookup per byte of `b`."""
+    tables = _BY_BYTE.get(k)
+    if tables is None:
+        a = _X2N[k]
+        tables = _BY_BYTE[k] = tuple(
+            [_multiply(a, byte << shift) for byte in range(256)] for shift in (0, 8, 16, 24)
+        )
+    t0, t1, t2, t3 = tables
+    return t0[b & 0xFF] ^ t1[(b >> 8) & 0xFF] ^ t2[(b >> 16) & 0xFF] ^ t3[b >> 24]
+
+
+def _advance(crc: int, size: int) -> int:
+    """crc(x) * x^(8 * size) modulo the polynomial: a CRC moved past `size` more bytes."""
+    n, k = size, 3  # 8 * size = size * 2^3
     while n:
         if n & 1:
-            p = _multiply(_X2N[k], p)
+            crc = _times_x2n(k, crc)
         n >>= 1
         k += 1
-    return p
+    return crc
+
+
+def _stored(text: bytes) -> bytes:
+    """`text` as stored (uncompressed) deflate blocks, none final: deflate level 0."""
+    blocks: list[bytes] = []
+    for start in range(0, len(text), 0xFFFF):
+        part = text[start : start + 0xFFFF]
+        blocks += (struct.pack("<BHH", 0, len(part), len(part) ^ 0xFFFF), part)
+    return b"".join(blocks)
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Some text as raw deflate blocks, with what a join needs: the text's CRC-32, its
-    length and x^(8 * length) modulo the CRC polynomial."""
+    """Some text as raw deflate blocks, with what a join needs: its CRC-32 and length."""
 
     deflated: bytes
     crc: int
     size: int
-    shift: int
 
     @classmethod
     def of(cls, text: bytes, level: int = 1) -> Piece:
-        # Level 1: a tenth of level 9's cost, and the body only ~15% larger.
-        deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
-        data = deflate.compress(text) + deflate.flush(zlib.Z_SYNC_FLUSH)
-        return cls(data, zlib.crc32(text), len(text), _shift(len(text)))
+        """Level 1 by default: a tenth of level 9's cost, the body only ~15% larger."""
+        if level == 0:
+            data = _stored(text)
+        else:
+            # A small text pays more for zlib's hash tables than for compressing: smaller
+            # tables for it (memLevel 4 costs big texts 2% in size).
+            deflate = zlib.compressobj(level, zlib.DEFLATED, -15, 4 if len(text) < 1 << 16 else 8)
+            data = deflate.compress(text) + deflate.flush(zlib.Z_SYNC_FLUSH)
+        return cls(data, zlib.crc32(text), len(text))
 
 
 def combine(crc: int, size: int, pieces: Iterable[Piece]) -> tuple[int, int]:
-    """The CRC-32 and length of text of CRC `crc` and length `size` followed by `pieces`."""
+    """The CRC-32 and length of text of CRC `crc` and length `size` followed by `pieces`
+    (zlib's crc32_combine, one piece after the other)."""
     for piece in pieces:
-        crc = _multiply(piece.shift, crc) ^ piece.crc
+        crc = _advance(crc, piece.size) ^ piece.crc
         size += piece.size
     return crc, size
 

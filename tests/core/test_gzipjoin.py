@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import zlib
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.gzipjoin import Piece, combine, stream, trailer
+from collector.gzipjoin import _X2N, Piece, _advance, _multiply, combine, stream, trailer
 
 TEXTS = st.lists(st.binary(max_size=3000) | st.text(max_size=2000).map(str.encode), max_size=8)
 
@@ -36,7 +37,22 @@ def test_a_crc_carries_on_over_later_pieces() -> None:
     assert trailer(crc, size).endswith(len(first + second).to_bytes(4, "little"))
 
 
-def test_level_zero_stores_the_text() -> None:
-    text = b"x" * 10_000
-    assert len(Piece.of(text, level=0).deflated) > len(text)
-    assert len(Piece.of(text).deflated) < len(text) // 10
+def test_level_zero_stores_the_text_in_blocks_of_at_most_65535_bytes() -> None:
+    for text in (b"", b"x" * 10_000, bytes(range(256)) * 700):  # 179,200 bytes: 3 blocks
+        stored = Piece.of(text, level=0)
+        blocks = -(-len(text) // 0xFFFF)
+        assert len(stored.deflated) == len(text) + 5 * blocks
+        assert gzip.decompress(stream([stored])) == text
+    assert len(Piece.of(b"x" * 10_000).deflated) < 1_000
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 65_535, 65_536, 1 << 20, 12_345_678, 2**33 + 7])
+def test_the_crc_tables_agree_with_plain_multiplication(size: int) -> None:
+    crc = 0x1234ABCD
+    expected, n, k = crc, size, 3  # crc * x^(8 * size), one bit of 8 * size at a time
+    while n:
+        if n & 1:
+            expected = _multiply(_X2N[k], expected)
+        n >>= 1
+        k += 1
+    assert _advance(crc, size) == expected
