@@ -234,10 +234,9 @@ class Exporter:
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
         for key in self.jobs if keys is None else keys:
-            plan, poller = self.jobs[key].spec.plan, self.jobs[key].poller
-            limit = poller.settings.rate_limit
+            plan, settings = self.jobs[key].spec.plan, self.jobs[key].poller.settings
+            limit = settings.rate_limit
             share = self.settings.rate_budget_share
-            settings = poller.settings
             log.info(
                 "poll plan %s/%s: every %ds, %d call(s) per poll (the fewest possible: %d), "
                 "%.1f%% of %d/%ds%s, newest slice normally %ds old",
@@ -252,12 +251,12 @@ class Exporter:
                 f" (this replica's rate_budget_share {share:g} of the limit)" if share < 1 else "",
                 settings.settle_delay + settings.granularity + plan.interval,
             )
-            if poller.settings.chosen_over:
+            if settings.chosen_over:
                 log.info(
                     "poll plan %s/%s: chosen over %s",
                     plan.account,
                     plan.endpoint,
-                    poller.settings.chosen_over,
+                    settings.chosen_over,
                 )
 
     def restore_state(self, path: Path) -> None:

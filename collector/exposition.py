@@ -106,7 +106,7 @@ class RenderedMetrics:
     ) -> None:
         self.pieces: tuple[Piece, ...] = tuple(pieces)
         self.size = sum(p.size for p in self.pieces)  # the identity body's Content-Length
-        self._joined: tuple[bytes, int] | None = None  # the stream so far, its text's CRC
+        self._joined: tuple[bytes, int, int] | None = None  # gzipjoin.opening(pieces)
         # The same samples with OpenMetrics family heads (no `# EOF`), when the body was
         # assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
         self.openmetrics = openmetrics
@@ -126,10 +126,9 @@ class RenderedMetrics:
         """One gzip stream of the body then `extra`: the gzip header and the body's pieces
         (joined once), each extra piece, the trailer."""
         if self._joined is None:
-            crc, _ = gzipjoin.combine(0, 0, self.pieces)
-            self._joined = (b"".join([gzipjoin.HEADER, *(p.deflated for p in self.pieces)]), crc)
-        joined, crc = self._joined
-        crc, size = gzipjoin.combine(crc, self.size, extra)
+            self._joined = gzipjoin.opening(self.pieces)
+        joined, crc, size = self._joined
+        crc, size = gzipjoin.combine(crc, size, extra)
         return (joined, *(p.deflated for p in extra), gzipjoin.trailer(crc, size))
 
     @property

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
+_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
 _FINAL = b"\x03\x00"  # an empty final block with fixed codes
 _POLY = 0xEDB88320  # CRC-32, bit-reflected
 
@@ -116,11 +116,17 @@ def trailer(crc: int, size: int) -> bytes:
     return _FINAL + struct.pack("<II", crc, size & 0xFFFFFFFF)
 
 
-def stream(pieces: Iterable[Piece]) -> bytes:
-    """One gzip member holding the pieces' texts in order."""
-    pieces = list(pieces)
+def opening(pieces: Sequence[Piece]) -> tuple[bytes, int, int]:
+    """A gzip stream's start holding the pieces' texts in order (more pieces and the
+    `trailer` may follow), with that text's CRC-32 and length."""
     crc, size = combine(0, 0, pieces)
-    return b"".join([HEADER, *(p.deflated for p in pieces), trailer(crc, size)])
+    return b"".join([_HEADER, *(p.deflated for p in pieces)]), crc, size
+
+
+def stream(pieces: Sequence[Piece]) -> bytes:
+    """One gzip member holding the pieces' texts in order."""
+    start, crc, size = opening(pieces)
+    return start + trailer(crc, size)
 
 
 def inflate(deflated: bytes, piece_size: int) -> Iterable[bytes]:

@@ -104,15 +104,27 @@ class PointColumns(Sequence[Point]):
         """Each point's fields, without a `Point` built for it."""
         return zip(self.families, self.labels, self.ends, self.values, strict=True)
 
+    @classmethod
+    def _of(
+        cls,
+        families: list[Family],
+        labels: list[tuple[str, ...]],
+        ends: list[int],
+        values: list[float],
+    ) -> PointColumns:
+        made = cls()
+        made.families, made.labels, made.ends, made.values = families, labels, ends, values
+        return made
+
     def select(self, keep: Callable[[tuple[str, ...]], bool]) -> PointColumns:
         """The points whose labels `keep` accepts."""
         rows = [i for i, labels in enumerate(self.labels) if keep(labels)]
-        part = PointColumns()
-        part.families = [self.families[i] for i in rows]
-        part.labels = [self.labels[i] for i in rows]
-        part.ends = [self.ends[i] for i in rows]
-        part.values = [self.values[i] for i in rows]
-        return part
+        return self._of(
+            [self.families[i] for i in rows],
+            [self.labels[i] for i in rows],
+            [self.ends[i] for i in rows],
+            [self.values[i] for i in rows],
+        )
 
     def truncate(self, length: int) -> None:
         """Drop every point from `length` on."""
@@ -128,12 +140,9 @@ class PointColumns(Sequence[Point]):
     def __getitem__(self, index: slice) -> PointColumns: ...
     def __getitem__(self, index: int | slice) -> Point | PointColumns:
         if isinstance(index, slice):
-            part = PointColumns()
-            part.families = self.families[index]
-            part.labels = self.labels[index]
-            part.ends = self.ends[index]
-            part.values = self.values[index]
-            return part
+            return self._of(
+                self.families[index], self.labels[index], self.ends[index], self.values[index]
+            )
         return Point(self.families[index], self.labels[index], self.ends[index], self.values[index])
 
     def __iter__(self) -> Iterator[Point]:

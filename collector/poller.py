@@ -328,7 +328,7 @@ class EndpointPoller:
         )
         self.metrics.poll_calls.labels(*self._labels).set(plan.calls_per_cycle * calling)
         self.metrics.poll_calls_minimum.labels(*self._labels).set(plan.minimum_calls * calling)
-        if plan.raised and self.calls:
+        if plan.raised and calling:
             limit = self.settings.rate_limit
             log.warning(
                 "%s: %d discovered domain(s) need %d calls per poll, more than %d/%ds "

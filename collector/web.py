@@ -185,20 +185,22 @@ class _Parts(Payload):
             left -= len(piece)
 
 
+def _not_acceptable(vary: str) -> web.Response:
+    return web.Response(
+        status=406, text="Neither gzip nor identity is acceptable\n", headers={"Vary": vary}
+    )
+
+
 def _answer(
     rendered: RenderedMetrics,
-    coding: Coding | None,
+    coding: Coding,
     content_type: str,
     vary: str,
     *extra: tuple[bytes, Piece],
 ) -> web.Response:
-    """`rendered` then each `(text, its deflate piece)` of `extra`, in `coding` (None: 406).
-    A gzip body is one gzip stream (the cached pieces joined once per render, then the
-    extra pieces and the trailer): one large write per scrape, not one per chunk."""
-    if coding is None:
-        return web.Response(
-            status=406, text="Neither gzip nor identity is acceptable\n", headers={"Vary": vary}
-        )
+    """`rendered` then each `(text, its deflate piece)` of `extra`, in `coding`. A gzip
+    body is one gzip stream (the cached pieces joined once per render, then the extra
+    pieces and the trailer): one large write per scrape, not one per chunk."""
     headers = {"Content-Type": content_type, "Vary": vary}
     if coding is Coding.GZIP:
         headers["Content-Encoding"] = "gzip"
@@ -219,7 +221,7 @@ async def metrics(request: web.Request) -> web.Response:
     exporter = request.app[EXPORTER_KEY]
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
     if coding is None:
-        return _answer(exporter.rendered, coding, CONTENT_TYPE, "Accept, Accept-Encoding")
+        return _not_acceptable("Accept, Accept-Encoding")
     fmt = negotiate_format(request.headers.get("Accept"))
     rendered = exporter.rendered
     if fmt is Format.OPENMETRICS:
@@ -239,6 +241,8 @@ async def slices(request: web.Request) -> web.Response:
             status=404, text="No endpoint exports slices (set `slices: true` on one)\n"
         )
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
+    if coding is None:
+        return _not_acceptable("Accept-Encoding")
     return _answer(exporter.rendered_slices, coding, CONTENT_TYPE, "Accept-Encoding")
 
 

@@ -56,6 +56,12 @@ async def scrape_slices(exporter: Exporter) -> dict[Sample, float]:
         assert response.status == 200
         assert response.headers["Content-Encoding"] == "gzip"
         text = await response.text()
+        # The identity body is the same text; a scraper that takes neither coding gets 406.
+        plain = await client.get("/metrics/slices", headers={"Accept-Encoding": "identity"})
+        assert "Content-Encoding" not in plain.headers
+        assert await plain.text() == text
+        refused = await client.get("/metrics/slices", headers={"Accept-Encoding": "identity;q=0"})
+        assert refused.status == 406
     found: dict[Sample, float] = {}
     for family in text_string_to_metric_families(text):
         for s in family.samples:
