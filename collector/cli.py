@@ -21,8 +21,8 @@ import orjson
 from aiohttp import web
 
 from collector import __version__
+from collector.accountconfig import parse_listen_address
 from collector.clock import Clock, SystemClock
-from collector.config.common import parse_listen_address
 from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
 from collector.config.schema import DEFAULT_LISTEN_ADDRESS

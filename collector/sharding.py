@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
+from collector.accountconfig import ECHO_LIMIT
 from collector.config.runtime import Account, Config
 
 MAX_SHARDS = 1000
@@ -41,7 +42,7 @@ def ordinal_from_pod_name(name: str) -> int:
     match = _ORDINAL.search(name.strip())
     if match is None:
         raise ValueError(
-            f"pod name {name.strip()[:80]!r} has no ordinal: a StatefulSet pod is named "
+            f"pod name {name.strip()[:ECHO_LIMIT]!r} has no ordinal: a StatefulSet pod is named "
             "<name>-<number>, such as cdn-exporter-2"
         )
     return int(match[1])
@@ -60,7 +61,7 @@ def resolve_shard(text: str, environ: Mapping[str, str], hostname: str) -> int:
         except ValueError as exc:
             raise ValueError(f"--shard auto: {exc} (from {source})") from None
     if not text.isdigit():
-        raise ValueError(f"--shard: expected a number or `auto`, got {text[:80]!r}")
+        raise ValueError(f"--shard: expected a number or `auto`, got {text[:ECHO_LIMIT]!r}")
     return int(text)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from collector.config.common import AccountBase, EndpointOverride
+from collector.accountconfig import AccountBase, EndpointOverride
 from collector.model import RateLimit
 from collector.planner import plan_endpoint, windows_per_poll
 from collector.providers.base import Provider

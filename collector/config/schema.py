@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from collector.config.common import Duration, parse_listen_address
+from collector.accountconfig import Duration, parse_listen_address
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
 from collector.timeslices import DAY, HOUR

@@ -360,7 +360,7 @@ def test_a_long_interval_reads_everything_since_the_last_poll_whatever_the_backf
     """A 6-hour interval with the default 6-hour backfill: the window still reaches back
     to where the last poll was complete (it once began at now - 6 h, losing the 15
     minutes of settle delay between)."""
-    from collector.config.common import EndpointOverride
+    from collector.accountconfig import EndpointOverride
     from collector.config.endpoints import resolve_endpoint as resolve
     from collector.poller import poll_window
 

@@ -8,7 +8,13 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.accountconfig import (
+    ECHO_LIMIT,
+    AccountBase,
+    KeyPairAuth,
+    Strict,
+    secret_value,
+)
 from collector.model import RateLimit
 from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
@@ -98,9 +104,9 @@ class LiveFilters(Strict):
             if not item.strip():
                 raise ValueError("an empty value (remove it, or the whole list)")
             if "/" in item or any(c.isspace() for c in item):
-                raise ValueError(f"{item[:80]!r} is a name, not a URL or a phrase")
+                raise ValueError(f"{item[:ECHO_LIMIT]!r} is a name, not a URL or a phrase")
             if item in seen:
-                raise ValueError(f"{item[:80]!r} is listed twice")
+                raise ValueError(f"{item[:ECHO_LIMIT]!r} is listed twice")
             seen.add(item)
         return value
 
@@ -132,7 +138,7 @@ class VolcengineAccountModel(AccountBase):
         for domain in value:
             if domain.startswith("*."):
                 raise ValueError(
-                    f"{domain[:80]!r}: Volcengine Live takes no wildcard domains; "
+                    f"{domain[:ECHO_LIMIT]!r}: Volcengine Live takes no wildcard domains; "
                     "list each push or play domain"
                 )
         return value

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import SecretStr, field_validator, model_validator
 
-from collector.config.common import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.accountconfig import AccountBase, KeyPairAuth, Strict, secret_value
 from collector.model import RateLimit
 from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices

@@ -1,4 +1,4 @@
-"""Configuration pieces every provider's account model shares: durations, secrets, overrides."""
+"""Account-config primitives below the providers: durations, secrets, overrides, address checks."""
 
 from __future__ import annotations
 
@@ -22,13 +22,17 @@ from pydantic import (
 
 from collector.timeslices import DAY, MINUTE, parse_duration
 
+# How much of a rejected value a message echoes back: enough to recognise it, never a
+# pasted file's worth.
+ECHO_LIMIT = 80
+
 Duration = Annotated[int, BeforeValidator(parse_duration)]
+"""Seconds, written as 300, "300s", "5m", "1h" or "1d"."""
 # A host name label by label; a leading `*.` wildcard is what the providers accept.
 HOSTNAME = re.compile(
     r"(?:\*\.)?(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 )
-"""Seconds, written as 300, "300s", "5m", "1h" or "1d"."""
 
 
 class Strict(BaseModel):
@@ -158,7 +162,7 @@ class DiscoveryModel(Strict):
         for pattern in value:
             if not _PATTERN.fullmatch(pattern):
                 raise ValueError(
-                    f"{pattern[:80]!r} is not a domain pattern (host-name characters "
+                    f"{pattern[:ECHO_LIMIT]!r} is not a domain pattern (host-name characters "
                     "and the globs * ? [...] only)"
                 )
             if pattern in seen:
@@ -215,8 +219,8 @@ class AccountBase(Strict):
         for domain in value:
             if not HOSTNAME.fullmatch(domain):
                 raise ValueError(
-                    f"{domain[:80]!r} is not a host name (a domain such as www.example.com, "
-                    "or *.example.com; no scheme, path or port)"
+                    f"{domain[:ECHO_LIMIT]!r} is not a host name (a domain such as "
+                    "www.example.com, or *.example.com; no scheme, path or port)"
                 )
             if domain in seen:
                 raise ValueError(f"domain {domain!r} is listed twice")
@@ -247,10 +251,10 @@ def parse_listen_address(text: str) -> tuple[str, int]:
     """`HOST:PORT`, `:PORT` or `[::1]:PORT` into (host, port); ValueError otherwise."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"expected HOST:PORT with a port 0-65535, got {text[:80]!r}")
+        raise ValueError(f"expected HOST:PORT with a port 0-65535, got {text[:ECHO_LIMIT]!r}")
     host = host.strip("[]")
     if host and not (HOSTNAME.fullmatch(host) or _is_ip(host) or host == "localhost"):
-        raise ValueError(f"not a host to listen on: {host[:80]!r}")
+        raise ValueError(f"not a host to listen on: {host[:ECHO_LIMIT]!r}")
     return (host or "0.0.0.0"), int(port)
 
 
