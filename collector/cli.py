@@ -267,11 +267,8 @@ async def serve(
         settings = replace(demo_config, state_file=settings.state_file)
         log.info("demo: emulator serving on %s", emulator_server.base_url)
     sharding = sharding or Sharding()
-    loader = (
-        None
-        if config_path is None
-        else functools.partial(load_config, config_path, total_shards=sharding.total)
-    )
+    # The exporter checks each reloaded config's explicit shards against `sharding`.
+    loader = None if config_path is None else functools.partial(load_config, config_path)
     exporter = Exporter(settings, clock, config_loader=loader, sharding=sharding)
     live = LiveWebConfig(web_config) if web_config is not None else None
     app = build_web_app(
@@ -363,7 +360,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     else:
         try:
-            settings = load_config(args.config, total_shards=sharding.total)
+            settings = load_config(args.config)
+            # An explicit `shard:` that no replica of --total-shards has.
+            shard_problems = sharding.problems(settings)
+            if shard_problems:
+                raise ConfigError(shard_problems)
         except ConfigError as exc:
             print_problems(exc.problems)
             if web_problems:  # both files' problems at once

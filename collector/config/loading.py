@@ -17,7 +17,6 @@ from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
-from collector.sharding import shard_problems
 
 
 class ConfigError(Exception):
@@ -146,10 +145,10 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def validate(data: dict[str, Any], total_shards: int = 1) -> Config:
+def validate(data: dict[str, Any]) -> Config:
     """Validate a configuration mapping (environment overrides apply) and resolve it
-    into the frozen objects the daemon runs with; an account's explicit `shard:` must
-    be below `total_shards` (`--total-shards`)."""
+    into the frozen objects the daemon runs with. Whether an explicit `shard:` is below
+    `--total-shards` is the replica's question (collector.sharding), asked by its callers."""
     try:
         settings = Settings(**data)
     except ValidationError as exc:
@@ -158,7 +157,6 @@ def validate(data: dict[str, Any], total_shards: int = 1) -> Config:
         # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
         raise ConfigError([_environment_problem(exc)]) from None
     problems = _check_against_catalog(settings)
-    problems += shard_problems((a.shard for a in settings.accounts), total_shards)
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -209,10 +207,9 @@ def _check_against_catalog(settings: Settings) -> list[str]:
     return problems
 
 
-def load_config(path: Path, total_shards: int = 1) -> Config:
-    """Read and validate the configuration file at `path` (explicit account shards
-    below `total_shards`)."""
-    return validate(read_yaml(path), total_shards)
+def load_config(path: Path) -> Config:
+    """Read and validate the configuration file at `path`."""
+    return validate(read_yaml(path))
 
 
 def load_account(data: dict[str, Any]) -> Account:

@@ -56,7 +56,7 @@ async def empty_answer(request: HttpRequest) -> HttpResponse:
 
 def make(sharding: Sharding, data: dict[str, Any] = CONFIG, loader: Any = None) -> Exporter:
     return Exporter(
-        validate(data, sharding.total),
+        validate(data),
         FakeClock(),
         transport_factory=lambda: MockTransport(empty_answer),
         config_loader=loader,
@@ -154,7 +154,7 @@ def test_the_shard_must_be_below_the_total() -> None:
 def test_every_account_is_on_exactly_one_shard() -> None:
     data = copy.deepcopy(CONFIG)
     data["accounts"][0]["shard"] = 2  # acct-a hashes to 1
-    config = validate(data, 3)
+    config = validate(data)
     owned = [{a.name for a in Sharding(i, 3).select(config).accounts} for i in range(3)]
     assert set().union(*owned) == set(NAMES)
     assert sum(len(o) for o in owned) == len(NAMES)
@@ -164,29 +164,24 @@ def test_every_account_is_on_exactly_one_shard() -> None:
     assert Sharding().select(plain) == plain
 
 
-def test_an_explicit_shard_not_below_the_total_is_a_config_error() -> None:
+def test_an_explicit_shard_not_below_the_total_is_a_problem_of_the_replica() -> None:
     data = copy.deepcopy(CONFIG)
     data["accounts"][1]["shard"] = 3
     data["accounts"][4]["shard"] = 2
-    with pytest.raises(ConfigError) as caught:
-        validate(data, 3)
-    assert caught.value.problems == [
+    config = validate(data)  # loading knows no --total-shards: the replica asks
+    assert Sharding(0, 3).problems(config) == [
         "accounts.1.shard: 3 is not below --total-shards 3 (shards are numbered 0 to 2)"
     ]
-    validate(data, 4)  # fine with four
-    with pytest.raises(ConfigError) as caught:
-        validate(data)  # one shard by default: shard 0 only
-    assert [p.split(":")[0] for p in caught.value.problems] == [
-        "accounts.1.shard",
-        "accounts.4.shard",
-    ]
+    assert Sharding(3, 4).problems(config) == []  # fine with four
+    problems = Sharding().problems(config)  # one shard by default: shard 0 only
+    assert [p.split(":")[0] for p in problems] == ["accounts.1.shard", "accounts.4.shard"]
 
 
 @pytest.mark.parametrize("value", [-1, "1", 1.5, 1000])
 def test_a_shard_is_a_small_non_negative_integer(value: object) -> None:
     data = {"accounts": [account("a", shard=value)]}
     with pytest.raises(ConfigError) as caught:
-        validate(data, 1000)
+        validate(data)
     assert caught.value.problems[0].startswith("accounts.0.shard: ")
 
 
@@ -274,7 +269,7 @@ def test_self_metrics_say_the_shard() -> None:
 def test_an_exporter_refuses_a_config_with_a_shard_it_does_not_have() -> None:
     data = copy.deepcopy(CONFIG)
     data["accounts"][0]["shard"] = 5
-    config = validate(data, 6)
+    config = validate(data)
     with pytest.raises(ConfigError, match=r"accounts\.0\.shard: 5 is not below --total-shards 3"):
         Exporter(config, FakeClock(), sharding=Sharding(0, 3))
 
@@ -283,7 +278,7 @@ async def test_reload_applies_the_same_shard_filter() -> None:
     current: dict[str, Any] = copy.deepcopy(CONFIG)
 
     def loader() -> Config:
-        return validate(current, 3)
+        return validate(current)
 
     exporter = make(Sharding(1, 3), current, loader)
     try:
@@ -341,7 +336,7 @@ async def test_the_status_page_and_readiness_name_the_shard() -> None:
 async def test_a_shard_without_accounts_is_ready_and_stays_healthy() -> None:
     clock = FakeClock()
     exporter = Exporter(
-        validate({"accounts": [account("acct-b"), account("acct-f")]}, 3),  # both on 0
+        validate({"accounts": [account("acct-b"), account("acct-f")]}),  # both on 0
         clock,
         transport_factory=lambda: MockTransport(empty_answer),
         sharding=Sharding(2, 3),
