@@ -25,12 +25,15 @@ __all__ = ["CallTarget", "Classified", "MalformedResponse", "Provider", "Query",
 
 @dataclass(frozen=True, slots=True)
 class Classified:
-    """A response sorted into an outcome; `payload` is the decoded body on success."""
+    """A response sorted into an outcome; `payload` is the decoded body on success.
+    `decodes` is False for a body that is not the API's JSON at all (truncated, a
+    proxy's HTML page): the classifier's one decode says so, for the retry decision."""
 
     outcome: Outcome
     payload: Any = None
     message: str = ""
     retry_after: float | None = None
+    decodes: bool = True
 
 
 @dataclass(frozen=True, slots=True)
