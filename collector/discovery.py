@@ -131,13 +131,13 @@ class DomainDiscoverer:
         found: list[str] = []
         page, pages = 1, 1
         while page <= pages and page <= MAX_PAGES:
-            got = await self._page(page)
+            got = await self._request_page(page)
             found.extend(got.domains)
             pages = got.pages
             page += 1
         return found
 
-    async def _page(self, page: int) -> ListingPage:
+    async def _request_page(self, page: int) -> ListingPage:
         """One page through the call pipeline; ListingFailed if it failed."""
 
         def build(now: float) -> HttpRequest:

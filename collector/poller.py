@@ -240,7 +240,7 @@ class EndpointPoller:
         auth = False
         retryable = False  # some failure may go away if asked again soon
         for query in self.queries(now):
-            answer = await self._call(query)
+            answer = await self._request_points(query)
             if answer.payload is not None:
                 points.extend(answer.payload)
             else:
@@ -342,7 +342,7 @@ class EndpointPoller:
         )
         self._last_problem = kind
 
-    async def _call(self, query: Query) -> CallResult[Sequence[Point]]:
+    async def _request_points(self, query: Query) -> CallResult[Sequence[Point]]:
         """One query through the call pipeline: its points on success."""
         spec = self.settings.spec
 

@@ -26,8 +26,9 @@ __all__ = ["CallTarget", "Classified", "MalformedResponse", "Provider", "Query",
 @dataclass(frozen=True, slots=True)
 class Classified:
     """A response sorted into an outcome; `payload` is the decoded body on success.
-    `decodes` is False for a body that is not the API's JSON at all (truncated, a
-    proxy's HTML page): the classifier's one decode says so, for the retry decision."""
+    A MALFORMED one has `decodes` False if its body is not the API's JSON at all
+    (truncated, a proxy's page): the classifier's one decode says so for the retry
+    decision, so nothing decodes the body again."""
 
     outcome: Outcome
     payload: Any = None

@@ -201,7 +201,6 @@ class VolcengineProvider:
                 _by_status(response.status),
                 message=f"not JSON: {snippet!r}",
                 retry_after=wait,
-                decodes=False,
             )
         error = _error_of(decoded)
         if error is not None:
