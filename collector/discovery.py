@@ -15,30 +15,22 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 import zlib
+from typing import Any
 
 from collector.backoff import Retry, retry_for
-from collector.client import Transport, TransportError, TransportTimeout
+from collector.calls import CallPipeline
+from collector.client import Transport
 from collector.clock import Clock
 from collector.config.runtime import Account
+from collector.http import HttpRequest
 from collector.model import Outcome
-from collector.providers.discovery import (
-    ENDPOINT,
-    DiscoverySettings,
-    Lister,
-    ListingPage,
-    MalformedListing,
-)
-from collector.ratelimit import SlidingWindowLimiter
+from collector.providers.discovery import ENDPOINT, DiscoverySettings, Lister, ListingPage
 from collector.selfmetrics import SelfMetrics
 
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 1000  # a runaway page count (a provider bug) stops here
-_RETRYABLE = frozenset(
-    {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
-)
 
 
 class ListingFailed(Exception):
@@ -64,10 +56,8 @@ class DomainDiscoverer:
         self.provider = provider
         self.account = account
         self.settings = settings
-        self.transport = transport
         self.clock = clock
         self.metrics = metrics
-        self.bucket = SlidingWindowLimiter(settings.rate_limit)
         self.domains: tuple[str, ...] | None = None  # None: no successful listing yet
         self.last_success: float | None = None
         self.last_error: str | None = None
@@ -76,9 +66,17 @@ class DomainDiscoverer:
         self._jitter = random.Random(zlib.crc32(f"{account.name}/{ENDPOINT}".encode()))
         labels = (provider_name, account.name, ENDPOINT)
         self.labels = labels
-        self._requests = {o: metrics.api_requests.labels(*labels, o.value) for o in Outcome}
-        self._duration = metrics.api_duration.labels(*labels)
-        self._wait = metrics.rate_limit_wait.labels(*labels)
+        # Listing answers count no parse errors: those are the report endpoints' figures.
+        self.pipeline = CallPipeline(
+            name=self.name,
+            labels=labels,
+            limit=settings.rate_limit,
+            transport=transport,
+            clock=clock,
+            metrics=metrics,
+            timeout=float(account.timeout),
+            count_parse_errors=False,
+        )
         self._count = metrics.discovered_domains.labels(provider_name, account.name)
         self._success = metrics.discovery_last_success.labels(provider_name, account.name)
 
@@ -133,50 +131,22 @@ class DomainDiscoverer:
         found: list[str] = []
         page, pages = 1, 1
         while page <= pages and page <= MAX_PAGES:
-            got = await self._page(page)
+            got = await self._request_page(page)
             found.extend(got.domains)
             pages = got.pages
             page += 1
         return found
 
-    async def _page(self, page: int) -> ListingPage:
-        attempt = 0
-        while True:
-            try:
-                return await self._call(page)
-            except ListingFailed as exc:
-                if exc.outcome not in _RETRYABLE or attempt >= 2:
-                    raise
-            attempt += 1
-            await self.clock.sleep(2.0 * 2 ** (attempt - 1))
+    async def _request_page(self, page: int) -> ListingPage:
+        """One page through the call pipeline; ListingFailed if it failed."""
 
-    async def _call(self, page: int) -> ListingPage:
-        waited = await self.bucket.acquire(self.clock)
-        if waited:
-            self._wait.inc(waited)
-        request = self.provider.build_listing_request(self.account, page, self.clock.time())
-        started = time.monotonic()
-        try:
-            response = await self.transport.send(request, float(self.account.timeout))
-        except TransportTimeout as exc:
-            raise self._failed(Outcome.TIMEOUT, str(exc), started) from None
-        except TransportError as exc:
-            raise self._failed(Outcome.TRANSPORT_ERROR, str(exc), started) from None
-        classified = self.provider.classify_listing(response)
-        if classified.outcome is not Outcome.SUCCESS:
-            detail = f"HTTP {response.status} {classified.message}".strip()
-            raise self._failed(classified.outcome, detail, started)
-        try:
-            listing = self.provider.parse_listing(classified.payload)
-        except MalformedListing as exc:
-            raise self._failed(Outcome.MALFORMED, str(exc), started) from None
-        self._done(Outcome.SUCCESS, started)
-        return listing
+        def build(now: float) -> HttpRequest:
+            return self.provider.build_listing_request(self.account, page, now)
 
-    def _failed(self, outcome: Outcome, detail: str, started: float) -> ListingFailed:
-        self._done(outcome, started)
-        return ListingFailed(outcome, detail)
+        def parse(payload: Any) -> ListingPage:
+            return self.provider.parse_listing(payload)
 
-    def _done(self, outcome: Outcome, started: float) -> None:
-        self._duration.observe(time.monotonic() - started)
-        self._requests[outcome].inc()
+        result = await self.pipeline.call(build, self.provider.classify_listing, parse)
+        if result.payload is None:
+            raise ListingFailed(result.outcome, result.detail)
+        return result.payload

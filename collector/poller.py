@@ -11,18 +11,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from collector.backoff import Retry, retry_for
-from collector.client import Transport, TransportError, TransportTimeout
+from collector.calls import CallPipeline, CallResult
+from collector.client import Transport
 from collector.clock import Clock
 from collector.config.runtime import Account
-from collector.http import HttpResponse
+from collector.http import HttpRequest
 from collector.jobs import build_plan
 from collector.model import Kind, Outcome, Point, PointColumns
-from collector.providers.base import Classified, MalformedResponse, Provider
-from collector.providers.endpoint import EndpointSettings, Query, Reason
-from collector.ratelimit import SlidingWindowLimiter
+from collector.providers.base import Provider
+from collector.providers.endpoint import EndpointSettings, Query
 from collector.selfmetrics import SelfMetrics
 from collector.state import EndpointState, SeriesState
 from collector.store import SeriesBudget, SliceStore
@@ -37,23 +35,8 @@ NEW_DOMAINS_WAIT = 1.0
 
 DomainSource = Callable[[], "tuple[str, ...] | None"]
 
-# Answers at least this large are decoded and parsed in a worker thread.
-OFF_LOOP_BYTES = 64 * 1024
 # Points settled per event-loop turn.
 INGEST_STEP = 20_000
-_RETRYABLE = frozenset(
-    {Outcome.THROTTLED, Outcome.SERVER_ERROR, Outcome.TIMEOUT, Outcome.TRANSPORT_ERROR}
-)
-
-
-def _decodes(body: bytes) -> bool:
-    """Whether a body is JSON at all: one that is not (truncated, an HTML error page)
-    may be a transport accident, worth another try; valid JSON of the wrong shape not."""
-    try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return False
-    return True
 
 
 def poll_window(
@@ -91,7 +74,6 @@ class EndpointPoller:
         self.provider = provider
         self.account = account
         self.settings = settings
-        self.transport = transport
         self.clock = clock
         self.metrics = metrics
         # Which domains (and other fan-out values) each call of a window carries.
@@ -100,7 +82,6 @@ class EndpointPoller:
         self._domain_source = domains
         self.domains: tuple[str, ...] | None = None if domains is not None else account.domains
         self._filters = provider.query_filters(account)
-        self.bucket = SlidingWindowLimiter(settings.rate_limit)
         # Slice values are kept for the re-read window (where revisions show); older
         # re-read slices (an outage's catch-up) are known as counted by their horizon.
         self.store = SliceStore(
@@ -115,7 +96,6 @@ class EndpointPoller:
         self._last_problem: str | None = None
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
-        self._parse_reasons_logged: set[str] = set()
         self.failed_runs = 0  # polls in a row with a failed call
         self.retry: Retry | None = None  # when the last failed poll runs again
         self.polling = False  # a poll is in progress
@@ -123,12 +103,15 @@ class EndpointPoller:
         self._jitter = random.Random(zlib.crc32(f"{account.name}/{settings.spec.name}".encode()))
         labels = (provider.name, account.name, settings.spec.name)
         self._labels = labels
-        self._duration = metrics.api_duration.labels(*labels)
-        self._wait = metrics.rate_limit_wait.labels(*labels)
-        for outcome in Outcome:  # export every result at 0 so rate() works from the start
-            metrics.api_requests.labels(*labels, outcome.value)
-        for reason in Reason.ALL:
-            metrics.parse_errors.labels(*labels, reason)
+        self.pipeline = CallPipeline(
+            name=self.name,
+            labels=labels,
+            limit=settings.rate_limit,
+            transport=transport,
+            clock=clock,
+            metrics=metrics,
+            timeout=float(account.timeout),
+        )
 
     @property
     def name(self) -> str:
@@ -257,13 +240,13 @@ class EndpointPoller:
         auth = False
         retryable = False  # some failure may go away if asked again soon
         for query in self.queries(now):
-            outcome, detail, got, transient = await self._call_with_retries(query)
-            if outcome is Outcome.SUCCESS:
-                points.extend(got)
+            answer = await self._request_points(query)
+            if answer.payload is not None:
+                points.extend(answer.payload)
             else:
-                failures.append(f"{outcome}: {detail}")
-                auth = auth or outcome is Outcome.AUTH_FAILURE
-                retryable = retryable or transient
+                failures.append(f"{answer.outcome}: {answer.detail}")
+                auth = auth or answer.outcome is Outcome.AUTH_FAILURE
+                retryable = retryable or answer.transient
         # In steps, so a poll of many series never holds the event loop for long.
         result = self.store.begin(horizon)
         self.horizon = horizon
@@ -359,79 +342,14 @@ class EndpointPoller:
         )
         self._last_problem = kind
 
-    async def _call_with_retries(self, query: Query) -> tuple[Outcome, str, Sequence[Point], bool]:
-        """A call, retried at once while it fails transiently; the last attempt's
-        (outcome, detail, points, whether it failed transiently)."""
-        attempt = 0
-        while True:
-            outcome, detail, points, retry_after, transient = await self._call(query)
-            if not transient or attempt >= self.settings.max_retries:
-                return outcome, detail, points, transient
-            attempt += 1
-            backoff = self.settings.retry_base * 2 ** (attempt - 1)
-            await self.clock.sleep(max(backoff, retry_after or 0.0))
+    async def _request_points(self, query: Query) -> CallResult[Sequence[Point]]:
+        """One query through the call pipeline: its points on success."""
+        spec = self.settings.spec
 
-    async def _call(self, query: Query) -> tuple[Outcome, str, Sequence[Point], float | None, bool]:
-        """One call: (outcome, detail, points, Retry-After, worth retrying at once)."""
-        waited = await self.bucket.acquire(self.clock)
-        if waited:
-            self._wait.inc(waited)
-        request = self.provider.build_request(
-            self.account, self.settings.spec, query, self.clock.time()
-        )
-        started = time.monotonic()
-        try:
-            response = await self.transport.send(request, float(self.account.timeout))
-        except TransportTimeout as exc:
-            return self._count(Outcome.TIMEOUT, started), str(exc), [], None, True
-        except TransportError as exc:
-            return self._count(Outcome.TRANSPORT_ERROR, started), str(exc), [], None, True
-        # Decoding and parsing a large answer takes long enough to stall scrapes: off the
-        # event loop (the provider's classify and parse are pure); small ones inline.
-        if len(response.body) >= OFF_LOOP_BYTES:
-            classified, parsed = await asyncio.to_thread(self._decode, response, query)
-        else:
-            classified, parsed = self._decode(response, query)
-        if classified.outcome is not Outcome.SUCCESS:
-            detail = f"HTTP {response.status} {classified.message}".strip()
-            # A body that does not decode (truncated, not JSON) is a transport accident
-            # as often as not: retried like a 5xx.
-            transient = classified.outcome in _RETRYABLE
-            if classified.outcome is Outcome.MALFORMED:
-                self._parse_error(Reason.NOT_JSON, detail)
-                transient = not _decodes(response.body)
-            outcome = self._count(classified.outcome, started)
-            return outcome, detail, [], classified.retry_after, transient
-        if isinstance(parsed, Exception):
-            # A parser meeting an unexpected shape must cost one call, not the daemon;
-            # the same answer would come back, so it is not retried at once.
-            reason = parsed.reason if isinstance(parsed, MalformedResponse) else Reason.SHAPE
-            self._parse_error(reason, str(parsed))
-            return self._count(Outcome.MALFORMED, started), str(parsed), [], None, False
-        points = parsed
-        return self._count(Outcome.SUCCESS, started), "", points, None, False
+        def build(now: float) -> HttpRequest:
+            return self.provider.build_request(self.account, spec, query, now)
 
-    def _decode(
-        self, response: HttpResponse, query: Query
-    ) -> tuple[Classified, Sequence[Point] | Exception]:
-        """Classify an answer and, on success, parse it: pure, so it may run in a thread."""
-        classified: Classified = self.provider.classify(response)
-        if classified.outcome is not Outcome.SUCCESS:
-            return classified, []
-        try:
-            return classified, self.settings.spec.parse(classified.payload, query)
-        except (MalformedResponse, ValueError, LookupError, TypeError) as exc:
-            return classified, exc
+        def parse(payload: Any) -> Sequence[Point]:
+            return spec.parse(payload, query)
 
-    def _parse_error(self, reason: str, detail: str) -> None:
-        """Count a malformed answer; log the first of each reason with a short sample."""
-        self.metrics.parse_errors.labels(*self._labels, reason).inc()
-        if reason not in self._parse_reasons_logged:
-            self._parse_reasons_logged.add(reason)
-            # INFO: the failed poll itself is the one warning; this adds the sample.
-            log.info("%s: malformed answer (%s): %s", self.name, reason, detail[:200])
-
-    def _count(self, outcome: Outcome, started: float) -> Outcome:
-        self._duration.observe(time.monotonic() - started)
-        self.metrics.api_requests.labels(*self._labels, outcome.value).inc()
-        return outcome
+        return await self.pipeline.call(build, self.provider.classify, parse)

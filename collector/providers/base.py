@@ -25,12 +25,16 @@ __all__ = ["CallTarget", "Classified", "MalformedResponse", "Provider", "Query",
 
 @dataclass(frozen=True, slots=True)
 class Classified:
-    """A response sorted into an outcome; `payload` is the decoded body on success."""
+    """A response sorted into an outcome; `payload` is the decoded body on success.
+    A MALFORMED one has `decodes` False if its body is not the API's JSON at all
+    (truncated, a proxy's page): the classifier's one decode says so for the retry
+    decision, so nothing decodes the body again."""
 
     outcome: Outcome
     payload: Any = None
     message: str = ""
     retry_after: float | None = None
+    decodes: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,8 +273,6 @@ class EndpointSettings:
     # The sources to choose from once the account's domains are discovered, the declared
     # one first (empty: the choice is made): see config.endpoints.source_for.
     deferred: tuple[EndpointSettings, ...] = ()
-    max_retries: int = 2
-    retry_base: float = 2.0
 
     @property
     def max_span(self) -> int:

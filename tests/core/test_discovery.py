@@ -268,6 +268,44 @@ async def test_a_failed_listing_keeps_the_last_good_list() -> None:
     assert requests == 1
 
 
+async def test_a_listing_page_is_retried_like_a_report_call() -> None:
+    """Two quick retries, after 2 s and 4 s or a longer Retry-After, of a throttled
+    page or one whose body does not decode; a page of the wrong shape is not retried."""
+    clock = FakeClock(NOW)
+    listing = Listing(["a.example.com"])
+    found, metrics = discoverer(wangsu_account(), listing, clock)
+    good = listing.handler(clock)
+    answers = [
+        HttpResponse(429, {"retry-after": "30"}, b"{}"),
+        HttpResponse(200, {}, b'{"resultList": ['),
+    ]
+
+    async def flaky(request: HttpRequest) -> HttpResponse:
+        if answers:
+            listing.times.append(clock.time())
+            return answers.pop(0)
+        response: HttpResponse = await good(request)
+        return response
+
+    found.pipeline.transport = MockTransport(flaky)
+    assert await found.run() is None
+    assert found.domains == ("a.example.com",)
+    assert [t - NOW for t in listing.times] == [0, 30, 34]
+
+    answers.append(HttpResponse(200, {}, b'{"resultList": "none"}'))
+    listing.times.clear()
+    assert await found.run() is not None
+    assert len(listing.times) == 1
+    assert found.domains == ("a.example.com",)  # the last good list is kept
+    assert found.last_error is not None
+    assert found.last_error.startswith("malformed: ")
+    malformed = metrics.registry.get_sample_value(
+        "cdn_exporter_api_requests_total",
+        {"provider": "wangsu", "account": "main", "endpoint": "discovery", "result": "malformed"},
+    )
+    assert malformed == 2
+
+
 # -- pollers following the list ------------------------------------------------------
 
 

@@ -193,7 +193,9 @@ class VolcengineProvider:
         except orjson.JSONDecodeError:
             snippet = response.body[:200].decode("utf-8", "replace")
             if 200 <= response.status < 300:
-                return Classified(Outcome.MALFORMED, message=f"not JSON: {snippet!r}")
+                return Classified(
+                    Outcome.MALFORMED, message=f"not JSON: {snippet!r}", decodes=False
+                )
             # A proxy's HTML error page still says what happened through its status.
             return Classified(
                 _by_status(response.status),

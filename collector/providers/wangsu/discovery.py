@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from collector.http import HttpResponse
-from collector.model import Outcome, RateLimit
-from collector.providers.base import Classified
+from collector.model import RateLimit
 from collector.providers.discovery import ListingPage, MalformedListing
 
 PATH = "/api/domain/list"
@@ -31,22 +27,10 @@ def listing_body(page: int) -> dict[str, Any]:
     return {"pageNumber": page, "pageSize": PAGE_SIZE}
 
 
-def listing_payload(response: HttpResponse) -> Any | None:
-    """The decoded answer if it is a 2xx listing object, else None (an error for the
+def is_listing(decoded: Any) -> bool:
+    """Whether a decoded 2xx answer is a listing object (else an error for the
     provider's classifier)."""
-    if not 200 <= response.status < 300:
-        return None
-    try:
-        decoded = orjson.loads(response.body)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(decoded, dict) and isinstance(decoded.get("resultList"), list):
-        return decoded
-    return None
-
-
-def success(payload: Any) -> Classified:
-    return Classified(Outcome.SUCCESS, payload=payload)
+    return isinstance(decoded, dict) and isinstance(decoded.get("resultList"), list)
 
 
 def parse_listing(payload: Any) -> ListingPage:

@@ -61,19 +61,19 @@ def time_zone_header(offset_seconds: int) -> str | None:
 _NOT_JSON: Any = object()
 
 
-def _decode(body: bytes) -> Any:
-    """The JSON body, an XML body as the dict its JSON twin decodes to, or `_NOT_JSON`
-    (a JSON `null` body is None)."""
+def _decode(body: bytes) -> tuple[Any, bool]:
+    """The body decoded once: the JSON value, an XML body as the dict its JSON twin
+    decodes to, or `_NOT_JSON` (a JSON `null` body is None); and whether it was JSON."""
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), True
     except orjson.JSONDecodeError:
         pass
     if body.lstrip().startswith(b"<"):
         try:
-            return decode_xml(body)
+            return decode_xml(body), False
         except ValueError:
             pass
-    return _NOT_JSON
+    return _NOT_JSON, False
 
 
 def _has_envelope(decoded: dict[str, Any]) -> bool:
@@ -199,10 +199,12 @@ class WangsuProvider:
         return self._signed(account, discovery.METHOD, url, body, account.offset_seconds, now)
 
     def classify_listing(self, response: HttpResponse) -> Classified:
-        payload = discovery.listing_payload(response)
-        if payload is not None:
-            return discovery.success(payload)
-        return self.classify(response)
+        """A 2xx listing object is a success; anything else is sorted like a report's
+        answer (the listing has no `code`/`data` envelope)."""
+        decoded, is_json = _decode(response.body)
+        if 200 <= response.status < 300 and is_json and discovery.is_listing(decoded):
+            return Classified(Outcome.SUCCESS, payload=decoded)
+        return self._classify(response, decoded, is_json)
 
     def parse_listing(self, payload: Any) -> ListingPage:
         return discovery.parse_listing(payload)
@@ -215,8 +217,11 @@ class WangsuProvider:
         return None
 
     def classify(self, response: HttpResponse) -> Classified:
+        return self._classify(response, *_decode(response.body))
+
+    def _classify(self, response: HttpResponse, decoded: Any, is_json: bool) -> Classified:
+        """Sort an answer already decoded (`is_json`: the body was JSON)."""
         status = response.status
-        decoded = _decode(response.body)
         code, message = _code_message(decoded, response.body)
         text = _describe(code, message, response.headers.get("x-cnc-request-id"))
 
@@ -238,15 +243,19 @@ class WangsuProvider:
             return Classified(
                 Outcome.MALFORMED,
                 message=f"body is {what}, not an object: {start!r} {text}".strip(),
+                decodes=is_json,
             )
         if "code" in decoded and not _is_ok_code(decoded["code"]):
             # 2xx with an error code in the body is still an error (reference §7.9).
             return Classified(Outcome.CLIENT_ERROR, message=text)
         if not _has_envelope(decoded):
             keys = ", ".join(sorted(map(str, decoded))[:8])
+            # An XML one counts as not decoding: we ask for JSON, and an XML page without
+            # a report envelope is a gateway's page as likely as an answer.
             return Classified(
                 Outcome.MALFORMED,
                 message=f"no result, data, flow-data or provider (keys: {keys}) {text}".strip(),
+                decodes=is_json,
             )
         return Classified(Outcome.SUCCESS, payload=decoded, message=text)
 

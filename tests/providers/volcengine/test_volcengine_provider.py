@@ -401,3 +401,10 @@ def test_bodies_without_a_usable_envelope() -> None:
     assert classify(200, b"[]")[0] is Outcome.MALFORMED
     assert classify(500, b'{"ResponseMetadata": {}}')[0] is Outcome.SERVER_ERROR
     assert classify(403, b"{}")[0] is Outcome.AUTH_FAILURE
+
+
+def test_a_malformed_answer_says_whether_it_decoded() -> None:
+    for raw, decodes in ((b"<html>oops", False), (b"{", False), (b"[]", True), (b"{}", True)):
+        classified = VOLCENGINE.classify(HttpResponse(200, {}, raw))
+        assert classified.outcome is Outcome.MALFORMED
+        assert classified.decodes is decodes

@@ -519,6 +519,48 @@ def test_classify_failures(status: int, body: Any, outcome: Outcome | None) -> N
     assert classified.retry_after is None
 
 
+@pytest.mark.parametrize(
+    ("body", "decodes"),
+    [
+        # Not JSON at all (truncated, a gateway's page): the call may be worth repeating.
+        (b"", False),
+        (b'{"result": [{"domain": "a.exa', False),
+        (b"<html>truncated", False),
+        (b"<xml>not json</xml>", False),  # XML without a report envelope
+        # JSON of the wrong shape would come back the same.
+        (b"null", True),
+        (b'[{"domain": "a"}]', True),
+        (b'{"result": {"domain": "a"}}', True),
+    ],
+)
+def test_a_malformed_answer_says_whether_it_decoded(body: bytes, decodes: bool) -> None:
+    classified = WANGSU.classify(response(200, body))
+    assert classified.outcome is Outcome.MALFORMED
+    assert classified.decodes is decodes
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "outcome"),
+    [
+        (200, {"totalPageNumber": 1, "resultList": []}, Outcome.SUCCESS),
+        # Anything but a 2xx listing object is sorted like a report answer.
+        (401, {"code": "AuthFailure"}, Outcome.AUTH_FAILURE),
+        (503, b"<html>busy</html>", Outcome.THROTTLED),
+        (200, {"code": "24102500", "message": "System error"}, Outcome.SERVER_ERROR),
+        (200, b'{"resultList": [', Outcome.MALFORMED),
+        (200, {"resultList": "none"}, Outcome.MALFORMED),
+    ],
+)
+def test_classify_listing(status: int, body: Any, outcome: Outcome) -> None:
+    classified = WANGSU.classify_listing(response(status, body))
+    assert classified.outcome is outcome
+    if outcome is Outcome.SUCCESS:
+        assert classified.payload == body
+    if outcome is Outcome.MALFORMED:
+        # Truncated: worth asking again; a listing of the wrong shape is not.
+        assert classified.decodes is isinstance(body, dict)
+
+
 def test_classify_messages() -> None:
     legacy = WANGSU.classify(
         response(400, b"<error><code>DateSpanError</code><message>too long</message></error>")
