@@ -88,3 +88,25 @@ def test_a_state_older_than_the_backfill_says_what_is_not_counted(
     assert queries_start >= T0 + 2 * 86400 - 900 - flow.settings.backfill - 300
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("beyond the 21600s backfill" in m for m in warnings), warnings
+
+
+async def test_a_failing_write_is_logged_once_and_retried_after_the_next_poll(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    exporter = Exporter(config(tmp_path), FakeClock(T0))  # type: ignore[arg-type]
+    keeper = exporter.state_keeper
+    assert keeper is not None
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_bytes(b"")
+    keeper.path = blocker / "state.json"  # a file where its directory should be: writes fail
+    caplog.set_level(logging.INFO, logger="collector.statekeeper")
+    for step in range(3):  # three polls that changed the state
+        for poller in exporter.pollers:
+            poller.store.ingest([], T0 - 900 + 300 * step)
+        await keeper.save()
+    failures = [r for r in caplog.records if "cannot write" in r.getMessage()]
+    assert len(failures) == 1
+    keeper.path = tmp_path / "state.json"
+    await keeper.save()  # no poll since, but the last change is not on disk yet
+    assert keeper.path.exists()
+    assert any(r.getMessage().endswith("written again") for r in caplog.records)
