@@ -107,16 +107,16 @@ class _OpenMetricsCache:
     for it after each render (a scraper sticks to one format)."""
 
     def __init__(self) -> None:
-        self.source: RenderedMetrics | None = None
-        self.converted = RenderedMetrics.of(b"")
+        self._last: tuple[RenderedMetrics, RenderedMetrics] | None = None  # (source, it)
 
     async def get(self, rendered: RenderedMetrics) -> RenderedMetrics:
-        if self.source is not rendered:
+        last = self._last
+        if last is None or last[0] is not rendered:
             # Every body is assembled from chunks: only the family heads differ.
             join = rendered.openmetrics
             assert join is not None, "the daemon's bodies are assembled"
-            self.source, self.converted = rendered, await asyncio.to_thread(join)
-        return self.converted
+            last = self._last = (rendered, await asyncio.to_thread(join))
+        return last[1]
 
 
 OPENMETRICS_KEY: web.AppKey[_OpenMetricsCache] = web.AppKey("openmetrics", _OpenMetricsCache)
