@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from itertools import chain
 
-from aiohttp import web
-from aiohttp.abc import AbstractStreamWriter
-from aiohttp.payload import Payload
+from aiohttp import hdrs, web
 
-from collector import __version__
+from collector import __version__, health
 from collector.app import Exporter
-from collector.exposition import CONTENT_TYPE, RenderedMetrics, openmetrics_from_text
+from collector.exposition import CONTENT_TYPE, RenderedMetrics
 from collector.gzipjoin import Piece
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
-from collector.planner import Plan
-from collector.poller import EndpointPoller
+from collector.status import DiscoveryStatus, EndpointStatus, NextPoll
 from collector.webconfig import LiveWebConfig
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
@@ -48,7 +45,7 @@ _DISCOVERY = """
 </table>"""
 
 
-def _status(up: bool | None) -> str:
+def _up_text(up: bool | None) -> str:
     return {None: "not polled yet", True: "up", False: "failing"}[up]
 
 
@@ -56,39 +53,53 @@ def _ago(now: float, then: float | None) -> str:
     return "never" if then is None else f"{now - then:.0f}s ago"
 
 
-def _next_run(exporter: Exporter, poller: EndpointPoller, now: float) -> str:
+def _next_poll(endpoint: EndpointStatus, now: float) -> str:
     """When the job runs next, and why if it is a retry or an auth pause."""
-    due = exporter.scheduler.next_runs.get(poller.name) if exporter.scheduler else None
+    due = endpoint.next_poll
     if due is None:
-        return "running" if exporter.scheduler else "not started"
+        return endpoint.next_kind.value  # not started, or running
     when = "now" if due <= now else f"in {due - now:.0f}s"
-    retry = poller.retry
-    if retry is not None and retry.hold:
+    if endpoint.next_kind is NextPoll.AUTH_PAUSE:
         return f"{when} (paused: credentials rejected)"
-    return f"{when} (retry)" if retry is not None else when
+    return f"{when} (retry)" if endpoint.next_kind is NextPoll.RETRY else when
 
 
-def _row(exporter: Exporter, poller: EndpointPoller, plan: Plan) -> str:
-    now = exporter.clock.time()
-    settings = poller.settings
-    expected = settings.settle_delay + settings.granularity + plan.interval
-    newest = poller.store.newest_settled_end
-    age = "no data" if newest is None else f"{now - newest:.0f}s"
-    cells = (
-        poller.account.name,
-        settings.spec.name
-        + (f" (chosen over {settings.chosen_over})" if settings.chosen_over else ""),
-        f"{plan.interval}s",
-        f"{plan.calls_per_cycle} (fewest {plan.minimum_calls})",
-        f"{plan.budget_share:.1%}",
-        str(poller.polls),
-        _status(poller.up),
-        _ago(now, poller.last_success),
-        f"{age} / {expected}s",
-        _next_run(exporter, poller, now),
-        poller.last_error or "",
-    )
+def _cells(cells: Iterable[str]) -> str:
     return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+
+
+def _endpoint_row(endpoint: EndpointStatus, now: float) -> str:
+    newest = endpoint.data_end
+    age = "no data" if newest is None else f"{now - newest:.0f}s"
+    chosen = f" (chosen over {endpoint.chosen_over})" if endpoint.chosen_over else ""
+    return _cells(
+        (
+            endpoint.account,
+            endpoint.endpoint + chosen,
+            f"{endpoint.interval}s",
+            f"{endpoint.calls_per_poll} (fewest {endpoint.fewest_calls})",
+            f"{endpoint.budget_share:.1%}",
+            str(endpoint.polls),
+            _up_text(endpoint.up),
+            _ago(now, endpoint.last_success),
+            f"{age} / {endpoint.expected_data_age}s",
+            _next_poll(endpoint, now),
+            endpoint.last_error or "",
+        )
+    )
+
+
+def _discovery_row(account: DiscoveryStatus, now: float) -> str:
+    return _cells(
+        (
+            account.account,
+            f"{account.refresh}s",
+            "not listed yet" if account.domains is None else str(account.domains),
+            str(account.listings),
+            _ago(now, account.last_success),
+            account.last_error or "",
+        )
+    )
 
 
 class _OpenMetricsCache:
@@ -96,20 +107,16 @@ class _OpenMetricsCache:
     for it after each render (a scraper sticks to one format)."""
 
     def __init__(self) -> None:
-        self.source: RenderedMetrics | None = None
-        self.converted = RenderedMetrics.of(b"")
+        self._last: tuple[RenderedMetrics, RenderedMetrics] | None = None  # (source, it)
 
     async def get(self, rendered: RenderedMetrics) -> RenderedMetrics:
-        if self.source is not rendered:
+        last = self._last
+        if last is None or last[0] is not rendered:
+            # Every body is assembled from chunks: only the family heads differ.
             join = rendered.openmetrics
-            if join is not None:  # assembled from chunks: only the family heads differ
-                converted = await asyncio.to_thread(join)
-            else:
-                converted = await asyncio.to_thread(
-                    lambda: RenderedMetrics.of(openmetrics_from_text(rendered.plain))
-                )
-            self.source, self.converted = rendered, converted
-        return self.converted
+            assert join is not None, "the daemon's bodies are assembled"
+            last = self._last = (rendered, await asyncio.to_thread(join))
+        return last[1]
 
 
 OPENMETRICS_KEY: web.AppKey[_OpenMetricsCache] = web.AppKey("openmetrics", _OpenMetricsCache)
@@ -155,65 +162,45 @@ class _FreshSelfMetrics:
 FRESH_KEY: web.AppKey[_FreshSelfMetrics] = web.AppKey("fresh", _FreshSelfMetrics)
 
 
-class _Parts(Payload):
-    """A body written as pieces one after the other (the cached gzip stream, or its
-    text inflated piece by piece, then the fresh self-metrics): no copy of the whole
-    body per scrape, and the event loop runs between pieces."""
-
-    def __init__(self, pieces: Callable[[], Iterable[bytes]], size: int, content_type: str) -> None:
-        super().__init__(pieces, content_type=content_type)
-        self._pieces = pieces
-        self._size = self._length = size  # Payload.size: the Content-Length
-
-    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
-        return b"".join(self._pieces()).decode(encoding, errors)
-
-    async def write(self, writer: AbstractStreamWriter) -> None:
-        for piece in self._pieces():
-            await writer.write(piece)
-            await asyncio.sleep(0)  # a write yields only when the socket is full
-
-    async def write_with_length(
-        self, writer: AbstractStreamWriter, content_length: int | None
-    ) -> None:
-        left = self._length if content_length is None else content_length
-        for piece in self._pieces():
-            if left <= 0:
-                break
-            await writer.write(piece[:left] if len(piece) > left else piece)
-            await asyncio.sleep(0)
-            left -= len(piece)
-
-
 def _not_acceptable(vary: str) -> web.Response:
     return web.Response(
         status=406, text="Neither gzip nor identity is acceptable\n", headers={"Vary": vary}
     )
 
 
-def _answer(
+async def _answer(
+    request: web.Request,
     rendered: RenderedMetrics,
     coding: Coding,
     content_type: str,
     vary: str,
     *extra: tuple[bytes, Piece],
-) -> web.Response:
-    """`rendered` then each `(text, its deflate piece)` of `extra`, in `coding`. A gzip
-    body is one gzip stream (the cached pieces joined once per render, then the extra
-    pieces and the trailer): one large write per scrape, not one per chunk."""
-    headers = {"Content-Type": content_type, "Vary": vary}
+) -> web.StreamResponse:
+    """`rendered` then each `(text, its deflate piece)` of `extra`, in `coding`, streamed
+    piece by piece: no copy of the whole body per scrape, and the event loop runs between
+    pieces. A gzip body is one gzip stream (the cached pieces joined once per render, then
+    the extra pieces and the trailer); an identity body is the text inflated piece by
+    piece. Either way its length is known up front: the Content-Length is exact."""
+    response = web.StreamResponse(headers={"Content-Type": content_type, "Vary": vary})
+    pieces: Iterable[bytes]
     if coding is Coding.GZIP:
-        headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Encoding"] = "gzip"
         gzipped = rendered.gzip_parts(*(piece for _, piece in extra))
-        body = _Parts(lambda: gzipped, sum(map(len, gzipped)), content_type)
+        pieces, response.content_length = gzipped, sum(map(len, gzipped))
     else:
         texts = [text for text, _ in extra]
-        size = rendered.size + sum(map(len, texts))
-        body = _Parts(lambda: chain(rendered.plain_parts(), texts), size, content_type)
-    return web.Response(body=body, headers=headers)
+        pieces = chain(rendered.plain_parts(), texts)
+        response.content_length = rendered.size + sum(map(len, texts))
+    await response.prepare(request)
+    if request.method != hdrs.METH_HEAD:  # a HEAD answer has the headers only
+        for piece in pieces:
+            await response.write(piece)
+            await asyncio.sleep(0)  # a write yields only when the socket is full
+    await response.write_eof()
+    return response
 
 
-async def metrics(request: web.Request) -> web.Response:
+async def metrics(request: web.Request) -> web.StreamResponse:
     """The cached CDN body, then the self-metrics rendered now: API calls, waits and
     durations are fresh even while a long poll runs. The format follows `Accept` (text
     0.0.4, or OpenMetrics 1.0.0 ending with `# EOF`), the coding `Accept-Encoding`. A gzip
@@ -227,37 +214,27 @@ async def metrics(request: web.Request) -> web.Response:
     if fmt is Format.OPENMETRICS:
         rendered = await request.app[OPENMETRICS_KEY].get(rendered)
     fresh = await request.app[FRESH_KEY].get(fmt)
-    return _answer(rendered, coding, fmt.value, "Accept, Accept-Encoding", fresh)
+    return await _answer(request, rendered, coding, fmt.value, "Accept, Accept-Encoding", fresh)
 
 
-async def slices(request: web.Request) -> web.Response:
+async def slices(request: web.Request) -> web.StreamResponse:
     """The timestamped slices of the endpoints with `slices: true`: text format 0.0.4
     only (OpenMetrics stamps samples in seconds, not milliseconds), gzip or identity, no
     self-metrics (two replicas' bodies must hold the same samples). 404 while no
     endpoint asks for slices, so a scrape job pointed here by mistake is down, not empty."""
     exporter = request.app[EXPORTER_KEY]
-    if not any(p.settings.slices for p in exporter.pollers):
+    if not exporter.exports_slices:
         return web.Response(
             status=404, text="No endpoint exports slices (set `slices: true` on one)\n"
         )
     coding = negotiate_coding(request.headers.get("Accept-Encoding"))
     if coding is None:
         return _not_acceptable("Accept-Encoding")
-    return _answer(exporter.rendered_slices, coding, CONTENT_TYPE, "Accept-Encoding")
-
-
-def _shard_line(exporter: Exporter) -> str:
-    """`Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`; `Not sharded` for one."""
-    sharding = exporter.sharding
-    if not sharding.sharded:
-        return f"Not sharded (--total-shards 1): every account ({len(exporter.settings.accounts)})"
-    owned = ", ".join(exporter.owned_accounts) or "none"
-    text = sharding.describe(exporter.settings)
-    return f"{text[0].upper()}{text[1:]}: {owned}"
+    return await _answer(request, exporter.rendered_slices, coding, CONTENT_TYPE, "Accept-Encoding")
 
 
 async def healthy(request: web.Request) -> web.Response:
-    if request.app[EXPORTER_KEY].healthy:
+    if health.status(request.app[EXPORTER_KEY]).healthy:
         return web.Response(text="OK\n")
     return web.Response(status=503, text="The poll loop has stalled\n")
 
@@ -265,11 +242,11 @@ async def healthy(request: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """503 until every endpoint has succeeded once or the grace passed; the body says
     which endpoints are still waiting and why."""
-    exporter = request.app[EXPORTER_KEY]
-    waiting = exporter.waiting()
-    lines = [f"{p.name}: {p.last_error or 'first poll not finished'}" for p in waiting]
-    shard = f"{_shard_line(exporter)}\n" if exporter.sharding.sharded else ""
-    if exporter.ready:
+    status = health.status(request.app[EXPORTER_KEY])
+    waiting = status.waiting
+    lines = [f"{e.name}: {e.last_error or 'first poll not finished'}" for e in waiting]
+    shard = f"{status.shard}\n" if status.sharded else ""
+    if status.ready:
         extra = "".join(f"  still failing: {line}\n" for line in lines)
         return web.Response(text="Ready\n" + shard + extra)
     text = f"{shard}Waiting for a first successful poll of {len(waiting)} endpoint(s):\n"
@@ -277,33 +254,16 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def landing(request: web.Request) -> web.Response:
-    exporter = request.app[EXPORTER_KEY]
-    rows = "\n".join(
-        _row(exporter, p, plan) for p, plan in zip(exporter.pollers, exporter.plans, strict=True)
-    )
-    now = exporter.clock.time()
-    found = [
-        (
-            d.account.name,
-            f"{d.settings.refresh}s",
-            "not listed yet" if d.domains is None else str(len(d.domains)),
-            str(d.runs),
-            _ago(now, d.last_success),
-            d.last_error or "",
-        )
-        for d in exporter.discoverers.values()
-    ]
+    status = health.status(request.app[EXPORTER_KEY])
+    now = status.now
     discovery = ""
-    if found:
-        lines = (
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-            for cells in found
-        )
-        discovery = _DISCOVERY.format(rows="\n".join(lines))
+    if status.discovery:
+        rows = "\n".join(_discovery_row(account, now) for account in status.discovery)
+        discovery = _DISCOVERY.format(rows=rows)
     body = _LANDING.format(
         version=__version__,
-        rows=rows,
-        shard=html.escape(_shard_line(exporter)),
+        rows="\n".join(_endpoint_row(endpoint, now) for endpoint in status.endpoints),
+        shard=html.escape(status.shard),
         discovery=discovery,
     )
     return web.Response(text=body, content_type="text/html")
@@ -335,6 +295,14 @@ def build_web_app(
     """The routes; a `--web.config.file` adds its headers and basic auth to every one.
     `self_metrics_max_age`: how long (s) scrapes may share one self-metrics render."""
     app = web.Application(middlewares=[web_config.middleware] if web_config else ())
+    if web_config is not None:
+        live = web_config
+
+        async def configured_headers(request: web.Request, response: web.StreamResponse) -> None:
+            # A streamed answer sends its headers before the middleware sees it.
+            response.headers.update(live.config.headers)
+
+        app.on_response_prepare.append(configured_headers)
     app[EXPORTER_KEY] = exporter
     app[LIFECYCLE_KEY] = enable_lifecycle
     app[OPENMETRICS_KEY] = _OpenMetricsCache()

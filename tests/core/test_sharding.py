@@ -15,6 +15,7 @@ import pytest
 import yaml
 from aiohttp.test_utils import TestClient, TestServer
 
+from collector import health
 from collector.app import Exporter
 from collector.cli import main
 from collector.client import MockTransport
@@ -342,9 +343,9 @@ async def test_a_shard_without_accounts_is_ready_and_stays_healthy() -> None:
         sharding=Sharding(2, 3),
     )
     assert exporter.jobs == {}
-    assert exporter.ready
+    assert health.ready(exporter)
     clock.advance(3600)
-    assert exporter.healthy
+    assert health.healthy(exporter)
     async with TestClient(TestServer(build_web_app(exporter))) as client:
         assert (await client.get("/-/healthy")).status == 200
         ready = await client.get("/-/ready")

@@ -297,3 +297,39 @@ async def test_a_shared_self_metrics_render_is_reused_until_a_poll_ends() -> Non
     await exp.poll_and_render(exp.pollers[0])
     assert await fresh.get(Format.TEXT) is not first  # a poll ended: rendered again
     assert renders == 2
+
+
+async def test_the_first_body_is_served_in_both_formats_before_any_poll() -> None:
+    exp = exporter()
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        om = await client.get(
+            "/metrics",
+            headers={"Accept": "application/openmetrics-text", "Accept-Encoding": "identity"},
+        )
+        body = await om.read()
+        assert om.headers["Content-Type"].startswith("application/openmetrics-text")
+        assert int(om.headers["Content-Length"]) == len(body)
+        assert body.endswith(b"# EOF\n")
+        assert b"cdn_exporter_build_info" in body
+        assert b"cdn_up" not in body  # nothing polled yet: no CDN family
+
+
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+async def test_a_streamed_body_has_its_exact_length_and_head_has_none(coding: str) -> None:
+    exp = exporter()
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        for poller in exp.pollers:
+            await exp.poll_and_render(poller)
+        headers = {"Accept-Encoding": coding}
+        got = await client.get("/metrics", headers=headers, auto_decompress=False)
+        body = await got.read()
+        assert int(got.headers["Content-Length"]) == len(body)
+        assert got.headers["Vary"] == "Accept, Accept-Encoding"
+        plain = gzip.decompress(body) if coding == "gzip" else body
+        assert plain.startswith(exp.rendered.plain)
+        head = await client.head("/metrics", headers=headers)
+        assert head.status == 200
+        assert int(head.headers["Content-Length"]) > 0
+        assert await head.read() == b""
+        again = await client.get("/metrics", headers=headers)  # the connection is still sound
+        assert again.status == 200

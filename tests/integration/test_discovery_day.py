@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from collector import health
 from collector.app import Exporter
 from collector.clock import VirtualClock
 from collector.config.loading import validate
@@ -241,7 +242,7 @@ async def test_pollers_wait_for_the_first_listing_and_keep_the_last_good_list() 
         [poller] = exporter.pollers
         assert poller.domains is None
         assert poller.last_error == "waiting for the first domain discovery"
-        assert exporter.waiting() == [poller]
+        assert health.waiting(exporter) == [poller]
         assert server.emulator.calls.get(("wangsu", WANGSU.name, "flow_request")) is None
         # The retry succeeds; the next poll carries the listed domains.
         await clock.run_until(START + 600)
@@ -250,7 +251,7 @@ async def test_pollers_wait_for_the_first_listing_and_keep_the_last_good_list() 
             "night.example.com",
             "www.example.com",
         )
-        assert exporter.waiting() == []
+        assert health.waiting(exporter) == []
         listed = poller.domains
         # A later listing that fails keeps the last good list.
         server.emulator.inject("domain_list", FaultKind.SERVER_ERROR, 1000)

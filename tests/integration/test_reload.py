@@ -159,7 +159,7 @@ async def test_an_invalid_change_keeps_the_running_config_and_logs_each_problem(
         bad = config(server.base_url, {"flow_request": {"interval": "soon"}}, ONLY_FLOW)
         bad["accounts"][1]["domains"] = ["https://video.example.net/"]
         write_config(path, bad)
-        caplog.set_level(logging.INFO, logger="collector.app")
+        caplog.set_level(logging.INFO, logger="collector.reloading")
         result = await exporter.reload()
 
         assert not result.ok

@@ -42,7 +42,7 @@ async def test_lag_is_observed_from_the_clock_and_exported() -> None:
     assert abs((sample(exp, "cdn_exporter_event_loop_lag_max_seconds") or 0) - 0.3) < 1e-6
     assert b"cdn_exporter_event_loop_lag_seconds_bucket" in exp.metrics.render()
     await exp.close()
-    assert exp._lag_watch is None
+    assert exp.loop_lag.task is None
 
 
 async def test_no_lag_on_a_clock_that_is_on_time() -> None:

@@ -1,0 +1,103 @@
+"""Liveness, readiness and the status snapshot, read off the daemon's jobs."""
+
+from __future__ import annotations
+
+from collector.app import Exporter, Job, expected_data_age
+from collector.poller import EndpointPoller
+from collector.status import DiscoveryStatus, EndpointStatus, NextPoll, Status
+
+# Unhealthy once no poll has started or ended for this many of the longest poll
+# interval, plus the slack: a liveness probe then restarts a wedged process.
+STALL_INTERVALS = 3
+STALL_SLACK = 60  # seconds
+
+
+def waiting(exporter: Exporter) -> list[EndpointPoller]:
+    """Endpoints that have not had a successful poll yet."""
+    return [p for p in exporter.pollers if p.last_success is None]
+
+
+def ready(exporter: Exporter) -> bool:
+    """True once every enabled endpoint has had a successful poll, or the start-up
+    grace has passed: a pod with broken credentials then becomes ready, so its
+    `cdn_up 0` is scraped and alerted on instead of hiding behind readiness."""
+    if not waiting(exporter):
+        return True
+    return exporter.clock.time() - exporter.started_at >= exporter.settings.readiness_grace
+
+
+def healthy(exporter: Exporter) -> bool:
+    """False when the poll loop has stalled: no poll has run for `STALL_INTERVALS`
+    times the longest poll interval plus `STALL_SLACK`, so a liveness probe restarts
+    a wedged process. A replica whose shard has no accounts polls nothing and is
+    healthy."""
+    if not exporter.jobs:  # a shard without accounts has no loop to stall
+        return True
+    longest = max(p.settings.interval for p in exporter.pollers)
+    idle = exporter.clock.time() - exporter.last_activity
+    return idle <= STALL_INTERVALS * longest + STALL_SLACK
+
+
+def status(exporter: Exporter) -> Status:
+    """What the status page, /-/ready and /-/healthy show, as of now."""
+    return Status(
+        now=exporter.clock.time(),
+        endpoints=tuple(_endpoint(exporter, job) for job in exporter.jobs.values()),
+        discovery=tuple(
+            DiscoveryStatus(
+                account=d.account.name,
+                refresh=d.settings.refresh,
+                domains=None if d.domains is None else len(d.domains),
+                listings=d.runs,
+                last_success=d.last_success,
+                last_error=d.last_error,
+            )
+            for d in exporter.discoverers.values()
+        ),
+        sharded=exporter.sharding.sharded,
+        shard=_shard_text(exporter),
+        ready=ready(exporter),
+        healthy=healthy(exporter),
+    )
+
+
+def _endpoint(exporter: Exporter, job: Job) -> EndpointStatus:
+    poller, plan = job.poller, job.spec.plan
+    settings = poller.settings
+    scheduler = exporter.scheduler
+    due = scheduler.next_runs.get(poller.name) if scheduler is not None else None
+    if scheduler is None:
+        kind = NextPoll.NOT_STARTED
+    elif due is None:
+        kind = NextPoll.RUNNING
+    elif poller.retry is None:
+        kind = NextPoll.DUE
+    else:
+        kind = NextPoll.AUTH_PAUSE if poller.retry.hold else NextPoll.RETRY
+    return EndpointStatus(
+        account=poller.account.name,
+        provider=poller.provider.name,
+        endpoint=settings.spec.name,
+        chosen_over=settings.chosen_over,
+        interval=plan.interval,
+        calls_per_poll=plan.calls_per_cycle,
+        fewest_calls=plan.minimum_calls,
+        budget_share=plan.budget_share,
+        polls=poller.polls,
+        up=poller.up,
+        last_success=poller.last_success,
+        data_end=poller.store.newest_settled_end,
+        expected_data_age=expected_data_age(job.spec),
+        next_poll=due,
+        next_kind=kind,
+        last_error=poller.last_error,
+    )
+
+
+def _shard_text(exporter: Exporter) -> str:
+    """`Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`; `Not sharded` for one."""
+    sharding, settings = exporter.sharding, exporter.settings
+    if not sharding.sharded:
+        return f"Not sharded (--total-shards 1): every account ({len(settings.accounts)})"
+    text = sharding.describe(settings)
+    return f"{text[0].upper()}{text[1:]}: {exporter.owned_text()}"

@@ -1,0 +1,72 @@
+"""The daemon's status as plain frozen values: what the status page and /-/ready show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class NextPoll(Enum):
+    """Whether and why a job runs again."""
+
+    NOT_STARTED = "not started"  # no scheduler yet
+    RUNNING = "running"  # a run is in progress: no next time yet
+    DUE = "due"  # at `next_poll`
+    RETRY = "retry"  # at `next_poll`, the last poll having failed
+    AUTH_PAUSE = "auth pause"  # at `next_poll`, the credentials having been rejected
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointStatus:
+    """One polled (account, endpoint), its plan and how its polls went."""
+
+    account: str
+    provider: str
+    endpoint: str
+    chosen_over: str  # the endpoint this one was chosen over ("" when not a choice)
+    interval: int  # seconds between polls (the plan's)
+    calls_per_poll: int
+    fewest_calls: int  # the fewest calls a poll could take
+    budget_share: float  # of the endpoint's rate limit
+    polls: int
+    up: bool | None  # None: not polled yet
+    last_success: float | None  # clock time
+    data_end: float | None  # end of the newest settled slice
+    expected_data_age: int  # seconds: settle delay, granularity and interval
+    next_poll: float | None  # clock time (None unless DUE, RETRY or AUTH_PAUSE)
+    next_kind: NextPoll
+    last_error: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.account}/{self.endpoint}"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveryStatus:
+    """One account's domain listing (`domains: auto`)."""
+
+    account: str
+    refresh: int  # seconds between listings
+    domains: int | None  # None: no successful listing yet
+    listings: int
+    last_success: float | None
+    last_error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A snapshot of the daemon at clock time `now`."""
+
+    now: float
+    endpoints: tuple[EndpointStatus, ...]
+    discovery: tuple[DiscoveryStatus, ...]
+    sharded: bool
+    shard: str  # `Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`, or `Not sharded ...`
+    ready: bool  # see collector.health.ready
+    healthy: bool  # False: the poll loop has stalled
+
+    @property
+    def waiting(self) -> tuple[EndpointStatus, ...]:
+        """Endpoints that have not had a successful poll yet."""
+        return tuple(e for e in self.endpoints if e.last_success is None)
