@@ -262,7 +262,7 @@ class Exporter:
     def restore_state(self, path: Path) -> None:
         """Load the state file (if usable) into the pollers before their first poll;
         say what was kept and what was dropped."""
-        persisted = {e.key: e for e in state.load(path)}
+        persisted = {e.key: e for e in state.load(path, now=self.clock.time())}
         if not persisted:
             return
         now = self.clock.time()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
-from collector import __version__
+from collector import __version__, state
 from collector.clock import Clock, SystemClock
 from collector.config.common import parse_listen_address
 from collector.config.loading import ConfigError, load_config
@@ -382,6 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if web_config is not None:
             print(f"web configuration is valid: {describe_web_config(web_config)}")
         return 0
+    try:  # The state file: a regular file or none, locked for the whole run (issue 18).
+        claimed = state.StateFile.claim(Path(settings.state_file)) if settings.state_file else None
+    except state.StateFileRefused as exc:
+        print_problems(exc.problems, "cannot start:")
+        return EXIT_CONFIG
     # The demo serves on loopback unless told otherwise: it is a try-out, not a service.
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
@@ -398,4 +403,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sharding=sharding,
             )
         )
+    if claimed is not None:
+        claimed.close()
     return 0

@@ -1,20 +1,26 @@
 """The state file: exact round trips, corrupt files refused, another config's state
-kept where it matches, atomic writes."""
+kept where it matches, atomic writes; only ever a regular file, locked, never read from
+or written over a device, FIFO or link; a horizon in the future refused."""
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from collector import state
 from collector.app import Exporter
+from collector.cli import main
 from collector.clock import FakeClock
 from collector.config.loading import validate
 from collector.families import REQUESTS, TRAFFIC
 from collector.model import Point
-from collector.state import EndpointState, SeriesState, StateError
+from collector.state import EndpointState, SeriesState, StateError, StateFile, StateFileRefused
 from collector.store import SliceStore
 
 T0 = 1_700_000_100.0
@@ -59,13 +65,13 @@ def test_corrupt_or_foreign_files_are_refused(data: bytes) -> None:
 
 def test_load_never_raises(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert state.load(tmp_path / "missing.json") == []
-    assert state.load(tmp_path) == []  # a directory: unreadable
+    assert state.load(tmp_path) == []  # a directory: not a state file
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"{")
     assert state.load(bad) == []
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 2
-    assert "unreadable" in warnings[0]
+    assert f"state_file: {tmp_path}: is a directory" in warnings[0]
     assert "corrupt" in warnings[1]
 
 
@@ -164,3 +170,140 @@ def test_a_state_older_than_the_backfill_says_what_is_not_counted(
     assert queries_start >= T0 + 2 * 86400 - 900 - flow.settings.backfill - 300
     warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("beyond the 21600s backfill" in m for m in warnings), warnings
+
+
+# -- only ever a regular file the exporter owns -----------------------------------------
+
+
+def run_main(argv: list[str]) -> int:
+    """The command line, leaving the test's log capture as it was (main sets up logging)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        return main(argv)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def zero_device(tmp_path: Path) -> Path:
+    """A character device like /dev/zero (endless bytes), made inside `tmp_path`: the
+    real /dev nodes are never pointed at."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    node = tmp_path / "zero"
+    os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 5))
+    return node
+
+
+def test_a_device_is_refused_at_start_up_and_never_replaced(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    device = zero_device(tmp_path)
+    problems = state.check(device)
+    assert problems == [
+        f"state_file: {device}: is a character device, not a regular file "
+        "(the exporter replaces its state file)"
+    ]
+    assert run_main(["--demo", "--state.file", str(device)]) == 2
+    assert problems[0] in capsys.readouterr().err
+    with pytest.raises(StateFileRefused):
+        state.write_atomic(device, b"{}")
+    assert stat.S_ISCHR(device.lstat().st_mode)  # still the device, not a file of JSON
+    with pytest.raises(StateFileRefused, match="character device"):
+        state.read_bounded(device)  # refused before a byte is read
+    assert state.load(device) == []
+    assert any("is a character device" in r.getMessage() for r in caplog.records)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["zero"]  # no lock, no temporary
+
+
+def test_a_fifo_neither_hangs_start_up_nor_is_replaced(tmp_path: Path) -> None:
+    fifo = tmp_path / "state.json"
+    os.mkfifo(fifo)
+    # In a child process: a read that blocks on the FIFO would otherwise hang the tests.
+    script = (
+        "import pathlib, sys; from collector import state; "
+        "p = pathlib.Path(sys.argv[1]); "
+        "assert state.load(p) == []; "
+        "print(state.check(p)[0])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(fifo)], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"state_file: {fifo}: is a FIFO")
+    with pytest.raises(StateFileRefused, match="FIFO"):
+        StateFile.claim(fifo)
+    with pytest.raises(StateFileRefused, match="FIFO"):
+        state.write_atomic(fifo, b"{}")
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_symlink_is_refused_and_its_target_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.json"
+    target.write_bytes(state.encode([STATE], T0))
+    link = tmp_path / "state.json"
+    link.symlink_to(target)
+    assert state.check(link) == [
+        f"state_file: {link}: is a symbolic link, not a regular file "
+        "(the exporter replaces its state file)"
+    ]
+    with pytest.raises(StateFileRefused, match="symbolic link"):
+        StateFile.claim(link)
+    assert state.load(link) == []  # not followed
+    with pytest.raises(StateFileRefused, match="symbolic link"):
+        state.write_atomic(link, b"new")
+    assert link.is_symlink()
+    assert state.decode(target.read_bytes()) == [STATE]
+
+
+def test_a_lock_file_that_is_a_link_is_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"keep")
+    state.lock_path(tmp_path / "state.json").symlink_to(victim)
+    with pytest.raises(StateFileRefused, match=r"lock file state\.json\.lock: is a symbolic link"):
+        StateFile.claim(tmp_path / "state.json")
+    assert victim.read_bytes() == b"keep"
+
+
+def test_a_second_exporter_on_the_same_file_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "state.json"
+    with StateFile.claim(path):
+        with pytest.raises(
+            StateFileRefused, match=f"in use by another exporter \\(process {os.getpid()}"
+        ):
+            StateFile.claim(path)
+        assert run_main(["--demo", "--state.file", str(path)]) == 2
+        assert f"state_file: {path}: in use by another exporter" in capsys.readouterr().err
+        script = (
+            "import pathlib, sys; from collector import state; "
+            "state.StateFile.claim(pathlib.Path(sys.argv[1]))"
+        )
+        other = subprocess.run(
+            [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=30
+        )
+        assert other.returncode != 0
+        assert "in use by another exporter" in other.stderr
+    StateFile.claim(path).close()  # released with the first claim
+
+
+def test_a_horizon_in_the_future_is_refused_and_that_endpoint_starts_fresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ahead = EndpointState(
+        "wangsu", "main", "flow_request_origin", 300, 28800, T0 + 3600, (STATE.series[1],)
+    )
+    (tmp_path / "state.json").write_bytes(state.encode([STATE, ahead], T0 + 3600))
+    exporter = Exporter(config(tmp_path), FakeClock(T0 + 30))  # type: ignore[arg-type]
+    pollers = {p.settings.spec.name: p for p in exporter.pollers}
+    assert pollers["flow_request_origin"].store.counters == {}
+    assert pollers["flow_request_origin"].complete_through is None
+    assert pollers["flow_request"].complete_through == T0  # within reach: continues
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    future = [m for m in warnings if "past this clock's now" in m]
+    assert len(future) == 1
+    assert "wangsu/main/flow_request_origin is complete through" in future[0]
+    # A small difference between two hosts' clocks is tolerated.
+    assert state.future_horizons([ahead], T0 + 3600 - state.FUTURE_TOLERANCE) == ([ahead], [])
