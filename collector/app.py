@@ -28,7 +28,13 @@ from collector.model import Family
 from collector.planner import Plan
 from collector.poller import EndpointPoller
 from collector.providers import get_lister, get_provider, help_for, slice_help_for
-from collector.scheduler import STOP_TIMEOUT, PollScheduler, account_jitter, next_aligned
+from collector.scheduler import (
+    STOP_TIMEOUT,
+    PollScheduler,
+    account_jitter,
+    next_aligned,
+    stalled,
+)
 from collector.selfmetrics import SelfMetrics
 from collector.sharding import Sharding
 from collector.store import NO_END, SeriesBudget
@@ -104,7 +110,7 @@ class Exporter:
         self._slice_assembler = BodyAssembler()
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
-        self.last_activity = self.started_at  # clock time a poll last started or ended
+        self.last_activity = clock.monotonic()  # monotonic time a poll last started or ended
         self.state_path = Path(settings.state_file) if settings.state_file else None
         self._state_written: dict[str, tuple[float | None, float | None, int]] = {}
         self._state_lock = asyncio.Lock()
@@ -230,7 +236,7 @@ class Exporter:
         if not self.jobs:  # a shard without accounts has no loop to stall
             return True
         longest = max((p.settings.interval for p in self.pollers), default=60)
-        return self.clock.time() - self.last_activity <= 3 * longest + 60
+        return not stalled(self.last_activity, self.clock.monotonic(), longest)
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
         for key in self.jobs if keys is None else keys:
@@ -331,7 +337,7 @@ class Exporter:
     async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
         """One scheduled run: poll, then refresh the cached body; returns the poll's
         retry, if it failed."""
-        self.last_activity = self.clock.time()
+        self.last_activity = self.clock.monotonic()
         retry = None
         try:
             retry = await poller.poll()
@@ -341,7 +347,7 @@ class Exporter:
             poller.polls += 1
             poller.up = False
             poller.last_error = "crash: see the log"
-        self.last_activity = self.clock.time()
+        self.last_activity = self.clock.monotonic()
         self.self_metrics_epoch += 1
         await self.render(poller)
         await self.save_state()
@@ -350,7 +356,9 @@ class Exporter:
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
-        self.scheduler = PollScheduler(self.clock)
+        self.scheduler = PollScheduler(
+            self.clock, lambda direction: self.metrics.clock_steps.labels(direction).inc()
+        )
         for discoverer in self.discoverers.values():
             self._schedule_discovery(discoverer)
         for job in self.jobs.values():
