@@ -79,7 +79,8 @@ class Exporter:
         self.self_metrics_epoch = 0
         self.series_budget = SeriesBudget(settings.max_series)
         self.started_at = clock.time()
-        self.last_activity = self.started_at  # clock time a poll last started or ended
+        self.started_monotonic = clock.monotonic()  # readiness grace runs from here
+        self.last_activity = self.started_monotonic  # monotonic: a poll last started or ended
         self.state_keeper = (
             StateKeeper(Path(settings.state_file), clock, lambda: self.pollers)
             if settings.state_file
@@ -228,7 +229,7 @@ class Exporter:
     async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
         """One scheduled run: poll, then refresh the cached body; returns the poll's
         retry, if it failed."""
-        self.last_activity = self.clock.time()
+        self.last_activity = self.clock.monotonic()
         retry = None
         try:
             retry = await poller.poll()
@@ -238,7 +239,7 @@ class Exporter:
             poller.polls += 1
             poller.up = False
             poller.last_error = "crash: see the log"
-        self.last_activity = self.clock.time()
+        self.last_activity = self.clock.monotonic()
         self.self_metrics_epoch += 1
         await self.render(poller)
         if self.state_keeper is not None:
@@ -248,7 +249,9 @@ class Exporter:
     def start(self) -> None:
         """Schedule every poller; the first poll runs at once (spread by account)."""
         self.log_plan()
-        self.scheduler = PollScheduler(self.clock)
+        self.scheduler = PollScheduler(
+            self.clock, lambda direction: self.metrics.clock_steps.labels(direction).inc()
+        )
         for discoverer in self.discoverers.values():
             self.schedule_discovery(discoverer)
         for job in self.jobs.values():

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from collector.client import Transport, TransportError, TransportTimeout
+from collector.client import ResponseTooLarge, Transport, TransportError, TransportTimeout
 from collector.clock import Clock
 from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome, RateLimit
@@ -136,6 +136,10 @@ class CallPipeline:
             response = await self.transport.send(request, self.timeout)
         except TransportTimeout as exc:
             return self._done(started, CallResult(Outcome.TIMEOUT, str(exc), transient=True))
+        except ResponseTooLarge as exc:
+            # The same oversized answer would come back: malformed, not retried at once.
+            self._parse_error(Reason.TOO_LARGE, str(exc))
+            return self._done(started, CallResult(Outcome.MALFORMED, str(exc)))
         except TransportError as exc:
             return self._done(
                 started, CallResult(Outcome.TRANSPORT_ERROR, str(exc), transient=True)

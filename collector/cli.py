@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import orjson
 from aiohttp import web
 
-from collector import __version__
+from collector import __version__, state
 from collector.accountconfig import parse_listen_address
 from collector.clock import Clock, SystemClock
 from collector.config.loading import ConfigError, load_config
@@ -376,6 +376,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.state_file:
         settings = replace(settings, state_file=args.state_file)
     if args.check_config:
+        # The state file must be a regular file (or not exist yet): a device, FIFO or link
+        # would be refused at start-up, so the check says so now.
+        state_problems = state.check(Path(settings.state_file)) if settings.state_file else []
+        if state_problems:
+            print_problems(state_problems)
+            return EXIT_CONFIG
         print(f"configuration is valid: {len(settings.accounts)} account(s)")
         if sharding.sharded:
             owned = [a.name for a in sharding.select(settings).accounts]
@@ -383,6 +389,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if web_config is not None:
             print(f"web configuration is valid: {describe_web_config(web_config)}")
         return 0
+    try:  # The state file: a regular file or none, locked for the whole run (issue 18).
+        claimed = state.StateFile.claim(Path(settings.state_file)) if settings.state_file else None
+    except state.StateFileRefused as exc:
+        print_problems(exc.problems, "cannot start:")
+        return EXIT_CONFIG
     # The demo serves on loopback unless told otherwise: it is a try-out, not a service.
     default = DEMO_LISTEN_ADDRESS if args.demo else settings.listen_address
     listen = args.listen_address or default
@@ -399,4 +410,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 sharding=sharding,
             )
         )
+    if claimed is not None:
+        claimed.close()
     return 0

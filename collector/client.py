@@ -12,6 +12,10 @@ from collector import __version__
 from collector.http import HttpRequest, HttpResponse
 
 USER_AGENT = f"cdn-exporter/{__version__}"
+# A provider's answer is a few megabytes at the most; one far larger is not data to hold
+# in memory (the body is read in chunks and abandoned past the cap).
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 
 
 class TransportError(Exception):
@@ -20,6 +24,11 @@ class TransportError(Exception):
 
 class TransportTimeout(TransportError):
     """No complete response within the timeout."""
+
+
+class ResponseTooLarge(TransportError):
+    """The body is over the transport's cap and was not read past it: a malformed answer
+    (the same one would come back), not a network failure."""
 
 
 class Transport(Protocol):
@@ -31,10 +40,12 @@ class Transport(Protocol):
 
 
 class AiohttpTransport:
-    """One aiohttp session (connection pool) per account."""
+    """One aiohttp session (connection pool) per account; bodies over
+    `max_response_bytes` (after decompression) raise ResponseTooLarge."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_response_bytes: int = MAX_RESPONSE_BYTES) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self.max_response_bytes = max_response_bytes
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -56,7 +67,7 @@ class AiohttpTransport:
                 timeout=aiohttp.ClientTimeout(total=timeout),
                 allow_redirects=False,
             ) as response:
-                body = await response.read()
+                body = await read_capped(response, self.max_response_bytes)
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 return HttpResponse(status=response.status, headers=headers, body=body)
         except TimeoutError as exc:
@@ -67,6 +78,23 @@ class AiohttpTransport:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+async def read_capped(response: aiohttp.ClientResponse, cap: int) -> bytes:
+    """The whole body if it is at most `cap` bytes; ResponseTooLarge as soon as it is
+    known to be larger (a declared length, or the chunk that crosses it), so at most
+    `cap` plus one chunk is ever held. The connection is then closed, not drained."""
+    declared = response.content_length
+    if declared is not None and declared > cap:
+        raise ResponseTooLarge(f"the answer declares {declared} bytes, over the {cap}-byte cap")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+        size += len(chunk)
+        if size > cap:
+            raise ResponseTooLarge(f"the answer is over the {cap}-byte cap: not read further")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]

@@ -1,4 +1,5 @@
-"""One clock for the scheduler, rate limiters, settle logic and emulator."""
+"""One clock for the scheduler, rate limiters, settle logic and emulator: wall time for
+slices, monotonic time for waits and elapsed time (it never steps)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,17 @@ from typing import Any, Protocol
 
 
 class Clock(Protocol):
-    """Wall-clock time that can be simulated in tests and demos."""
+    """Wall and monotonic time that can be simulated in tests and demos."""
 
     def time(self) -> float:
-        """Current wall-clock time as Unix epoch seconds."""
+        """Current wall-clock time as Unix epoch seconds (NTP or an operator may step it)."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that is never stepped, only moves forward: for waits and
+        elapsed time. Only differences between two readings mean anything."""
 
     async def sleep(self, seconds: float) -> None:
-        """Wait for `seconds` of this clock's time."""
-
-    async def sleep_until(self, when: float) -> None:
-        """Wait until this clock reads at least `when` (at once if it already does)."""
+        """Wait for `seconds` of monotonic time."""
 
 
 class SystemClock:
@@ -28,43 +30,49 @@ class SystemClock:
     def time(self) -> float:
         return time.time()
 
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds))
+    def monotonic(self) -> float:
+        return time.monotonic()
 
-    async def sleep_until(self, when: float) -> None:
-        # The event loop times sleeps on its monotonic clock, which can run a hair
-        # ahead of the wall clock; sleep again rather than wake before `when`.
-        left = when - time.time()
-        while left > 0:
-            await asyncio.sleep(left)
-            left = when - time.time()
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))  # the event loop times it on time.monotonic
+
+
+# Where the simulated clocks' monotonic time starts: any value works, since only its
+# differences mean anything; far from the wall times so that mixing them shows.
+MONOTONIC_START = 1000.0
 
 
 class FakeClock:
     """A clock that only moves when told to; `sleep` advances it at once.
 
     For unit tests that call the code under test directly: whoever sleeps moves
-    time for everyone. Concurrent sleepers want `VirtualClock`.
+    time for everyone. Concurrent sleepers want `VirtualClock`. `advance` and `sleep`
+    move wall and monotonic time together; `set` and `step` move the wall clock
+    alone, as NTP or an operator stepping it does.
     """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = start
+        self._monotonic = MONOTONIC_START
 
     def time(self) -> float:
         return self._now
 
+    def monotonic(self) -> float:
+        return self._monotonic
+
     def advance(self, seconds: float) -> None:
         self._now += seconds
+        self._monotonic += seconds
 
     def set(self, now: float) -> None:
         self._now = now
 
-    async def sleep(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
-        await asyncio.sleep(0)
+    def step(self, seconds: float) -> None:
+        self._now += seconds
 
-    async def sleep_until(self, when: float) -> None:
-        self._now = max(self._now, when)
+    async def sleep(self, seconds: float) -> None:
+        self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
 
 
@@ -73,7 +81,8 @@ class ClockStalled(AssertionError):
 
 
 class VirtualClock:
-    """Virtual time that moves only when a test drives it with `run_until` or `advance`.
+    """Virtual time that moves only when a test drives it with `run_until` or `advance`
+    (and `step`, which steps the wall clock alone, as NTP or an operator does).
 
     Every task that sleeps on this clock parks on it. The driver waits, in real
     time, until each such task is parked again or done, then jumps to the earliest
@@ -93,7 +102,10 @@ class VirtualClock:
         stall_timeout: float = 60.0,
         spins: int = 5,
     ) -> None:
-        self._now = start
+        # Sleepers and the driver run on monotonic time; the wall clock is it plus an
+        # offset that only `step` changes.
+        self._monotonic = MONOTONIC_START
+        self._wall_offset = start - MONOTONIC_START
         # Real seconds one step may wait for the sleepers to park; generous, since a
         # step may hold a whole poll's worth of loopback HTTP on a loaded machine.
         self._stall_timeout = stall_timeout
@@ -107,12 +119,17 @@ class VirtualClock:
         self._changed = asyncio.Event()
 
     def time(self) -> float:
-        return self._now
+        return self._monotonic + self._wall_offset
+
+    def monotonic(self) -> float:
+        return self._monotonic
+
+    def step(self, seconds: float) -> None:
+        """Step the wall clock by `seconds` (either way); monotonic time and every
+        sleeper's wake-up stay where they are."""
+        self._wall_offset += seconds
 
     async def sleep(self, seconds: float) -> None:
-        await self.sleep_until(self._now + max(0.0, seconds))
-
-    async def sleep_until(self, when: float) -> None:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("VirtualClock.sleep needs to run inside an asyncio task")
@@ -122,7 +139,8 @@ class VirtualClock:
         # Even a sleep that is already due parks: the driver wakes it at the next step,
         # so every wake-up happens at a point the driver chose.
         woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (max(when, self._now), next(self._order), woken, task))
+        due = self._monotonic + max(0.0, seconds)
+        heapq.heappush(self._sleepers, (due, next(self._order), woken, task))
         self._parked.add(task)
         self._changed.set()
         try:
@@ -132,27 +150,29 @@ class VirtualClock:
 
     async def advance(self, seconds: float) -> None:
         """Run every sleeper due within the next `seconds` of virtual time."""
-        await self.run_until(self._now + seconds)
+        await self.run_until(self.time() + seconds)
 
     async def run_until(self, when: float) -> None:
-        """Move virtual time to `when`, waking each sleeper due by then in due order.
+        """Move virtual time to wall time `when`, waking each sleeper due by then in due
+        order.
 
         Returns with every sleeping task parked or done and the clock reading `when`.
         Raises `ClockStalled` if a step's tasks do not settle within `stall_timeout`
         real seconds.
         """
+        target = when - self._wall_offset  # as monotonic time
         while True:
             await self._settle()
             self._drop_cancelled()
-            if not self._sleepers or self._sleepers[0][0] > when:
+            if not self._sleepers or self._sleepers[0][0] > target:
                 break
-            self._now = max(self._now, self._sleepers[0][0])
-            while self._sleepers and self._sleepers[0][0] <= self._now:
+            self._monotonic = max(self._monotonic, self._sleepers[0][0])
+            while self._sleepers and self._sleepers[0][0] <= self._monotonic:
                 _, _, woken, task = heapq.heappop(self._sleepers)
                 if not woken.done():
                     woken.set_result(None)
                     self._parked.discard(task)
-        self._now = max(self._now, when)
+        self._monotonic = max(self._monotonic, target)
 
     def _busy(self) -> list[asyncio.Task[Any]]:
         driver = asyncio.current_task()
@@ -180,7 +200,7 @@ class VirtualClock:
             except TimeoutError:
                 names = ", ".join(sorted(task.get_name() for task in self._busy()))
                 raise ClockStalled(
-                    f"VirtualClock at {self._now:.3f}: task(s) {names} neither slept on the "
+                    f"VirtualClock at {self.time():.3f}: task(s) {names} neither slept on the "
                     f"clock again nor finished within {self._stall_timeout:g} real seconds "
                     "(blocked on something other than the clock or real I/O?)"
                 ) from None

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from collector.app import Exporter, Job, expected_data_age
 from collector.poller import EndpointPoller
+from collector.scheduler import stalled
 from collector.status import DiscoveryStatus, EndpointStatus, NextPoll, Status
-
-# Unhealthy once no poll has started or ended for this many of the longest poll
-# interval, plus the slack: a liveness probe then restarts a wedged process.
-STALL_INTERVALS = 3
-STALL_SLACK = 60  # seconds
 
 
 def waiting(exporter: Exporter) -> list[EndpointPoller]:
@@ -23,19 +19,19 @@ def ready(exporter: Exporter) -> bool:
     `cdn_up 0` is scraped and alerted on instead of hiding behind readiness."""
     if not waiting(exporter):
         return True
-    return exporter.clock.time() - exporter.started_at >= exporter.settings.readiness_grace
+    # Monotonic: a step of the wall clock neither ends the grace early nor prolongs it.
+    waited = exporter.clock.monotonic() - exporter.started_monotonic
+    return waited >= exporter.settings.readiness_grace
 
 
 def healthy(exporter: Exporter) -> bool:
-    """False when the poll loop has stalled: no poll has run for `STALL_INTERVALS`
-    times the longest poll interval plus `STALL_SLACK`, so a liveness probe restarts
-    a wedged process. A replica whose shard has no accounts polls nothing and is
-    healthy."""
+    """False when the poll loop has stalled (collector.scheduler.stalled, judged on the
+    monotonic clock), so a liveness probe restarts a wedged process. A replica whose
+    shard has no accounts polls nothing and is healthy."""
     if not exporter.jobs:  # a shard without accounts has no loop to stall
         return True
     longest = max(p.settings.interval for p in exporter.pollers)
-    idle = exporter.clock.time() - exporter.last_activity
-    return idle <= STALL_INTERVALS * longest + STALL_SLACK
+    return not stalled(exporter.last_activity, exporter.clock.monotonic(), longest)
 
 
 def status(exporter: Exporter) -> Status:

@@ -35,9 +35,9 @@ class LoopLagWatcher:
         histogram, peak = self.metrics.loop_lag, self.metrics.loop_lag_max
         worst, wakeups = 0.0, 0
         while True:
-            before = self.clock.time()
+            before = self.clock.monotonic()
             await self.clock.sleep(interval)
-            lag = max(0.0, self.clock.time() - before - interval)
+            lag = max(0.0, self.clock.monotonic() - before - interval)
             histogram.observe(lag)
             worst, wakeups = max(worst, lag), wakeups + 1
             peak.set(worst)

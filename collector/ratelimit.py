@@ -48,9 +48,11 @@ class SlidingWindowLimiter:
         return self.limit.calls - sum(1 for t in self._spent if t > now)
 
     async def acquire(self, clock: Clock) -> float:
-        """Wait until the window has room and log a call; return the seconds waited."""
+        """Wait until the window has room and log a call; return the seconds waited.
+        Calls are logged on the monotonic clock: a step of the wall clock neither holds
+        the window shut for the length of the step nor empties it early."""
         waited = 0.0
-        while (wait := self.reserve(clock.time())) > 0:
+        while (wait := self.reserve(clock.monotonic())) > 0:
             waited += wait
             await clock.sleep(wait)
         return waited

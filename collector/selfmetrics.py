@@ -177,6 +177,15 @@ class SelfMetrics:
             "The largest event-loop lag in the last minute or so of wake-ups, in seconds.",
             registry=r,
         )
+        self.clock_steps = Counter(
+            "cdn_exporter_clock_steps",
+            "Steps of the wall clock (NTP, an operator) the scheduler noticed, by direction "
+            "(forward, backward): polls keep their pace on the monotonic clock.",
+            ("direction",),
+            registry=r,
+        )
+        for direction in ("forward", "backward"):
+            self.clock_steps.labels(direction)
         self._per_endpoint: tuple[tuple[MetricWrapperBase, tuple[str, ...]], ...] = (
             (self.api_requests, (*_ENDPOINT_LABELS, "result")),
             (self.api_duration, _ENDPOINT_LABELS),

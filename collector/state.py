@@ -1,17 +1,20 @@
 """The state file: counter totals and each endpoint's complete horizon, across restarts.
 
-Pure encoding and decoding, plus the two pieces of I/O (read at start-up, atomic write
-after polls) at the bottom.
+Pure encoding and decoding, plus the I/O at the bottom: the start-up claim (a regular
+file or nothing, locked against a second process), the bounded read, the atomic write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import logging
 import math
 import os
-import tempfile
-from collections.abc import Iterable
+import secrets
+import stat
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +27,22 @@ FORMAT = "cdn-exporter state"
 VERSION = 1
 # A state file is a few kilobytes per endpoint; anything far larger is not ours.
 MAX_BYTES = 256 * 1024 * 1024
+# A horizon this far past the clock is refused: the file was written under a clock that
+# ran ahead (or this one was stepped back), and trusting it would freeze the counters.
+FUTURE_TOLERANCE = 60.0
 
 
 class StateError(ValueError):
     """A state file that cannot be used (corrupt, another format or version)."""
+
+
+class StateFileRefused(OSError):
+    """A state path this exporter must not read or replace: not a regular file (a device,
+    FIFO, socket, directory or symbolic link), or locked by another process."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,51 +192,222 @@ def _value(value: Any, where: str) -> float:
     return number
 
 
+def future_horizons(
+    endpoints: Iterable[EndpointState], now: float
+) -> tuple[list[EndpointState], list[EndpointState]]:
+    """(usable, refused): an endpoint whose horizon lies beyond `now` plus the tolerance
+    cannot be from this clock, and adding nothing until the clock catches up would
+    freeze its counters, so it starts fresh instead."""
+    usable: list[EndpointState] = []
+    refused: list[EndpointState] = []
+    for endpoint in endpoints:
+        (refused if endpoint.horizon > now + FUTURE_TOLERANCE else usable).append(endpoint)
+    return usable, refused
+
+
 # -- I/O at the edge ----------------------------------------------------------------------
 
 
-def load(path: Path) -> list[EndpointState]:
-    """The endpoints of the state file at `path`; none (and a log line saying why) if
-    it does not exist yet or cannot be used. Never raises: a bad state file must not
-    keep the exporter from starting."""
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _not_regular(mode: int) -> str | None:
+    """What a file of `mode` is, if not a regular file (None if it is)."""
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+
+
+def _refusal(path: Path, reason: str) -> StateFileRefused:
+    return StateFileRefused([f"state_file: {path}: {reason}"])
+
+
+def _is(kind: str) -> str:
+    return f"is {kind}, not a regular file (the exporter replaces its state file)"
+
+
+def check(path: Path) -> list[str]:
+    """Why `path` cannot be the state file (none if it is a regular file or does not
+    exist yet): the exporter replaces it, so it must never be a device, FIFO, socket,
+    directory or symbolic link."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_BYTES + 1)
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return []
+    except OSError as exc:
+        return [f"state_file: {path}: {exc.strerror}"]
+    kind = _not_regular(mode)
+    return [] if kind is None else [f"state_file: {path}: {_is(kind)}"]
+
+
+def lock_path(path: Path) -> Path:
+    """The lock file beside the state file (the state file itself is replaced on every
+    write, so a lock on it would not outlive the first write)."""
+    return path.with_name(f"{path.name}.lock")
+
+
+class StateFile:
+    """The claim on a state file for the process's life: an exclusive lock on the lock
+    file beside it, so a second exporter on the same file is refused at start-up
+    instead of overwriting this one's state."""
+
+    def __init__(self, path: Path, lock_fd: int) -> None:
+        self.path = path
+        self._lock_fd: int | None = lock_fd
+
+    @classmethod
+    def claim(cls, path: Path) -> StateFile:
+        """Check `path` and take its lock; StateFileRefused (every problem) if the path
+        is not a regular file, or another process holds the lock."""
+        problems = check(path)
+        if problems:
+            raise StateFileRefused(problems)
+        lock = lock_path(path)
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(lock, flags, 0o600)
+        except OSError as exc:
+            raise _refusal(path, f"cannot open the lock file {lock.name}: {_reason(exc)}") from None
+        try:
+            kind = _not_regular(os.fstat(fd).st_mode)
+            if kind is not None:
+                raise _refusal(path, f"the lock file {lock.name} {_is(kind)}")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                raise _refusal(
+                    path, f"in use by another exporter (process {holder} holds {lock.name})"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, fd)
+
+    def close(self) -> None:
+        """Release the lock (the lock file stays: removing it would race a new claim)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> StateFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.ELOOP:
+        return "is a symbolic link"
+    return exc.strerror or str(exc)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The bytes of the regular file at `path`, never following a link and never
+    blocking on a FIFO; StateFileRefused if it is not a regular file or is over
+    MAX_BYTES (checked before reading), FileNotFoundError if it does not exist."""
+    kind = _not_regular(path.lstat().st_mode)
+    if kind is not None:
+        raise _refusal(path, _is(kind))
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as file:
+        status = os.fstat(fd)
+        kind = _not_regular(status.st_mode)  # swapped in since the lstat
+        if kind is not None:
+            raise _refusal(path, _is(kind))
+        if status.st_size > MAX_BYTES:
+            raise _refusal(path, f"is over {MAX_BYTES} bytes: not a state file")
+        data = file.read(min(status.st_size, MAX_BYTES) + 1)  # it may have grown since
+    if len(data) > MAX_BYTES:
+        raise _refusal(path, f"is over {MAX_BYTES} bytes: not a state file")
+    return data
+
+
+def load(path: Path, now: float | None = None) -> list[EndpointState]:
+    """The endpoints of the state file at `path`; none (and a log line saying why) if
+    it does not exist yet or cannot be used. With `now`, an endpoint whose horizon lies
+    in the future is dropped (one log line each) and starts fresh. Never raises: a bad
+    state file must not keep the exporter from starting (the start-up claim refuses
+    what must never be read)."""
+    try:
+        data = read_bounded(path)
     except FileNotFoundError:
         log.info("state file %s does not exist yet: counters start at 0", path)
+        return []
+    except StateFileRefused as exc:
+        log.warning("%s: ignored, counters start at 0", exc)
         return []
     except OSError as exc:
         log.warning("state file %s is unreadable (%s): ignored, counters start at 0", path, exc)
         return []
-    if len(data) > MAX_BYTES:
-        log.warning("state file %s is over %d bytes: ignored, counters start at 0", path, MAX_BYTES)
-        return []
     try:
-        return decode(data)
+        endpoints = decode(data)
     except StateError as exc:
         log.warning("state file %s is corrupt (%s): ignored, counters start at 0", path, exc)
         return []
+    if now is None:
+        return endpoints
+    usable, refused = future_horizons(endpoints, now)
+    for endpoint in refused:
+        log.warning(
+            "state file %s: %s is complete through %.0f, %.0fs past this clock's now: "
+            "written under a clock that ran ahead; ignored, it starts at 0",
+            path,
+            endpoint.key,
+            endpoint.horizon,
+            endpoint.horizon - now,
+        )
+    return usable
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash at any point leaves the old file or
-    the new one, never a mix: a temporary file beside it, fsync, rename, fsync the
-    directory."""
-    directory = path.parent
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    the new one, never a mix: a new file beside it (O_EXCL, never through a link),
+    fsync, rename, fsync the directory. StateFileRefused if `path` is there and is not
+    a regular file: a device, FIFO or link is never replaced."""
+    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    with contextlib.suppress(OSError):
-        dir_fd = os.open(directory, os.O_RDONLY)
         try:
+            kind = _not_regular(os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+        except FileNotFoundError:
+            kind = None
+        if kind is not None:
+            raise _refusal(path, _is(kind))
+        temporary, fd = _create_beside(path.name, dir_fd)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary, dir_fd=dir_fd)
+            raise
+        with contextlib.suppress(OSError):
             os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _create_beside(name: str, dir_fd: int) -> tuple[str, int]:
+    """A new temporary file in the directory `dir_fd` (name, write fd): O_EXCL and
+    O_NOFOLLOW, so nothing already there, link or not, is ever opened."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        temporary = f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return temporary, os.open(temporary, flags, 0o600, dir_fd=dir_fd)
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", name)

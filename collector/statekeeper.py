@@ -35,7 +35,7 @@ class StateKeeper:
         """Load the state file (if usable) into the pollers; say what was kept and what
         was dropped."""
         path = self.path
-        persisted = {e.key: e for e in state.load(path)}
+        persisted = {e.key: e for e in state.load(path, now=self.clock.time())}
         if not persisted:
             return
         now = self.clock.time()

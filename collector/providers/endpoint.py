@@ -35,6 +35,7 @@ class Reason:
     OUT_OF_RANGE = "out_of_range"  # e.g. a ratio above 100 percent
     BAD_TIMESTAMP = "bad_timestamp"
     SHAPE = "shape"  # anything else the declared wire shape does not allow
+    TOO_LARGE = "too_large"  # the body is over the transport's size cap
 
     ALL = (
         NOT_JSON,
@@ -45,6 +46,7 @@ class Reason:
         OUT_OF_RANGE,
         BAD_TIMESTAMP,
         SHAPE,
+        TOO_LARGE,
     )
 
 

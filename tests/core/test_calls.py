@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from collector.calls import OFF_LOOP_BYTES, CallPipeline, CallResult, RetryPolicy, worth_retrying
-from collector.client import MockTransport, TransportError
+from collector.client import MockTransport, ResponseTooLarge, TransportError
 from collector.clock import FakeClock
 from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome, RateLimit
@@ -210,6 +210,15 @@ async def test_only_a_body_that_does_not_decode_is_retried_as_malformed(
     assert result.transient is (attempts > 1)
     assert len(transport.requests) == attempts
     assert parse_errors(metrics, Reason.NOT_JSON) == attempts
+
+
+async def test_an_answer_over_the_size_cap_is_malformed_and_not_retried() -> None:
+    calls, transport, metrics = pipeline([ResponseTooLarge("body over 64 MiB")])
+    result = await calls.call(build, WANGSU.classify, domains)
+    assert (result.outcome, result.transient) == (Outcome.MALFORMED, False)
+    assert len(transport.requests) == 1
+    assert parse_errors(metrics, Reason.TOO_LARGE) == 1
+    assert requests(metrics, Outcome.TRANSPORT_ERROR) == 0
 
 
 async def test_a_client_error_is_not_retried() -> None:

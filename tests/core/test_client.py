@@ -1,15 +1,26 @@
-"""The aiohttp transport's error paths, with aioresponses (happy paths use the emulator)."""
+"""The aiohttp transport's error paths, with aioresponses (happy paths use the emulator),
+and its cap on an answer's size, against a loopback server."""
 
 from __future__ import annotations
 
+import tracemalloc
 import unittest.mock
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 
-from collector.client import AiohttpTransport, TransportError, TransportTimeout
+from collector.client import (
+    READ_CHUNK_BYTES,
+    AiohttpTransport,
+    ResponseTooLarge,
+    TransportError,
+    TransportTimeout,
+)
 from collector.http import HttpRequest
 
 URL = "https://open.chinanetcenter.com/api/report/flow-request"
@@ -65,3 +76,78 @@ async def test_timeouts_become_transport_timeouts() -> None:
                 await transport.send(REQUEST, timeout=5)
     finally:
         await transport.close()
+
+
+# -- the cap on an answer's size -----------------------------------------------------------
+
+CAP = 256 * 1024
+PIECE = b"x" * (64 * 1024)
+STREAMED = 16 * 1024 * 1024  # 64 times the cap
+
+
+async def streamed(request: web.Request) -> web.StreamResponse:
+    """A body of unknown length (chunked), far over the cap, written piece by piece."""
+    response = web.StreamResponse()
+    await response.prepare(request)
+    try:
+        for _ in range(STREAMED // len(PIECE)):
+            await response.write(PIECE)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        pass  # the client stopped reading at its cap and closed the connection
+    return response
+
+
+async def declared(request: web.Request) -> web.Response:
+    return web.Response(body=b"y" * (CAP + 1))
+
+
+async def at_the_cap(request: web.Request) -> web.Response:
+    return web.Response(body=b"z" * CAP)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[TestServer]:
+    app = web.Application()
+    app.router.add_post("/streamed", streamed)
+    app.router.add_post("/declared", declared)
+    app.router.add_post("/at-the-cap", at_the_cap)
+    async with TestServer(app, host="127.0.0.1") as running:
+        yield running
+
+
+def request_to(server: TestServer, path: str) -> HttpRequest:
+    return HttpRequest("POST", str(server.make_url(path)), {}, b"{}")
+
+
+async def test_a_body_over_the_cap_is_abandoned_with_bounded_memory(server: TestServer) -> None:
+    transport = AiohttpTransport(max_response_bytes=CAP)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResponseTooLarge, match=f"over the {CAP}-byte cap"):
+            await transport.send(request_to(server, "/streamed"), timeout=30)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        await transport.close()
+    # Never the 16 MiB answer: the cap, a chunk, and aiohttp's own buffers.
+    assert peak < CAP + READ_CHUNK_BYTES + 2 * 1024 * 1024, peak
+
+
+async def test_a_declared_length_over_the_cap_is_refused_before_reading(
+    server: TestServer,
+) -> None:
+    transport = AiohttpTransport(max_response_bytes=CAP)
+    try:
+        with pytest.raises(ResponseTooLarge, match=f"declares {CAP + 1} bytes"):
+            await transport.send(request_to(server, "/declared"), timeout=30)
+        answer = await transport.send(request_to(server, "/at-the-cap"), timeout=30)
+    finally:
+        await transport.close()
+    assert answer.body == b"z" * CAP  # the cap itself is allowed, and the session goes on
+
+
+def test_too_large_is_a_transport_error_of_its_own() -> None:
+    # Callers that know only TransportError still count a failed call; the poller is
+    # to count it as a malformed answer.
+    assert issubclass(ResponseTooLarge, TransportError)
+    assert not issubclass(ResponseTooLarge, TransportTimeout)

@@ -12,20 +12,53 @@ from collector.clock import ClockStalled, FakeClock, SystemClock, VirtualClock
 START = 1_700_000_000.0
 
 
-async def test_system_clock_sleep_until_never_wakes_before_the_time() -> None:
+async def test_system_clock_sleeps_on_monotonic_time() -> None:
     clock = SystemClock()
-    when = clock.time() + 0.05
-    await clock.sleep_until(when)
-    assert clock.time() >= when
+    before = clock.monotonic()
+    await clock.sleep(0.05)
+    assert clock.monotonic() - before >= 0.05 - 0.002  # the loop's clock resolution
 
 
 async def test_fake_clock_sleeps_advance_it_at_once() -> None:
     clock = FakeClock(START)
+    before = clock.monotonic()
     await clock.sleep(30)
     assert clock.time() == START + 30
-    await clock.sleep_until(START + 100)
-    await clock.sleep_until(START + 50)  # already past: no change
-    assert clock.time() == START + 100
+    assert clock.monotonic() == before + 30
+    clock.advance(70)
+    assert (clock.time(), clock.monotonic()) == (START + 100, before + 100)
+
+
+def test_a_fake_wall_clock_steps_without_moving_monotonic_time() -> None:
+    clock = FakeClock(START)
+    before = clock.monotonic()
+    clock.step(-3600)
+    assert clock.time() == START - 3600
+    clock.set(START + 86400)
+    assert clock.time() == START + 86400
+    assert clock.monotonic() == before
+
+
+async def test_virtual_sleepers_wake_on_monotonic_time_across_wall_steps() -> None:
+    clock = VirtualClock(START)
+    woke: list[tuple[float, float]] = []  # (wall, monotonic) since the start
+    mono = clock.monotonic()
+
+    async def sleeper(seconds: float) -> None:
+        await clock.sleep(seconds)
+        woke.append((clock.time() - START, clock.monotonic() - mono))
+
+    tasks = [asyncio.create_task(sleeper(60)), asyncio.create_task(sleeper(120))]
+    await clock.run_until(START + 30)
+    clock.step(-3600)  # a wall step back does not hold the sleepers for an hour
+    await clock.advance(40)
+    assert woke == [(60 - 3600, 60)]
+    clock.step(86400)  # nor does a step forward wake them early
+    await clock.advance(10)
+    assert len(woke) == 1
+    await clock.advance(50)
+    assert woke[-1] == (120 - 3600 + 86400, 120)
+    await asyncio.gather(*tasks)
 
 
 async def test_virtual_clock_wakes_sleepers_in_due_order_at_their_due_times() -> None:

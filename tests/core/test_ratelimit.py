@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from collector.clock import FakeClock
 from collector.model import RateLimit
 from collector.ratelimit import RETURN_MARGIN, SlidingWindowLimiter
@@ -37,6 +39,18 @@ async def test_acquire_sleeps_on_the_injected_clock() -> None:
     assert await bucket.acquire(clock) == 0.0
     assert await bucket.acquire(clock) == 0.0
     waited = await bucket.acquire(clock)
-    assert waited == 10 * RETURN_MARGIN
+    assert waited == pytest.approx(10 * RETURN_MARGIN)
     assert clock.time() == waited
-    assert bucket.available(clock.time()) == 1  # the first two came back as the third left
+    assert bucket.available(clock.monotonic()) == 1  # the first two came back as the third left
+
+
+async def test_a_wall_clock_step_neither_holds_nor_empties_the_window() -> None:
+    clock = FakeClock(start=0.0)
+    bucket = SlidingWindowLimiter(RateLimit(2, 300))
+    await bucket.acquire(clock)
+    await bucket.acquire(clock)
+    clock.step(86400)  # forward a day: the two calls were still made a moment ago
+    assert bucket.available(clock.monotonic()) == 0
+    clock.step(-86400 - 3600)  # back an hour: the window still reopens after one period
+    waited = await bucket.acquire(clock)
+    assert waited == pytest.approx(300 * RETURN_MARGIN)

@@ -1,4 +1,5 @@
-"""Scheduling: aligned fire times, per-account jitter, one run at a time, on virtual time."""
+"""Scheduling: aligned fire times, per-account jitter, one run at a time, on virtual time;
+wall-clock steps neither stall polling nor fake a stalled loop, and are counted."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from collector import health
 from collector.backoff import Retry
 from collector.clock import FakeClock, VirtualClock
-from collector.scheduler import PollScheduler, account_jitter, next_aligned
+from collector.scheduler import (
+    STEP_THRESHOLD,
+    PollScheduler,
+    account_jitter,
+    next_aligned,
+    stalled,
+    wall_step,
+)
+from tests.core.test_web import exporter
 
 START = 1_700_000_000.0 - 1_700_000_000.0 % 300  # a slice boundary
 
@@ -77,9 +87,9 @@ class OversleepingClock(VirtualClock):
         super().__init__(start)
         self.late = late
 
-    async def sleep_until(self, when: float) -> None:
+    async def sleep(self, seconds: float) -> None:
         late, self.late = self.late, 0.0
-        await super().sleep_until(when + late)
+        await super().sleep(seconds + late)
 
 
 async def test_a_late_wake_up_runs_once_for_every_fire_time_it_missed() -> None:
@@ -204,3 +214,77 @@ async def test_stop_gives_up_on_a_job_that_ignores_cancellation(
     assert "poll a: did not stop within 0.05s" in caplog.text
     release.set()
     await asyncio.sleep(0)
+
+
+# -- wall-clock steps ----------------------------------------------------------------------
+
+
+def test_a_step_is_the_wall_moving_more_or_less_than_monotonic_time() -> None:
+    assert wall_step(60.0, 60.0) == 0.0
+    assert wall_step(60.0 + STEP_THRESHOLD, 60.0) == 0.0  # within the threshold
+    assert wall_step(-3540.0, 60.0) == -3600.0
+    assert wall_step(86460.0, 60.0) == 86400.0
+    # A day between readings: what the kernel may slew (43 s at 500 ppm) is no step.
+    assert wall_step(86400.0 + 40, 86400.0) == 0.0
+    assert wall_step(86400.0 - 40, 86400.0) == 0.0
+
+
+def test_liveness_is_judged_on_monotonic_readings() -> None:
+    assert not stalled(1000.0, 1000.0 + 3 * 300 + 60, 300)
+    assert stalled(1000.0, 1000.0 + 3 * 300 + 61, 300)
+
+
+async def test_a_backward_step_of_an_hour_does_not_stall_a_one_minute_job(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = VirtualClock(START)
+    start = clock.monotonic()
+    fired: list[float] = []  # monotonic seconds since the start
+    steps: list[str] = []
+
+    async def poll() -> None:
+        fired.append(clock.monotonic() - start)
+
+    scheduler = PollScheduler(clock, on_step=steps.append)
+    scheduler.add("a/flow", poll, interval=60, offset=5, first_run=START)
+    try:
+        await clock.run_until(START + 30)
+        clock.step(-3600)  # NTP corrects the wall clock an hour back
+        assert scheduler.next_runs["a/flow"] == clock.time() + 35  # not an hour away
+        await clock.advance(200)
+    finally:
+        await scheduler.stop()
+    # Due at 65 s when the clock stepped, it runs then; the next runs are aligned to the
+    # new wall time (an hour back: the same minute boundaries).
+    assert fired == [0, 5, 65, 125, 185]
+    assert steps == ["backward"]
+    warnings = [r.getMessage() for r in caplog.records if "stepped" in r.getMessage()]
+    assert warnings == [
+        "the wall clock was stepped backward by 3600.0s: polls keep their pace on the "
+        "monotonic clock and slices are aligned to the new wall time"
+    ]
+
+
+async def test_a_forward_step_of_a_day_neither_hurries_the_polls_nor_kills_liveness() -> None:
+    clock = VirtualClock(START)
+    exp = exporter(clock)  # type: ignore[arg-type]
+    exp.start()
+    try:
+        await clock.advance(90)  # the first polls ran
+        polls = [p.polls for p in exp.pollers]
+        clock.step(86400)
+        assert health.healthy(exp)  # a day passed on the wall clock, none on the monotonic one
+        await clock.advance(30)
+        assert [p.polls for p in exp.pollers] == polls  # no burst of catch-up runs
+        await clock.advance(300)
+        assert all(p.polls > n for p, n in zip(exp.pollers, polls, strict=True))
+        assert health.healthy(exp)
+        clock.step(-3600)
+        await clock.advance(300)
+        assert all(p.polls > n + 1 for p, n in zip(exp.pollers, polls, strict=True))
+        registry = exp.metrics.registry
+        for direction in ("forward", "backward"):
+            labels = {"direction": direction}
+            assert registry.get_sample_value("cdn_exporter_clock_steps_total", labels) == 1
+    finally:
+        await exp.close()

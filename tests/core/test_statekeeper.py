@@ -110,3 +110,23 @@ async def test_a_failing_write_is_logged_once_and_retried_after_the_next_poll(
     await keeper.save()  # no poll since, but the last change is not on disk yet
     assert keeper.path.exists()
     assert any(r.getMessage().endswith("written again") for r in caplog.records)
+
+
+def test_a_horizon_in_the_future_is_refused_and_that_endpoint_starts_fresh(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ahead = EndpointState(
+        "wangsu", "main", "flow_request_origin", 300, 28800, T0 + 3600, (STATE.series[1],)
+    )
+    (tmp_path / "state.json").write_bytes(state.encode([STATE, ahead], T0 + 3600))
+    exporter = Exporter(config(tmp_path), FakeClock(T0 + 30))  # type: ignore[arg-type]
+    pollers = {p.settings.spec.name: p for p in exporter.pollers}
+    assert pollers["flow_request_origin"].store.counters == {}
+    assert pollers["flow_request_origin"].complete_through is None
+    assert pollers["flow_request"].complete_through == T0  # within reach: continues
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    future = [m for m in warnings if "past this clock's now" in m]
+    assert len(future) == 1
+    assert "wangsu/main/flow_request_origin is complete through" in future[0]
+    # A small difference between two hosts' clocks is tolerated.
+    assert state.future_horizons([ahead], T0 + 3600 - state.FUTURE_TOLERANCE) == ([ahead], [])

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from collector import health
+from collector import health, scheduler
 from collector.clock import FakeClock, VirtualClock
 from collector.status import EndpointStatus, NextPoll
 from tests.core.test_web import auth_failure, exporter
@@ -78,7 +78,7 @@ def test_the_stall_limit_is_named() -> None:
     clock = FakeClock(T0)
     exp = exporter(clock)
     longest = max(p.settings.interval for p in exp.pollers)
-    clock.advance(health.STALL_INTERVALS * longest + health.STALL_SLACK)
+    clock.advance(scheduler.STALL_INTERVALS * longest + scheduler.STALL_SLACK)
     assert health.healthy(exp)
     clock.advance(1)
     assert not health.healthy(exp)

@@ -242,17 +242,41 @@ def _xml_value(element: ElementTree.Element) -> Any:
     return out
 
 
+# The answers nest four or five elements deep; far deeper is not an answer, and the
+# recursive walk below must never meet it.
+XML_MAX_DEPTH = 64
+_XML_FEED_BYTES = 64 * 1024
+
+
 def decode_xml(body: bytes) -> dict[str, Any]:
-    """An XML answer as the dict its JSON twin decodes to, or ValueError.
+    """An XML answer as the dict its JSON twin decodes to, or ValueError (also for XML
+    nested over XML_MAX_DEPTH deep, found while parsing, a piece at a time).
 
     [?] The layouts are undocumented: `<flow-summary>` beside repeated `<flow-data>`
     under any root (`response`, the old `flow-report`), an `<error>` root with `code`
     and `message`, and the myview `<provider name=.. type=..>` root, attributes read
     as fields and an element's text as `text` (the SDK's myview models)."""
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end")
+    )
+    root: ElementTree.Element | None = None
+    depth = 0
     try:
-        root = ElementTree.fromstring(body)
+        for at in [*range(0, len(body), _XML_FEED_BYTES), None]:
+            if at is None:
+                parser.close()  # the last round: what the parser held back
+            else:
+                parser.feed(body[at : at + _XML_FEED_BYTES])
+            for event in parser.read_events():  # ("start" or "end", element)
+                depth += 1 if event[0] == "start" else -1
+                if depth > XML_MAX_DEPTH:
+                    raise ValueError(f"XML nested over {XML_MAX_DEPTH} elements deep")
+                if root is None and isinstance(event[-1], ElementTree.Element):
+                    root = event[-1]
     except ElementTree.ParseError as exc:
         raise ValueError(f"not XML: {exc}") from None
+    if root is None:
+        raise ValueError("not XML: no element found")
     value = _xml_value(root)
     if root.tag == "provider":
         return {"provider": value}

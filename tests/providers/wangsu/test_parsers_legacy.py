@@ -263,6 +263,19 @@ def test_not_xml_is_not_json() -> None:
     assert classified.outcome is Outcome.MALFORMED
 
 
+def test_xml_nested_50000_deep_is_a_malformed_answer_not_a_recursion_error() -> None:
+    body = b"<flow-report>" + b"<a>" * 50_000 + b"</a>" * 50_000 + b"</flow-report>"
+    with pytest.raises(ValueError, match="nested over 64 elements deep"):
+        decode_xml(body)
+    assert WANGSU.classify(HttpResponse(200, {}, body)).outcome is Outcome.MALFORMED
+    shallow = b"<r>" + b"<a>" * 62 + b"1" + b"</a>" * 62 + b"</r>"  # 63 deep: allowed
+    value: object = decode_xml(shallow)
+    for _ in range(62):
+        assert isinstance(value, dict)
+        value = value["a"]
+    assert value == "1"
+
+
 def test_xml_error_body_keeps_its_code() -> None:
     body = b"<error><code>DateSpanError</code><message>too long</message></error>"
     classified = WANGSU.classify(HttpResponse(200, {}, body))
