@@ -56,42 +56,6 @@ def _series_prefix(name: str, label_names: tuple[str, ...], labels: tuple[str, .
     return f"{name}{{{pairs}}} "
 
 
-class Renderer:
-    """Renders families, remembering each series' escaped `name{labels} ` prefix.
-
-    Label sets barely change between polls, so building and escaping them once
-    and reusing them makes a render several times cheaper; prefixes of series
-    that disappear are dropped at the next render.
-    """
-
-    def __init__(self) -> None:
-        self._prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
-
-    def render(self, families: Iterable[FamilySamples]) -> bytes:
-        """Text exposition for `families`, sorted by name, samples sorted by labels."""
-        old = self._prefixes
-        new: dict[tuple[str, tuple[str, ...]], str] = {}
-        lines: list[str] = []
-        for family in sorted(families, key=lambda f: f.name):
-            name = family.name
-            lines.append(f"# HELP {name} {escape_help(family.help)}")
-            lines.append(f"# TYPE {name} {family.kind}")
-            for labels, value in sorted(family.samples, key=lambda s: s[0]):
-                key = (name, labels)
-                prefix = old.get(key)
-                if prefix is None:
-                    prefix = _series_prefix(name, family.label_names, labels)
-                new[key] = prefix
-                lines.append(prefix + format_value(value))
-        self._prefixes = new
-        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-
-
-def render_families(families: Iterable[FamilySamples]) -> bytes:
-    """Render once without a prefix cache."""
-    return Renderer().render(families)
-
-
 class RenderedMetrics:
     """A rendered body, served unchanged to every scrape, kept as its chunks' deflate
     pieces (a tenth of the text): a gzip scrape gets them as one gzip stream (the pieces
@@ -162,7 +126,7 @@ def _next_head(body: bytes, pos: int) -> int:
 
 
 def openmetrics_from_text(body: bytes) -> bytes:
-    """The OpenMetrics 1.0.0 form of a body `Renderer` wrote (without `# EOF`): sample lines
+    """The OpenMetrics 1.0.0 form of a text-format body (without `# EOF`): sample lines
     are the same in both formats (no timestamps, the same escaping, `+Inf`/`NaN`), so only
     the HELP and TYPE lines heading each family change. Sample lines never start with `#`
     and escape their newlines, so a line starting `# HELP ` is always a family's head."""
@@ -365,8 +329,8 @@ class BodyAssembler:
     (`gzipjoin.Piece`) and the gzip body is one stream of those pieces; the OpenMetrics
     body swaps only
     the family heads. With each owner's samples sorted and owners' orders separating
-    their label values (provider, account first), the result is byte for byte what
-    `Renderer.render` makes of every family at once.
+    their label values (provider, account first), the result is byte for byte a render
+    of every family at once.
     """
 
     def __init__(self, *, level: int = 1) -> None:

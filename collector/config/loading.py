@@ -12,7 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints, shared_families
-from collector.config.runtime import Account, Config
+from collector.config.runtime import Config
 from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
@@ -213,8 +213,3 @@ def load_config(path: Path, total_shards: int = 1) -> Config:
     """Read and validate the configuration file at `path` (explicit account shards
     below `total_shards`)."""
     return validate(read_yaml(path), total_shards)
-
-
-def load_account(data: dict[str, Any]) -> Account:
-    """Validate one `accounts[]` entry alone into its frozen form (tests and tools)."""
-    return validate({"accounts": [data]}).accounts[0]

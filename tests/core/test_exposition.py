@@ -9,7 +9,8 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.exposition import FamilySamples, RenderedMetrics, format_value, render_families
+from collector.exposition import FamilySamples, RenderedMetrics, format_value
+from tests.core.rendering import render_families
 
 FAMILIES = [
     FamilySamples(
