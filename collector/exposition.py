@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,14 +25,16 @@ class FamilySamples:
     samples: Sequence[tuple[tuple[str, ...], float]]
 
 
+# repr's spellings of the values Prometheus spells its own way.
+_SPECIAL_VALUES = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
+
+
 def format_value(value: float) -> str:
-    """Sample value as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, else shortest repr."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
+    """Sample value as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, else shortest repr
+    (repr gives "1e+16" and "1234.5" alike; Prometheus parses both forms)."""
     text = repr(float(value))
-    # repr gives "1e+16" and "1234.5" alike; Prometheus parses both forms.
+    if text[-1] in "fn":  # inf, -inf, nan
+        return _SPECIAL_VALUES[text]
     return text
 
 
@@ -268,14 +269,12 @@ def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Lay
     columns = family.columns
     lines: list[str] = []
     append = lines.append
+    text = format_value
     for tail, r in zip(layout.tails, layout.order, strict=True):
         for stamp, column in zip(stamps, columns, strict=True):
             value = column[r]
             if value == value:  # NaN: the series has no value for this slice
-                text = repr(value)
-                if text[-1] == "f":  # inf, -inf
-                    text = format_value(value)
-                append(tail + text + stamp)
+                append(tail + text(value) + stamp)
     return layout.join(lines), layout
 
 
@@ -285,13 +284,10 @@ def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]
     values, ends, hidden = family.values, family.ends, family.hidden
     lines: list[str] = []
     append = lines.append
+    text = format_value
     for tail, r in zip(layout.tails, layout.order, strict=True):
-        if ends[r] == hidden:
-            continue
-        text = repr(values[r])
-        if text[-1] in "fn":  # inf, -inf, nan
-            text = format_value(values[r])
-        append(tail + text)
+        if ends[r] != hidden:
+            append(tail + text(values[r]))
     return layout.join(lines), layout
 
 
@@ -310,10 +306,7 @@ def _sample_lines(
         if prefix is None:
             prefix = _series_prefix(name, label_names, labels)
         new[labels] = prefix
-        text = repr(float(value))
-        if text[-1] in "fn":  # inf, -inf, nan
-            text = format_value(value)
-        append(prefix + text)
+        append(prefix + format_value(value))
     if not lines:
         return b"", new
     lines.append("")
