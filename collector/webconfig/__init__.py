@@ -4,10 +4,10 @@ The schema is exporter-toolkit v0.8's (the one `promtool check web-config` of Pr
 2.42 checks): `tls_server_config`, `http_server_config`, `basic_auth_users`. One module per
 idea: `schema` (the models and Go's coercions), `loading` (the file read and validated,
 pure but for reading the files it names), `tls` (the `ssl.SSLContext`), `auth` (bcrypt
-basic auth) and `live` (re-reading on change, the aiohttp middleware).
+basic auth) and `live` (re-reading on change, the aiohttp middleware); the package
+exports what the command line and the web app use.
 """
 
-from collector.webconfig.auth import BasicAuth, bcrypt_cost, parse_basic_authorization
 from collector.webconfig.live import LiveWebConfig
 from collector.webconfig.loading import (
     WebConfig,
@@ -17,12 +17,9 @@ from collector.webconfig.loading import (
 )
 
 __all__ = [
-    "BasicAuth",
     "LiveWebConfig",
     "WebConfig",
     "WebConfigError",
-    "bcrypt_cost",
     "describe_web_config",
     "load_web_config",
-    "parse_basic_authorization",
 ]
