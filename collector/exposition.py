@@ -269,12 +269,11 @@ def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Lay
     columns = family.columns
     lines: list[str] = []
     append = lines.append
-    text = format_value
     for tail, r in zip(layout.tails, layout.order, strict=True):
         for stamp, column in zip(stamps, columns, strict=True):
             value = column[r]
             if value == value:  # NaN: the series has no value for this slice
-                append(tail + text(value) + stamp)
+                append(tail + format_value(value) + stamp)
     return layout.join(lines), layout
 
 
@@ -284,10 +283,9 @@ def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]
     values, ends, hidden = family.values, family.ends, family.hidden
     lines: list[str] = []
     append = lines.append
-    text = format_value
     for tail, r in zip(layout.tails, layout.order, strict=True):
         if ends[r] != hidden:
-            append(tail + text(values[r]))
+            append(tail + format_value(values[r]))
     return layout.join(lines), layout
 
 
