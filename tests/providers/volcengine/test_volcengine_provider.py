@@ -15,6 +15,7 @@ from collector.config.endpoints import resolve_endpoint
 from collector.config.loading import ConfigError
 from collector.config.runtime import Account
 from collector.emulator.volcengine import auth as gateway
+from collector.emulator.volcengine import facts
 from collector.http import HttpResponse
 from collector.model import Outcome
 from collector.providers.endpoint import EndpointSettings, Query
@@ -31,8 +32,8 @@ NOW = 1710003000.4  # 2024-03-09T16:50:00Z = 2024-03-10T00:50:00+08:00
 T0 = 1710000000  # 2024-03-10T00:00:00+08:00
 A, B = "pull-a.example.com", "pull-b.example.com"
 CST = 8 * 3600
-# Region, service and the largest clock skew (s) the gateway accepts.
-GATEWAY = (signing.DEFAULT_REGION, signing.DEFAULT_SERVICE, 900)
+# What the gateway checks a request against: region, service, largest clock skew (s).
+GATEWAY = (facts.REGION, facts.SERVICE, facts.MAX_SKEW)
 
 
 def account(**extra: Any) -> Account:

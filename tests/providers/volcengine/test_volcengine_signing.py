@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from collector.emulator.volcengine import auth as gateway
+from collector.emulator.volcengine import facts
 from collector.http import host_header
 from collector.providers.volcengine import signing
 
@@ -194,8 +195,8 @@ def test_x_date_is_utc_to_the_second() -> None:
 # ---- through the gateway's verifier --------------------------------------------------
 
 NOW = 1710491415.0  # 2024-03-15T08:30:15Z, the V2-V5 X-Date
-# Region, service and the largest clock skew (s) the gateway accepts.
-SCOPE = (signing.DEFAULT_REGION, signing.DEFAULT_SERVICE, 900)
+# What the gateway checks a request against: region, service, largest clock skew (s).
+SCOPE = (facts.REGION, facts.SERVICE, facts.MAX_SKEW)
 KEYS = {AK: gateway.Key(SK), "AKLTsts": gateway.Key("stsSecret", session_token="STS2token")}
 
 
