@@ -14,6 +14,11 @@ stores filled with settled slices without HTTP) and measures, in one process tre
   with the event-loop lag (a 10 ms sleeper) in both phases; prometheus_client's aiohttp
   handler is the baseline (at the smallest size, if at most 100k: it renders at every
   scrape, a minute per scrape at 300k);
+- the floor: the exporter's exact gzip answer (its headers and body, fetched once) served
+  by a minimal server on loopback (asyncio streams, one pre-built HTTP/1.1 response for
+  every request), scraped by the same 20 scrapers: its throughput and p99, and the
+  exporter's gzip throughput between polls as a share of it (what loopback and the
+  scrapers allow, not what the exporter adds);
 - RSS per series measured from a child process (VmRSS), after simulated day 1 and day 7
   of polls, against a child holding the same series in prometheus_client Gauges;
 - ingest of the `result` envelope (decode + parse + settle) in points per second on one
@@ -337,12 +342,29 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/metrics"
 
 
+async def gzip_answer(url: str) -> bytes:
+    """One gzip scrape's whole HTTP/1.1 response as the floor server sends it: the status
+    line, the headers a scraper reads (type, coding, length) and the body, byte for byte."""
+    async with (
+        aiohttp.ClientSession(auto_decompress=False) as session,
+        session.get(url, headers={"Accept-Encoding": "gzip"}) as resp,
+    ):
+        body = await resp.read()
+        head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
+        head += [f"{name}: {resp.headers[name]}" for name in ("Content-Type", "Content-Encoding")]
+        head += [f"Content-Length: {len(body)}", "", ""]
+    return "\r\n".join(head).encode("latin-1") + body
+
+
 async def bench_scrape(
     n: int, exporter: Exporter, start: int, seconds: float, registry: Any | None
-) -> None:
+) -> tuple[float, bytes]:
+    """Report the scrape figures; return the gzip scrapes' rate between polls and one
+    gzip answer (for the floor)."""
     runner, url = await serve(build_web_app(exporter, self_metrics_max_age=SELF_METRICS_MAX_AGE))
     probe = LagProbe()
     polls = 0
+    gzip_rate = math.nan
 
     async def poll_loop(stop: asyncio.Event) -> None:
         nonlocal polls
@@ -378,6 +400,8 @@ async def bench_scrape(
                     await poller_task
                 target = 25.0 if coding == "gzip" and n >= 300_000 else None
                 rate = len(latencies) / seconds
+                if (phase, coding) == ("between polls", "gzip"):
+                    gzip_rate = rate
                 report(
                     f"[{n:,}] scrape {coding} {phase} p50",
                     pct(latencies, 0.5) * 1000,
@@ -400,10 +424,11 @@ async def bench_scrape(
                     50.0 if n >= 300_000 else None,
                 )
         report(f"[{n:,}] polls re-rendered during the scrapes", float(polls), "", "", None)
+        answer = await gzip_answer(url)
     finally:
         await runner.cleanup()
     if registry is None:
-        return
+        return gzip_rate, answer
     from prometheus_client.aiohttp import make_aiohttp_handler
 
     app = web.Application()
@@ -421,6 +446,56 @@ async def bench_scrape(
             )
     finally:
         await runner.cleanup()
+    return gzip_rate, answer
+
+
+async def bench_floor(n: int, answer: bytes, seconds: float, exporter_rate: float) -> None:
+    """The same gzip answer from a server that does nothing but send it: pre-built bytes
+    written to every request on a kept-alive connection, no routing, no negotiation."""
+
+    async def answer_every_request(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")  # a GET: its head, no body
+                writer.write(answer)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer_every_request, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        latencies = await scrape(f"http://127.0.0.1:{port}/metrics", "gzip", seconds)
+    finally:
+        server.close()
+        await server.wait_closed()
+    rate = len(latencies) / seconds
+    body_mb = (len(answer) - answer.index(b"\r\n\r\n") - 4) / 1e6
+    report(
+        f"[{n:,}] floor: raw-socket server, same gzip body, throughput",
+        rate,
+        "req/s",
+        f"{body_mb:.2f} MB body, {SCRAPERS} scrapers",
+        None,
+    )
+    report(
+        f"[{n:,}] floor: raw-socket server, same gzip body, p99",
+        pct(latencies, 0.99) * 1000,
+        "ms",
+        f"p50 {pct(latencies, 0.5) * 1000:,.1f} ms",
+        None,
+    )
+    report(
+        f"[{n:,}] exporter gzip scrape throughput / floor",
+        100 * exporter_rate / rate,
+        "%",
+        f"{exporter_rate:,.0f} / {rate:,.0f} req/s (between polls)",
+        None,
+    )
 
 
 # -- memory -----------------------------------------------------------------------------
@@ -654,7 +729,10 @@ async def bench_size(n: int, seconds: float, baseline_scrape: bool) -> None:
     fill(pollers, start)
     registry = prometheus_client_registry(exporter)
     await bench_render(n, exporter, registry)
-    await bench_scrape(n, exporter, start, seconds, registry if baseline_scrape else None)
+    gzip_rate, answer = await bench_scrape(
+        n, exporter, start, seconds, registry if baseline_scrape else None
+    )
+    await bench_floor(n, answer, seconds, gzip_rate)
     await exporter.close()
 
 

@@ -16,6 +16,11 @@ USER_AGENT = f"cdn-exporter/{__version__}"
 # in memory (the body is read in chunks and abandoned past the cap).
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 READ_CHUNK_BYTES = 64 * 1024
+# Open connections per account (one pool each): room for its pollers' and discovery's
+# calls in flight at once, few enough to stay polite to the provider.
+MAX_CONNECTIONS = 8
+# How long a provider's resolved address is reused: its API host moves rarely.
+DNS_CACHE_SECONDS = 300
 
 
 class TransportError(Exception):
@@ -52,7 +57,9 @@ class AiohttpTransport:
             # auto_decompress stays on; the signature covers the request, not the response.
             self._session = aiohttp.ClientSession(
                 headers={"User-Agent": USER_AGENT},
-                connector=aiohttp.TCPConnector(limit=8, ttl_dns_cache=300),
+                connector=aiohttp.TCPConnector(
+                    limit=MAX_CONNECTIONS, ttl_dns_cache=DNS_CACHE_SECONDS
+                ),
             )
         return self._session
 

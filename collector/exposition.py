@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,14 +25,16 @@ class FamilySamples:
     samples: Sequence[tuple[tuple[str, ...], float]]
 
 
+# repr's spellings of the values Prometheus spells its own way.
+_SPECIAL_VALUES = {"inf": "+Inf", "-inf": "-Inf", "nan": "NaN"}
+
+
 def format_value(value: float) -> str:
-    """Sample value as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, else shortest repr."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
+    """Sample value as Prometheus writes it: `+Inf`, `-Inf`, `NaN`, else shortest repr
+    (repr gives "1e+16" and "1234.5" alike; Prometheus parses both forms)."""
     text = repr(float(value))
-    # repr gives "1e+16" and "1234.5" alike; Prometheus parses both forms.
+    if text[-1] in "fn":  # inf, -inf, nan
+        return _SPECIAL_VALUES[text]
     return text
 
 
@@ -56,42 +57,6 @@ def _series_prefix(name: str, label_names: tuple[str, ...], labels: tuple[str, .
     return f"{name}{{{pairs}}} "
 
 
-class Renderer:
-    """Renders families, remembering each series' escaped `name{labels} ` prefix.
-
-    Label sets barely change between polls, so building and escaping them once
-    and reusing them makes a render several times cheaper; prefixes of series
-    that disappear are dropped at the next render.
-    """
-
-    def __init__(self) -> None:
-        self._prefixes: dict[tuple[str, tuple[str, ...]], str] = {}
-
-    def render(self, families: Iterable[FamilySamples]) -> bytes:
-        """Text exposition for `families`, sorted by name, samples sorted by labels."""
-        old = self._prefixes
-        new: dict[tuple[str, tuple[str, ...]], str] = {}
-        lines: list[str] = []
-        for family in sorted(families, key=lambda f: f.name):
-            name = family.name
-            lines.append(f"# HELP {name} {escape_help(family.help)}")
-            lines.append(f"# TYPE {name} {family.kind}")
-            for labels, value in sorted(family.samples, key=lambda s: s[0]):
-                key = (name, labels)
-                prefix = old.get(key)
-                if prefix is None:
-                    prefix = _series_prefix(name, family.label_names, labels)
-                new[key] = prefix
-                lines.append(prefix + format_value(value))
-        self._prefixes = new
-        return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
-
-
-def render_families(families: Iterable[FamilySamples]) -> bytes:
-    """Render once without a prefix cache."""
-    return Renderer().render(families)
-
-
 class RenderedMetrics:
     """A rendered body, served unchanged to every scrape, kept as its chunks' deflate
     pieces (a tenth of the text): a gzip scrape gets them as one gzip stream (the pieces
@@ -107,8 +72,8 @@ class RenderedMetrics:
         self.pieces: tuple[Piece, ...] = tuple(pieces)
         self.size = sum(p.size for p in self.pieces)  # the identity body's Content-Length
         self._joined: tuple[bytes, int, int] | None = None  # gzipjoin.opening(pieces)
-        # The same samples with OpenMetrics family heads (no `# EOF`), when the body was
-        # assembled from chunks; None: convert `plain` with `openmetrics_from_text`.
+        # The same samples with OpenMetrics family heads (no `# EOF`), joined at the first
+        # scrape that asks; None for that OpenMetrics body itself.
         self.openmetrics = openmetrics
 
     def plain_parts(self) -> Iterator[bytes]:
@@ -135,15 +100,11 @@ class RenderedMetrics:
     def gzipped(self) -> bytes:
         return b"".join(self.gzip_parts())
 
-    @classmethod
-    def of(cls, body: bytes) -> RenderedMetrics:
-        return cls([Piece.of(body)] if body else [])
-
 
 _PIECE = 1 << 18  # about a millisecond to inflate
 
 
-def _openmetrics_header(name: bytes, help_text: bytes, kind: bytes) -> bytes:
+def openmetrics_header(name: bytes, help_text: bytes, kind: bytes) -> bytes:
     if kind == b"counter":
         if name.endswith(b"_total"):
             # An OpenMetrics counter family is named without `_total`; its samples keep it.
@@ -153,38 +114,6 @@ def _openmetrics_header(name: bytes, help_text: bytes, kind: bytes) -> bytes:
     # The text format escapes backslash and newline in HELP; OpenMetrics also `"`.
     help_text = help_text.replace(b'"', b'\\"')
     return b"# TYPE %s %s\n# HELP %s %s" % (name, kind, name, help_text)
-
-
-def _next_head(body: bytes, pos: int) -> int:
-    """Where the next line starting with `# HELP ` begins, or -1."""
-    found = body.find(b"\n# HELP ", pos)
-    return found + 1 if found >= 0 else -1
-
-
-def openmetrics_from_text(body: bytes) -> bytes:
-    """The OpenMetrics 1.0.0 form of a body `Renderer` wrote (without `# EOF`): sample lines
-    are the same in both formats (no timestamps, the same escaping, `+Inf`/`NaN`), so only
-    the HELP and TYPE lines heading each family change. Sample lines never start with `#`
-    and escape their newlines, so a line starting `# HELP ` is always a family's head."""
-    parts: list[bytes] = []
-    pos = 0
-    start = 0 if body.startswith(b"# HELP ") else _next_head(body, 0)
-    while start >= 0:
-        help_end = body.find(b"\n", start)
-        type_end = body.find(b"\n", help_end + 1)
-        if help_end < 0 or type_end < 0:
-            raise ValueError("a HELP line without its TYPE line")
-        name, _, help_text = body[start + len(b"# HELP ") : help_end].partition(b" ")
-        type_line = body[help_end + 1 : type_end]
-        prefix = b"# TYPE " + name + b" "
-        if not type_line.startswith(prefix):
-            raise ValueError(f"no TYPE line after the HELP of {name!r}")
-        parts.append(body[pos:start])
-        parts.append(_openmetrics_header(name, help_text, type_line[len(prefix) :]))
-        pos = type_end
-        start = _next_head(body, pos)
-    parts.append(body[pos:])
-    return b"".join(parts)
 
 
 _EMPTY = Piece.of(b"")
@@ -203,7 +132,7 @@ class _Head:
     def of(cls, name: str, kind: str, help_text: str, level: int) -> _Head:
         escaped = escape_help(help_text)
         text = f"# HELP {name} {escaped}\n# TYPE {name} {kind}\n".encode()
-        om = _openmetrics_header(name.encode(), escaped.encode(), kind.encode()) + b"\n"
+        om = openmetrics_header(name.encode(), escaped.encode(), kind.encode()) + b"\n"
         return cls(kind, help_text, Piece.of(text, level), Piece.of(om, level))
 
 
@@ -308,10 +237,7 @@ def _slice_lines(family: SliceSamples, old: _Layout | None) -> tuple[bytes, _Lay
         for stamp, column in zip(stamps, columns, strict=True):
             value = column[r]
             if value == value:  # NaN: the series has no value for this slice
-                text = repr(value)
-                if text[-1] == "f":  # inf, -inf
-                    text = format_value(value)
-                append(tail + text + stamp)
+                append(tail + format_value(value) + stamp)
     return layout.join(lines), layout
 
 
@@ -322,12 +248,8 @@ def _row_lines(family: RowSamples, old: _Layout | None) -> tuple[bytes, _Layout]
     lines: list[str] = []
     append = lines.append
     for tail, r in zip(layout.tails, layout.order, strict=True):
-        if ends[r] == hidden:
-            continue
-        text = repr(values[r])
-        if text[-1] in "fn":  # inf, -inf, nan
-            text = format_value(values[r])
-        append(tail + text)
+        if ends[r] != hidden:
+            append(tail + format_value(values[r]))
     return layout.join(lines), layout
 
 
@@ -346,10 +268,7 @@ def _sample_lines(
         if prefix is None:
             prefix = _series_prefix(name, label_names, labels)
         new[labels] = prefix
-        text = repr(float(value))
-        if text[-1] in "fn":  # inf, -inf, nan
-            text = format_value(value)
-        append(prefix + text)
+        append(prefix + format_value(value))
     if not lines:
         return b"", new
     lines.append("")
@@ -365,8 +284,8 @@ class BodyAssembler:
     (`gzipjoin.Piece`) and the gzip body is one stream of those pieces; the OpenMetrics
     body swaps only
     the family heads. With each owner's samples sorted and owners' orders separating
-    their label values (provider, account first), the result is byte for byte what
-    `Renderer.render` makes of every family at once.
+    their label values (provider, account first), the result is byte for byte a render
+    of every family at once.
     """
 
     def __init__(self, *, level: int = 1) -> None:

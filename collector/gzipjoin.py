@@ -4,16 +4,17 @@ first of several) without compressing anything again.
 
 A piece is raw deflate blocks ending in a sync flush: byte-aligned and not final, so
 pieces follow one another in one deflate stream, each referring only to its own text.
-The stream's CRC-32 is combined from the pieces' CRCs the way zlib's `crc32_combine`
-does, which Python's zlib does not offer: moving a CRC past n bytes multiplies it by
-x^(8n) modulo the CRC polynomial, a few table lookups per piece.
+The stream's CRC-32 is combined from the pieces' CRCs with zlib's `crc32_combine` when
+the running Python's zlib module offers it, else by hand the way zlib does it: moving a
+CRC past n bytes multiplies it by x^(8n) modulo the CRC polynomial, a few table lookups
+per piece.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 _HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
@@ -72,6 +73,16 @@ def _advance(crc: int, size: int) -> int:
     return crc
 
 
+def crc32_combine_by_hand(crc1: int, crc2: int, size2: int) -> int:
+    """zlib's crc32_combine: the CRC-32 of A then B from A's CRC, B's CRC and B's length."""
+    return _advance(crc1, size2) ^ crc2
+
+
+_crc32_combine: Callable[[int, int, int], int] = (
+    getattr(zlib, "crc32_combine", None) or crc32_combine_by_hand
+)
+
+
 def _stored(text: bytes) -> bytes:
     """`text` as stored (uncompressed) deflate blocks, none final: deflate level 0."""
     blocks: list[bytes] = []
@@ -105,8 +116,9 @@ class Piece:
 def combine(crc: int, size: int, pieces: Iterable[Piece]) -> tuple[int, int]:
     """The CRC-32 and length of text of CRC `crc` and length `size` followed by `pieces`
     (zlib's crc32_combine, one piece after the other)."""
+    crc32_combine = _crc32_combine
     for piece in pieces:
-        crc = _advance(crc, piece.size) ^ piece.crc
+        crc = crc32_combine(crc, piece.crc, piece.size)
         size += piece.size
     return crc, size
 

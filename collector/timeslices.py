@@ -99,21 +99,6 @@ def parse_rfc3339(text: str) -> int:
     return int(parsed.timestamp())
 
 
-def trailing_window(
-    now: float,
-    slice_seconds: int,
-    settle_delay: int,
-    reread: int,
-    offset_seconds: int = 0,
-) -> Window:
-    """The window a poll asks for: back over the settle delay plus `reread`
-    seconds of margin, up to the last complete slice boundary before `now`."""
-    end = align_down(now, slice_seconds, offset_seconds)
-    start = align_down(now - settle_delay - reread, slice_seconds, offset_seconds)
-    start = min(start, end - slice_seconds)
-    return Window(start=start, end=end, slice_seconds=slice_seconds)
-
-
 def split_window(window: Window, max_span: int) -> list[Window]:
     """Split a window into consecutive pieces of at most `max_span` seconds."""
     step = max(window.slice_seconds, max_span - max_span % window.slice_seconds)

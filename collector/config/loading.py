@@ -8,15 +8,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints, shared_families
-from collector.config.runtime import Account, Config
+from collector.config.runtime import Config
 from collector.config.schema import ENV_PREFIX, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
+from collector.yamlfile import YamlFileError, read_mapping
 
 
 class ConfigError(Exception):
@@ -99,50 +99,17 @@ def _message(error: Any) -> str:
     return msg
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses a key given twice in one mapping (YAML would keep the
-    last silently) and non-string keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if not isinstance(key, str):
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"keys must be strings, got {key!r}", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def read_yaml(path: Path) -> dict[str, Any]:
-    """The file as a mapping, or ConfigError naming the line of a syntax error."""
+    """The file as a mapping with string keys, or ConfigError naming the line of a syntax
+    error."""
     try:
-        if not path.is_file():
-            raise ConfigError([f"{path}: cannot read: not a regular file"])
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([f"{path}: invalid YAML{where}: {problem}"]) from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the top level must be a mapping with an `accounts` list"])
-    return data
+        return read_mapping(
+            path,
+            string_keys=True,
+            not_a_mapping="the top level must be a mapping with an `accounts` list",
+        )
+    except YamlFileError as exc:
+        raise ConfigError(exc.problems) from None
 
 
 def validate(data: dict[str, Any]) -> Config:
@@ -210,8 +177,3 @@ def _check_against_catalog(settings: Settings) -> list[str]:
 def load_config(path: Path) -> Config:
     """Read and validate the configuration file at `path`."""
     return validate(read_yaml(path))
-
-
-def load_account(data: dict[str, Any]) -> Account:
-    """Validate one `accounts[]` entry alone into its frozen form (tests and tools)."""
-    return validate({"accounts": [data]}).accounts[0]

@@ -193,8 +193,9 @@ class _ConnectionReset(web.Response):
         raise ConnectionResetError("connection reset (injected)")
 
 
-class SlidingWindowLimiter:
-    """At most `calls` admitted calls in any `period` seconds, per key.
+class EmulatedRateLimit:
+    """A provider's rate limit as the emulator enforces it (its own code, independent of
+    the exporter's limiter): at most `calls` admitted calls in any `period` seconds, per key.
 
     Rejected calls do not take a place in the window: a client that keeps calling while
     throttled recovers as soon as its old calls age out. Whether the real API counts
@@ -297,7 +298,7 @@ class Emulator:
         self._faults: list[Fault] = []
         self._fault_rates: dict[FaultKind, float] = {}
         self._fault_random = random.Random(0)
-        self._limiter = SlidingWindowLimiter()
+        self._limiter = EmulatedRateLimit()
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -518,11 +519,11 @@ __all__ = [
     "CallResult",
     "Dialect",
     "EmulatedAccount",
+    "EmulatedRateLimit",
     "Emulator",
     "Fault",
     "FaultKind",
     "Reject",
-    "SlidingWindowLimiter",
     "demo_accounts",
     "fault_from_json",
 ]

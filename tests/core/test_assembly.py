@@ -16,9 +16,8 @@ from collector.exposition import (
     FamilySamples,
     RenderedMetrics,
     SliceSamples,
-    openmetrics_from_text,
-    render_families,
 )
+from tests.core.rendering import openmetrics_from_text, render_families
 
 # Owners are (provider, account) pairs, as the exporter's pollers are; each feeds some
 # of the families, and several owners share a family.

@@ -11,7 +11,6 @@ import pytest
 from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.endpoints import resolve_endpoint
-from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.discovery import DomainDiscoverer
 from collector.http import HttpRequest, HttpResponse
@@ -24,6 +23,7 @@ from collector.providers.wangsu import discovery as wangsu
 from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import WANGSU
 from collector.selfmetrics import SelfMetrics
+from tests.accounts import load_account
 
 NOW = 1_700_000_000.0
 

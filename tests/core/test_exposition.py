@@ -9,7 +9,8 @@ import subprocess
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.exposition import FamilySamples, RenderedMetrics, format_value, render_families
+from collector.exposition import FamilySamples, format_value
+from tests.core.rendering import render_families, rendered_of
 
 FAMILIES = [
     FamilySamples(
@@ -55,13 +56,13 @@ def test_values_format_like_prometheus() -> None:
 
 
 def test_gzip_is_the_same_body() -> None:
-    rendered = RenderedMetrics.of(render_families(FAMILIES))
+    rendered = rendered_of(render_families(FAMILIES))
     assert gzip.decompress(rendered.gzipped) == rendered.plain
 
 
 def test_a_large_body_is_kept_compressed_and_inflated_in_pieces() -> None:
     text = b"".join(b'cdn_x{domain="d%d.example.com"} %d.0\n' % (i, i) for i in range(200_000))
-    rendered = RenderedMetrics.of(text)
+    rendered = rendered_of(text)
     assert rendered.size == len(text)
     assert sum(len(p.deflated) for p in rendered.pieces) < len(text) // 5  # only it is kept
     pieces = list(rendered.plain_parts())
@@ -72,7 +73,7 @@ def test_a_large_body_is_kept_compressed_and_inflated_in_pieces() -> None:
 
 
 def test_an_empty_body_has_no_pieces() -> None:
-    empty = RenderedMetrics.of(b"")
+    empty = rendered_of(b"")
     assert empty.pieces == ()
     assert empty.plain == b""
     assert empty.size == 0

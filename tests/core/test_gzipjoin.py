@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.gzipjoin import _X2N, Piece, _advance, _multiply, combine, stream, trailer
+from collector.gzipjoin import (
+    _X2N,
+    Piece,
+    _advance,
+    _multiply,
+    combine,
+    crc32_combine_by_hand,
+    stream,
+    trailer,
+)
 
 TEXTS = st.lists(st.binary(max_size=3000) | st.text(max_size=2000).map(str.encode), max_size=8)
 
@@ -27,6 +36,11 @@ def test_pieces_join_into_a_single_member_holding_their_texts(texts: list[bytes]
     assert reader.unused_data == b""
     assert gzip.decompress(joined) == whole
     assert combine(0, 0, pieces) == (zlib.crc32(whole), len(whole))
+    # The hand-written combine, whether or not this Python's zlib has its own.
+    crc = 0
+    for piece in pieces:
+        crc = crc32_combine_by_hand(crc, piece.crc, piece.size)
+    assert crc == zlib.crc32(whole)
 
 
 def test_a_crc_carries_on_over_later_pieces() -> None:

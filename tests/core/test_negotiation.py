@@ -21,10 +21,11 @@ from collector.app import Exporter
 from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.loading import validate
-from collector.exposition import FamilySamples, openmetrics_from_text, render_families
+from collector.exposition import FamilySamples
 from collector.http import HttpRequest, HttpResponse
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.web import build_web_app
+from tests.core.rendering import openmetrics_from_text, render_families
 
 # What Prometheus 2.x sends.
 PROMETHEUS_ACCEPT = (

@@ -11,7 +11,6 @@ import pytest
 from collector.client import MockTransport
 from collector.clock import FakeClock
 from collector.config.endpoints import resolve_endpoint
-from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.http import HttpRequest, HttpResponse
 from collector.model import Outcome
@@ -20,6 +19,7 @@ from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import WANGSU
 from collector.selfmetrics import SelfMetrics
 from collector.timeslices import format_local
+from tests.accounts import load_account
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 7  # 7 s after a 5-minute boundary
 CST = 8 * 3600

@@ -8,8 +8,8 @@ import threading
 from typing import Any
 
 from collector.clock import FakeClock
-from collector.exposition import openmetrics_from_text
 from collector.rendering import RenderedBodies, endpoint_families, poller_rows
+from tests.core.rendering import openmetrics_from_text
 from tests.core.test_web import exporter
 
 

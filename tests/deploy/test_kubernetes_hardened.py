@@ -14,7 +14,8 @@ import bcrypt
 import pytest
 import yaml
 
-from collector.webconfig import BasicAuth, load_web_config
+from collector.webconfig import load_web_config
+from collector.webconfig.auth import BasicAuth
 from tests.core.certs import make_ca
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,6 @@ import pytest
 
 from collector.client import AiohttpTransport
 from collector.clock import FakeClock
-from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.emulator import DomainSpan, EmulatedAccount, Emulator, RunningEmulator, start
 from collector.http import HttpRequest, HttpResponse
@@ -20,6 +19,7 @@ from collector.providers import get_lister
 from collector.providers.volcengine.provider import VOLCENGINE
 from collector.providers.wangsu.config import WangsuAccount
 from collector.providers.wangsu.provider import WANGSU as WANGSU_PROVIDER
+from tests.accounts import load_account
 
 DAY = 86400
 HOUR = 3600

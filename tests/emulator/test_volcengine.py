@@ -12,7 +12,6 @@ import pytest
 
 from collector.client import AiohttpTransport
 from collector.clock import FakeClock
-from collector.config.loading import load_account
 from collector.config.runtime import Account
 from collector.emulator import CallKey, EmulatedAccount, Emulator, RunningEmulator, start
 from collector.emulator import truth as ground
@@ -27,6 +26,7 @@ from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.provider import VOLCENGINE
 from collector.selfmetrics import SelfMetrics
 from collector.timeslices import DAY, HOUR, Window
+from tests.accounts import load_account
 
 from .conftest import CST, NOW
 

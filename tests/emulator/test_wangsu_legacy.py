@@ -13,7 +13,6 @@ import aiohttp
 import orjson
 import pytest
 
-from collector.config.loading import load_account
 from collector.emulator import Emulator, RunningEmulator
 from collector.emulator import truth as ground
 from collector.http import HttpRequest
@@ -23,6 +22,7 @@ from collector.providers.wangsu.catalog import CATALOG
 from collector.providers.wangsu.provider import WANGSU
 from collector.providers.wangsu.signing import sign_aksk
 from collector.timeslices import DAY, HOUR, Window, align_down
+from tests.accounts import load_account
 
 from .conftest import CST, NOW, Reply
 

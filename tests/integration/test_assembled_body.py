@@ -15,9 +15,10 @@ from collector.config.loading import validate
 from collector.demo import account_config
 from collector.emulator.core import Emulator
 from collector.emulator.server import start
-from collector.exposition import FamilySamples, openmetrics_from_text, render_families
+from collector.exposition import FamilySamples
 from collector.providers import help_for
 from collector.rendering import BASE_LABELS, endpoint_families
+from tests.core.rendering import openmetrics_from_text, render_families
 from tests.integration.conftest import CDNETWORKS, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30

@@ -17,12 +17,12 @@ from typing import Any
 import orjson
 import pytest
 
-from collector.config.loading import load_account
 from collector.demo import account_config
 from collector.emulator import Emulator, RunningEmulator
 from collector.providers import get_lister
 from collector.providers.volcengine import discovery as volcengine_discovery
 from collector.providers.wangsu import discovery as wangsu_discovery
+from tests.accounts import load_account
 
 from .conftest import NOW, Volcengine, WangsuSdk
 from .sdkmodels import differences, round_trip, type_mismatches

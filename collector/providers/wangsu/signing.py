@@ -82,22 +82,6 @@ def sign_aksk(
     }
 
 
-def parse_authorization(value: str) -> dict[str, str] | None:
-    """Split `CNC-HMAC-SHA256 Credential=.., SignedHeaders=.., Signature=..`."""
-    prefix = ALGORITHM + " "
-    if not value.startswith(prefix):
-        return None
-    fields: dict[str, str] = {}
-    for part in value[len(prefix) :].split(","):
-        key, sep, val = part.strip().partition("=")
-        if not sep:
-            return None
-        fields[key] = val
-    if not {"Credential", "SignedHeaders", "Signature"} <= fields.keys():
-        return None
-    return fields
-
-
 def http_date(epoch: float) -> str:
     """RFC 1123 date in GMT, e.g. `Tue, 14 Nov 2023 22:13:20 GMT` (never local time)."""
     return formatdate(epoch, usegmt=True)

@@ -12,8 +12,10 @@ from aiohttp import web
 
 from collector.client import AiohttpTransport
 from collector.config.endpoints import resolve_endpoint
-from collector.config.loading import ConfigError, load_account
+from collector.config.loading import ConfigError
 from collector.config.runtime import Account
+from collector.emulator.volcengine import auth as gateway
+from collector.emulator.volcengine import facts
 from collector.http import HttpResponse
 from collector.model import Outcome
 from collector.providers.endpoint import EndpointSettings, Query
@@ -21,8 +23,8 @@ from collector.providers.volcengine import signing
 from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.filters import LiveQueryFilters, Region
 from collector.providers.volcengine.provider import VOLCENGINE
-from collector.providers.volcengine.signing import StoredKey
 from collector.timeslices import Window
+from tests.accounts import load_account
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "volcengine"
 AK, SK = "AKLTtestKey", "testSecret=="
@@ -30,6 +32,8 @@ NOW = 1710003000.4  # 2024-03-09T16:50:00Z = 2024-03-10T00:50:00+08:00
 T0 = 1710000000  # 2024-03-10T00:00:00+08:00
 A, B = "pull-a.example.com", "pull-b.example.com"
 CST = 8 * 3600
+# What the gateway checks a request against: region, service, largest clock skew (s).
+GATEWAY = (facts.REGION, facts.SERVICE, facts.MAX_SKEW)
 
 
 def account(**extra: Any) -> Account:
@@ -244,8 +248,10 @@ def test_build_request_is_signed_over_the_bytes_it_sends() -> None:
         "SignedHeaders=content-type;host;x-content-sha256;x-date, Signature="
     )
     parts = urlsplit(request.url)
-    keys = {AK: StoredKey(SK)}
-    verdict = signing.verify("POST", parts.path, parts.query, headers, request.body, keys.get, NOW)
+    keys = {AK: gateway.Key(SK)}
+    verdict = gateway.verify(
+        "POST", parts.path, parts.query, headers, request.body, keys.get, NOW, *GATEWAY
+    )
     assert verdict is None
 
 
@@ -267,12 +273,12 @@ def test_build_request_with_base_url_port_and_sts_token() -> None:
 async def test_loopback_round_trip_through_aiohttp() -> None:
     """What aiohttp actually puts on the wire (Host, body bytes) verifies."""
     verdicts: list[str | None] = []
-    keys = {AK: StoredKey(SK)}
+    keys = {AK: gateway.Key(SK)}
 
     async def handler(request: web.Request) -> web.Response:
         raw = await request.read()
         verdicts.append(
-            signing.verify(
+            gateway.verify(
                 request.method,
                 request.path,
                 request.rel_url.raw_query_string,
@@ -280,6 +286,7 @@ async def test_loopback_round_trip_through_aiohttp() -> None:
                 raw,
                 keys.get,
                 NOW,
+                *GATEWAY,
             )
         )
         return web.json_response({"ResponseMetadata": {"RequestId": "r"}, "Result": {}})

@@ -389,7 +389,7 @@ def test_myview_without_provider_is_malformed() -> None:
 
 
 def _account() -> Any:
-    from collector.config.loading import load_account
+    from tests.accounts import load_account
 
     return load_account(
         {

@@ -12,8 +12,8 @@ import orjson
 import pytest
 from aiohttp import web
 
-from collector.config.loading import load_account
 from collector.config.runtime import Account
+from collector.emulator.wangsu.auth import aksk_fields
 from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
 from collector.providers.endpoint import Query
@@ -25,6 +25,7 @@ from collector.providers.wangsu.provider import (
     time_zone_header,
 )
 from collector.timeslices import Window
+from tests.accounts import load_account
 
 AK = "AK_TEST_0123456789"
 SK = "SK_TEST_abcdefghijklmnopqrstuvwxyz"
@@ -69,8 +70,7 @@ def query(endpoint: str, slice_seconds: int = 300, offset: int = 8 * 3600) -> Qu
 def verify(request: HttpRequest, secret: str = SK) -> str:
     """Check the request's signature the way the server does, from the request's own
     fields; return the canonical request."""
-    fields = signing.parse_authorization(request.headers["Authorization"])
-    assert fields is not None
+    fields = aksk_fields(request.headers["Authorization"])
     assert fields["Credential"] == request.headers["x-cnc-accessKey"]
     parts = urlsplit(request.url)
     canonical = signing.canonical_request(
@@ -401,8 +401,7 @@ async def test_signed_host_is_the_host_aiohttp_sends() -> None:
     assert body == request.body
     signed = {"Content-Type": received["Content-Type"], "Host": received["Host"]}
     canonical = signing.canonical_request("POST", path, "", signed, body)
-    fields = signing.parse_authorization(received["Authorization"])
-    assert fields is not None
+    fields = aksk_fields(received["Authorization"])
     assert signing.signature(SK, received["x-cnc-timestamp"], canonical) == fields["Signature"]
 
 

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from collector.emulator.wangsu.auth import aksk_fields
 from collector.providers.wangsu import signing
 
 AK = "AK_TEST_0123456789"
@@ -186,14 +187,13 @@ def test_get_query_changes_the_signature() -> None:
 
 
 def test_sign_aksk_output_verifies() -> None:
-    """What the emulator does (§3.5): parse Authorization, rebuild, compare."""
+    """What the emulator does (§3.5): parse Authorization (with its parser), rebuild, compare."""
     headers = {**JSON, "Host": "127.0.0.1:8080"}
     body = b'{"domain":["a.example.com"]}'
     auth = signing.sign_aksk(
         "POST", "http://127.0.0.1:8080/api/report/flow-request", headers, body, AK, SK, TS
     )
-    fields = signing.parse_authorization(auth["Authorization"])
-    assert fields is not None
+    fields = aksk_fields(auth["Authorization"])
     assert fields["Credential"] == AK == auth["x-cnc-accessKey"]
     assert fields["SignedHeaders"] == "content-type;host"
     assert len(fields["Signature"]) == 64
