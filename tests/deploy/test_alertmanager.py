@@ -90,17 +90,74 @@ def test_webhook_receivers_are_placeholders() -> None:
     assert all(".invalid/" in url for url in urls), urls
 
 
-def test_exporter_down_inhibits_every_other_alert(all_rules: list[dict[str, Any]]) -> None:
-    rules = [
-        rule
-        for rule in _config().get("inhibit_rules", [])
-        if _matches(rule.get("source_matchers", []), {"alertname": "CdnExporterDown"})
-    ]
-    assert len(rules) == 1, "expected one inhibit rule with CdnExporterDown as its source"
-    targets = rules[0]["target_matchers"]
-    for rule in all_rules:
-        if "alert" not in rule:
+def _inhibited(target: dict[str, str], firing: list[dict[str, str]]) -> bool:
+    """Whether Alertmanager's inhibit rules mute `target` while `firing` alerts fire: a rule
+    applies when a firing alert (not the target itself) matches its source matchers, the
+    target its target matchers, and both have the same value (or both none) for every
+    `equal` label."""
+    for rule in _config().get("inhibit_rules", []):
+        if not _matches(rule.get("target_matchers", []), target):
             continue
-        labels = {"alertname": rule["alert"], **rule.get("labels", {})}
-        inhibited = _matches(targets, labels)
-        assert inhibited == (rule["alert"] != "CdnExporterDown"), rule["alert"]
+        for source in firing:
+            if source == target or not _matches(rule.get("source_matchers", []), source):
+                continue
+            if all(source.get(n, "") == target.get(n, "") for n in rule.get("equal", [])):
+                return True
+    return False
+
+
+def _down(instance: str, account: str) -> dict[str, str]:
+    """CdnExporterDown of a target that served `account` (the rule's labels)."""
+    return {
+        "alertname": "CdnExporterDown",
+        "severity": "critical",
+        "job": "cdn-exporter",
+        "instance": instance,
+        "provider": "wangsu",
+        "account": account,
+    }
+
+
+def _alert_labels(rule: dict[str, Any], account: str) -> dict[str, str]:
+    """The labels an alert rule's alert has for `account`; job-wide alerts (whose texts
+    name no account) have none."""
+    labels = {"alertname": rule["alert"], **rule.get("labels", {}), "job": "cdn-exporter"}
+    if "$labels.account" in str(rule["annotations"]):
+        labels |= {"provider": "wangsu", "account": account}
+    return labels
+
+
+def test_every_inhibition_has_an_equal() -> None:
+    rules = _config()["inhibit_rules"]
+    assert rules
+    for rule in rules:
+        assert rule.get("equal"), "an inhibit rule without `equal` mutes every target"
+
+
+def test_a_down_shard_mutes_its_own_accounts_only(all_rules: list[dict[str, Any]]) -> None:
+    """Shard 1 (account b) is down: b's alerts are consequences, a's are not; the job-wide
+    shard alerts are consequences too."""
+    firing = [_down("cdn-exporter-1:10090", "b")]
+    checked = 0
+    for rule in all_rules:
+        if "alert" not in rule or rule["alert"] == "CdnExporterDown":
+            continue
+        own, other = _alert_labels(rule, "b"), _alert_labels(rule, "a")
+        assert _inhibited(own, firing), rule["alert"]
+        if "account" in other:
+            assert not _inhibited(other, firing), f"{rule['alert']} of another account muted"
+            checked += 1
+    assert checked >= 5
+    # The down target's own alerts (one per account) are never muted.
+    assert not _inhibited(firing[0], [*firing, _down("cdn-exporter-0:10090", "a")])
+
+
+def test_a_down_target_of_unknown_accounts_mutes_no_account() -> None:
+    """Down for over a day or never up: no account is known, so no account's alert is muted,
+    only the job-wide ones."""
+    firing = [{"alertname": "CdnExporterDown", "severity": "critical", "job": "cdn-exporter"}]
+    failing = {"alertname": "CdnApiFailing", "severity": "warning", "provider": "wangsu"}
+    assert not _inhibited(failing | {"account": "a", "job": "cdn-exporter"}, firing)
+    shard_missing = {"alertname": "CdnExporterShardMissing", "job": "cdn-exporter"}
+    assert _inhibited(shard_missing | {"severity": "critical"}, firing)
+    assert not _inhibited(shard_missing | {"job": "other", "severity": "critical"}, firing)
