@@ -5,6 +5,7 @@ basic auth from a web config, with the flags given or read from the running expo
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -170,3 +171,17 @@ def test_the_module_reads_the_running_exporters_flags(
 def test_nothing_listening_is_unhealthy() -> None:
     with pytest.raises(HealthcheckError, match="refused"):
         check(["--demo", "--web.listen-address", f"127.0.0.1:{free_port()}"], {})
+
+
+@pytest.mark.parametrize(("listen", "host"), [("0.0.0.0", "127.0.0.1"), ("[::]", "[::1]")])
+def test_the_address_comes_from_the_config_and_a_wildcard_is_loopback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listen: str, host: str
+) -> None:
+    port = free_port()
+    demo = (REPO / "config" / "demo.yaml").read_text(encoding="utf-8")
+    (tmp_path / "my.yaml").write_text(f"listen_address: '{listen}:{port}'\n{demo}", "utf-8")
+    monkeypatch.chdir(tmp_path)  # a relative --config, as the exporter was given it
+    with pytest.raises(HealthcheckError, match=rf"^http://{re.escape(host)}:{port}/-/healthy: "):
+        check(["--config", "my.yaml"], {})
+    with pytest.raises(HealthcheckError, match="neither --config nor --demo"):
+        check(["--log.level", "debug"], {})
