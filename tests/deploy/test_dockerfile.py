@@ -105,6 +105,16 @@ def test_final_stage_contract() -> None:
     assert "/opt/venv/bin" in keywords["ENV"]
 
 
+def test_the_health_check_is_the_module_that_reads_the_web_config() -> None:
+    """Not a fixed http://127.0.0.1:10090: collector.healthcheck reads the exporter's flags
+    (tests/core/test_healthcheck.py runs it against plain and HTTPS exporters)."""
+    healthcheck = dict(_final_stage())["HEALTHCHECK"]
+    options, _, command = healthcheck.partition(" CMD ")
+    assert json.loads(command) == ["python", "-m", "collector.healthcheck"]
+    assert "--timeout=5s" in options.split()
+    assert (REPO / "collector" / "healthcheck.py").is_file()
+
+
 def test_entrypoint_is_the_packaged_console_script() -> None:
     scripts = tomllib.loads((REPO / "pyproject.toml").read_text("utf-8"))["project"]["scripts"]
     assert json.loads(dict(_final_stage())["ENTRYPOINT"])[0] in scripts

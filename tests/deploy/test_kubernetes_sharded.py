@@ -1,13 +1,11 @@
-"""deploy/kubernetes/sharded: the kustomize Component that runs the exporter as a StatefulSet
-of shards behind a headless Service. Its pods must take their shard from their pod name, its
-replicas must equal --total-shards, and apart from the shard flags its pod must be the base
-Deployment's pod, so the two never drift apart."""
+"""deploy/kubernetes/sharded: the kustomize Component that turns the exporter's Deployment
+into a StatefulSet of shards behind a headless Service. Its pods must take their shard from
+their pod name, its replicas must equal --total-shards, and apart from the shard flags its
+pod must be the base Deployment's pod."""
 
 from __future__ import annotations
 
 import copy
-import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import yaml
 
 from collector.config.loading import load_config
 from collector.sharding import Sharding, resolve_shard
+from tests.deploy.conftest import Kustomize
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "kubernetes"
@@ -30,9 +29,20 @@ def _load(path: Path) -> dict[str, Any]:
     return doc
 
 
+def _built(kustomize: Kustomize, folder: Path) -> dict[tuple[str, str], dict[str, Any]]:
+    result = kustomize(folder)
+    assert result.returncode == 0, result.stderr
+    return {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(result.stdout)}
+
+
 @pytest.fixture(scope="module")
-def statefulset() -> dict[str, Any]:
-    return _load(SHARDED / "statefulset.yaml")
+def sharded(kustomize: Kustomize) -> dict[tuple[str, str], dict[str, Any]]:
+    return _built(kustomize, K8S / "overlays" / "sharded")
+
+
+@pytest.fixture(scope="module")
+def statefulset(sharded: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    return sharded[("StatefulSet", "cdn-exporter")]
 
 
 def _container(workload: dict[str, Any]) -> dict[str, Any]:
@@ -45,13 +55,11 @@ def _flag(args: list[str], name: str) -> str:
     return args[args.index(name) + 1]
 
 
-def test_the_component_lists_its_files_and_the_base_mentions_it() -> None:
+def test_the_component_lists_its_files() -> None:
     component = _load(SHARDED / "kustomization.yaml")
     assert component["kind"] == "Component"
-    listed = set(component["resources"]) | {p["path"] for p in component["patches"]}
+    listed = set(component.get("resources", [])) | {p["path"] for p in component["patches"]}
     assert listed == {p.name for p in SHARDED.glob("*.yaml")} - {"kustomization.yaml"}
-    base = (K8S / "kustomization.yaml").read_text(encoding="utf-8")
-    assert "#   - sharded" in base
 
 
 def test_replicas_equal_total_shards_and_the_shard_comes_from_the_pod_name(
@@ -70,38 +78,44 @@ def test_replicas_equal_total_shards_and_the_shard_comes_from_the_pod_name(
     shards = [resolve_shard("auto", {"POD_NAME": f"{name}-{i}"}, "") for i in range(total)]
     assert shards == list(range(total))
     assert spec["podManagementPolicy"] == "Parallel"
+    assert spec["updateStrategy"] == {"type": "RollingUpdate"}
+    assert "strategy" not in spec
 
 
 def test_the_pod_is_the_deployments_apart_from_the_shard_flags(
-    statefulset: dict[str, Any],
+    statefulset: dict[str, Any], kustomize: Kustomize
 ) -> None:
-    deployment = _load(K8S / "deployment.yaml")
+    deployment = _built(kustomize, K8S)[("Deployment", "cdn-exporter")]
     ours = copy.deepcopy(statefulset["spec"]["template"])
     theirs = copy.deepcopy(deployment["spec"]["template"])
     (mine,) = ours["spec"]["containers"]
     (base,) = theirs["spec"]["containers"]
-    assert mine["args"][: len(base["args"])] == base["args"]
-    assert mine["args"][len(base["args"]) :] == ["--shard", "auto", "--total-shards", "3"]
+    assert mine["args"] == [*base["args"], "--shard", "auto", "--total-shards", "3"]
     assert [e for e in mine["env"] if e["name"] != "POD_NAME"] == base["env"]
     for container in (mine, base):
         del container["args"], container["env"]
     assert ours == theirs
     assert statefulset["spec"]["selector"] == deployment["spec"]["selector"]
     assert statefulset["metadata"]["labels"] == deployment["metadata"]["labels"]
+    assert mine["image"].endswith(":0.1.0")  # the base's `images:` applies
 
 
 def test_the_service_is_headless_and_governs_the_statefulset(
-    statefulset: dict[str, Any],
+    sharded: dict[tuple[str, str], dict[str, Any]], statefulset: dict[str, Any]
 ) -> None:
-    patch = _load(SHARDED / "service-headless.yaml")
-    service = _load(K8S / "service.yaml")
-    assert patch["kind"] == "Service"
-    assert patch["metadata"]["name"] == service["metadata"]["name"]
-    assert patch["spec"] == {"clusterIP": "None"}
+    assert {kind for kind, _ in sharded} == {"ConfigMap", "Service", "StatefulSet"}
+    service = sharded[("Service", "cdn-exporter")]
+    assert service["spec"]["clusterIP"] == "None"
     assert statefulset["spec"]["serviceName"] == service["metadata"]["name"]
-    delete = _load(SHARDED / "deployment-delete.yaml")
-    assert delete["$patch"] == "delete"
-    assert (delete["kind"], delete["metadata"]["name"]) == ("Deployment", "cdn-exporter")
+    pod = statefulset["spec"]["template"]
+    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
+    # The prometheus-operator ServiceMonitor scrapes every pod through the headless Service.
+    monitor = _load(OPERATOR / "servicemonitor.yaml")
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
 
 
 def test_the_example_config_splits_across_the_shards(
@@ -109,7 +123,7 @@ def test_the_example_config_splits_across_the_shards(
 ) -> None:
     """The base ConfigMap's config validates with --total-shards N, and its accounts fall on
     exactly one shard each."""
-    configmap = _load(K8S / "configmap.yaml")
+    configmap = _load(K8S / "base" / "configmap.yaml")
     secret = _load(K8S / "secret.example.yaml")
     secrets = tmp_path / "secrets"
     secrets.mkdir()
@@ -124,37 +138,3 @@ def test_the_example_config_splits_across_the_shards(
     owned = [a.name for i in range(total) for a in Sharding(i, total).select(config).accounts]
     # Every account once; with three example accounts a shard may well have none.
     assert sorted(owned) == sorted(a.name for a in config.accounts)
-
-
-def test_kubectl_kustomize_renders_the_base_with_the_component(
-    tmp_path: Path, require_tool: Callable[[str, str], str], run_tool: Any
-) -> None:
-    kubectl = require_tool("kubectl", "kubectl with its built-in kustomize renders offline")
-    copy_dir = tmp_path / "kubernetes"
-    shutil.copytree(K8S, copy_dir)
-    kustomization = copy_dir / "kustomization.yaml"
-    text = kustomization.read_text(encoding="utf-8")
-    assert "# components:\n#   - sharded" in text
-    text = text.replace("# components:\n#   - sharded", "components:\n  - sharded")
-    kustomization.write_text(text, encoding="utf-8")
-    result = run_tool([kubectl, "kustomize", str(copy_dir)])
-    assert result.returncode == 0, result.stderr
-    docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(result.stdout)}
-    assert ("Deployment", "cdn-exporter") not in docs
-    assert {kind for kind, _ in docs} == {"ConfigMap", "Secret", "Service", "StatefulSet"}
-    service = docs[("Service", "cdn-exporter")]
-    assert service["spec"]["clusterIP"] == "None"
-    statefulset = docs[("StatefulSet", "cdn-exporter")]
-    assert statefulset["spec"]["serviceName"] == "cdn-exporter"
-    pod = statefulset["spec"]["template"]
-    assert service["spec"]["selector"].items() <= pod["metadata"]["labels"].items()
-    container = _container(statefulset)
-    assert container["image"].endswith(":0.1.0")  # the base's `images:` applies
-    assert "--total-shards" in container["args"]
-    # The prometheus-operator ServiceMonitor scrapes every pod through the headless Service.
-    monitor = _load(OPERATOR / "servicemonitor.yaml")
-    assert (
-        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    )
-    (endpoint,) = monitor["spec"]["endpoints"]
-    assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
