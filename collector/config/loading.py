@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import types
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints, shared_families
 from collector.config.runtime import Account, Config
@@ -44,7 +46,8 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     for error in exc.errors():
         loc = error["loc"]
         if error["type"] not in ("union_tag_invalid", "union_tag_not_found"):
-            problems.append(f"{_location(loc)}{_from_environment(loc)}: {_message(error)}")
+            where = f"{_location(loc)}{_from_environment(loc)}"
+            problems += [f"{where}: {line}" for line in _message(error, Settings).splitlines()]
             continue
         names = ", ".join(repr(n) for n in PROVIDER_NAMES)
         problems.append(f"{_location(loc)}.provider: Input should be one of {names}")
@@ -80,23 +83,93 @@ def _first_line(exc: BaseException) -> str:
 
 def _as_closest_provider(entry: dict[str, Any], where: str) -> list[str]:
     best: list[str] | None = None
-    for model, tag in ((WangsuAccountModel, "wangsu"), (VolcengineAccountModel, "volcengine")):
+    models: tuple[tuple[type[BaseModel], str], ...] = (
+        (WangsuAccountModel, "wangsu"),
+        (VolcengineAccountModel, "volcengine"),
+    )
+    for model, tag in models:
         try:
             model.model_validate({**entry, "provider": tag})
             return []
         except ValidationError as exc:
-            found = [f"{where}{_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+            found = [
+                f"{where}{_location(e['loc'])}: {line}"
+                for e in exc.errors()
+                for line in _message(e, model).splitlines()
+            ]
         if best is None or len(found) < len(best):
             best = found
     return best or []
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, root: type[BaseModel]) -> str:
+    if error["type"] == "extra_forbidden":
+        return unknown_key(str(error["loc"][-1]), allowed_keys(root, error["loc"][:-1]))
     msg = str(error["msg"])
     # pydantic prefixes validator messages; the reader wants the reason only.
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     return msg
+
+
+def unknown_key(key: str, allowed: list[str]) -> str:
+    """`unknown key`, with the allowed key it most resembles, or the allowed keys."""
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"unknown key (did you mean `{close[0]}`?)"
+    if allowed:
+        return f"unknown key (allowed: {', '.join(sorted(allowed))})"
+    return "unknown key"
+
+
+def allowed_keys(root: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the mapping at `loc` under the model `root` accepts (several models
+    where a union or an untagged location leaves a choice)."""
+    types_here = [root]
+    for part in loc:
+        types_here = [step for kind in types_here for step in _steps(kind, part)]
+    keys: set[str] = set()
+    for kind in types_here:
+        for model in _members(kind):
+            keys |= set(model.model_fields) if _is_model(model) else set()
+    return sorted(keys)
+
+
+def _members(kind: Any) -> list[Any]:
+    """`kind` without Annotated, a union as its members."""
+    origin = get_origin(kind)
+    if origin is Annotated:
+        return _members(get_args(kind)[0])
+    if origin in (Union, types.UnionType):
+        return [member for arg in get_args(kind) for member in _members(arg)]
+    return [kind]
+
+
+def _steps(kind: Any, part: int | str) -> list[Any]:
+    """The types one location part leads to from `kind`."""
+    if len(members := _members(kind)) > 1 or members[0] is not kind:
+        return [step for member in members for step in _steps(member, part)]
+    origin = get_origin(kind)
+    if origin is list and isinstance(part, int):
+        return [get_args(kind)[0]]
+    if origin is dict:
+        return [get_args(kind)[1]]
+    if _is_model(kind):
+        if part in kind.model_fields:
+            return [kind.model_fields[part].annotation]
+        # A union's tag (accounts.0.wangsu): the member whose Literal field holds it.
+        tags = [
+            get_args(field.annotation)
+            for field in kind.model_fields.values()
+            if get_origin(field.annotation) is Literal
+        ]
+        if any(part in values for values in tags):
+            return [kind]
+    return []
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -192,10 +265,14 @@ def _check_against_catalog(settings: Settings) -> list[str]:
         for name, override in account.endpoints.items():
             spec = provider.catalog.get(name)
             if spec is None:
-                known = ", ".join(sorted(provider.catalog))
+                close = difflib.get_close_matches(name, list(provider.catalog), n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"known: {', '.join(sorted(provider.catalog))}"
+                )
                 problems.append(
-                    f"{where}.endpoints.{name}: unknown endpoint for {account.provider} "
-                    f"(known: {known})"
+                    f"{where}.endpoints.{name}: unknown endpoint for {account.provider} ({hint})"
                 )
                 continue
             problems += [f"{where}.endpoints.{name}.{p}" for p in check_override(spec, override)]

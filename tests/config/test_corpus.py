@@ -1,7 +1,8 @@
 """The config corpus, in YACE's style: every `corpus/*.bad.yaml` exits 2 through the real
-`--check-config` path with the message fragment(s) its `# expect:` header lines name and no
-traceback; every `corpus/*.ok.yaml`, `config/example.yaml` and `config/demo.yaml` exit 0
-(with their `# expect:` fragments, if any). `# env: NAME=VALUE` header lines set the
+`--check-config` path with the message fragment(s) its `# expect:` header lines name, none
+of its `# absent:` fragments (secret material that must not be echoed) and no traceback;
+every `corpus/*.ok.yaml`, `config/example.yaml` and `config/demo.yaml` exit 0 (with their
+`# expect:` fragments, if any). `# env: NAME=VALUE` header lines set the
 environment a file is checked in (CDN_EXPORTER_* overrides)."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ REPO = HERE.parent.parent
 BAD = sorted(CORPUS.glob("*.bad.yaml"))
 OK = [*sorted(CORPUS.glob("*.ok.yaml")), REPO / "config/example.yaml", REPO / "config/demo.yaml"]
 _EXPECT = "# expect: "
+_ABSENT = "# absent: "
 _ENV = "# env: "
 
 
@@ -82,6 +84,8 @@ def test_bad_config_exits_2_with_its_message(
     assert code == 2, output
     for fragment in expectations(path):
         assert fragment in output, f"expected {fragment!r} in:\n{output}"
+    for fragment in _header(path, _ABSENT):
+        assert fragment not in output, f"{fragment!r} is echoed in:\n{output}"
 
 
 @pytest.mark.parametrize("path", OK, ids=lambda p: p.name)
