@@ -314,8 +314,12 @@ def run_emulator(argv: Sequence[str]) -> int:
     host, port = parse_address(args.listen)
     from collector.demo import serve_demo_emulator
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo_emulator(host, port))
+    try:
+        # SIGINT before the loop handles it arrives as KeyboardInterrupt: a stop too.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_demo_emulator(host, port))
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {args.listen}: {exc.strerror}") from None
     return 0
 
 

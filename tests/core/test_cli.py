@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +65,46 @@ def test_the_example_check_without_its_variables_names_every_missing_one() -> No
     names = ["WANGSU_ACCESS_KEY", "WANGSU_SECRET_KEY", "CDNETWORKS_API_KEY", "VOLC_ACCESS_KEY"]
     for name in [*names, "VOLC_SECRET_KEY"]:
         assert f"environment variable {name} is not set or empty" in result.stderr
+
+
+def test_the_emulator_stops_cleanly_on_sigterm() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "collector", "emulator", "--listen", "127.0.0.1:0"],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        # Blocks until the server is up: the line comes after the port is bound.
+        for line in process.stderr:
+            if "emulator listening on" in line:
+                break
+        process.send_signal(signal.SIGTERM)
+        _, errors = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, errors
+    assert "received SIGTERM, shutting down" in errors
+    assert "emulator stopped" in errors
+    assert "Traceback" not in errors
+
+
+def test_the_emulator_says_when_it_cannot_listen() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "collector", "emulator", "--listen", f"127.0.0.1:{port}"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
