@@ -16,7 +16,7 @@ import orjson
 from collector.http import HttpResponse
 from collector.model import Outcome, RateLimit
 from collector.providers.base import Classified
-from collector.providers.discovery import ListingPage, MalformedListing
+from collector.providers.discovery import ListingPage, MalformedListing, host_names
 
 PATH = "/api/domain/list"
 METHOD = "POST"
@@ -63,4 +63,5 @@ def parse_listing(payload: Any) -> ListingPage:
         # `enabled` is a string in the SDK model ("true"/"false"); accept a boolean too.
         if str(item.get("enabled", "true")).lower() == "true":
             domains.append(item["domainName"])
-    return ListingPage(tuple(domains), pages)
+    kept, rejected = host_names(domains, "GetPagingDomainList")
+    return ListingPage(kept, pages, rejected)
