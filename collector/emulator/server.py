@@ -165,27 +165,30 @@ async def serve_forever(
     SIGINT, SIGTERM or cancelled, then stop cleanly; by default the demo accounts on the
     real clock."""
     emulator = emulator or Emulator(demo_accounts(), clock=SystemClock())
-    running = await start(emulator, host, port)
-    log.info(
-        "emulator listening on %s for accounts %s",
-        running.base_url,
-        ", ".join(f"{a.name} ({a.provider})" for a in emulator.accounts),
-    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     handled = []
+    # Before the server starts: a signal as soon as it listens is a clean stop too.
     for sig in STOP_SIGNALS:
         # Not in a thread other than the main one, nor on Windows: cancellation only.
         with contextlib.suppress(NotImplementedError, ValueError, RuntimeError):
             loop.add_signal_handler(sig, _on_stop_signal, sig, stop)
             handled.append(sig)
     try:
-        await stop.wait()
+        running = await start(emulator, host, port)
+        log.info(
+            "emulator listening on %s for accounts %s",
+            running.base_url,
+            ", ".join(f"{a.name} ({a.provider})" for a in emulator.accounts),
+        )
+        try:
+            await stop.wait()
+        finally:
+            await running.close()
+            log.info("emulator stopped")
     finally:
         for sig in handled:
             loop.remove_signal_handler(sig)
-        await running.close()
-        log.info("emulator stopped")
 
 
 def _on_stop_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
