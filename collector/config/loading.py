@@ -11,14 +11,18 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints, shared_families
 from collector.config.runtime import Account, Config
-from collector.config.schema import ENV_PREFIX, Settings
+from collector.config.schema import ENV_PREFIX, AccountModel, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
+
+# An `accounts[]` entry as validated: the model of its provider.
+AccountEntry = WangsuAccountModel | VolcengineAccountModel
+_ACCOUNT_ENTRY: TypeAdapter[AccountEntry] = TypeAdapter(AccountModel)
 
 
 class ConfigError(Exception):
@@ -225,11 +229,12 @@ def validate(data: dict[str, Any]) -> Config:
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, data)) from None
+        valid = _valid_accounts(exc, data)
+        raise ConfigError(_problems(exc, data) + _check_against_catalog(valid)) from None
     except (ValueError, TypeError) as exc:
         # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
         raise ConfigError([_environment_problem(exc)]) from None
-    problems = _check_against_catalog(settings)
+    problems = _check_against_catalog(list(enumerate(settings.accounts)))
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -256,10 +261,29 @@ def validate(data: dict[str, Any]) -> Config:
     )
 
 
-def _check_against_catalog(settings: Settings) -> list[str]:
+def _valid_accounts(exc: ValidationError, data: dict[str, Any]) -> list[tuple[int, AccountEntry]]:
+    """The file's accounts pydantic found no fault in, validated alone, so that their
+    catalog problems are reported in the same run as the others' (none when the
+    accounts come from the environment)."""
+    entries = data.get("accounts")
+    if f"{ENV_PREFIX}ACCOUNTS" in os.environ or not isinstance(entries, list):
+        return []
+    faulty = {loc[1] for e in exc.errors() if (loc := e["loc"])[:1] == ("accounts",) and loc[1:]}
+    valid = []
+    for index, entry in enumerate(entries):
+        if index in faulty:
+            continue
+        try:
+            valid.append((index, _ACCOUNT_ENTRY.validate_python(entry)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _check_against_catalog(accounts: list[tuple[int, AccountEntry]]) -> list[str]:
     """What pydantic cannot know: endpoint names, granularities, limits per provider."""
     problems = []
-    for index, account in enumerate(settings.accounts):
+    for index, account in accounts:
         where = f"accounts.{index}"
         provider = get_provider(account.provider)
         for name, override in account.endpoints.items():
