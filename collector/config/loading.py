@@ -108,7 +108,7 @@ def _as_closest_provider(entry: dict[str, Any], where: str) -> list[str]:
 
 def _message(error: Any, root: type[BaseModel]) -> str:
     if error["type"] == "extra_forbidden":
-        return unknown_key(str(error["loc"][-1]), allowed_keys(root, error["loc"][:-1]))
+        return _unknown_key(str(error["loc"][-1]), _allowed_keys(root, error["loc"][:-1]))
     msg = str(error["msg"])
     # pydantic prefixes validator messages; the reader wants the reason only.
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -116,7 +116,7 @@ def _message(error: Any, root: type[BaseModel]) -> str:
     return msg
 
 
-def unknown_key(key: str, allowed: list[str]) -> str:
+def _unknown_key(key: str, allowed: list[str]) -> str:
     """`unknown key`, with the allowed key it most resembles, or the allowed keys."""
     close = difflib.get_close_matches(key, allowed, n=1)
     if close:
@@ -126,7 +126,7 @@ def unknown_key(key: str, allowed: list[str]) -> str:
     return "unknown key"
 
 
-def allowed_keys(root: Any, loc: tuple[int | str, ...]) -> list[str]:
+def _allowed_keys(root: Any, loc: tuple[int | str, ...]) -> list[str]:
     """The keys the mapping at `loc` under the model `root` accepts (several models
     where a union or an untagged location leaves a choice)."""
     types_here = [root]
