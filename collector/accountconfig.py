@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from collector.logs import printable
 from collector.timeslices import DAY, MINUTE, parse_duration
 
 # How much of a rejected value a message echoes back: enough to recognise it, never a
@@ -34,39 +35,80 @@ HOSTNAME = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 )
 
+# A host to connect to: labels of letters, digits and hyphens; one label is enough.
+_BARE_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?"
+)
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# A secret is a line: a file beyond this is a mistake (a log, an archive), and reading
+# it whole would stall start-up. Reads stop one byte past it.
+SECRET_FILE_MAX_BYTES = 64 * 1024
+# What an `*_env` field names; anything else is likely the secret itself, pasted there.
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}")
+# Paths echoed in messages: absolute or explicitly relative. Anything else in a `*_file`
+# field may be a secret pasted there, and is not shown.
+_SHOWN_PATH = re.compile(r"(?:/|\./|\.\./|~/)[\x20-\x7e]{0,4000}")
+_NOT_SHOWN = "(the value is not shown: is the secret itself pasted here?)"
+
+
 def resolve_secret(
     name: str, value: SecretStr | None, file: Path | None, env: str | None
 ) -> SecretStr | None:
-    """Pick the one source given for a secret and read it."""
+    """Pick the one source given for a secret and read it. No message echoes secret
+    material: only the field, a path that looks like one, and the kind of problem."""
     given = [src for src in (value, file, env) if src is not None]
     if len(given) > 1:
         raise ValueError(f"give only one of {name}, {name}_file, {name}_env")
     if value is not None:
         _check_secret(name, value.get_secret_value())
     if file is not None:
-        try:
-            # A FIFO or a device would block or never end: only regular files are read.
-            if not stat.S_ISREG(file.stat().st_mode):
-                raise ValueError(f"{name}_file: {file} is not a regular file")
-            text = file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ValueError(f"{name}_file: cannot read {file}: {exc.strerror}") from None
-        except UnicodeDecodeError:
-            raise ValueError(f"{name}_file: {file} is not UTF-8 text") from None
-        _check_secret(f"{name}_file {file}", text)
-        return SecretStr(text)
+        return SecretStr(_read_secret_file(f"{name}_file", file))
     if env is not None:
+        if not _ENV_NAME.fullmatch(env):
+            raise ValueError(
+                f"{name}_env: not an environment variable name (letters, digits, _) {_NOT_SHOWN}"
+            )
         text = os.environ.get(env, "").strip()
         if not text:
             raise ValueError(f"{name}_env: environment variable {env} is not set or empty")
         _check_secret(f"{name}_env {env}", text)
         return SecretStr(text)
     return value
+
+
+def _read_secret_file(field: str, file: Path) -> str:
+    """The stripped text of a regular file of at most SECRET_FILE_MAX_BYTES."""
+    # A path that names an existing file is a path, not a pasted secret.
+    if not (_SHOWN_PATH.fullmatch(str(file)) or file.exists()):
+        raise ValueError(
+            f"{field}: no such file; give an absolute path (or ./relative) {_NOT_SHOWN}"
+        )
+    shown = printable(str(file))
+    try:
+        # A FIFO or a device would block or never end: only regular files are read.
+        if not stat.S_ISREG(file.stat().st_mode):
+            raise ValueError(f"{field}: {shown} is not a regular file")
+        with file.open("rb") as handle:
+            data = handle.read(SECRET_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"{field}: cannot read {shown}: {exc.strerror}") from None
+    if len(data) > SECRET_FILE_MAX_BYTES:
+        raise ValueError(
+            f"{field}: {shown} is larger than {SECRET_FILE_MAX_BYTES // 1024} KiB "
+            "(a secret file holds the secret alone)"
+        )
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise ValueError(f"{field}: {shown} is not UTF-8 text") from None
+    _check_secret(f"{field} {shown}", text)
+    return text
 
 
 def _check_secret(name: str, text: str) -> None:
@@ -90,16 +132,22 @@ class KeyPairAuth(Strict):
     secret_key_env: str | None = None
 
     def resolve_secrets(self, *names: str) -> dict[str, SecretStr | None]:
-        """Read each secret from its one given source and keep the result on the model."""
-        resolved = {
-            name: resolve_secret(
-                name,
-                getattr(self, name),
-                getattr(self, f"{name}_file"),
-                getattr(self, f"{name}_env"),
-            )
-            for name in names
-        }
+        """Read each secret from its one given source and keep the result on the model.
+        Every secret's problem is reported, one per line of the ValueError."""
+        resolved: dict[str, SecretStr | None] = {}
+        problems: list[str] = []
+        for name in names:
+            try:
+                resolved[name] = resolve_secret(
+                    name,
+                    getattr(self, name),
+                    getattr(self, f"{name}_file"),
+                    getattr(self, f"{name}_env"),
+                )
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("\n".join(problems))
         for name, secret in resolved.items():
             object.__setattr__(self, name, secret)
         return resolved
@@ -202,8 +250,16 @@ class AccountBase(Strict):
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https"):
             raise ValueError("base_url must start with http:// or https://")
+        if "@" in parts.netloc:
+            # The signing sets Authorization itself; user info would clash with it on
+            # every call. The value is not shown: it holds a credential.
+            raise ValueError(
+                "base_url must not carry user info (user:password@): credentials go under auth"
+            )
         if not parts.hostname:
             raise ValueError("base_url needs a host")
+        if not (_BARE_HOST.fullmatch(parts.hostname) or _is_ip(parts.hostname)):
+            raise ValueError(f"{parts.hostname[:ECHO_LIMIT]!r} is not a host name or an IP address")
         try:
             parts.port  # noqa: B018  (raises on a port outside 0-65535)
         except ValueError:
@@ -211,6 +267,17 @@ class AccountBase(Strict):
         if parts.query or parts.fragment:
             raise ValueError("base_url takes no query or fragment")
         return value.rstrip("/")
+
+    @field_validator("domains", mode="before")
+    @classmethod
+    def _domain_list(cls, value: Any) -> Any:
+        """`domains: a, b` is one string to YAML: say what it should have been."""
+        if isinstance(value, str):
+            raise ValueError(
+                f"{value[:ECHO_LIMIT]!r} is a string: give a list "
+                "([www.example.com, img.example.com]) or `auto` to discover the domains"
+            )
+        return value
 
     @field_validator("domains")
     @classmethod

@@ -25,7 +25,7 @@ from collector.accountconfig import parse_listen_address
 from collector.clock import Clock, SystemClock
 from collector.config.loading import ConfigError, load_config
 from collector.config.runtime import Config
-from collector.config.schema import DEFAULT_LISTEN_ADDRESS
+from collector.config.schema import DEFAULT_LISTEN_ADDRESS, environment_overrides
 from collector.logs import setup_logging
 from collector.sharding import MAX_SHARDS, POD_NAME_ENV, Sharding, resolve_shard
 from collector.webconfig import (
@@ -60,9 +60,9 @@ sharding (like kube-state-metrics):
   Each polls only the accounts on its shard: an account's `shard:` if set, else the
   SHA-256 of its name modulo M. Give --check-config the same --total-shards.
 
-environment:
-  CDN_EXPORTER_LISTEN_ADDRESS, CDN_EXPORTER_ACCOUNT_JITTER, CDN_EXPORTER_ACCOUNTS (JSON)
-  override the file's keys. Secrets: each auth secret also takes *_file and *_env.
+environment (each variable overrides the file's top-level key):
+{environment}
+  Secrets: each auth secret also takes *_file (a path) and *_env (a variable name).
 """
 
 
@@ -89,7 +89,9 @@ def exporter_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cdn-exporter",
         description="Prometheus exporter for Wangsu/CDNetworks and Volcengine Live reporting APIs.",
-        epilog=_EPILOG,
+        epilog=_EPILOG.format(
+            environment="\n".join(f"  {line}" for line in environment_overrides())
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="YAML configuration file")
@@ -312,8 +314,12 @@ def run_emulator(argv: Sequence[str]) -> int:
     host, port = parse_address(args.listen)
     from collector.demo import serve_demo_emulator
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve_demo_emulator(host, port))
+    try:
+        # SIGINT before the loop handles it arrives as KeyboardInterrupt: a stop too.
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve_demo_emulator(host, port))
+    except OSError as exc:
+        raise SystemExit(f"cannot listen on {args.listen}: {exc.strerror}") from None
     return 0
 
 

@@ -12,8 +12,8 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from collector.accountconfig import parse_listen_address
 from collector.cli import DEMO_LISTEN_ADDRESS, exporter_parser
-from collector.config.common import parse_listen_address
 from collector.config.loading import ConfigError, load_config
 from collector.webconfig import WebConfig, WebConfigError, load_web_config
 
@@ -64,7 +64,7 @@ def _url(args: argparse.Namespace, tls: bool) -> str:
         address = DEMO_LISTEN_ADDRESS
     elif args.config is not None:
         try:
-            address = load_config(args.config, total_shards=args.total_shards).listen_address
+            address = load_config(args.config).listen_address
         except ConfigError as exc:
             raise HealthcheckError(f"{args.config}: {'; '.join(exc.problems)}") from None
     else:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
+import types
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from collector.config.endpoints import check_override, enabled_endpoints, shared_families
 from collector.config.runtime import Config
-from collector.config.schema import ENV_PREFIX, Settings
+from collector.config.schema import ENV_PREFIX, AccountModel, Settings
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.volcengine.config import VolcengineAccountModel
 from collector.providers.wangsu.config import WangsuAccountModel
 from collector.yamlfile import YamlFileError, read_mapping
+
+# An `accounts[]` entry as validated: the model of its provider.
+AccountEntry = WangsuAccountModel | VolcengineAccountModel
+_ACCOUNT_ENTRY: TypeAdapter[AccountEntry] = TypeAdapter(AccountModel)
 
 
 class ConfigError(Exception):
@@ -44,7 +50,8 @@ def _problems(exc: ValidationError, data: dict[str, Any]) -> list[str]:
     for error in exc.errors():
         loc = error["loc"]
         if error["type"] not in ("union_tag_invalid", "union_tag_not_found"):
-            problems.append(f"{_location(loc)}{_from_environment(loc)}: {_message(error)}")
+            where = f"{_location(loc)}{_from_environment(loc)}"
+            problems += [f"{where}: {line}" for line in _message(error, Settings).splitlines()]
             continue
         names = ", ".join(repr(n) for n in PROVIDER_NAMES)
         problems.append(f"{_location(loc)}.provider: Input should be one of {names}")
@@ -80,23 +87,93 @@ def _first_line(exc: BaseException) -> str:
 
 def _as_closest_provider(entry: dict[str, Any], where: str) -> list[str]:
     best: list[str] | None = None
-    for model, tag in ((WangsuAccountModel, "wangsu"), (VolcengineAccountModel, "volcengine")):
+    models: tuple[tuple[type[BaseModel], str], ...] = (
+        (WangsuAccountModel, "wangsu"),
+        (VolcengineAccountModel, "volcengine"),
+    )
+    for model, tag in models:
         try:
             model.model_validate({**entry, "provider": tag})
             return []
         except ValidationError as exc:
-            found = [f"{where}{_location(e['loc'])}: {_message(e)}" for e in exc.errors()]
+            found = [
+                f"{where}{_location(e['loc'])}: {line}"
+                for e in exc.errors()
+                for line in _message(e, model).splitlines()
+            ]
         if best is None or len(found) < len(best):
             best = found
     return best or []
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, root: type[BaseModel]) -> str:
+    if error["type"] == "extra_forbidden":
+        return _unknown_key(str(error["loc"][-1]), _allowed_keys(root, error["loc"][:-1]))
     msg = str(error["msg"])
     # pydantic prefixes validator messages; the reader wants the reason only.
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     return msg
+
+
+def _unknown_key(key: str, allowed: list[str]) -> str:
+    """`unknown key`, with the allowed key it most resembles, or the allowed keys."""
+    close = difflib.get_close_matches(key, allowed, n=1)
+    if close:
+        return f"unknown key (did you mean `{close[0]}`?)"
+    if allowed:
+        return f"unknown key (allowed: {', '.join(sorted(allowed))})"
+    return "unknown key"
+
+
+def _allowed_keys(root: Any, loc: tuple[int | str, ...]) -> list[str]:
+    """The keys the mapping at `loc` under the model `root` accepts (several models
+    where a union or an untagged location leaves a choice)."""
+    types_here = [root]
+    for part in loc:
+        types_here = [step for kind in types_here for step in _steps(kind, part)]
+    keys: set[str] = set()
+    for kind in types_here:
+        for model in _members(kind):
+            keys |= set(model.model_fields) if _is_model(model) else set()
+    return sorted(keys)
+
+
+def _members(kind: Any) -> list[Any]:
+    """`kind` without Annotated, a union as its members."""
+    origin = get_origin(kind)
+    if origin is Annotated:
+        return _members(get_args(kind)[0])
+    if origin in (Union, types.UnionType):
+        return [member for arg in get_args(kind) for member in _members(arg)]
+    return [kind]
+
+
+def _steps(kind: Any, part: int | str) -> list[Any]:
+    """The types one location part leads to from `kind`."""
+    if len(members := _members(kind)) > 1 or members[0] is not kind:
+        return [step for member in members for step in _steps(member, part)]
+    origin = get_origin(kind)
+    if origin is list and isinstance(part, int):
+        return [get_args(kind)[0]]
+    if origin is dict:
+        return [get_args(kind)[1]]
+    if _is_model(kind):
+        if part in kind.model_fields:
+            return [kind.model_fields[part].annotation]
+        # A union's tag (accounts.0.wangsu): the member whose Literal field holds it.
+        tags = [
+            get_args(field.annotation)
+            for field in kind.model_fields.values()
+            if get_origin(field.annotation) is Literal
+        ]
+        if any(part in values for values in tags):
+            return [kind]
+    return []
+
+
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -119,11 +196,12 @@ def validate(data: dict[str, Any]) -> Config:
     try:
         settings = Settings(**data)
     except ValidationError as exc:
-        raise ConfigError(_problems(exc, data)) from None
+        valid = _valid_accounts(exc, data)
+        raise ConfigError(_problems(exc, data) + _check_against_catalog(valid)) from None
     except (ValueError, TypeError) as exc:
         # pydantic-settings reading CDN_EXPORTER_* (bad JSON in CDN_EXPORTER_ACCOUNTS).
         raise ConfigError([_environment_problem(exc)]) from None
-    problems = _check_against_catalog(settings)
+    problems = _check_against_catalog(list(enumerate(settings.accounts)))
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -150,19 +228,42 @@ def validate(data: dict[str, Any]) -> Config:
     )
 
 
-def _check_against_catalog(settings: Settings) -> list[str]:
+def _valid_accounts(exc: ValidationError, data: dict[str, Any]) -> list[tuple[int, AccountEntry]]:
+    """The file's accounts pydantic found no fault in, validated alone, so that their
+    catalog problems are reported in the same run as the others' (none when the
+    accounts come from the environment)."""
+    entries = data.get("accounts")
+    if f"{ENV_PREFIX}ACCOUNTS" in os.environ or not isinstance(entries, list):
+        return []
+    faulty = {loc[1] for e in exc.errors() if (loc := e["loc"])[:1] == ("accounts",) and loc[1:]}
+    valid = []
+    for index, entry in enumerate(entries):
+        if index in faulty:
+            continue
+        try:
+            valid.append((index, _ACCOUNT_ENTRY.validate_python(entry)))
+        except ValidationError:
+            continue
+    return valid
+
+
+def _check_against_catalog(accounts: list[tuple[int, AccountEntry]]) -> list[str]:
     """What pydantic cannot know: endpoint names, granularities, limits per provider."""
     problems = []
-    for index, account in enumerate(settings.accounts):
+    for index, account in accounts:
         where = f"accounts.{index}"
         provider = get_provider(account.provider)
         for name, override in account.endpoints.items():
             spec = provider.catalog.get(name)
             if spec is None:
-                known = ", ".join(sorted(provider.catalog))
+                close = difflib.get_close_matches(name, list(provider.catalog), n=1)
+                hint = (
+                    f"did you mean `{close[0]}`?"
+                    if close
+                    else f"known: {', '.join(sorted(provider.catalog))}"
+                )
                 problems.append(
-                    f"{where}.endpoints.{name}: unknown endpoint for {account.provider} "
-                    f"(known: {known})"
+                    f"{where}.endpoints.{name}: unknown endpoint for {account.provider} ({hint})"
                 )
                 continue
             problems += [f"{where}.endpoints.{name}.{p}" for p in check_override(spec, override)]

@@ -16,6 +16,29 @@ from collector.timeslices import DAY, HOUR
 DEFAULT_LISTEN_ADDRESS = "0.0.0.0:10090"
 ENV_PREFIX = "CDN_EXPORTER_"
 
+# Every top-level key and what its CDN_EXPORTER_* variable takes: the one list that
+# `--help`, the README and config/example.yaml show (tests compare them).
+ENVIRONMENT_OVERRIDES = (
+    ("listen_address", "HOST:PORT"),
+    ("account_jitter", "a duration (10s, 1m)"),
+    ("readiness_grace", "a duration"),
+    ("max_series", "a count (0: no cap)"),
+    ("state_file", "a path"),
+    ("max_backfill", "a duration"),
+    ("rate_budget_share", "a share above 0, at most 1"),
+    ("accounts", "a JSON list that replaces the file's accounts"),
+)
+
+
+def environment_overrides() -> list[str]:
+    """One aligned line per variable: `CDN_EXPORTER_KEY  key: what it takes`."""
+    names = [f"{ENV_PREFIX}{key.upper()}" for key, _ in ENVIRONMENT_OVERRIDES]
+    width = max(map(len, names)) + 2
+    return [
+        f"{name:<{width}}{key}: {takes}"
+        for name, (key, takes) in zip(names, ENVIRONMENT_OVERRIDES, strict=True)
+    ]
+
 
 def _digits(value: Any) -> Any:
     """A count from the environment arrives as text: `"1000"` is 1000, nothing looser."""

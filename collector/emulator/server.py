@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +25,8 @@ ADMIN_PREFIX = "/_emulator"
 # In-flight handlers get this long to finish when the server stops; a `timeout` fault's
 # handler is cancelled when its client gives up, so this only bounds odd cases.
 SHUTDOWN_TIMEOUT = 1.0
+# The standalone emulator stops cleanly (exit 0) on these, as the exporter does.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -158,15 +162,36 @@ async def serve_forever(
     host: str = "127.0.0.1", port: int = 8080, emulator: Emulator | None = None
 ) -> None:
     """Run the standalone emulator (`cdn-exporter emulator --listen HOST:PORT`) until
-    cancelled; by default the demo accounts on the real clock."""
+    SIGINT, SIGTERM or cancelled, then stop cleanly; by default the demo accounts on the
+    real clock."""
     emulator = emulator or Emulator(demo_accounts(), clock=SystemClock())
-    running = await start(emulator, host, port)
-    log.info(
-        "emulator listening on %s for accounts %s",
-        running.base_url,
-        ", ".join(f"{a.name} ({a.provider})" for a in emulator.accounts),
-    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    handled = []
+    # Before the server starts: a signal as soon as it listens is a clean stop too.
+    for sig in STOP_SIGNALS:
+        # Not in a thread other than the main one, nor on Windows: cancellation only.
+        with contextlib.suppress(NotImplementedError, ValueError, RuntimeError):
+            loop.add_signal_handler(sig, _on_stop_signal, sig, stop)
+            handled.append(sig)
     try:
-        await asyncio.Event().wait()
+        running = await start(emulator, host, port)
+        log.info(
+            "emulator listening on %s for accounts %s",
+            running.base_url,
+            ", ".join(f"{a.name} ({a.provider})" for a in emulator.accounts),
+        )
+        try:
+            await stop.wait()
+        finally:
+            await running.close()
+            log.info("emulator stopped")
     finally:
-        await running.close()
+        for sig in handled:
+            loop.remove_signal_handler(sig)
+
+
+def _on_stop_signal(sig: signal.Signals, stop: asyncio.Event) -> None:
+    if not stop.is_set():
+        log.info("emulator received %s, shutting down", sig.name)
+    stop.set()

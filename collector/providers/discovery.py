@@ -6,13 +6,17 @@ Each provider lists an account's domains through its own paged API
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Protocol
 
+from collector.accountconfig import HOSTNAME
 from collector.http import HttpRequest, HttpResponse
 from collector.model import RateLimit
 from collector.providers.base import Classified
+
+log = logging.getLogger(__name__)
 
 DEFAULT_REFRESH = 3600
 _DEFAULT_LIMIT = RateLimit(10, 60)
@@ -43,6 +47,31 @@ class ListingPage:
 
     domains: tuple[str, ...]
     pages: int
+    rejected: int = 0  # listed names that are not host names, left out
+
+
+# Names already logged as rejected: each is logged once, not at every refresh. Bounded,
+# as a listing is the provider's to fill.
+_REPORTED: set[str] = set()
+_REPORTED_MAX = 10_000
+
+
+def host_names(listed: list[str], api: str) -> tuple[tuple[str, ...], int]:
+    """The listed names that are host names (sent back to the provider and exported as
+    `domain` labels), and how many others were left out; each left out is logged once."""
+    kept = tuple(name for name in listed if HOSTNAME.fullmatch(name))
+    rejected = [name for name in listed if not HOSTNAME.fullmatch(name)]
+    new = [name for name in rejected if name not in _REPORTED]
+    if new:
+        log.warning(
+            "%s listed %d name(s) that are not host names, left out: %s",
+            api,
+            len(new),
+            ", ".join(repr(name[:80]) for name in new[:5]),
+        )
+        if len(_REPORTED) < _REPORTED_MAX:
+            _REPORTED.update(new)
+    return kept, len(rejected)
 
 
 class MalformedListing(ValueError):

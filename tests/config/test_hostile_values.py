@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from collector.accountconfig import SECRET_FILE_MAX_BYTES
 from collector.cli import main
 
 HOSTILE: list[Any] = [
@@ -162,6 +163,35 @@ def test_a_fifo_secret_file_is_refused_not_waited_on(
     assert "is not a regular file" in output
 
 
+@pytest.mark.parametrize("size", [SECRET_FILE_MAX_BYTES + 1, 200 * 2**20])
+def test_a_secret_file_beyond_the_cap_is_refused(
+    size: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "secret"
+    with secret.open("wb") as handle:
+        handle.truncate(size)  # sparse: a large file without writing it
+    data = base()
+    data["accounts"][0]["auth"] = {"access_key": "AK", "secret_key_file": str(secret)}
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(data))
+    code, output = check(config, capsys)
+    assert code == 2, output
+    assert f"secret_key_file: {secret} is larger than 64 KiB" in output
+
+
+def test_a_secret_file_at_the_cap_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "secret"
+    secret.write_text("k" * SECRET_FILE_MAX_BYTES)
+    data = base()
+    data["accounts"][0]["auth"] = {"access_key": "AK", "secret_key_file": str(secret)}
+    config = tmp_path / "c.yaml"
+    config.write_text(yaml.safe_dump(data))
+    code, output = check(config, capsys)
+    assert code == 0, output
+
+
 @pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
@@ -169,6 +199,9 @@ def test_a_fifo_secret_file_is_refused_not_waited_on(
         (("accounts", 0, "time_offset"), "+08:99", "minutes above 59"),
         (("accounts", 0, "domains"), ["https://www.example.com/"], "is not a host name"),
         (("accounts", 0, "base_url"), "https://example.com:99999", "invalid port"),
+        (("accounts", 0, "base_url"), "https://ak:sk@example.com", "must not carry user info"),
+        (("accounts", 0, "base_url"), "https://exa mple.com", "is not a host name"),
+        (("accounts", 0, "base_url"), "https://exa\x1bmple.com", "'exa\\x1bmple.com'"),
         (("listen_address",), "nonsense", "expected HOST:PORT"),
         (("accounts", 1, "region"), "", "accounts.1.region"),
         (

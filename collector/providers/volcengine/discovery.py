@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from collector.model import RateLimit
-from collector.providers.discovery import ListingPage, MalformedListing
+from collector.providers.discovery import ListingPage, MalformedListing, host_names
 
 ACTION = "ListDomainDetail"
 PAGE_SIZE = 100  # our choice
@@ -47,4 +47,5 @@ def parse_listing(result: Any) -> ListingPage:
             raise MalformedListing(f"DomainList item without a Domain: {item!r:.80}")
         if item.get("Status", SERVING) == SERVING:
             domains.append(item["Domain"])
-    return ListingPage(tuple(domains), math.ceil(total / PAGE_SIZE))
+    kept, rejected = host_names(domains, ACTION)
+    return ListingPage(kept, math.ceil(total / PAGE_SIZE), rejected)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.model import RateLimit
-from collector.providers.discovery import ListingPage, MalformedListing
+from collector.providers.discovery import ListingPage, MalformedListing, host_names
 
 PATH = "/api/domain/list"
 METHOD = "POST"
@@ -47,4 +47,5 @@ def parse_listing(payload: Any) -> ListingPage:
         # `enabled` is a string in the SDK model ("true"/"false"); accept a boolean too.
         if str(item.get("enabled", "true")).lower() == "true":
             domains.append(item["domainName"])
-    return ListingPage(tuple(domains), pages)
+    kept, rejected = host_names(domains, "GetPagingDomainList")
+    return ListingPage(kept, pages, rejected)
