@@ -64,8 +64,9 @@ FORECAST_TRAFFIC = Family(
 COMMIT_BANDWIDTH = Family(
     "cdn_billing_commit_bytes_per_second",
     Kind.GAUGE,
-    "Committed billing bandwidth of the group in bytes per second (configuration)",
-    ("group",),
+    "Committed billing bandwidth of the group in bytes per second (configuration); `method` "
+    "is the group's billing method",
+    ("group", "method"),
 )
 COMMIT_TRAFFIC = Family(
     "cdn_billing_commit_traffic_bytes",
@@ -144,7 +145,8 @@ def billing_samples(groups: Iterable[GroupState], settled_until: int) -> list[Bi
         name, method = config.name, config.method
         commit = config.commit
         if commit is not None and commit.bandwidth is not None:
-            samples.append(BillingSample(COMMIT_BANDWIDTH, (account, name), commit.bandwidth.value))
+            labels: tuple[str, ...] = (account, name, str(method))
+            samples.append(BillingSample(COMMIT_BANDWIDTH, labels, commit.bandwidth.value))
         if commit is not None and commit.traffic is not None:
             samples.append(BillingSample(COMMIT_TRAFFIC, (account, name), commit.traffic.value))
         for key, ledger in sorted(state.ledger.months.items()):

@@ -58,7 +58,7 @@ def test_samples_of_a_p95_group() -> None:
     assert got["cdn_billing_traffic_bytes"][month] == pytest.approx(
         (20 * 600 + 268 * 100) * MBPS * 300
     )
-    assert got["cdn_billing_commit_bytes_per_second"][("acct", "video")] == 500 * MBPS
+    assert got["cdn_billing_commit_bytes_per_second"][("acct", "video", "p95")] == 500 * MBPS
     # Half the days idle: 4,320 billed points by the month end, 216 may exceed; 20 did.
     assert got["cdn_billing_burst_points_remaining"][month] == 216 - 20
     assert got["cdn_billing_provider_bandwidth_bytes_per_second"][p95] == 590 * MBPS
