@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 SLOT_SECONDS = 300
@@ -20,6 +20,12 @@ class BillingMonth:
 
     key: str
     offset: int
+    # Derived once: the ledger asks for them at every point.
+    year: int = field(init=False, compare=False, repr=False)
+    number: int = field(init=False, compare=False, repr=False)
+    days: int = field(init=False, compare=False, repr=False)
+    start: int = field(init=False, compare=False, repr=False)
+    """00:00 of the 1st, local time, as epoch seconds."""
 
     def __post_init__(self) -> None:
         match = _KEY.fullmatch(self.key)
@@ -28,6 +34,12 @@ class BillingMonth:
         # Slots must start at local midnight, or a day would split a slice.
         if self.offset % SLOT_SECONDS or abs(self.offset) > 14 * 3600:
             raise ValueError(f"offset {self.offset}s is not a multiple of 5 minutes within 14h")
+        year, number = int(match[1]), int(match[2])
+        object.__setattr__(self, "year", year)
+        object.__setattr__(self, "number", number)
+        object.__setattr__(self, "days", calendar.monthrange(year, number)[1])
+        start = calendar.timegm((year, number, 1, 0, 0, 0)) - self.offset
+        object.__setattr__(self, "start", start)
 
     @classmethod
     def of(cls, instant: int, offset: int) -> BillingMonth:
@@ -41,26 +53,9 @@ class BillingMonth:
         return cls.of(end - SLOT_SECONDS, offset)
 
     @property
-    def year(self) -> int:
-        return int(self.key[:4])
-
-    @property
-    def number(self) -> int:
-        return int(self.key[5:])
-
-    @property
-    def days(self) -> int:
-        return calendar.monthrange(self.year, self.number)[1]
-
-    @property
     def slots(self) -> int:
         """5-minute points in the whole month (8,064 to 8,928)."""
         return self.days * SLOTS_PER_DAY
-
-    @property
-    def start(self) -> int:
-        """00:00 of the 1st, local time, as epoch seconds."""
-        return calendar.timegm((self.year, self.number, 1, 0, 0, 0)) - self.offset
 
     @property
     def end(self) -> int:

@@ -168,7 +168,7 @@ def billing_samples(groups: Iterable[GroupState], settled_until: int) -> list[Bi
                 BillingSample(LATE_REVISIONS, month, ledger.late_revisions),
             ]
             if method is Method.P95 and commit is not None and commit.bandwidth is not None:
-                remaining = ledger.burst_points_remaining(commit.bandwidth.value)
+                remaining = ledger.burst_points_remaining(commit.bandwidth.value, figures)
                 samples.append(BillingSample(BURST_POINTS, month, remaining))
             if config.price is not None:
                 cost = estimated_cost(config.price, method, figures.forecast(method))

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import insort
+from bisect import bisect_right, insort
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +50,14 @@ def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
+_FORECAST_FIELDS = {
+    Method.P95: "forecast_p95",
+    Method.DAILY_PEAK_AVERAGE: "daily_peak_average",
+    Method.FOURTH_DAILY_PEAK: "forecast_fourth_daily_peak",
+    Method.TRAFFIC: "forecast_traffic",
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Figures:
     """A group-month's billing figures, in bytes per second and bytes.
@@ -75,22 +83,17 @@ class Figures:
     forecast_billed_points: int
 
     def bandwidth(self, method: Method) -> float:
-        """The month-to-date figure of a bandwidth method."""
-        return {
-            Method.P95: self.p95,
-            Method.DAILY_PEAK_AVERAGE: self.daily_peak_average,
-            Method.FOURTH_DAILY_PEAK: self.fourth_daily_peak,
-        }[method]
+        """The month-to-date figure of a bandwidth method (its value names the field)."""
+        if method is Method.TRAFFIC:
+            raise ValueError("traffic is not a bandwidth figure")
+        value: float = getattr(self, method.value)
+        return value
 
     def forecast(self, method: Method) -> float:
         """The month-end figure if the rest of the month repeats the month so far: the
         daily peak average is unchanged by repetition; traffic is in bytes."""
-        return {
-            Method.P95: self.forecast_p95,
-            Method.DAILY_PEAK_AVERAGE: self.daily_peak_average,
-            Method.FOURTH_DAILY_PEAK: self.forecast_fourth_daily_peak,
-            Method.TRAFFIC: self.forecast_traffic,
-        }[method]
+        value: float = getattr(self, _FORECAST_FIELDS[method])
+        return value
 
 
 class MonthLedger:
@@ -98,6 +101,7 @@ class MonthLedger:
     slot, bytes per second) in, exact figures out, in bounded memory."""
 
     __slots__ = (
+        "_bounds",
         "_day_count",
         "_day_peak",
         "_frozen_count",
@@ -106,6 +110,7 @@ class MonthLedger:
         "_open",
         "_seen",
         "_top",
+        "_top_size",
         "late_revisions",
         "month",
         "provider",
@@ -130,18 +135,27 @@ class MonthLedger:
         self._frozen_count = 0
         self._frozen_sum = 0.0
         self._newest = -1
+        self._top_size = p95_rank(month.slots)
+        self._bounds = (month.start, month.end)
 
     @property
     def top_size(self) -> int:
         """K: how many frozen values are kept, floor(0.05 x slots) + 1."""
-        return p95_rank(self.month.slots)
+        return self._top_size
+
+    def holds(self, end: int) -> bool:
+        """Whether the slice ending at `end` starts in this month."""
+        return self._bounds[0] < end <= self._bounds[1]
 
     def record(self, end: int, value: float) -> bool:
         """Set the point of the slice ending at `end`, replacing an earlier value of the
         same slot. False (and counted) if the slot is frozen and was already set."""
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"a bandwidth point is finite and not negative, got {value!r}")
-        slot = self.month.slot_of(end)
+        first, last = self._bounds
+        if end % SLOT_SECONDS or not first < end <= last:
+            raise ValueError(f"slice ending {end} is not a 5-minute slice of {self.month.key}")
+        slot = (end - first) // SLOT_SECONDS - 1
         byte, bit = divmod(slot, 8)
         seen = self._seen[byte] >> bit & 1
         if slot <= self._newest - self.window:
@@ -168,7 +182,7 @@ class MonthLedger:
         if value > self._day_peak[day]:
             self._day_peak[day] = value
         top = self._top
-        if len(top) < self.top_size:
+        if len(top) < self._top_size:
             insort(top, value)
         elif value > top[0]:
             insort(top, value)
@@ -202,19 +216,21 @@ class MonthLedger:
         days_seen = sum(1 for c in counts if c)
         # Only the top K frozen values can be the r-th highest (r <= K); zeros of idle days
         # sit at the bottom, so the rank among all points equals the rank among billed ones.
-        candidates = sorted([*self._top, *self._open.values()], reverse=True)
-        slots = self.month.slots
+        candidates = self._top.tolist()  # ascending: the r-th highest is [-r]
+        candidates += self._open.values()
+        candidates.sort()
+        slots = (self._bounds[1] - self._bounds[0]) // SLOT_SECONDS
+        days = slots // SLOTS_PER_DAY
         p95 = forecast_p95 = 0.0
         forecast_billed = 0
         if billed:
-            p95 = candidates[p95_rank(billed) - 1]
+            p95 = candidates[-p95_rank(billed)]
             forecast_billed = billed * slots // points
-            rank = _ceil_div(p95_rank(forecast_billed) * points, slots)
-            forecast_p95 = candidates[rank - 1]
+            forecast_p95 = candidates[-_ceil_div(p95_rank(forecast_billed) * points, slots)]
         fourth = valid[3] if len(valid) >= 4 else 0.0
         forecast_fourth = 0.0
-        if days_seen and len(valid) * self.month.days >= 4 * days_seen:
-            forecast_fourth = valid[_ceil_div(4 * days_seen, self.month.days) - 1]
+        if days_seen and len(valid) * days >= 4 * days_seen:
+            forecast_fourth = valid[_ceil_div(4 * days_seen, days) - 1]
         traffic = (self._frozen_sum + sum(self._open.values())) * SLOT_SECONDS
         return Figures(
             points=points,
@@ -233,14 +249,15 @@ class MonthLedger:
 
     def points_above(self, limit: float) -> int:
         """Billed points above `limit`, exact up to K (beyond, at least K)."""
-        above = sum(1 for v in self._top if v > limit)
+        above = len(self._top) - bisect_right(self._top, limit)
         return above + sum(1 for v in self._open.values() if v > limit)
 
-    def burst_points_remaining(self, commit: float) -> int:
+    def burst_points_remaining(self, commit: float, figures: Figures | None = None) -> int:
         """How many more 5-minute points may exceed `commit` before the month's 95th
         percentile does: floor(0.05 x b) of the month-end billed points b (forecast as in
-        `figures`; every slot while no point is billed yet), less the points already above."""
-        figures = self.figures()
+        `figures`; every slot while no point is billed yet), less the points already above.
+        `figures`: this ledger's current figures, if already at hand."""
+        figures = figures or self.figures()
         final = figures.forecast_billed_points if figures.billed_points else self.month.slots
         return max(0, final // 20 - self.points_above(commit))
 
@@ -307,6 +324,9 @@ class GroupLedger:
 
     def record(self, end: int, value: float) -> bool:
         """Add or revise one 5-minute point; False if it could not be applied exactly."""
+        for held in self.months.values():
+            if held.holds(end):
+                return held.record(end, value)
         month = BillingMonth.of_slice(end, self.offset)
         ledger = self.months.get(month.key)
         if ledger is None:
