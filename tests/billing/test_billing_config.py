@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pydantic import ValidationError
 
 from collector.billing.config import BillingModel, parse_quantity
@@ -22,6 +25,15 @@ def _problems(data: dict[str, Any]) -> list[str]:
             for e in exc.errors()
         ]
     return []
+
+
+def test_the_readme_example_is_valid() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Billing (month to date)") :]
+    match = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert match is not None
+    (group,) = BillingModel.model_validate(yaml.safe_load(match[1])["billing"]).groups
+    assert group.name == "video"
 
 
 def test_default_is_one_group_for_the_whole_account() -> None:
