@@ -62,10 +62,6 @@ class BillingMonth:
         """00:00 of the next month's 1st, local time (exclusive)."""
         return self.start + self.days * 86400
 
-    def next(self) -> BillingMonth:
-        year, number = (self.year + 1, 1) if self.number == 12 else (self.year, self.number + 1)
-        return BillingMonth(f"{year:04d}-{number:02d}", self.offset)
-
     def previous(self) -> BillingMonth:
         year, number = (self.year - 1, 12) if self.number == 1 else (self.year, self.number - 1)
         return BillingMonth(f"{year:04d}-{number:02d}", self.offset)
@@ -77,10 +73,6 @@ class BillingMonth:
         if start % SLOT_SECONDS or not self.start <= start < self.end:
             raise ValueError(f"slice ending {end} is not a 5-minute slice of {self.key}")
         return (start - self.start) // SLOT_SECONDS
-
-    def slot_end(self, slot: int) -> int:
-        """The end instant of `slot`."""
-        return self.start + (slot + 1) * SLOT_SECONDS
 
     def slots_until(self, instant: int) -> int:
         """Slots of this month that have ended by `instant` (0 to `slots`)."""

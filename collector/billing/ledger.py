@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from array import array
 from bisect import bisect_right, insort
-from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -101,7 +100,6 @@ class MonthLedger:
     slot, bytes per second) in, exact figures out, in bounded memory."""
 
     __slots__ = (
-        "_bounds",
         "_day_count",
         "_day_peak",
         "_frozen_count",
@@ -136,7 +134,6 @@ class MonthLedger:
         self._frozen_sum = 0.0
         self._newest = -1
         self._top_size = p95_rank(month.slots)
-        self._bounds = (month.start, month.end)
 
     @property
     def top_size(self) -> int:
@@ -145,17 +142,14 @@ class MonthLedger:
 
     def holds(self, end: int) -> bool:
         """Whether the slice ending at `end` starts in this month."""
-        return self._bounds[0] < end <= self._bounds[1]
+        return self.month.start < end <= self.month.end
 
     def record(self, end: int, value: float) -> bool:
         """Set the point of the slice ending at `end`, replacing an earlier value of the
         same slot. False (and counted) if the slot is frozen and was already set."""
         if not (math.isfinite(value) and value >= 0):
             raise ValueError(f"a bandwidth point is finite and not negative, got {value!r}")
-        first, last = self._bounds
-        if end % SLOT_SECONDS or not first < end <= last:
-            raise ValueError(f"slice ending {end} is not a 5-minute slice of {self.month.key}")
-        slot = (end - first) // SLOT_SECONDS - 1
+        slot = self.month.slot_of(end)
         byte, bit = divmod(slot, 8)
         seen = self._seen[byte] >> bit & 1
         if slot <= self._newest - self.window:
@@ -219,8 +213,7 @@ class MonthLedger:
         candidates = self._top.tolist()  # ascending: the r-th highest is [-r]
         candidates += self._open.values()
         candidates.sort()
-        slots = (self._bounds[1] - self._bounds[0]) // SLOT_SECONDS
-        days = slots // SLOTS_PER_DAY
+        slots, days = self.month.slots, self.month.days
         p95 = forecast_p95 = 0.0
         forecast_billed = 0
         if billed:
@@ -313,17 +306,19 @@ class GroupLedger:
     """A group's current and previous month: a slice goes to the month of its start
     (the previous month's last slots are still revised early in the next)."""
 
-    __slots__ = ("late_slices", "months", "offset", "valid_days_only", "window")
+    __slots__ = ("months", "offset", "valid_days_only", "window")
 
     def __init__(self, offset: int, window: int, *, valid_days_only: bool = True) -> None:
         self.offset = offset
         self.window = window
         self.valid_days_only = valid_days_only
         self.months: dict[str, MonthLedger] = {}
-        self.late_slices = 0  # slices of a month already dropped
 
     def record(self, end: int, value: float) -> bool:
-        """Add or revise one 5-minute point; False if it could not be applied exactly."""
+        """Add or revise one 5-minute point; False if it could not be applied exactly (a
+        frozen slot's revision, or a month already dropped). Feed a slot when it settles
+        and again only when its value changes: a settled slice read again unchanged (an
+        outage's catch-up) is not a revision."""
         for held in self.months.values():
             if held.holds(end):
                 return held.record(end, value)
@@ -331,7 +326,6 @@ class GroupLedger:
         ledger = self.months.get(month.key)
         if ledger is None:
             if self.months and month.key < self._newest().previous().key:
-                self.late_slices += 1
                 return False
             ledger = MonthLedger(month, self.window, valid_days_only=self.valid_days_only)
             self.months[month.key] = ledger
@@ -342,17 +336,12 @@ class GroupLedger:
     def _newest(self) -> BillingMonth:
         return self.months[max(self.months)].month
 
-    def record_all(self, points: Iterable[tuple[int, float]]) -> int:
-        """Record (slice end, value) pairs; how many could not be applied exactly."""
-        return sum(not self.record(end, value) for end, value in points)
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": LEDGER_VERSION,
             "offset": self.offset,
             "window": self.window,
             "valid_days_only": self.valid_days_only,
-            "late_slices": self.late_slices,
             "months": [ledger.to_dict() for _, ledger in sorted(self.months.items())],
         }
 
@@ -366,7 +355,6 @@ class GroupLedger:
                 int(data["window"]),
                 valid_days_only=bool(data["valid_days_only"]),
             )
-            group.late_slices = int(data["late_slices"])
             for entry in data["months"]:
                 ledger = MonthLedger.from_dict(entry)
                 group.months[ledger.month.key] = ledger

@@ -21,13 +21,18 @@ NOVEMBER = BillingMonth("2026-11", PLUS8)
 MBPS = 125_000.0
 
 
+def _end(month: BillingMonth, slot: int) -> int:
+    """The end of the month's `slot`."""
+    return month.start + (slot + 1) * 300
+
+
 def _state(**group: Any) -> GroupState:
     config = BillingGroup.model_validate({"name": "video", **group})
     ledger = GroupLedger(config.offset, window=12, valid_days_only=config.valid_days_only)
     # Day 1 idle, day 2 at 100 Mbps with 20 points at 600 Mbps.
     values = [0.0] * 288 + [600 * MBPS] * 20 + [100 * MBPS] * 268
     for slot, value in enumerate(values):
-        ledger.record(NOVEMBER.slot_end(slot), value)
+        ledger.record(_end(NOVEMBER, slot), value)
     return GroupState("acct", config, ledger)
 
 
