@@ -1,4 +1,5 @@
-"""The bounded ledger equals a brute-force sort of the whole month, for every method."""
+"""The bounded ledger equals a brute-force sort of the whole month, for every method,
+and so do the estimated costs, prorated and not."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.billing.ledger import GroupLedger, MonthLedger
+from collector.billing.config import BillingGroup
+from collector.billing.families import GroupState, billing_samples
+from collector.billing.ledger import GroupLedger, Method, MonthLedger
 
 SLOT = 300
 OFFSETS = {"+08:00": 8 * 3600, "-05:00": -5 * 3600}
@@ -104,6 +107,8 @@ class Scenario:
     idle: float
     revise: float
     checks: int
+    method: Method
+    proration: bool
 
 
 @st.composite
@@ -138,6 +143,8 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         idle=draw(st.sampled_from([0.0, 0.1, 0.5])),
         revise=draw(st.sampled_from([0.0, 0.1, 0.5])),
         checks=draw(st.integers(1, 4)),
+        method=draw(st.sampled_from(list(Method))),
+        proration=draw(st.booleans()),
     )
 
 
@@ -195,3 +202,40 @@ def test_ledger_equals_brute_force(scenario: Scenario) -> None:
             for key, month in ledger.months.items():
                 expected = brute_force(truth, offset, key, scenario.valid_days_only, commit)
                 _check(month, expected, commit)
+    _check_cost(scenario, ledger, truth, commit)
+
+
+def _check_cost(
+    scenario: Scenario, ledger: GroupLedger, truth: dict[int, float], commit: float
+) -> None:
+    """The estimated cost of the group's method, prorated or not, from the brute force."""
+    method = scenario.method
+    dimension = "traffic" if method is Method.TRAFFIC else "bandwidth"
+    config = BillingGroup.model_validate(
+        {
+            "name": "g",
+            "method": method,
+            "commit": {dimension: commit},
+            "price": {"currency": "CNY", "flat": 2},
+            "proration": scenario.proration,
+            "valid_days_only": scenario.valid_days_only,
+        }
+    )
+    samples = billing_samples([GroupState("a", config, ledger)], settled_until=0)
+    costs = {s.labels[2]: s.value for s in samples if s.family.name == "cdn_billing_estimated_cost"}
+    assert costs.keys() == ledger.months.keys()
+    for key, cost in costs.items():
+        expected = brute_force(truth, scenario.offset, key, scenario.valid_days_only, commit)
+        forecast = expected[
+            {
+                Method.P95: "forecast_p95",
+                Method.DAILY_PEAK_AVERAGE: "daily_peak_average",
+                Method.FOURTH_DAILY_PEAK: "forecast_fourth_daily_peak",
+                Method.TRAFFIC: "forecast_traffic",
+            }[method]
+        ]
+        units = forecast / (1e9 if method is Method.TRAFFIC else 125_000)
+        factor = 1.0
+        if scenario.proration and method is not Method.TRAFFIC and expected["days_seen"]:
+            factor = expected["valid_days"] / expected["days_seen"]
+        assert cost == pytest.approx(2 * units * factor, rel=1e-9, abs=1e-12)
