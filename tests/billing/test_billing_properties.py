@@ -3,6 +3,7 @@ and so do the estimated costs, prorated and not."""
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import random
@@ -23,10 +24,12 @@ SLOT = 300
 OFFSETS = {"+08:00": 8 * 3600, "-05:00": -5 * 3600}
 
 
-def _local(end: int, offset: int) -> datetime:
-    """The local start time of the slice ending at `end` (independent of the calendar
-    module: datetime does the month arithmetic here)."""
-    return datetime.fromtimestamp(end - SLOT, tz=timezone(timedelta(seconds=offset)))
+@functools.lru_cache(maxsize=1 << 16)
+def _month_and_day(end: int, offset: int) -> tuple[str, int]:
+    """`YYYY-MM` and day of the month of the slice ending at `end`, from its local start
+    (independent of the calendar module: datetime does the month arithmetic here)."""
+    local = datetime.fromtimestamp(end - SLOT, tz=timezone(timedelta(seconds=offset)))
+    return f"{local.year:04d}-{local.month:02d}", local.day
 
 
 def _weighted_rank(values_desc: list[float], weight: Fraction, rank: int) -> float:
@@ -41,14 +44,14 @@ def brute_force(
     points: dict[int, float], offset: int, key: str, valid_days_only: bool, commit: float
 ) -> dict[str, float]:
     """Every figure of month `key` from all of its points, sorted in full."""
-    month = {e: v for e, v in points.items() if _local(e, offset).strftime("%Y-%m") == key}
+    month = {e: v for e, v in points.items() if _month_and_day(e, offset)[0] == key}
     year, number = int(key[:4]), int(key[5:])
     first = datetime(year, number, 1, tzinfo=UTC)
     days_in_month = ((first + timedelta(days=32)).replace(day=1) - first).days
     slots = days_in_month * 288
     by_day: dict[int, list[float]] = defaultdict(list)
     for end, value in month.items():
-        by_day[_local(end, offset).day].append(value)
+        by_day[_month_and_day(end, offset)[1]].append(value)
     valid = {day: max(values) for day, values in by_day.items() if max(values) > 0}
     billed = sorted(
         (v for day, vs in by_day.items() for v in vs if day in valid or not valid_days_only),
