@@ -71,9 +71,9 @@ class Commit(Strict):
     def _one_amount(self) -> Commit:
         if (self.bandwidth is None) == (self.traffic is None):
             raise ValueError("give exactly one of bandwidth, traffic")
-        for name, dimension in ((BANDWIDTH, BANDWIDTH), (TRAFFIC, TRAFFIC)):
+        for name in (BANDWIDTH, TRAFFIC):
             amount = getattr(self, name)
-            if amount is not None and amount.dimension not in (None, dimension):
+            if amount is not None and amount.dimension not in (None, name):
                 raise ValueError(f"{name}: {amount.dimension} units where a {name} is due")
         return self
 
@@ -179,8 +179,8 @@ class BillingGroup(Strict):
         dimension = dimension_of(self.method)
         if self.commit is not None and getattr(self.commit, dimension) is None:
             raise ValueError(f"commit: method {self.method} takes a {dimension} commit")
-        amounts = [self.price.per] if self.price else []
-        amounts += [tier.up_to for tier in (self.price.tiers or [])] if self.price else []
+        price = self.price
+        amounts = [price.per, *(tier.up_to for tier in price.tiers or [])] if price else []
         for amount in amounts:
             if amount is not None and amount.dimension not in (None, dimension):
                 raise ValueError(

@@ -155,9 +155,10 @@ def billing_samples(groups: Iterable[GroupState], settled_until: int) -> list[Bi
                 labels = (account, name, str(each), key)
                 samples.append(BillingSample(BANDWIDTH, labels, figures.bandwidth(each)))
                 samples.append(BillingSample(FORECAST_BANDWIDTH, labels, figures.forecast(each)))
-            for each, value in sorted(ledger.provider.items()):
-                labels = (account, name, str(each), key)
-                samples.append(BillingSample(PROVIDER_BANDWIDTH, labels, value))
+            for each in BANDWIDTH_METHODS:
+                if each in ledger.provider:
+                    labels = (account, name, str(each), key)
+                    samples.append(BillingSample(PROVIDER_BANDWIDTH, labels, ledger.provider[each]))
             month = (account, name, key)
             expected = ledger.month.slots_until(settled_until)
             samples += [

@@ -1,17 +1,4 @@
-"""The bounded per-group month ledger: exact billing figures from 5-minute points.
-
-Exactness rests on one assumption, which the caller guarantees: a slot is only ever
-revised while it is among the newest `window` slots seen (the re-read window). Those
-slots are kept exactly, by slot; an older slot is "frozen" into aggregates that suffice
-for every method: the top K = floor(0.05 x slots) + 1 values of the month (the 95th
-percentile of N <= slots points is the (floor(0.05 x N) + 1)-th highest, so it is always
-among them), each day's peak and point count, the count and the sum. A revision of a
-frozen slot cannot be applied exactly; it is counted in `late_revisions` and ignored. A
-frozen slot seen for the first time (a gap filled late) is added exactly.
-
-Memory per group-month: K doubles (at most 447 x 8 bytes), a bit per slot (1,116 bytes),
-31 day peaks and counts, and the open window: about 5 KB (benchmarks/billing.py).
-"""
+"""The bounded per-group month ledger: exact billing figures from 5-minute points."""
 
 from __future__ import annotations
 
@@ -97,7 +84,19 @@ class Figures:
 
 class MonthLedger:
     """One group's month: settled 5-minute points (the sum of the group's domains per
-    slot, bytes per second) in, exact figures out, in bounded memory."""
+    slot, bytes per second) in, exact figures out, in bounded memory.
+
+    Exactness rests on one assumption, which the caller guarantees: a slot is revised
+    only while it is among the newest `window` slots seen (the re-read window). Those are
+    kept by slot; an older slot is frozen into what every method needs: the top
+    K = floor(0.05 x slots) + 1 values (the 95th percentile of N <= slots points is the
+    (floor(0.05 x N) + 1)-th highest, always among them), each day's peak and point count,
+    the count and the sum. A revision of a frozen slot cannot be applied; it is counted in
+    `late_revisions` and ignored. A frozen slot seen for the first time (a gap filled
+    late) is added exactly: a bit per slot says which were seen.
+
+    Memory: at most 447 doubles, 1,116 bytes of bits, 31 day peaks and counts and the
+    open window: about 7 KB for a 31-day month (benchmarks/billing.py)."""
 
     __slots__ = (
         "_day_count",
