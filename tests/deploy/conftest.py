@@ -22,7 +22,9 @@ DEPLOY = REPO / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 # The recording rules over the timestamped slices (`slices: true`, /metrics/slices).
 SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
-RULE_FILES = (RULES, SLICE_RULES)
+# The alerts on the month-to-date billing figures (cdn_billing_*).
+BILLING_RULES = RULES.with_name("cdn-billing.rules.yml")
+RULE_FILES = (RULES, SLICE_RULES, BILLING_RULES)
 
 # A metric name anywhere in the exporter's source: families, self-metrics, HELP texts.
 _METRIC_NAME = re.compile(r"\bcdn_[a-z0-9_]+")

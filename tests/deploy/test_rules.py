@@ -19,6 +19,10 @@ SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
 RULE_FILES = {
     RULES.name: (RULES, RULES_TEST),
     SLICE_RULES.name: (SLICE_RULES, RULES.with_name("cdn-slices.rules.test.yml")),
+    "cdn-billing.rules.yml": (
+        RULES.with_name("cdn-billing.rules.yml"),
+        RULES.with_name("cdn-billing.rules.test.yml"),
+    ),
 }
 PROMTOOL_HINT = "apt-get install prometheus (Debian ships promtool with it)"
 SEVERITIES = {"critical", "warning", "info"}
