@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import pytest
 
 from collector.emulator.volcengine import facts as volc
+from collector.emulator.wangsu import catalog as ws_catalog
 from collector.emulator.wangsu import facts as ws
 from collector.model import RateLimit
 from collector.providers.endpoint import Endpoint, Granularity
@@ -151,7 +152,7 @@ def volcengine_disagreements(
 
 
 def test_wangsu_catalog_matches_the_documented_routes() -> None:
-    assert wangsu_disagreements(WANGSU, ws.ROUTES) == []
+    assert wangsu_disagreements(WANGSU, ws_catalog.ROUTES) == []
 
 
 def test_volcengine_catalog_matches_the_documented_actions() -> None:
@@ -178,21 +179,21 @@ def _slices(spec: Endpoint, **changes: int) -> tuple[Granularity, ...]:
 def test_a_wangsu_change_on_the_exporter_side_is_named(
     changes: dict[str, object], named: str
 ) -> None:
-    problems = wangsu_disagreements(_changed(WANGSU, "flow_request", **changes), ws.ROUTES)
+    problems = wangsu_disagreements(_changed(WANGSU, "flow_request", **changes), ws_catalog.ROUTES)
     assert any("flow_request" in p and named in p for p in problems), problems
 
 
 def test_a_wangsu_span_change_is_named() -> None:
     spec = WANGSU["isp_province"]
     catalog = _changed(WANGSU, "isp_province", slices=_slices(spec, max_span=31 * 86400))
-    problems = wangsu_disagreements(catalog, ws.ROUTES)
+    problems = wangsu_disagreements(catalog, ws_catalog.ROUTES)
     assert any(p.startswith("wangsu isp_province: max_span at 300s") for p in problems), problems
 
 
 def test_a_change_on_the_emulator_side_is_named() -> None:
     routes = tuple(
         dataclasses.replace(r, rate_limit=RateLimit(30, 300)) if r.name == "flow_request" else r
-        for r in ws.ROUTES
+        for r in ws_catalog.ROUTES
     )
     assert any("flow_request: rate_limit" in p for p in wangsu_disagreements(WANGSU, routes))
     apis = tuple(
