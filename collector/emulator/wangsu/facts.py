@@ -1,6 +1,7 @@
-"""Documented Wangsu/CDNetworks wire facts per route, written from the reference and the SDK.
+"""Documented Wangsu/CDNetworks wire facts every route shares, and the RouteFacts type.
 
-Nothing here comes from the exporter's catalog: `tests/emulator/test_catalog_agreement.py`
+Each route's own facts are in the `catalog_*` module answering it. Nothing here or
+there comes from the exporter's catalog: `tests/emulator/test_catalog_agreement.py`
 compares the two tables, so an assumption made wrongly on one side shows up as a
 disagreement instead of being made twice. Section numbers are those of
 `shared/reference/wangsu-cdnetworks-api.md`; [I] marks what the reference could not confirm.
