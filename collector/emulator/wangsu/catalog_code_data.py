@@ -11,6 +11,7 @@ from collector.emulator.wangsu.facts import (
     DAY,
     HOUR,
     MINUTE,
+    PER_5MIN_30,
     Envelope,
     RouteFacts,
 )
@@ -24,6 +25,7 @@ from collector.emulator.wangsu.responses import (
     hit_ratio_summary,
 )
 from collector.emulator.wangsu.validation import Call, Row
+from collector.timeslices import format_local
 
 # -- facts ----------------------------------------------------------------------------
 
@@ -111,6 +113,19 @@ ROUTES: tuple[RouteFacts, ...] = (
         # `domainStream[].domain` (validation has no per-route domain key): it answers
         # every account domain (at most 20), and ignores dataType (always flow, MB).
         source="§6.12; models.py QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
+    ),
+    RouteFacts(
+        name="request_hit_ratio",
+        path="/api/report/request/hit-ratio/total",
+        method="POST",
+        # [I] Unstated: "others unstated -> <=30/5min per API" (health-billing §9).
+        rate_limit=PER_5MIN_30,
+        max_span=31 * DAY,
+        max_domains=200,
+        intervals=(DAY, MINUTE, 5 * MINUTE, HOUR),  # "Default value is 1d."
+        envelope=Envelope.CODE_DATA,
+        domain_required=True,  # `domain[]` REQ
+        source="health-billing §4; reportrequest models.py QueryRequestHitRatio",
     ),
 )
 
@@ -275,6 +290,42 @@ class _StreamShape(Shape):
         return {"domainOfStreamList": streams}
 
 
+class _RequestHitRatioShape(Shape):
+    """request/hit-ratio/total: one series over every domain asked (no domain key),
+    `{realDate, totalAvg, hitRatioDatas[] {timestamp, hitRatio}}` (health-billing §4).
+    [?] The request hit ratio is ours: the share of edge requests not sent on to origin.
+    Hourly times read `yyyy-MM-dd HH`, daily ones `yyyy-MM-dd` (the day itself)."""
+
+    def _leaf(
+        self, call: Call, picked: Mapping[str, tuple[str, ...]], omit: frozenset[str]
+    ) -> dict[str, Any]:
+        rows = call.rows(call.members(picked), [Quantity.REQUESTS, Quantity.ORIGIN_REQUESTS])
+        series = [
+            {"timestamp": _hit_ratio_time(call, end), "hitRatio": decimal(_hit(values), RATIO)}
+            for end, values in rows
+        ]
+        requests = sum(values[Quantity.REQUESTS] for _, values in rows)
+        origin = sum(values[Quantity.ORIGIN_REQUESTS] for _, values in rows)
+        return {
+            # "Actually processed time. yyyy-MM-dd HH:mm": the newest slice ([?] "" if none).
+            "realDate": format_local(rows[-1][0], call.offset, "%Y-%m-%d %H:%M") if rows else "",
+            # A float on the wire (the reference and the SDK's model), not a string.
+            "totalAvg": round(1.0 - origin / requests, 4) if requests > 0 else 0.0,
+            "hitRatioDatas": series,
+        }
+
+
+def _hit(values: dict[Quantity, float]) -> float:
+    requests = values[Quantity.REQUESTS]
+    return 1.0 - values[Quantity.ORIGIN_REQUESTS] / requests if requests > 0 else 0.0
+
+
+def _hit_ratio_time(call: Call, end: int) -> str:
+    if call.slice_seconds == DAY:
+        return format_local(end - DAY, call.offset, "%Y-%m-%d")
+    return call.label(end)
+
+
 SHAPES: Mapping[str, Shape] = {
     # Nesting fixed whatever the groupBy order (models.py): domain, then country.
     "up_flow_domain_country": _UpFlowCountryShape(
@@ -296,4 +347,5 @@ SHAPES: Mapping[str, Shape] = {
     "p2p_share_ratio": _P2pShareShape((DOMAIN,), "detailList", ()),
     "flow_byte": _FlowByteShape((), "flowData", ()),
     "stream_detail": _StreamShape((DOMAIN,), "domainOfStreamList", ()),
+    "request_hit_ratio": _RequestHitRatioShape((), "hitRatioDatas", ()),
 }

@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collector.model import Family, Kind, Point
+from collector.model import Family, Kind, Point, RateLimit
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
 from collector.providers.wangsu.declare import (
     ASSUMED_300,
     COUNTRY_DELAY,
     COUNTRY_LABELS,
     DOMAINS,
+    HISTORY,
     INTERVAL,
     Body,
     From,
@@ -32,6 +33,9 @@ PERCENT = Unit(0.01, "percent, divided by 100")
 # [?] Saving-bandwidth is a fraction per third-party evidence only (reference §6.11);
 # default: a fraction, a value above 1 read as percent.
 SAVING_RATIO = HIT_RATIO
+# [I] The reportrequest routes publish no limit: "unstated -> <=30/5min per API"
+# (health-billing reference §9, after CDNetworks' per-API recommendation).
+ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
 
 # -- families -------------------------------------------------------------------------
 
@@ -63,6 +67,11 @@ P2P_SHARE_RATIO = Family(
     Kind.GAUGE,
     "Share of traffic served peer to peer (0 to 1), all platforms",
 )
+REQUEST_HIT_RATIO = Family(
+    "cdn_request_hit_ratio",
+    Kind.GAUGE,
+    "Share of edge requests served from cache (0 to 1)",
+)
 
 FAMILIES: tuple[Family, ...] = (
     CLIENT_COUNTRY_UPLOAD_TRAFFIC,
@@ -70,6 +79,7 @@ FAMILIES: tuple[Family, ...] = (
     IP_VERSION_BANDWIDTH,
     BANDWIDTH_SAVING_RATIO,
     P2P_SHARE_RATIO,
+    REQUEST_HIT_RATIO,
     ACCOUNT_TRAFFIC,
     STREAM_TRAFFIC,
 )
@@ -254,5 +264,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         opt_in=True,
         sdk_model="reportflow.QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
         description="Edge traffic by live stream (every stream of each domain).",
+    ),
+    Endpoint(
+        name="request_hit_ratio",
+        path="/api/report/request/hit-ratio/total",
+        method="POST",
+        history=HISTORY,
+        rate_limit=ASSUMED_30,  # [I]
+        # The route answers one series aggregated over every domain it is given, so
+        # one domain per call keeps a series per domain.
+        max_domains_per_call=1,
+        slices=slices(5 * MINUTE, MINUTE, HOUR, DAY, span=31 * DAY),
+        fan_out=FanOut.PER_DOMAIN,
+        build_body=Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL}),
+        shape=Nested(
+            envelope="code-data",
+            levels=(),
+            series="hitRatioDatas",
+            # "Cache hit ratio, keep 4 decimal places": [?] fraction or percent.
+            measures=(Measure(field="hitRatio", family=REQUEST_HIT_RATIO, unit=HIT_RATIO),),
+            top_label=None,
+            call_label=True,
+        ),
+        # Off by default: one call per domain under an assumed 30 calls per 5 minutes.
+        opt_in=True,
+        sdk_model="reportrequest.QueryRequestHitRatio",
+        description="Request hit ratio per domain (the share of requests served from cache).",
     ),
 )
