@@ -20,6 +20,7 @@ from collector.emulator.wangsu.responses import (
     MB,
     MBPS,
     RATIO,
+    Column,
     Level,
     Shape,
     hit_ratio_summary,
@@ -329,23 +330,28 @@ def _hit_ratio_time(call: Call, end: int) -> str:
 SHAPES: Mapping[str, Shape] = {
     # Nesting fixed whatever the groupBy order (models.py): domain, then country.
     "up_flow_domain_country": _UpFlowCountryShape(
-        (DOMAIN, Level("country", "countryCode", "countryData")), "flowData", ()
+        levels=(
+            DOMAIN,
+            Level(dimension="country", label_key="countryCode", list_key="countryData"),
+        ),
+        series="flowData",
+        columns=(),
     ),
-    "multi_ip_version": _IpVersionShape((DOMAIN,), "detailList", ()),
+    "multi_ip_version": _IpVersionShape(levels=(DOMAIN,), series="detailList", columns=()),
     # One series aggregated over every requested domain; the body has no groupBy.
     # [3P] savingBandwidth is a fraction (§6.11); the emulated saving is the byte hit
     # ratio (bandwidth not fetched from origin). [?] The SDK types totalAvg as int (no
     # other ratio is so typed); a fraction cannot be one, so it is printed as a 4-decimal
     # string like edge-hit-ratio's totalAvg. tests/sdk flags that type on purpose.
     "bandwidth_saving_ratio": Shape(
-        (),
-        "savingBandwidthDatas",
-        (("savingBandwidth", Quantity.HIT_RATIO, RATIO),),
-        hit_ratio_summary,
+        levels=(),
+        series="savingBandwidthDatas",
+        columns=(Column(field="savingBandwidth", quantity=Quantity.HIT_RATIO, decimals=RATIO),),
+        summary=hit_ratio_summary,
         extra=(Quantity.FLOW, Quantity.HIT_FLOW),
     ),
-    "p2p_share_ratio": _P2pShareShape((DOMAIN,), "detailList", ()),
-    "flow_byte": _FlowByteShape((), "flowData", ()),
-    "stream_detail": _StreamShape((DOMAIN,), "domainOfStreamList", ()),
-    "request_hit_ratio": _RequestHitRatioShape((), "hitRatioDatas", ()),
+    "p2p_share_ratio": _P2pShareShape(levels=(DOMAIN,), series="detailList", columns=()),
+    "flow_byte": _FlowByteShape(levels=(), series="flowData", columns=()),
+    "stream_detail": _StreamShape(levels=(DOMAIN,), series="domainOfStreamList", columns=()),
+    "request_hit_ratio": _RequestHitRatioShape(levels=(), series="hitRatioDatas", columns=()),
 }

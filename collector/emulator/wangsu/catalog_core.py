@@ -23,6 +23,7 @@ from collector.emulator.wangsu.responses import (
     MB,
     MBPS,
     RATIO,
+    Column,
     Level,
     Shape,
     Summary,
@@ -146,14 +147,14 @@ def _flow_summary(
 
 SHAPES: Mapping[str, Shape] = {
     "flow_request": Shape(
-        (DOMAIN,),
-        "flowRequestData",
-        (
-            ("flow", Quantity.FLOW, MB),
-            ("bandwidth", Quantity.BANDWIDTH, MBPS),
-            ("request", Quantity.REQUESTS, COUNT),
+        levels=(DOMAIN,),
+        series="flowRequestData",
+        columns=(
+            Column(field="flow", quantity=Quantity.FLOW, decimals=MB),
+            Column(field="bandwidth", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+            Column(field="request", quantity=Quantity.REQUESTS, decimals=COUNT),
         ),
-        _flow_summary(
+        summary=_flow_summary(
             Quantity.FLOW,
             Quantity.BANDWIDTH,
             Quantity.REQUESTS,
@@ -168,14 +169,14 @@ SHAPES: Mapping[str, Shape] = {
         ),
     ),
     "flow_request_origin": Shape(
-        (DOMAIN,),
-        "flowRequestOriginData",
-        (
-            ("flow", Quantity.ORIGIN_FLOW, MB),
-            ("bandwidth", Quantity.ORIGIN_BANDWIDTH, MBPS),
-            ("request", Quantity.ORIGIN_REQUESTS, COUNT),
+        levels=(DOMAIN,),
+        series="flowRequestOriginData",
+        columns=(
+            Column(field="flow", quantity=Quantity.ORIGIN_FLOW, decimals=MB),
+            Column(field="bandwidth", quantity=Quantity.ORIGIN_BANDWIDTH, decimals=MBPS),
+            Column(field="request", quantity=Quantity.ORIGIN_REQUESTS, decimals=COUNT),
         ),
-        _flow_summary(
+        summary=_flow_summary(
             Quantity.ORIGIN_FLOW,
             Quantity.ORIGIN_BANDWIDTH,
             Quantity.ORIGIN_REQUESTS,
@@ -191,26 +192,38 @@ SHAPES: Mapping[str, Shape] = {
     ),
     # One series aggregated over every requested domain; the body has no groupBy.
     "edge_hit_ratio": Shape(
-        (),
-        "hitRatioDatas",
-        (("edgeHitRatio", Quantity.HIT_RATIO, RATIO),),
-        hit_ratio_summary,
+        levels=(),
+        series="hitRatioDatas",
+        columns=(Column(field="edgeHitRatio", quantity=Quantity.HIT_RATIO, decimals=RATIO),),
+        summary=hit_ratio_summary,
         extra=(Quantity.FLOW, Quantity.HIT_FLOW),
     ),
     "hit_rate_isp_province": Shape(
-        ISP_LEVELS,
-        "hitRateData",
-        (("value", Quantity.HIT_RATIO, RATIO), ("hitFlow", Quantity.HIT_FLOW, MB)),
+        levels=ISP_LEVELS,
+        series="hitRateData",
+        columns=(
+            Column(field="value", quantity=Quantity.HIT_RATIO, decimals=RATIO),
+            Column(field="hitFlow", quantity=Quantity.HIT_FLOW, decimals=MB),
+        ),
     ),
     "isp_province": Shape(
-        ISP_LEVELS,
-        "flowData",
-        (("value", Quantity.FLOW, MB), ("bandwidth", Quantity.BANDWIDTH, MBPS)),
+        levels=ISP_LEVELS,
+        series="flowData",
+        columns=(
+            Column(field="value", quantity=Quantity.FLOW, decimals=MB),
+            Column(field="bandwidth", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+        ),
     ),
     # No groupBy here: always per domain and per country (CDNetworks doc example).
     "country_bandwidth": Shape(
-        (DOMAIN, Level("country", "countryCode", "countryData")),
-        "detailList",
-        (("value", Quantity.BANDWIDTH, MBPS), ("flow", Quantity.FLOW, MB)),
+        levels=(
+            DOMAIN,
+            Level(dimension="country", label_key="countryCode", list_key="countryData"),
+        ),
+        series="detailList",
+        columns=(
+            Column(field="value", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+            Column(field="flow", quantity=Quantity.FLOW, decimals=MB),
+        ),
     ),
 }

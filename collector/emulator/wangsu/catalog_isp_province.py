@@ -21,6 +21,7 @@ from collector.emulator.wangsu.responses import (
     MB,
     MBPS,
     RATIO,
+    Column,
     Shape,
 )
 from collector.emulator.wangsu.validation import Call
@@ -176,46 +177,62 @@ BYTE = 0  # decimals of a Bytes column: whole bytes
 
 SHAPES: Mapping[str, Shape] = {
     "origin_isp_province": Shape(
-        ISP_LEVELS,
-        "originFlowData",
-        (
-            ("value", Quantity.ORIGIN_FLOW, MB),
-            ("originBandwidth", Quantity.ORIGIN_BANDWIDTH, MBPS),
+        levels=ISP_LEVELS,
+        series="originFlowData",
+        columns=(
+            Column(field="value", quantity=Quantity.ORIGIN_FLOW, decimals=MB),
+            Column(field="originBandwidth", quantity=Quantity.ORIGIN_BANDWIDTH, decimals=MBPS),
         ),
     ),
     "isp_province_byte": _Bytes(
-        ISP_LEVELS,
-        "flowData",
-        (("value", Quantity.FLOW, BYTE),),
+        levels=ISP_LEVELS,
+        series="flowData",
+        columns=(Column(field="value", quantity=Quantity.FLOW, decimals=BYTE),),
         in_bytes=frozenset({"value"}),
     ),
     "origin_isp_province_byte": _Bytes(
-        ISP_LEVELS,
-        "originFlowData",
-        (("value", Quantity.ORIGIN_FLOW, BYTE),),
+        levels=ISP_LEVELS,
+        series="originFlowData",
+        columns=(Column(field="value", quantity=Quantity.ORIGIN_FLOW, decimals=BYTE),),
         in_bytes=frozenset({"value"}),
     ),
     "hit_rate_isp_province_byte": _Bytes(
-        ISP_LEVELS,
-        "hitRateData",
-        (("value", Quantity.HIT_RATIO, RATIO), ("hitFlow", Quantity.HIT_FLOW, BYTE)),
+        levels=ISP_LEVELS,
+        series="hitRateData",
+        columns=(
+            Column(field="value", quantity=Quantity.HIT_RATIO, decimals=RATIO),
+            Column(field="hitFlow", quantity=Quantity.HIT_FLOW, decimals=BYTE),
+        ),
         in_bytes=frozenset({"hitFlow"}),
     ),
     "isp_province_shorttime": Shape(
-        ISP_LEVELS,
-        "flowData",
-        (("value", Quantity.FLOW, MB), ("bandwidth", Quantity.BANDWIDTH, MBPS)),
+        levels=ISP_LEVELS,
+        series="flowData",
+        columns=(
+            Column(field="value", quantity=Quantity.FLOW, decimals=MB),
+            Column(field="bandwidth", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+        ),
     ),
     # Per domain (or all of them), over the ISPs and provinces asked: no ISP levels.
-    "isp_province_total": Shape((DOMAIN,), "detailList", (("value", Quantity.FLOW, MB),)),
+    "isp_province_total": Shape(
+        levels=(DOMAIN,),
+        series="detailList",
+        columns=(Column(field="value", quantity=Quantity.FLOW, decimals=MB),),
+    ),
     "isp_province_hit_rate_total": Shape(
-        (DOMAIN,),
-        "detailList",
-        (("hitValue", Quantity.HIT_FLOW, MB), ("hitRate", Quantity.HIT_RATIO, RATIO)),
+        levels=(DOMAIN,),
+        series="detailList",
+        columns=(
+            Column(field="hitValue", quantity=Quantity.HIT_FLOW, decimals=MB),
+            Column(field="hitRate", quantity=Quantity.HIT_RATIO, decimals=RATIO),
+        ),
     ),
     "isp_province_hit_rate_detail": Shape(
-        ISP_LEVELS,
-        "details",
-        (("hitValue", Quantity.HIT_FLOW, MB), ("hitRate", Quantity.HIT_RATIO, RATIO)),
+        levels=ISP_LEVELS,
+        series="details",
+        columns=(
+            Column(field="hitValue", quantity=Quantity.HIT_FLOW, decimals=MB),
+            Column(field="hitRate", quantity=Quantity.HIT_RATIO, decimals=RATIO),
+        ),
     ),
 }

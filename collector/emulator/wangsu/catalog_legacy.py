@@ -21,6 +21,7 @@ from collector.emulator.wangsu.facts import (
 from collector.emulator.wangsu.responses import (
     MB,
     MBPS,
+    Column,
     Level,
     Shape,
 )
@@ -342,14 +343,38 @@ class WctQueryShape(Shape):
 _NO_LEVELS: tuple[Level, ...] = ()
 
 SHAPES: Mapping[str, Shape] = {
-    "account_traffic": Shape(_NO_LEVELS, "flow-data", (("flow", Quantity.FLOW, MB),), _flow_total),
-    "domainflow": IntegerFlow(_NO_LEVELS, "flow-data", (("flow", Quantity.FLOW, 0),)),
-    "settlement_area": AreaFlow(_NO_LEVELS, "flow-data", (("flow", Quantity.FLOW, MB),)),
-    "flow_channel": FlowChannelShape(_NO_LEVELS, "flow", (("text", Quantity.BANDWIDTH, MBPS),)),
-    "flow_day": FlowDayShape(
-        _NO_LEVELS,
-        "channel-peak",
-        (("totalFlow", Quantity.FLOW, MB), ("peakValue", Quantity.BANDWIDTH, MBPS)),
+    "account_traffic": Shape(
+        levels=_NO_LEVELS,
+        series="flow-data",
+        columns=(Column(field="flow", quantity=Quantity.FLOW, decimals=MB),),
+        summary=_flow_total,
     ),
-    "vod_transcoding": WctQueryShape(_NO_LEVELS, "data", (("text", Quantity.FLOW, MB),)),
+    "domainflow": IntegerFlow(
+        levels=_NO_LEVELS,
+        series="flow-data",
+        columns=(Column(field="flow", quantity=Quantity.FLOW, decimals=0),),
+    ),
+    "settlement_area": AreaFlow(
+        levels=_NO_LEVELS,
+        series="flow-data",
+        columns=(Column(field="flow", quantity=Quantity.FLOW, decimals=MB),),
+    ),
+    "flow_channel": FlowChannelShape(
+        levels=_NO_LEVELS,
+        series="flow",
+        columns=(Column(field="text", quantity=Quantity.BANDWIDTH, decimals=MBPS),),
+    ),
+    "flow_day": FlowDayShape(
+        levels=_NO_LEVELS,
+        series="channel-peak",
+        columns=(
+            Column(field="totalFlow", quantity=Quantity.FLOW, decimals=MB),
+            Column(field="peakValue", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+        ),
+    ),
+    "vod_transcoding": WctQueryShape(
+        levels=_NO_LEVELS,
+        series="data",
+        columns=(Column(field="text", quantity=Quantity.FLOW, decimals=MB),),
+    ),
 }

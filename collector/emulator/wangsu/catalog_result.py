@@ -23,6 +23,7 @@ from collector.emulator.wangsu.responses import (
     DOMAIN,
     MB,
     MBPS,
+    Column,
     Level,
     RouteBody,
     Shape,
@@ -380,8 +381,8 @@ def _data_type(payload: Mapping[str, Any]) -> str:
     return str(data_type)
 
 
-_FLOW_VALUE = (("value", Quantity.FLOW, MB),)
-_BANDWIDTH_VALUE = (("value", Quantity.BANDWIDTH, MBPS),)
+_FLOW_VALUE = (Column(field="value", quantity=Quantity.FLOW, decimals=MB),)
+_BANDWIDTH_VALUE = (Column(field="value", quantity=Quantity.BANDWIDTH, decimals=MBPS),)
 
 
 def _bind_dir_info(shape: _PartsShape, payload: dict[str, Any]) -> tuple[dict[str, Any], Shape]:
@@ -430,36 +431,46 @@ def _bind_exact(shape: _PartsShape, payload: dict[str, Any]) -> tuple[dict[str, 
     return payload, replace(shape, wanted=wanted)
 
 
-_CLIENT_COUNTRY_LEVELS = (DOMAIN, Level("country", "countryCode", "countryData"))
+_CLIENT_COUNTRY_LEVELS = (
+    DOMAIN,
+    Level(dimension="country", label_key="countryCode", list_key="countryData"),
+)
 
 SHAPES: Mapping[str, Shape] = {
     "parent_node": Shape(
-        (DOMAIN,),
-        "flowData",
+        levels=(DOMAIN,),
+        series="flowData",
         # What the parent (shield) PoPs send out is what the edges missed ([?] ours).
-        (("value", Quantity.ORIGIN_FLOW, MB),),
-        lambda _call, rows: {
+        columns=(Column(field="value", quantity=Quantity.ORIGIN_FLOW, decimals=MB),),
+        summary=lambda _call, rows: {
             "totalFlow": decimal(sum(v[Quantity.ORIGIN_FLOW] for _, v in rows), MB)
         },
     ),
-    "protocol": _ProtocolShape((DOMAIN,), "httpsFlowData", (("value", Quantity.FLOW, MB),)),
+    "protocol": _ProtocolShape(
+        levels=(DOMAIN,),
+        series="httpsFlowData",
+        columns=(Column(field="value", quantity=Quantity.FLOW, decimals=MB),),
+    ),
     "client_country": _CountryShape(
-        _CLIENT_COUNTRY_LEVELS,
-        "flowData",
-        (("value", Quantity.FLOW, MB), ("bandwidth", Quantity.BANDWIDTH, MBPS)),
+        levels=_CLIENT_COUNTRY_LEVELS,
+        series="flowData",
+        columns=(
+            Column(field="value", quantity=Quantity.FLOW, decimals=MB),
+            Column(field="bandwidth", quantity=Quantity.BANDWIDTH, decimals=MBPS),
+        ),
     ),
     "exact_domain": _PartsShape(
-        (),
-        "flowData",
-        _FLOW_VALUE,
+        levels=(),
+        series="flowData",
+        columns=_FLOW_VALUE,
         kind="exact",
         part_label="exactDomain",
         binder=_bind_exact,
     ),
     "dir_info": _PartsShape(
-        (DOMAIN,),
-        "",  # totals only, no series
-        (),
+        levels=(DOMAIN,),
+        series="",  # totals only, no series
+        columns=(),
         extra=(Quantity.FLOW, Quantity.BANDWIDTH),
         kind="dir",
         part_key="details",
@@ -468,9 +479,9 @@ SHAPES: Mapping[str, Shape] = {
         binder=_bind_dir_info,
     ),
     "live_dir": _PartsShape(
-        (DOMAIN,),
-        "details",
-        _FLOW_VALUE,
+        levels=(DOMAIN,),
+        series="details",
+        columns=_FLOW_VALUE,
         extra=(Quantity.FLOW, Quantity.BANDWIDTH),
         kind="live-dir",
         part_key="details",
@@ -479,9 +490,9 @@ SHAPES: Mapping[str, Shape] = {
         binder=_bind_dir_detail,
     ),
     "stream": _PartsShape(
-        (DOMAIN,),
-        "details",
-        _FLOW_VALUE,
+        levels=(DOMAIN,),
+        series="details",
+        columns=_FLOW_VALUE,
         kind="stream",
         part_key="details",
         part_label="stream",

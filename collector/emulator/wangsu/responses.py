@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 import orjson
@@ -86,20 +86,28 @@ DIALECT = WangsuDialect()
 Summary = Callable[[Call, list[Row]], dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Level:
     dimension: str  # "domain" | "isp" | "province" | "country"
     label_key: str  # field naming the item, e.g. "isp"
     list_key: str = ""  # field of the parent holding these items; "" at the top
 
 
-@dataclass(frozen=True)
+class Column(NamedTuple):
+    """One series field: its key, the model quantity it prints, and its decimals."""
+
+    field: str
+    quantity: Quantity
+    decimals: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class Shape:
     """A response body as data: nested levels, then a series of `columns` per slice."""
 
     levels: tuple[Level, ...]
     series: str
-    columns: tuple[tuple[str, Quantity, int], ...]  # (field, quantity, decimals)
+    columns: tuple[Column, ...]
     summary: Summary | None = None  # fields beside the series, e.g. totals and peaks
     extra: tuple[Quantity, ...] = ()  # quantities the summary needs beyond the columns
 
@@ -144,11 +152,11 @@ class Shape:
         return {**(self.summary(call, rows) if self.summary else {}), self.series: series}
 
 
-DOMAIN = Level("domain", "domain")
+DOMAIN = Level(dimension="domain", label_key="domain")
 ISP_LEVELS = (
     DOMAIN,
-    Level("isp", "isp", "ispData"),
-    Level("province", "province", "provinceData"),
+    Level(dimension="isp", label_key="isp", list_key="ispData"),
+    Level(dimension="province", label_key="province", list_key="provinceData"),
 )
 MB, MBPS, RATIO, COUNT = 2, 2, 4, 0  # decimals: MB and Mbps 2 dp, ratios 4 dp, counts whole
 
