@@ -17,13 +17,13 @@ from collector.model import Family, Kind
 from collector.providers.endpoint import Endpoint, FanOut, Granularity, Measure, Query, Unit
 from collector.providers.wangsu.declare import (
     ASSUMED_300,
-    DATA_DELAY,
     DOMAINS,
     INTERVAL,
     PER_5MIN_30,
     Body,
     From,
     dates,
+    slices,
 )
 from collector.providers.wangsu.families import ACCOUNT_TRAFFIC
 from collector.providers.wangsu.wire import MB, MBPS, FlowData, MyView, Node
@@ -96,9 +96,8 @@ MINUTES = Unit(60.0, "minutes (the answer's unit [?]) read as 60 s")
 
 def _legacy_slices(span: int) -> tuple[Granularity, ...]:
     return (
-        Granularity(5 * MINUTE, span, DATA_DELAY),
-        Granularity(HOUR, span, DATA_DELAY),
-        Granularity(DAY, span, DAILY_DELAY),
+        *slices(5 * MINUTE, HOUR, span=span),
+        *slices(DAY, span=span, delay=DAILY_DELAY),
     )
 
 
@@ -185,9 +184,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=1,  # one series for all listed domains: one per call
         # 1d first: the API's default, and daily polls keep one call per domain an hour.
         slices=(
-            Granularity(DAY, MONTH, DAILY_DELAY),
-            Granularity(HOUR, MONTH, DATA_DELAY),
-            Granularity(5 * MINUTE, MONTH, DATA_DELAY),
+            *slices(DAY, span=MONTH, delay=DAILY_DELAY),
+            *slices(HOUR, 5 * MINUTE, span=MONTH),
         ),
         fan_out=FanOut.PER_DOMAIN,
         build_body=Body(
@@ -210,7 +208,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         rate_limit=ASSUMED_300,  # [I]
         # JSON nests one channel object per date: one channel per call.
         max_domains_per_call=1,
-        slices=(Granularity(5 * MINUTE, DAY, DATA_DELAY),),
+        slices=slices(5 * MINUTE, span=DAY),
         fan_out=FanOut.PER_DOMAIN,
         build_body=Body(
             fields={
@@ -237,7 +235,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         rate_limit=ASSUMED_300,  # [I]
         max_domains_per_call=1,  # one channel object per date in JSON
-        slices=(Granularity(DAY, MONTH, DAILY_DELAY),),
+        slices=slices(DAY, span=MONTH, delay=DAILY_DELAY),
         fan_out=FanOut.PER_DOMAIN,
         build_body=Body(
             fields={
@@ -270,7 +268,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=0,  # account-wide: no channel list
         # A daily report: the 5-minute detail of whole days, summed per day, so a day
         # is asked for once it is over and never published in part.
-        slices=(Granularity(DAY, MONTH, DAILY_DELAY),),
+        slices=slices(DAY, span=MONTH, delay=DAILY_DELAY),
         fan_out=FanOut.ACCOUNT,
         # Whole days, as flow-day; the answer's 5-minute detail is summed per day.
         build_body=Body(

@@ -47,7 +47,7 @@ def dates(query: Query) -> dict[str, Any]:
 
 def slices(*seconds: int, span: int, delay: int = DATA_DELAY) -> tuple[Granularity, ...]:
     """One Granularity per slice length, all with the same span and delay."""
-    return tuple(Granularity(s, span, delay) for s in seconds)
+    return tuple(Granularity(seconds=s, max_span=span, data_delay=delay) for s in seconds)
 
 
 @dataclass(frozen=True, slots=True)
