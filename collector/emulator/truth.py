@@ -13,14 +13,9 @@ from collector.emulator.traffic import Member, Quantity, decimal
 from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
-from collector.emulator.wangsu.responses import (
-    area_share,
-    dir_share,
-    part_shares,
-    protocol_share,
-    stream_shares,
-    transcoding_minutes,
-)
+from collector.emulator.wangsu.catalog_code_data import stream_shares
+from collector.emulator.wangsu.catalog_legacy import area_share, transcoding_minutes
+from collector.emulator.wangsu.catalog_result import dir_share, part_shares, protocol_share
 from collector.model import GIGABYTE, MEGABYTE
 from collector.timeslices import align_down
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
 from typing import Any
 
 from collector.providers import get_provider
@@ -18,10 +20,19 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
+def declared_in(provider: str) -> Mapping[str, str]:
+    """Report name -> the module declaring it, for a provider whose catalog spans
+    modules (its catalog.py's `DECLARED_IN`); otherwise every report is in catalog.py."""
+    catalog = importlib.import_module(f"collector.providers.{provider}.catalog")
+    found: Mapping[str, str] = getattr(catalog, "DECLARED_IN", {})
+    return found
+
+
 def endpoint_rows() -> list[dict[str, Any]]:
     """Every declared endpoint of every provider, as JSON-ready objects."""
     rows = []
     for provider, config_names in CATALOGS:
+        modules = declared_in(provider)
         for spec in get_provider(provider).catalog.values():
             rows.append(
                 {
@@ -47,6 +58,9 @@ def endpoint_rows() -> list[dict[str, Any]]:
                     "families": [f.name for f in spec.families],
                     "opt_in": spec.opt_in,
                     "description": spec.description,
+                    # The file holding the declaration (and, for Wangsu, the emulator's
+                    # answer in collector/emulator/wangsu/ under the same name).
+                    "declared_in": f"{modules.get(spec.name, 'catalog')}.py",
                 }
             )
     return rows
@@ -102,8 +116,8 @@ def endpoint_markdown(provider: str) -> str:
     output between `<!-- endpoints:PROVIDER -->` markers; a test keeps them equal)."""
     lines = [
         "| endpoint (config name) | path or Action | default | limit | slices | delay "
-        "| domains/call | families |",
-        "|---|---|---|---|---|---|---|---|",
+        "| domains/call | families | declared in |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in endpoint_rows():
         if row["provider"] != provider:
@@ -114,7 +128,8 @@ def endpoint_markdown(provider: str) -> str:
             f"| `{row['name']}` | `{row['path']}` | {'opt-in' if row['opt_in'] else 'on'} "
             f"| {limit['calls']}/{_duration(limit['period'])}{' [I]' if limit['assumed'] else ''} "
             f"| {', '.join(granularity_name(g) for g in row['granularities'])} "
-            f"| {_duration(row['data_delay'])} | {_cap(row)} | {families} |"
+            f"| {_duration(row['data_delay'])} | {_cap(row)} | {families} "
+            f"| `{row['declared_in']}` |"
         )
     return "\n".join(lines)
 

@@ -183,7 +183,8 @@ def test_state_file_and_max_backfill_from_the_config_and_the_flag(
 
 def test_backfill_stays_within_the_api_history() -> None:
     from collector.config.endpoints import backfill_for
-    from collector.providers.wangsu.catalog import CATALOG, HISTORY
+    from collector.providers.wangsu.catalog import CATALOG
+    from collector.providers.wangsu.declare import HISTORY
 
     spec = CATALOG["flow_request"]
     assert backfill_for(spec, 300, 6 * 3600) == 6 * 3600

@@ -12,7 +12,7 @@ import pytest
 from collector.clock import FakeClock
 from collector.emulator import Emulator, Quantity, demo_accounts, start
 from collector.emulator import truth as ground
-from collector.emulator.wangsu.responses import ipv6_share, p2p_share, stream_shares
+from collector.emulator.wangsu.catalog_code_data import ipv6_share, p2p_share, stream_shares
 from collector.model import Point
 from collector.providers.endpoint import Query
 from collector.providers.wangsu import catalog_code_data as cd

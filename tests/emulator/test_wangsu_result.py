@@ -17,7 +17,7 @@ from collector.emulator.truth import (
     wangsu_part_traffic_bytes,
     wangsu_protocol_traffic_bytes,
 )
-from collector.emulator.wangsu.responses import exact_domains
+from collector.emulator.wangsu.catalog_result import exact_domains
 from collector.providers.endpoint import MalformedResponse, Query
 from collector.providers.wangsu import catalog_result
 from collector.providers.wangsu.catalog import CATALOG

@@ -10,10 +10,10 @@ from aiohttp import web
 
 from collector.emulator.core import CallResult, EmulatedAccount, Emulator, Reject
 from collector.emulator.wangsu import auth, listing
-from collector.emulator.wangsu.facts import MAX_SKEW, ROUTES, RouteFacts
+from collector.emulator.wangsu.catalog import ROUTES, SHAPES
+from collector.emulator.wangsu.facts import MAX_SKEW, RouteFacts
 from collector.emulator.wangsu.responses import (
     DIALECT,
-    SHAPES,
     RouteBody,
     Shape,
     envelope,

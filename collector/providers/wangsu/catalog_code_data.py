@@ -11,37 +11,45 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collector.model import Family, Kind, Point
+from collector.model import Family, Kind, Point, RateLimit
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
-from collector.providers.wangsu.declare import ASSUMED_300, dates, slices
+from collector.providers.wangsu.declare import (
+    ASSUMED_300,
+    COUNTRY_DELAY,
+    COUNTRY_LABELS,
+    DOMAINS,
+    HISTORY,
+    INTERVAL,
+    Body,
+    From,
+    slices,
+)
 from collector.providers.wangsu.families import ACCOUNT_TRAFFIC, STREAM_TRAFFIC
 from collector.providers.wangsu.wire import BYTES, HIT_RATIO, MB, MBPS, Level, Nested
-from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
+from collector.timeslices import DAY, HOUR, MINUTE
 
 # p2p `value` is documented as percent ("分享率,单位%").
 PERCENT = Unit(0.01, "percent, divided by 100")
 # [?] Saving-bandwidth is a fraction per third-party evidence only (reference §6.11);
 # default: a fraction, a value above 1 read as percent.
 SAVING_RATIO = HIT_RATIO
-
-# [?] Domain-country data "best queried at least 24 h old" (reference §5.3): settle late.
-COUNTRY_DELAY = DAY
+# [I] The reportrequest routes publish no limit: "unstated -> <=30/5min per API"
+# (health-billing reference §9, after CDNetworks' per-API recommendation).
+ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
 
 # -- families -------------------------------------------------------------------------
-
-_COUNTRY_LABELS = ("domain", "country")
 
 CLIENT_COUNTRY_UPLOAD_TRAFFIC = Family(
     "cdn_client_country_upload_traffic_bytes_total",
     Kind.COUNTER,
     "Client-to-edge (upload) traffic in bytes by the client's country",
-    _COUNTRY_LABELS,
+    COUNTRY_LABELS,
 )
 CLIENT_COUNTRY_UPLOAD_BANDWIDTH = Family(
     "cdn_client_country_upload_bandwidth_bytes_per_second",
     Kind.GAUGE,
     "Client-to-edge (upload) bandwidth in bytes per second by the client's country",
-    _COUNTRY_LABELS,
+    COUNTRY_LABELS,
 )
 IP_VERSION_BANDWIDTH = Family(
     "cdn_ip_version_bandwidth_bytes_per_second",
@@ -59,6 +67,11 @@ P2P_SHARE_RATIO = Family(
     Kind.GAUGE,
     "Share of traffic served peer to peer (0 to 1), all platforms",
 )
+REQUEST_HIT_RATIO = Family(
+    "cdn_request_hit_ratio",
+    Kind.GAUGE,
+    "Share of edge requests served from cache (0 to 1)",
+)
 
 FAMILIES: tuple[Family, ...] = (
     CLIENT_COUNTRY_UPLOAD_TRAFFIC,
@@ -66,65 +79,10 @@ FAMILIES: tuple[Family, ...] = (
     IP_VERSION_BANDWIDTH,
     BANDWIDTH_SAVING_RATIO,
     P2P_SHARE_RATIO,
+    REQUEST_HIT_RATIO,
     ACCOUNT_TRAFFIC,
     STREAM_TRAFFIC,
 )
-
-# -- bodies ---------------------------------------------------------------------------
-
-
-def _interval(query: Query) -> dict[str, Any]:
-    return {"dataInterval": granularity_name(query.window.slice_seconds)}
-
-
-def body_up_flow_domain_country(query: Query) -> dict[str, Any]:
-    # Omitting countryCode asks for every country; groupBy both, so nothing aggregates.
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        **_interval(query),
-        "groupBy": ["domain", "country"],
-    }
-
-
-def body_multi_ip_version(query: Query) -> dict[str, Any]:
-    # queryBy request would need a second route declaration on the same path.
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        **_interval(query),
-        "queryBy": "bandwidth",
-        "groupBy": ["domain"],
-    }
-
-
-def body_saving_ratio(query: Query) -> dict[str, Any]:
-    return {**dates(query), "domain": list(query.domains), **_interval(query)}
-
-
-def body_p2p_share_ratio(query: Query) -> dict[str, Any]:
-    # No `platform`: every platform (the config names none).
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        **_interval(query),
-        "groupBy": ["domain"],
-    }
-
-
-def body_flow_byte(query: Query) -> dict[str, Any]:
-    # No domain parameter: the route answers for the whole account.
-    return {**dates(query), **_interval(query)}
-
-
-def body_stream_detail(query: Query) -> dict[str, Any]:
-    # One group per domain without `stream`: every stream of that domain.
-    return {
-        **dates(query),
-        "domainStream": [{"domain": domain} for domain in query.domains],
-        **_interval(query),
-        "dataType": "flow",
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +120,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, DAY, span=7 * DAY, delay=COUNTRY_DELAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_up_flow_domain_country,
+        # Omitting countryCode asks for every country; groupBy both, so nothing aggregates.
+        build_body=Body(
+            fields={"domain": DOMAINS, "dataInterval": INTERVAL, "groupBy": COUNTRY_LABELS}
+        ),
         shape=Nested(
-            "code-data",
-            (Level("countryData", "countryCode"),),
-            "flowData",
-            (
-                Measure("value", CLIENT_COUNTRY_UPLOAD_TRAFFIC, MB),
-                Measure("bandwidth", CLIENT_COUNTRY_UPLOAD_BANDWIDTH, MBPS),
+            envelope="code-data",
+            levels=(Level(key="countryData", label="countryCode"),),
+            series="flowData",
+            measures=(
+                Measure(field="value", family=CLIENT_COUNTRY_UPLOAD_TRAFFIC, unit=MB),
+                Measure(field="bandwidth", family=CLIENT_COUNTRY_UPLOAD_BANDWIDTH, unit=MBPS),
             ),
         ),
         opt_in=True,
@@ -184,14 +145,22 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, MINUTE, HOUR, span=DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_multi_ip_version,
+        # queryBy request would need a second route declaration on the same path.
+        build_body=Body(
+            fields={
+                "domain": DOMAINS,
+                "dataInterval": INTERVAL,
+                "queryBy": "bandwidth",
+                "groupBy": ("domain",),
+            }
+        ),
         shape=Nested(
-            "code-data",
-            (),
-            "detailList",
-            (
-                Measure("v4Value", IP_VERSION_BANDWIDTH, MBPS, ("v4",)),
-                Measure("v6Value", IP_VERSION_BANDWIDTH, MBPS, ("v6",)),
+            envelope="code-data",
+            levels=(),
+            series="detailList",
+            measures=(
+                Measure(field="v4Value", family=IP_VERSION_BANDWIDTH, unit=MBPS, labels=("v4",)),
+                Measure(field="v6Value", family=IP_VERSION_BANDWIDTH, unit=MBPS, labels=("v6",)),
             ),
         ),
         opt_in=True,
@@ -208,12 +177,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=1,
         slices=slices(5 * MINUTE, HOUR, DAY, span=31 * DAY),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_saving_ratio,
+        build_body=Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL}),
         shape=Nested(
-            "code-data",
-            (),
-            "savingBandwidthDatas",
-            (Measure("savingBandwidth", BANDWIDTH_SAVING_RATIO, SAVING_RATIO),),
+            envelope="code-data",
+            levels=(),
+            series="savingBandwidthDatas",
+            measures=(
+                Measure(field="savingBandwidth", family=BANDWIDTH_SAVING_RATIO, unit=SAVING_RATIO),
+            ),
             top_label=None,
             call_label=True,
         ),
@@ -230,12 +201,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, MINUTE, span=DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_p2p_share_ratio,
+        # No `platform`: every platform (the config names none).
+        build_body=Body(
+            fields={"domain": DOMAINS, "dataInterval": INTERVAL, "groupBy": ("domain",)}
+        ),
         shape=Nested(
-            "code-data",
-            (),
-            "detailList",
-            (Measure("value", P2P_SHARE_RATIO, PERCENT),),
+            envelope="code-data",
+            levels=(),
+            series="detailList",
+            measures=(Measure(field="value", family=P2P_SHARE_RATIO, unit=PERCENT),),
         ),
         opt_in=True,  # a separate product: accounts without P2P have nothing to poll
         sdk_model="reportflow.ReportFlowP2pShareRatioService",
@@ -249,12 +223,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=0,
         slices=slices(5 * MINUTE, HOUR, DAY, span=31 * DAY),
         fan_out=FanOut.ACCOUNT,
-        build_body=body_flow_byte,
+        # No domain parameter: the route answers for the whole account.
+        build_body=Body(fields={"dataInterval": INTERVAL}),
         shape=Nested(
-            "code-data",
-            (),
-            "flowData",
-            (Measure("flow", ACCOUNT_TRAFFIC, BYTES),),
+            envelope="code-data",
+            levels=(),
+            series="flowData",
+            measures=(Measure(field="flow", family=ACCOUNT_TRAFFIC, unit=BYTES),),
             top_label=None,
         ),
         sdk_model="reportflow.QueryDataTransferForAllDomainByte",
@@ -270,17 +245,50 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         # The zh_CN doc: dateFrom and dateTo at most 10 minutes apart.
         slices=slices(5 * MINUTE, MINUTE, span=10 * MINUTE),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_stream_detail,
+        # One group per domain without `stream`: every stream of that domain.
+        build_body=Body(
+            fields={
+                "domainStream": From(lambda query: [{"domain": d} for d in query.domains]),
+                "dataInterval": INTERVAL,
+                "dataType": "flow",
+            }
+        ),
         shape=AskedDomainsOnly(
             Nested(
-                "code-data",
-                (Level("domainOfStreamList", "stream"),),
-                "detailList",
-                (Measure("value", STREAM_TRAFFIC, MB),),
+                envelope="code-data",
+                levels=(Level(key="domainOfStreamList", label="stream"),),
+                series="detailList",
+                measures=(Measure(field="value", family=STREAM_TRAFFIC, unit=MB),),
             )
         ),
         opt_in=True,
         sdk_model="reportflow.QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
         description="Edge traffic by live stream (every stream of each domain).",
+    ),
+    Endpoint(
+        name="request_hit_ratio",
+        path="/api/report/request/hit-ratio/total",
+        method="POST",
+        history=HISTORY,
+        rate_limit=ASSUMED_30,  # [I]
+        # The route answers one series aggregated over every domain it is given, so
+        # one domain per call keeps a series per domain.
+        max_domains_per_call=1,
+        slices=slices(5 * MINUTE, MINUTE, HOUR, DAY, span=31 * DAY),
+        fan_out=FanOut.PER_DOMAIN,
+        build_body=Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL}),
+        shape=Nested(
+            envelope="code-data",
+            levels=(),
+            series="hitRatioDatas",
+            # "Cache hit ratio, keep 4 decimal places": [?] fraction or percent.
+            measures=(Measure(field="hitRatio", family=REQUEST_HIT_RATIO, unit=HIT_RATIO),),
+            top_label=None,
+            call_label=True,
+        ),
+        # Off by default: one call per domain under an assumed 30 calls per 5 minutes.
+        opt_in=True,
+        sdk_model="reportrequest.QueryRequestHitRatio",
+        description="Request hit ratio per domain (the share of requests served from cache).",
     ),
 )

@@ -9,24 +9,22 @@ serving node (服务节点归属), `shorttime` by those of the visitor's IP (访
 
 from __future__ import annotations
 
-from typing import Any
-
 from collector.model import Family, Kind
-from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
-from collector.providers.wangsu.declare import ASSUMED_300, dates, slices
-from collector.providers.wangsu.names import ISP_CODES, PROVINCE_CODES
-from collector.providers.wangsu.wire import BYTES, HIT_RATIO, MB, MBPS, Level, Nested
-from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
-
-# ISP and province labels are read as codes whichever language the answer is in.
-ISP_LEVELS = (
-    Level("ispData", "isp", ISP_CODES),
-    Level("provinceData", "province", PROVINCE_CODES),
+from collector.providers.endpoint import Endpoint, FanOut, Measure
+from collector.providers.wangsu.declare import (
+    ASSUMED_300,
+    DOMAINS,
+    INTERVAL,
+    ISP_GROUP_BY,
+    ISP_LEVELS,
+    Body,
+    slices,
 )
+from collector.providers.wangsu.wire import BYTES, HIT_RATIO, MB, MBPS, Nested
+from collector.timeslices import DAY, HOUR, MINUTE
+
 _ISP_LABELS = ("domain", "isp", "province")
 _DOMAIN_LABELS = ("domain",)
-# The per-cell reports aggregate every dimension left out of groupBy.
-_ISP_GROUP_BY = ["domain", "province", "isp"]
 
 
 # -- families ------------------------------------------------------------------------
@@ -116,35 +114,17 @@ ISP_PROVINCE_DETAIL_CACHE_HIT_RATIO = Family(
 
 # -- bodies --------------------------------------------------------------------------
 
-
-def body_isp_province_cells(query: Query) -> dict[str, Any]:
-    """Per domain, ISP and province cell (no isp/province filter: every value)."""
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "groupBy": list(_ISP_GROUP_BY),
-    }
-
-
-def body_isp_province_detail(query: Query) -> dict[str, Any]:
-    # queryBy flow: hitValue is hit traffic in MB (request would be hit requests).
-    return {**body_isp_province_cells(query), "queryBy": "flow"}
-
-
-def body_isp_province_total(query: Query) -> dict[str, Any]:
-    # groupBy is one string here: "domain" (not "all") for one detailList per domain.
-    # queryBy flow: values are traffic in MB.
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "queryBy": "flow",
-        "groupBy": "domain",
-    }
+# Per domain, ISP and province cell (no isp/province filter: every value).
+CELLS_BODY = Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL, "groupBy": ISP_GROUP_BY})
+# groupBy is one string here: "domain" (not "all") for one detailList per domain.
+# queryBy flow: values are traffic in MB.
+TOTAL_BODY = Body(
+    fields={"domain": DOMAINS, "dataInterval": INTERVAL, "queryBy": "flow", "groupBy": "domain"}
+)
 
 
 def _cells(
+    *,
     name: str,
     path: str,
     series: str,
@@ -163,8 +143,8 @@ def _cells(
         max_domains_per_call=20,
         slices=slices(*granularities, span=span),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_isp_province_cells,
-        shape=Nested("result", ISP_LEVELS, series, measures),
+        build_body=CELLS_BODY,
+        shape=Nested(envelope="result", levels=ISP_LEVELS, series=series, measures=measures),
         opt_in=True,
         sdk_model=sdk_model,
         description=description,
@@ -181,14 +161,14 @@ HIT_RATE_TOTAL = Endpoint(
     max_domains_per_call=20,
     slices=slices(MINUTE, 5 * MINUTE, span=DAY),
     fan_out=FanOut.DOMAIN_BATCHES,
-    build_body=body_isp_province_total,
+    build_body=TOTAL_BODY,
     shape=Nested(
-        "code-data",
-        (),
-        "detailList",
-        (
-            Measure("hitValue", ISP_PROVINCE_TOTAL_CACHE_HIT_TRAFFIC, MB),
-            Measure("hitRate", ISP_PROVINCE_TOTAL_CACHE_HIT_RATIO, HIT_RATIO),
+        envelope="code-data",
+        levels=(),
+        series="detailList",
+        measures=(
+            Measure(field="hitValue", family=ISP_PROVINCE_TOTAL_CACHE_HIT_TRAFFIC, unit=MB),
+            Measure(field="hitRate", family=ISP_PROVINCE_TOTAL_CACHE_HIT_RATIO, unit=HIT_RATIO),
         ),
     ),
     opt_in=True,
@@ -199,64 +179,66 @@ HIT_RATE_TOTAL = Endpoint(
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     _cells(
-        "origin_isp_province",
-        "/api/report/flow/origin/isp-province",
-        "originFlowData",
-        (
-            Measure("value", ORIGIN_ISP_PROVINCE_TRAFFIC, MB),
-            Measure("originBandwidth", ORIGIN_ISP_PROVINCE_BANDWIDTH, MBPS),
+        name="origin_isp_province",
+        path="/api/report/flow/origin/isp-province",
+        series="originFlowData",
+        measures=(
+            Measure(field="value", family=ORIGIN_ISP_PROVINCE_TRAFFIC, unit=MB),
+            Measure(field="originBandwidth", family=ORIGIN_ISP_PROVINCE_BANDWIDTH, unit=MBPS),
         ),
-        (5 * MINUTE, HOUR),
-        7 * DAY,
-        "reportflow.ReportFlowOriginIspProvinceService",
-        "Back-to-origin traffic and bandwidth by ISP and province.",
+        granularities=(5 * MINUTE, HOUR),
+        span=7 * DAY,
+        sdk_model="reportflow.ReportFlowOriginIspProvinceService",
+        description="Back-to-origin traffic and bandwidth by ISP and province.",
     ),
     _cells(
-        "isp_province_byte",
-        "/api/report/flow/isp-province/byte",
-        "flowData",
-        (Measure("value", ISP_PROVINCE_NODE_TRAFFIC, BYTES),),
-        (5 * MINUTE, HOUR),
-        7 * DAY,
-        "reportflow.ReportFlowIspProvinceByteService",
-        "Edge traffic in Bytes by the serving node's ISP and province.",
+        name="isp_province_byte",
+        path="/api/report/flow/isp-province/byte",
+        series="flowData",
+        measures=(Measure(field="value", family=ISP_PROVINCE_NODE_TRAFFIC, unit=BYTES),),
+        granularities=(5 * MINUTE, HOUR),
+        span=7 * DAY,
+        sdk_model="reportflow.ReportFlowIspProvinceByteService",
+        description="Edge traffic in Bytes by the serving node's ISP and province.",
     ),
     _cells(
-        "origin_isp_province_byte",
-        "/api/report/flow/origin/isp-province/byte",
-        "originFlowData",
-        (Measure("value", ORIGIN_ISP_PROVINCE_NODE_TRAFFIC, BYTES),),
-        (5 * MINUTE, HOUR),
-        7 * DAY,
-        "reportflow.ReportFlowOriginIspProvinceByteService",
-        "Back-to-origin traffic in Bytes by the serving node's ISP and province.",
+        name="origin_isp_province_byte",
+        path="/api/report/flow/origin/isp-province/byte",
+        series="originFlowData",
+        measures=(Measure(field="value", family=ORIGIN_ISP_PROVINCE_NODE_TRAFFIC, unit=BYTES),),
+        granularities=(5 * MINUTE, HOUR),
+        span=7 * DAY,
+        sdk_model="reportflow.ReportFlowOriginIspProvinceByteService",
+        description="Back-to-origin traffic in Bytes by the serving node's ISP and province.",
     ),
     _cells(
-        "hit_rate_isp_province_byte",
-        "/api/report/flow/hit-rate/isp-province/byte",
-        "hitRateData",
-        (
-            Measure("value", ISP_PROVINCE_NODE_CACHE_HIT_RATIO, HIT_RATIO),
+        name="hit_rate_isp_province_byte",
+        path="/api/report/flow/hit-rate/isp-province/byte",
+        series="hitRateData",
+        measures=(
+            Measure(field="value", family=ISP_PROVINCE_NODE_CACHE_HIT_RATIO, unit=HIT_RATIO),
             # Required in this model (unlike the MB report's on-request hitFlow).
-            Measure("hitFlow", ISP_PROVINCE_NODE_CACHE_HIT_TRAFFIC, BYTES),
+            Measure(field="hitFlow", family=ISP_PROVINCE_NODE_CACHE_HIT_TRAFFIC, unit=BYTES),
         ),
-        (5 * MINUTE, HOUR),
-        7 * DAY,
-        "reportflow.ReportFlowHitRateIspProvinceByteService",
-        "Byte hit ratio and hit traffic in Bytes by the serving node's ISP and province.",
+        granularities=(5 * MINUTE, HOUR),
+        span=7 * DAY,
+        sdk_model="reportflow.ReportFlowHitRateIspProvinceByteService",
+        description="Byte hit ratio and hit traffic in Bytes by the serving node's ISP and "
+        "province.",
     ),
     _cells(
-        "isp_province_shorttime",
-        "/api/report/flow/isp-province/shorttime",
-        "flowData",
-        (
-            Measure("value", ISP_PROVINCE_VISITOR_TRAFFIC, MB),
-            Measure("bandwidth", ISP_PROVINCE_VISITOR_BANDWIDTH, MBPS),
+        name="isp_province_shorttime",
+        path="/api/report/flow/isp-province/shorttime",
+        series="flowData",
+        measures=(
+            Measure(field="value", family=ISP_PROVINCE_VISITOR_TRAFFIC, unit=MB),
+            Measure(field="bandwidth", family=ISP_PROVINCE_VISITOR_BANDWIDTH, unit=MBPS),
         ),
-        (5 * MINUTE, MINUTE, HOUR),
-        2 * HOUR,  # "允许查询最大间隔：2小时" (the English text also says 7 hours)
-        "reportflow.ReportFlowIspProvinceShortTimeService",
-        "Edge traffic and bandwidth by the visitor IP's ISP and province (short spans).",
+        granularities=(5 * MINUTE, MINUTE, HOUR),
+        span=2 * HOUR,  # "允许查询最大间隔：2小时" (the English text also says 7 hours)
+        sdk_model="reportflow.ReportFlowIspProvinceShortTimeService",
+        description="Edge traffic and bandwidth by the visitor IP's ISP and province "
+        "(short spans).",
     ),
     Endpoint(
         name="isp_province_total",
@@ -266,12 +248,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(MINUTE, 5 * MINUTE, span=DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_isp_province_total,
+        build_body=TOTAL_BODY,
         shape=Nested(
-            "code-data",
-            (),
-            "detailList",
-            (Measure("value", ISP_PROVINCE_TOTAL_TRAFFIC, MB),),
+            envelope="code-data",
+            levels=(),
+            series="detailList",
+            measures=(Measure(field="value", family=ISP_PROVINCE_TOTAL_TRAFFIC, unit=MB),),
         ),
         opt_in=True,
         sdk_model="reportflow.ReportFlowIspProvinceTotalService",
@@ -287,14 +269,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         # "≤24 hours; if the dataInterval is 1m, ≤6 hours".
         slices=(*slices(5 * MINUTE, span=DAY), *slices(MINUTE, span=6 * HOUR)),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_isp_province_detail,
+        # queryBy flow: hitValue is hit traffic in MB (request would be hit requests).
+        build_body=Body(
+            fields={
+                "domain": DOMAINS,
+                "dataInterval": INTERVAL,
+                "groupBy": ISP_GROUP_BY,
+                "queryBy": "flow",
+            }
+        ),
         shape=Nested(
-            "code-data",
-            ISP_LEVELS,
-            "details",
-            (
-                Measure("hitValue", ISP_PROVINCE_DETAIL_CACHE_HIT_TRAFFIC, MB),
-                Measure("hitRate", ISP_PROVINCE_DETAIL_CACHE_HIT_RATIO, HIT_RATIO),
+            envelope="code-data",
+            levels=ISP_LEVELS,
+            series="details",
+            measures=(
+                Measure(field="hitValue", family=ISP_PROVINCE_DETAIL_CACHE_HIT_TRAFFIC, unit=MB),
+                Measure(
+                    field="hitRate", family=ISP_PROVINCE_DETAIL_CACHE_HIT_RATIO, unit=HIT_RATIO
+                ),
             ),
         ),
         opt_in=True,

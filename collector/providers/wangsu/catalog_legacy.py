@@ -13,11 +13,18 @@ partial day is never published.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collector.model import Family, Kind
 from collector.providers.endpoint import Endpoint, FanOut, Granularity, Measure, Query, Unit
-from collector.providers.wangsu.declare import ASSUMED_300, DATA_DELAY, PER_5MIN_30, dates
+from collector.providers.wangsu.declare import (
+    ASSUMED_300,
+    DOMAINS,
+    INTERVAL,
+    PER_5MIN_30,
+    Body,
+    From,
+    dates,
+    slices,
+)
 from collector.providers.wangsu.families import ACCOUNT_TRAFFIC
 from collector.providers.wangsu.wire import MB, MBPS, FlowData, MyView, Node
 from collector.timeslices import (
@@ -27,7 +34,6 @@ from collector.timeslices import (
     format_local,
     format_offset,
     format_request_time,
-    granularity_name,
 )
 
 # -- families -------------------------------------------------------------------------
@@ -90,9 +96,8 @@ MINUTES = Unit(60.0, "minutes (the answer's unit [?]) read as 60 s")
 
 def _legacy_slices(span: int) -> tuple[Granularity, ...]:
     return (
-        Granularity(5 * MINUTE, span, DATA_DELAY),
-        Granularity(HOUR, span, DATA_DELAY),
-        Granularity(DAY, span, DAILY_DELAY),
+        *slices(5 * MINUTE, HOUR, span=span),
+        *slices(DAY, span=span, delay=DAILY_DELAY),
     )
 
 
@@ -110,54 +115,26 @@ def query_domainflow(query: Query) -> dict[str, str]:
     return {**dates(query), "type": LEGACY_TYPES[query.window.slice_seconds]}
 
 
-def no_body(query: Query) -> dict[str, Any]:
-    return {}
-
-
-def body_domainflow(query: Query) -> dict[str, Any]:
-    return {"domain-list": {"domain-name": list(query.domains)}}
-
-
-def body_settlement_area(query: Query) -> dict[str, Any]:
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "areaCode": SETTLEMENT_AREA,
-    }
-
-
 def _myview_minute(epoch: int, offset: int) -> str:
     return format_local(epoch, offset, "%Y-%m-%d %H:%M")
 
 
-def body_flow_channel(query: Query) -> dict[str, Any]:
-    # `startdate`/`enddate` name the first and last slice ends, to the minute.
-    seconds = query.window.slice_seconds
-    return {
-        "startdate": _myview_minute(query.window.start + seconds, MYVIEW_DEFAULT_OFFSET),
-        "enddate": _myview_minute(query.window.end, MYVIEW_DEFAULT_OFFSET),
-        "channel": ";".join(query.domains),
-        "dataformat": "json",
-    }
-
-
-def body_flow_day(query: Query) -> dict[str, Any]:
-    # Whole local days: the first and last day of the window (its end is a midnight).
-    offset = query.offset_seconds
-    return {
-        "startdate": format_local(query.window.start, offset, "%Y-%m-%d"),
-        "enddate": format_local(query.window.end - DAY, offset, "%Y-%m-%d"),
-        "channel": ";".join(query.domains),
-        "dataformat": "json",
-        "timezone": "GMT" + format_offset(offset),
-    }
-
-
-def body_wct_query(query: Query) -> dict[str, Any]:
-    # Whole days, as flow-day; the answer's 5-minute detail is summed per day.
-    body = {key: value for key, value in body_flow_day(query).items() if key != "channel"}
-    return {**body, "transcoding": TRANSCODING}
+# `channel`: the domains, `;`-separated.
+CHANNELS = From(lambda query: ";".join(query.domains))
+# Flowchannel: `startdate`/`enddate` name the first and last slice ends, to the minute.
+FIRST_SLICE_END = From(
+    lambda query: _myview_minute(
+        query.window.start + query.window.slice_seconds, MYVIEW_DEFAULT_OFFSET
+    )
+)
+LAST_SLICE_END = From(lambda query: _myview_minute(query.window.end, MYVIEW_DEFAULT_OFFSET))
+# flow-day and Wctquery: whole local days, the first and last day of the window (its
+# end is a midnight), in the zone `timezone` names.
+FIRST_DAY = From(lambda query: format_local(query.window.start, query.offset_seconds, "%Y-%m-%d"))
+LAST_DAY = From(
+    lambda query: format_local(query.window.end - DAY, query.offset_seconds, "%Y-%m-%d")
+)
+TIMEZONE = From(lambda query: "GMT" + format_offset(query.offset_seconds))
 
 
 _AREA_LABEL = (SETTLEMENT_AREA,)  # the `area` label: the one area asked for
@@ -171,9 +148,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=0,
         slices=_legacy_slices(MONTH),
         fan_out=FanOut.ACCOUNT,
-        build_body=no_body,
+        build_body=Body(dates=False),  # a GET: sent in the query string
         build_query=query_account_traffic,
-        shape=FlowData((Measure("flow", ACCOUNT_TRAFFIC, MB),)),
+        shape=FlowData(measures=(Measure(field="flow", family=ACCOUNT_TRAFFIC, unit=MB),)),
         opt_in=True,  # flow_request's per-domain traffic already sums to it
         sdk_model="reportflow.QuerySumUpTrafficUnderAccount",
         description="Edge traffic of all the account's domains together.",
@@ -187,9 +164,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=1,
         slices=_legacy_slices(MONTH),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_domainflow,
+        build_body=Body(
+            fields={"domain-list": From(lambda query: {"domain-name": list(query.domains)})},
+            dates=False,
+        ),
         build_query=query_domainflow,
-        shape=FlowData((Measure("flow", DOMAINFLOW_TRAFFIC, MB),), call_label=True),
+        shape=FlowData(
+            measures=(Measure(field="flow", family=DOMAINFLOW_TRAFFIC, unit=MB),), call_label=True
+        ),
         opt_in=True,  # the same traffic flow_request reports, by another route
         sdk_model="reportflow.QueryDomainTotalTraffic",
         description="Edge traffic per domain from the legacy domainflow report.",
@@ -202,13 +184,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=1,  # one series for all listed domains: one per call
         # 1d first: the API's default, and daily polls keep one call per domain an hour.
         slices=(
-            Granularity(DAY, MONTH, DAILY_DELAY),
-            Granularity(HOUR, MONTH, DATA_DELAY),
-            Granularity(5 * MINUTE, MONTH, DATA_DELAY),
+            *slices(DAY, span=MONTH, delay=DAILY_DELAY),
+            *slices(HOUR, 5 * MINUTE, span=MONTH),
         ),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_settlement_area,
-        shape=FlowData((Measure("flow", SETTLEMENT_AREA_TRAFFIC, MB, _AREA_LABEL),), True),
+        build_body=Body(
+            fields={"domain": DOMAINS, "dataInterval": INTERVAL, "areaCode": SETTLEMENT_AREA}
+        ),
+        shape=FlowData(
+            measures=(
+                Measure(field="flow", family=SETTLEMENT_AREA_TRAFFIC, unit=MB, labels=_AREA_LABEL),
+            ),
+            call_label=True,
+        ),
         opt_in=True,
         sdk_model="reportflow.QueryDomainTrafficUnderSpecificSettlementArea",
         description="Edge traffic per domain in the mainland-China settlement area.",
@@ -220,13 +208,21 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         rate_limit=ASSUMED_300,  # [I]
         # JSON nests one channel object per date: one channel per call.
         max_domains_per_call=1,
-        slices=(Granularity(5 * MINUTE, DAY, DATA_DELAY),),
+        slices=slices(5 * MINUTE, span=DAY),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_flow_channel,
+        build_body=Body(
+            fields={
+                "startdate": FIRST_SLICE_END,
+                "enddate": LAST_SLICE_END,
+                "channel": CHANNELS,
+                "dataformat": "json",
+            },
+            dates=False,
+        ),
         shape=MyView(
-            (Node("date"), Node("channel", ("name",))),
-            "flow",
-            (Measure("text", CHANNEL_BANDWIDTH, MBPS),),
+            levels=(Node(key="date"), Node(key="channel", labels=("name",))),
+            series="flow",
+            measures=(Measure(field="text", family=CHANNEL_BANDWIDTH, unit=MBPS),),
             offset=MYVIEW_DEFAULT_OFFSET,
         ),
         opt_in=True,  # the same bandwidth flow_request reports, by another route
@@ -239,15 +235,24 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         rate_limit=ASSUMED_300,  # [I]
         max_domains_per_call=1,  # one channel object per date in JSON
-        slices=(Granularity(DAY, MONTH, DAILY_DELAY),),
+        slices=slices(DAY, span=MONTH, delay=DAILY_DELAY),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_flow_day,
+        build_body=Body(
+            fields={
+                "startdate": FIRST_DAY,
+                "enddate": LAST_DAY,
+                "channel": CHANNELS,
+                "dataformat": "json",
+                "timezone": TIMEZONE,
+            },
+            dates=False,
+        ),
         shape=MyView(
-            (Node("date"), Node("channel", ("name",))),
-            "channel-peak",
-            (
-                Measure("totalFlow", CHANNEL_DAILY_TRAFFIC, MB),
-                Measure("peakValue", CHANNEL_DAILY_PEAK_BANDWIDTH, MBPS),
+            levels=(Node(key="date"), Node(key="channel", labels=("name",))),
+            series="channel-peak",
+            measures=(
+                Measure(field="totalFlow", family=CHANNEL_DAILY_TRAFFIC, unit=MB),
+                Measure(field="peakValue", family=CHANNEL_DAILY_PEAK_BANDWIDTH, unit=MBPS),
             ),
             time_field="date",
         ),
@@ -263,13 +268,23 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=0,  # account-wide: no channel list
         # A daily report: the 5-minute detail of whole days, summed per day, so a day
         # is asked for once it is over and never published in part.
-        slices=(Granularity(DAY, MONTH, DAILY_DELAY),),
+        slices=slices(DAY, span=MONTH, delay=DAILY_DELAY),
         fan_out=FanOut.ACCOUNT,
-        build_body=body_wct_query,
+        # Whole days, as flow-day; the answer's 5-minute detail is summed per day.
+        build_body=Body(
+            fields={
+                "startdate": FIRST_DAY,
+                "enddate": LAST_DAY,
+                "dataformat": "json",
+                "timezone": TIMEZONE,
+                "transcoding": TRANSCODING,
+            },
+            dates=False,
+        ),
         shape=MyView(
-            (Node("date", ("transcoding",)), Node("wct")),
-            "data",
-            (Measure("text", VOD_TRANSCODING, MINUTES),),
+            levels=(Node(key="date", labels=("transcoding",)), Node(key="wct")),
+            series="data",
+            measures=(Measure(field="text", family=VOD_TRANSCODING, unit=MINUTES),),
             per_day=True,
         ),
         opt_in=True,

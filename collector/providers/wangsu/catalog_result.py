@@ -22,10 +22,20 @@ from collector.providers.endpoint import (
     Query,
     Reason,
 )
-from collector.providers.wangsu.declare import ASSUMED_300, PER_5MIN_30, dates, slices
+from collector.providers.wangsu.declare import (
+    ASSUMED_300,
+    COUNTRY_DELAY,
+    COUNTRY_LABELS,
+    DOMAINS,
+    INTERVAL,
+    PER_5MIN_30,
+    Body,
+    From,
+    slices,
+)
 from collector.providers.wangsu.families import STREAM_TRAFFIC
 from collector.providers.wangsu.wire import MB, MBPS, ROOT, Level, Nested
-from collector.timeslices import DAY, HOUR, MINUTE, granularity_name
+from collector.timeslices import DAY, HOUR, MINUTE
 
 # -- families -------------------------------------------------------------------------
 
@@ -40,18 +50,17 @@ PROTOCOL_TRAFFIC = Family(
     "Edge traffic in bytes by transport protocol",
     ("domain", "protocol"),
 )
-_COUNTRY_LABELS = ("domain", "country")
 CLIENT_COUNTRY_TRAFFIC = Family(
     "cdn_client_country_traffic_bytes_total",
     Kind.COUNTER,
     "Edge traffic in bytes by the country of the client",
-    _COUNTRY_LABELS,
+    COUNTRY_LABELS,
 )
 CLIENT_COUNTRY_BANDWIDTH = Family(
     "cdn_client_country_bandwidth_bytes_per_second",
     Kind.GAUGE,
     "Edge bandwidth in bytes per second by the country of the client",
-    _COUNTRY_LABELS,
+    COUNTRY_LABELS,
 )
 # The answer names exact domains only, never the wildcard domain they fall under.
 EXACT_DOMAIN_TRAFFIC = Family(
@@ -150,71 +159,15 @@ def _text(item: Any, key: str, path: str) -> str:
 
 # -- bodies ---------------------------------------------------------------------------
 
-
-def body_parent_node(query: Query) -> dict[str, Any]:
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "groupBy": ["domain"],
-    }
-
-
-def body_protocol(query: Query) -> dict[str, Any]:
-    return {**body_parent_node(query), "protocolType": "https"}
-
-
-def body_client_country(query: Query) -> dict[str, Any]:
-    # Omitting countryCode asks for every country.
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "groupBy": ["domain", "country"],
-    }
-
-
-def body_exact_domain(query: Query) -> dict[str, Any]:
-    # Omitting exactDomain asks for every exact domain under the wildcard domains.
-    return {
-        **dates(query),
-        "domain": list(query.domains),
-        "dataInterval": granularity_name(query.window.slice_seconds),
-    }
-
-
-def body_dir_info(query: Query) -> dict[str, Any]:
-    # An empty `dir` asks for every directory; level 1 keeps series few.
-    return {
-        **dates(query),
-        "dirHierarchy": "1",
-        "domainDir": [{"domain": d, "dir": []} for d in query.domains],
-    }
-
-
-def body_live_dir(query: Query) -> dict[str, Any]:
-    return {
-        **dates(query),
-        "domainDir": [{"domain": d, "dir": []} for d in query.domains],
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "dataType": "flow",
-    }
-
-
-def body_stream(query: Query) -> dict[str, Any]:
-    return {
-        **dates(query),
-        "domainStream": [{"domain": d, "stream": []} for d in query.domains],
-        "dataInterval": granularity_name(query.window.slice_seconds),
-        "dataType": "flow",
-    }
+# Per domain: dataInterval, groupBy domain.
+PER_DOMAIN_BODY = Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL, "groupBy": ("domain",)})
+# One group per domain with an empty `dir`/`stream` list: every directory or stream.
+DOMAIN_DIRS = From(lambda query: [{"domain": d, "dir": []} for d in query.domains])
+DOMAIN_STREAMS = From(lambda query: [{"domain": d, "stream": []} for d in query.domains])
 
 
 # -- declarations ---------------------------------------------------------------------
 
-# Client-country data is best read at least 24 hours after the fact (reference §5.3):
-# that is its settle delay, at both granularities.
-COUNTRY_DELAY = DAY
 # Exact-domain data arrives 3 to 5 hours late (reference §6.12): the upper bound.
 EXACT_DOMAIN_DELAY = 5 * HOUR
 
@@ -227,8 +180,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, span=7 * DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_parent_node,
-        shape=Nested("result", (), "flowData", (Measure("value", PARENT_NODE_TRAFFIC, MB),)),
+        build_body=PER_DOMAIN_BODY,
+        shape=Nested(
+            envelope="result",
+            levels=(),
+            series="flowData",
+            measures=(Measure(field="value", family=PARENT_NODE_TRAFFIC, unit=MB),),
+        ),
         sdk_model="reportflow.QueryOutputTrafficUnderShieldPoP",
         opt_in=True,  # not on by default: one more report to poll, asked for by name
         description="Traffic the parent (shield) PoPs sent on to edge nodes, per domain.",
@@ -241,12 +199,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, MINUTE, HOUR, DAY, span=7 * DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_protocol,
+        build_body=Body(
+            fields={
+                "domain": DOMAINS,
+                "dataInterval": INTERVAL,
+                "groupBy": ("domain",),
+                "protocolType": "https",
+            }
+        ),
         shape=Nested(
-            "result",
-            (),
-            "httpsFlowData",
-            (Measure("value", PROTOCOL_TRAFFIC, MB, ("https",)),),
+            envelope="result",
+            levels=(),
+            series="httpsFlowData",
+            measures=(Measure(field="value", family=PROTOCOL_TRAFFIC, unit=MB, labels=("https",)),),
         ),
         sdk_model="reportflow.QueryTrafficBySpecificProtocol",
         opt_in=True,  # not on by default: one more report to poll, asked for by name
@@ -260,15 +225,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, DAY, span=7 * DAY, delay=COUNTRY_DELAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_client_country,
+        # Omitting countryCode asks for every country.
+        build_body=Body(
+            fields={"domain": DOMAINS, "dataInterval": INTERVAL, "groupBy": COUNTRY_LABELS}
+        ),
         shape=Nested(
-            "result",
-            (Level("countryData", "countryCode"),),
-            "flowData",
+            envelope="result",
+            levels=(Level(key="countryData", label="countryCode"),),
+            series="flowData",
             # flowSum and flowPercentage (percent) are window summaries: not exported.
-            (
-                Measure("value", CLIENT_COUNTRY_TRAFFIC, MB),
-                Measure("bandwidth", CLIENT_COUNTRY_BANDWIDTH, MBPS),
+            measures=(
+                Measure(field="value", family=CLIENT_COUNTRY_TRAFFIC, unit=MB),
+                Measure(field="bandwidth", family=CLIENT_COUNTRY_BANDWIDTH, unit=MBPS),
             ),
         ),
         opt_in=True,
@@ -283,12 +251,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, DAY, span=DAY, delay=EXACT_DOMAIN_DELAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_exact_domain,
+        # Omitting exactDomain asks for every exact domain under the wildcard domains.
+        build_body=Body(fields={"domain": DOMAINS, "dataInterval": INTERVAL}),
         shape=Nested(
-            "result",
-            (),
-            "flowData",
-            (Measure("value", EXACT_DOMAIN_TRAFFIC, MB),),
+            envelope="result",
+            levels=(),
+            series="flowData",
+            measures=(Measure(field="value", family=EXACT_DOMAIN_TRAFFIC, unit=MB),),
             top_label="exactDomain",
         ),
         opt_in=True,
@@ -304,13 +273,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         # The answer is a total over the window: one hour a call makes it hourly slices.
         slices=slices(HOUR, span=HOUR),
         fan_out=FanOut.PER_DOMAIN,
-        build_body=body_dir_info,
+        # An empty `dir` asks for every directory; level 1 keeps series few.
+        build_body=Body(fields={"dirHierarchy": "1", "domainDir": DOMAIN_DIRS}),
         shape=WindowTotals(
-            "details",
-            "dir",
-            (
-                Measure("totalFlow", DIRECTORY_TRAFFIC, MB),
-                Measure("bandwidthPeakValue", DIRECTORY_PEAK_BANDWIDTH, MBPS),
+            parts="details",
+            label="dir",
+            measures=(
+                Measure(field="totalFlow", family=DIRECTORY_TRAFFIC, unit=MB),
+                Measure(field="bandwidthPeakValue", family=DIRECTORY_PEAK_BANDWIDTH, unit=MBPS),
             ),
         ),
         opt_in=True,
@@ -325,12 +295,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, MINUTE, span=7 * DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_live_dir,
+        build_body=Body(
+            fields={"domainDir": DOMAIN_DIRS, "dataInterval": INTERVAL, "dataType": "flow"}
+        ),
         shape=Nested(
-            "result",
-            (Level("details", "dir"),),
-            "details",
-            (Measure("value", LIVE_DIRECTORY_TRAFFIC, MB),),
+            envelope="result",
+            levels=(Level(key="details", label="dir"),),
+            series="details",
+            measures=(Measure(field="value", family=LIVE_DIRECTORY_TRAFFIC, unit=MB),),
         ),
         opt_in=True,
         sdk_model="reportflow.QueryDirectoryBandwidthTrafficUnderLivestreamDomain",
@@ -344,12 +316,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_domains_per_call=20,
         slices=slices(5 * MINUTE, MINUTE, span=DAY),
         fan_out=FanOut.DOMAIN_BATCHES,
-        build_body=body_stream,
+        build_body=Body(
+            fields={"domainStream": DOMAIN_STREAMS, "dataInterval": INTERVAL, "dataType": "flow"}
+        ),
         shape=Nested(
-            "result",
-            (Level("details", "stream"),),
-            "details",
-            (Measure("value", STREAM_TRAFFIC, MB),),
+            envelope="result",
+            levels=(Level(key="details", label="stream"),),
+            series="details",
+            measures=(Measure(field="value", family=STREAM_TRAFFIC, unit=MB),),
         ),
         opt_in=True,
         sdk_model="reportflow.QueryStreamTrafficUnderMALBDomain",

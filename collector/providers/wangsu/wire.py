@@ -23,12 +23,17 @@ MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
 COUNT = Unit(1.0, "a count")
 # [?] The reference only says "4 decimal places"; other ratio fields are fractions.
 # A percent value of 1 or less (a nearly cold cache) reads as a fraction.
-HIT_RATIO = Unit(1.0, "a ratio 0 to 1; a value above 1 is read as percent", True, choice="ratio")
+HIT_RATIO = Unit(
+    1.0,
+    "a ratio 0 to 1; a value above 1 is read as percent",
+    percent_above_one=True,
+    choice="ratio",
+)
 
 ENVELOPE_KEY = {"result": "result", "code-data": "data"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Level:
     """One list level of a nested answer: its key, and the item field that labels it.
 
@@ -44,7 +49,7 @@ class Level:
         return value if self.names is None else self.names.get(value, value)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Nested:
     """A nested answer: the envelope list, then lists within lists (each level maybe a
     label), ending in a series of `{timestamp, <measures>}` items.
@@ -75,7 +80,7 @@ class Nested:
                 )
             labels = (query.domains[0],)
         out = PointColumns()
-        levels = (Level(ENVELOPE_KEY[self.envelope], self.top_label), *self.levels)
+        levels = (Level(key=ENVELOPE_KEY[self.envelope], label=self.top_label), *self.levels)
         self._walk(payload, "", levels, labels, query.offset_seconds, out, {})
         return out
 
@@ -309,7 +314,7 @@ def _point(
     return Point(measure.family, labels + measure.labels, end, measure.unit.convert(value, where))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FlowData:
     """A legacy `{"flow-summary": .., "flow-data": [{timestamp, <measures>}]}` answer: one
     series for the whole call (the account, or the listed domains together).
@@ -344,7 +349,7 @@ class FlowData:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Node:
     """One level of a myview answer below `provider`: its key, and the fields of each
     item that label what is below it."""
@@ -353,7 +358,7 @@ class Node:
     labels: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MyView:
     """An old `myview` answer: `provider` -> `date` -> ... -> a series of items with a
     time field and the measures. A level is an object or a list of them.

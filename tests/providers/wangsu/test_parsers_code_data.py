@@ -51,6 +51,7 @@ def test_every_family_carries_its_label_names(load: Load) -> None:
         "p2p_share_ratio": query("p2p_share_ratio"),
         "flow_byte": query("flow_byte", ()),
         "stream_detail": query("stream_detail"),
+        "request_hit_ratio": query("request_hit_ratio", (WWW,)),
     }
     for name, q in cases.items():
         points = parse(name, load(name), q)
@@ -318,3 +319,27 @@ def test_help_texts_name_the_wire_fields() -> None:
     )
     stream = CATALOG["stream_detail"].shape
     assert stream.source(stream.measures[0]) == "data[].domainOfStreamList[].detailList[].value"
+
+
+# request_hit_ratio --------------------------------------------------------------------
+
+
+def test_request_hit_ratio_is_labelled_by_the_calls_domain(load: Load) -> None:
+    points = parse("request_hit_ratio", load("request_hit_ratio"), query("x", (IMG,)))
+    name = cd.REQUEST_HIT_RATIO.name
+    assert triples(points) == [
+        (name, (IMG,), T1005, 0.935),
+        (name, (IMG,), T1010, 0.9421),
+        (name, (IMG,), T1015, 0.9465),
+    ]
+
+
+def test_request_hit_ratio_reads_hourly_and_daily_times(load: Load) -> None:
+    # "yyyy-MM-dd HH" ends the hour it names; "yyyy-MM-dd" is the day itself.
+    payload = load("request_hit_ratio")
+    series = payload["data"][0]["hitRatioDatas"]
+    series[:] = [{"timestamp": "2023-11-14 11", "hitRatio": "0.9"}]
+    assert parse("request_hit_ratio", payload, query("x", (WWW,)))[0].end == T1015 + 45 * 60
+    series[:] = [{"timestamp": "2023-11-14", "hitRatio": "0.9"}]
+    midnight = 1699977600  # 2023-11-15 00:00 +08:00
+    assert parse("request_hit_ratio", payload, query("x", (WWW,)))[0].end == midnight

@@ -383,11 +383,15 @@ def test_the_emulator_names_are_in_the_table() -> None:
 
 
 def test_a_level_without_names_keeps_labels_as_printed() -> None:
-    assert Level("ispData", "isp").label_of("中国电信") == "中国电信"
-    assert Level("ispData", "isp", names.ISP_CODES).label_of("中国电信") == "telecom"
-    assert Level("ispData", "isp", names.ISP_CODES).label_of("telecom") == "telecom"
+    assert Level(key="ispData", label="isp").label_of("中国电信") == "中国电信"
+    assert (
+        Level(key="ispData", label="isp", names=names.ISP_CODES).label_of("中国电信") == "telecom"
+    )
+    assert Level(key="ispData", label="isp", names=names.ISP_CODES).label_of("telecom") == "telecom"
     # The mapping is no part of a level's identity (levels stay hashable).
-    assert hash(Level("ispData", "isp", names.ISP_CODES)) == hash(Level("ispData", "isp"))
+    assert hash(Level(key="ispData", label="isp", names=names.ISP_CODES)) == hash(
+        Level(key="ispData", label="isp")
+    )
 
 
 def test_the_first_two_reports_read_codes_too(load: Load) -> None:

@@ -131,25 +131,27 @@ def test_request_parameters() -> None:
     hourly = query("domainflow", slice_seconds=3600)
     assert legacy.query_domainflow(hourly)["type"] == "hourly"
     assert set(legacy.query_domainflow(hourly)) == {"dateFrom", "dateTo", "type"}
-    assert legacy.body_domainflow(q) == {"domain-list": {"domain-name": ["www.example.com"]}}
-    area = legacy.body_settlement_area(query("settlement_area", slice_seconds=DAY))
+    assert CATALOG["domainflow"].build_body(q) == {
+        "domain-list": {"domain-name": ["www.example.com"]}
+    }
+    area = CATALOG["settlement_area"].build_body(query("settlement_area", slice_seconds=DAY))
     assert area["areaCode"] == "cn"
     assert area["dataInterval"] == "1d"
-    assert legacy.body_flow_channel(q) == {
+    assert CATALOG["flow_channel"].build_body(q) == {
         "startdate": "2023-11-14 10:05",
         "enddate": "2023-11-14 10:15",
         "channel": "www.example.com",
         "dataformat": "json",
     }
     days = Window(NOV14 - DAY, MIDNIGHT, DAY)
-    assert legacy.body_flow_day(query("flow_day", window=days)) == {
+    assert CATALOG["flow_day"].build_body(query("flow_day", window=days)) == {
         "startdate": "2023-11-13",
         "enddate": "2023-11-14",
         "channel": "www.example.com",
         "dataformat": "json",
         "timezone": "GMT+08:00",
     }
-    wct = legacy.body_wct_query(query("vod_transcoding", domains=(), window=days))
+    wct = CATALOG["vod_transcoding"].build_body(query("vod_transcoding", domains=(), window=days))
     assert "channel" not in wct
     assert wct["transcoding"] == "trans"
 

@@ -18,7 +18,8 @@ from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
 from collector.providers.endpoint import Query
 from collector.providers.wangsu import signing
-from collector.providers.wangsu.catalog import CATALOG, CORE
+from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.catalog_core import ENDPOINTS as CORE
 from collector.providers.wangsu.provider import (
     CDNETWORKS,
     WANGSU,

@@ -1,0 +1,28 @@
+"""Every emulated Wangsu route: its documented facts and its answer, by route name.
+
+Each `catalog_*` module holds the routes of the exporter's module of the same name
+(`collector/providers/wangsu/`), written from the reference, not from those
+declarations (`tests/emulator/test_catalog_agreement.py` compares the two).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from collector.emulator.wangsu import (
+    catalog_code_data,
+    catalog_core,
+    catalog_isp_province,
+    catalog_legacy,
+    catalog_result,
+)
+from collector.emulator.wangsu.facts import RouteFacts
+from collector.emulator.wangsu.responses import Shape
+
+_MODULES = (catalog_core, catalog_isp_province, catalog_result, catalog_code_data, catalog_legacy)
+
+ROUTES: tuple[RouteFacts, ...] = tuple(route for module in _MODULES for route in module.ROUTES)
+BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}
+SHAPES: Mapping[str, Shape] = {
+    name: shape for module in _MODULES for name, shape in module.SHAPES.items()
+}
