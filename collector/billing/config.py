@@ -9,9 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from collector.accountconfig import HOSTNAME, Strict
 from collector.billing.calendar import SLOT_SECONDS
 from collector.billing.ledger import Method
-from collector.config.common import HOSTNAME, Strict
 from collector.timeslices import parse_offset
 
 # Decimal units (the providers bill on base 1000): bits per second and bytes.

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 import yaml
-from collector.config.common import parse_listen_address
 
+from collector.accountconfig import parse_listen_address
 from tests.e2e import test_prometheus_e2e
 
 REPO = Path(__file__).resolve().parents[2]
