@@ -154,7 +154,17 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     if unknown:
         raise bad(f"{api.action} does not take {sorted(unknown)}")
 
+    for key, accepted in api.choices.items():
+        if key in body and body[key] not in accepted:
+            raise bad(f"{key} must be one of {sorted(accepted)}")
     domains = string_list(body, "DomainList") or ()
+    single = body.get("Domain")
+    if single is not None:
+        if domains:
+            raise bad("DomainList and Domain are mutually exclusive")
+        if not isinstance(single, str) or not single:
+            raise bad("Domain must be a non-empty string")
+        domains = (single,)
     foreign = [d for d in domains if d not in account.domains]
     if foreign:
         raise bad(f"DomainList has domains not in this account: {foreign}")
@@ -170,6 +180,12 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     fields = string_list(body, "DetailField") or ()
     if not set(fields) <= api.detail_fields:
         raise bad(f"DetailField accepts {sorted(api.detail_fields)}")
+    split_span = api.split_spans.get(aggregation)
+    if split_span is not None and len(fields) >= 2 and end - start > split_span:
+        raise bad(
+            f"the time span exceeds the limit for Aggregation {aggregation} "
+            "with two or more DetailField dimensions"
+        )
     lists = {
         "Domain": domains,
         "ISP": isps or (),

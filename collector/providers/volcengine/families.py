@@ -46,6 +46,12 @@ TIME_SHIFT_STORAGE = Family(
     ("vhost",),
 )
 
+ONLINE_USERS = Family(
+    "cdn_live_online_users",
+    Kind.GAUGE,
+    "Peak concurrent play sessions (OnlineUserType Online) within the bucket",
+)
+
 LIVE_FAMILIES: tuple[Family, ...] = (
     P95_PEAK_BANDWIDTH,
     PULL_TO_PUSH_BANDWIDTH,
@@ -55,4 +61,5 @@ LIVE_FAMILIES: tuple[Family, ...] = (
     SNAPSHOTS,
     AUDIT_IMAGES,
     TIME_SHIFT_STORAGE,
+    ONLINE_USERS,
 )

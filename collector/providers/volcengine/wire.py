@@ -10,7 +10,8 @@ from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.volcengine.timestamps import parse_start_labelled
-from collector.timeslices import TimestampError
+from collector.statuscodes import class_of_code, class_of_row, is_total_row
+from collector.timeslices import TimestampError, parse_rfc3339
 
 MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
 GB = Unit(GIGABYTE, "GB read as 10^9 bytes")
@@ -210,4 +211,128 @@ class ScopedSeries:
             points.append(
                 Point(self.measure.family, labels, end, _value(item, self.measure, where))
             )
+        return _merge(points)
+
+
+def _split_entries(
+    payload: Any, query: Query, series: str, details: str
+) -> list[tuple[str, Sequence[Any], str]]:
+    """(domain label, series, where) per series of a Domain-split answer: the split list
+    for two or more domains, else the top-level series (the one domain, or `*`)."""
+    if len(query.domains) < 2:
+        found = list_of(payload, series, "Result", optional=True)
+        return [(scope_label(query.domains), found, f"Result.{series}")]
+    entries = list_of(payload, details, "Result", optional=True)
+    if not entries and list_of(payload, series, "Result", optional=True):
+        raise MalformedResponse(
+            f"Result.{details}: missing although {len(query.domains)} Domain values were "
+            f"asked for and Result.{series} has data"
+        )
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"Result.{details}[{index}]"
+        label = field_of(entry, "Domain", where)
+        if not isinstance(label, str) or not label:
+            raise MalformedResponse(f"{where}.Domain: expected a name, got {label!r}")
+        out.append((label, list_of(entry, series, where, optional=True), f"{where}.{series}"))
+    return out
+
+
+def _status_label(row: Any, where: str, *, by_code: bool) -> str | None:
+    """A status row's label: its code, or its class (statuscodes); None for a total row."""
+    code = field_of(row, "StatusCode", where)
+    if isinstance(code, bool) or not isinstance(code, int | str) or code == "":
+        raise MalformedResponse(
+            f"{where}.StatusCode: expected a code, got {code!r}", Reason.WRONG_TYPE
+        )
+    if is_total_row(str(code)):
+        return None
+    if by_code:
+        return str(code)
+    return class_of_code(code) if isinstance(code, int) else class_of_row(code)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCodes:
+    """DescribeLivePlayStatusCodeData: per bucket, `StatusSummaryDataList[]` of
+    `{StatusCode, Value (a count), Percent (a share, not read)}`; split by Domain like
+    SplitSeries. Counts are added up per class (or kept per code); a total row never is."""
+
+    measure: Measure
+    by_code: bool = False
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        how = "per status code" if self.by_code else "summed per status class"
+        return f"Result.StatusDataList[].StatusSummaryDataList[].{measure.field} {how}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        points = []
+        found = _split_entries(payload, query, "StatusDataList", "StatusDetailDataList")
+        for domain, series, where in found:
+            for index, item in enumerate(series):
+                item_where = f"{where}[{index}]"
+                end = _end(item, item_where, query.window.slice_seconds)
+                if not _in_window(query, end):
+                    continue
+                rows = list_of(item, "StatusSummaryDataList", item_where, optional=True)
+                for row_index, row in enumerate(rows):
+                    row_where = f"{item_where}.StatusSummaryDataList[{row_index}]"
+                    label = _status_label(row, row_where, by_code=self.by_code)
+                    if label is not None:
+                        value = _value(row, self.measure, row_where)
+                        points.append(Point(self.measure.family, (domain, label), end, value))
+        return _merge(points)
+
+
+@dataclass(frozen=True, slots=True)
+class Certificates:
+    """ListCertV2: a snapshot, not a series. Each `CertList[]` entry's `NotAfter` (RFC 3339)
+    and each name in its `CertDomainList`, stamped at the window's end (the hour it was
+    read). A certificate is labelled by `CertName` (`CertID` when unnamed); two sharing a
+    name keep the later NotAfter."""
+
+    not_after: Measure
+    domain: Measure
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.not_after, self.domain)
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.CertList[].{measure.field}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        end = query.window.end
+        points = []
+        for index, cert in enumerate(list_of(payload, "CertList", "Result", optional=True)):
+            where = f"Result.CertList[{index}]"
+            name = cert.get("CertName") if isinstance(cert, dict) else None
+            label = name if isinstance(name, str) and name else field_of(cert, "CertID", where)
+            if not isinstance(label, str) or not label:
+                raise MalformedResponse(f"{where}.CertID: expected a name, got {label!r}")
+            raw = field_of(cert, self.not_after.field, where)
+            try:
+                expires = parse_rfc3339(raw)
+            except (TimestampError, TypeError):
+                raise MalformedResponse(
+                    f"{where}.{self.not_after.field}: not RFC 3339: {raw!r}", Reason.BAD_TIMESTAMP
+                ) from None
+            value = self.not_after.unit.convert(float(expires), f"{where}.NotAfter")
+            points.append(Point(self.not_after.family, (label,), end, value))
+            domains = list_of(cert, self.domain.field, where, optional=True)
+            for domain in domains:
+                if not isinstance(domain, str) or not domain:
+                    raise MalformedResponse(
+                        f"{where}.{self.domain.field}: expected names, got {domain!r}",
+                        Reason.WRONG_TYPE,
+                    )
+                points.append(Point(self.domain.family, (label, domain), end, 1.0))
         return _merge(points)
