@@ -58,6 +58,13 @@ ORIGIN_HTTP_RESPONSES = Family(
     "Back-to-origin responses by status class (1xx to 5xx, other)",
     ("domain", "status_class"),
 )
+# Declared here for the Wangsu/CDNetworks origin response-time reports to feed (the rules'
+# CdnOriginSlow reads it); Volcengine Live documents no origin latency.
+ORIGIN_RESPONSE_TIME = Family(
+    "cdn_origin_response_time_seconds",
+    Kind.GAUGE,
+    "Average back-to-origin response time in seconds",
+)
 CERTIFICATE_NOT_AFTER = Family(
     "cdn_certificate_not_after_timestamp_seconds",
     Kind.GAUGE,
@@ -75,6 +82,7 @@ HEALTH_FAMILIES: tuple[Family, ...] = (
     HTTP_RESPONSES,
     HTTP_RESPONSES_BY_CODE,
     ORIGIN_HTTP_RESPONSES,
+    ORIGIN_RESPONSE_TIME,
     CERTIFICATE_NOT_AFTER,
     CERTIFICATE_DOMAIN,
 )

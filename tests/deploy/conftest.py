@@ -21,7 +21,9 @@ DEPLOY = REPO / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 # The recording rules over the timestamped slices (`slices: true`, /metrics/slices).
 SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
-RULE_FILES = (RULES, SLICE_RULES)
+# Edge error ratios, burn-rate, origin and certificate rules.
+ERROR_RULES = RULES.with_name("cdn-errors.rules.yml")
+RULE_FILES = (RULES, SLICE_RULES, ERROR_RULES)
 
 # A metric name anywhere in the exporter's source: families, self-metrics, HELP texts.
 _METRIC_NAME = re.compile(r"\bcdn_[a-z0-9_]+")
