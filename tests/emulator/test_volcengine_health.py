@@ -54,10 +54,11 @@ def by_labels(points: list[Point], family_name: str) -> dict[tuple[str, ...], fl
 
 
 def classes(counts: dict[int, int]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
+    """Counts per class; every class is exported, 0 when none of its codes came back."""
+    out = dict.fromkeys(("1xx", "2xx", "3xx", "4xx", "5xx", "other"), 0)
     for code, value in counts.items():
         out[f"{code // 100}xx"] += value
-    return {k: v for k, v in out.items() if v}
+    return out
 
 
 async def test_edge_status_classes_equal_the_ground_truth(live: Live, emulator: Emulator) -> None:

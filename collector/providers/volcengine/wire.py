@@ -10,7 +10,7 @@ from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.volcengine.timestamps import parse_start_labelled
-from collector.statuscodes import class_of_code, class_of_row, is_total_row
+from collector.statuscodes import CLASSES, class_of_code, class_of_row, is_total_row
 from collector.timeslices import TimestampError, parse_rfc3339
 
 MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
@@ -256,7 +256,8 @@ def _status_label(row: Any, where: str, *, by_code: bool) -> str | None:
 class StatusCodes:
     """DescribeLivePlayStatusCodeData: per bucket, `StatusSummaryDataList[]` of
     `{StatusCode, Value (a count), Percent (a share, not read)}`; split by Domain like
-    SplitSeries. Counts are added up per class (or kept per code); a total row never is."""
+    SplitSeries. Counts are added up per class, every class present in every bucket (or
+    kept per code); a total row never is."""
 
     measure: Measure
     by_code: bool = False
@@ -272,7 +273,7 @@ class StatusCodes:
 
     def parse(self, payload: Any, query: Query) -> list[Point]:
         _require_object(payload)
-        points = []
+        points: list[Point] = []
         found = _split_entries(payload, query, "StatusDataList", "StatusDetailDataList")
         for domain, series, where in found:
             for index, item in enumerate(series):
@@ -280,14 +281,22 @@ class StatusCodes:
                 end = _end(item, item_where, query.window.slice_seconds)
                 if not _in_window(query, end):
                     continue
+                # Every class in every bucket, 0 where no code of it came back: a class
+                # that is rare (5xx) keeps its counter instead of expiring between errors.
+                # Codes are open-ended, so the per-code family has only the codes seen.
+                values: dict[str, float] = {} if self.by_code else dict.fromkeys(CLASSES, 0.0)
                 rows = list_of(item, "StatusSummaryDataList", item_where, optional=True)
                 for row_index, row in enumerate(rows):
                     row_where = f"{item_where}.StatusSummaryDataList[{row_index}]"
                     label = _status_label(row, row_where, by_code=self.by_code)
                     if label is not None:
                         value = _value(row, self.measure, row_where)
-                        points.append(Point(self.measure.family, (domain, label), end, value))
-        return _merge(points)
+                        values[label] = values.get(label, 0.0) + value
+                points.extend(
+                    Point(self.measure.family, (domain, label), end, value)
+                    for label, value in values.items()
+                )
+        return points
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,10 +60,14 @@ def summed(points: list[Point], family_name: str) -> dict[tuple[str, ...], float
 def test_edge_status_classes_from_counts_per_domain() -> None:
     points = parse("status_codes", result("status_codes_multi"))
     assert {p.family for p in points} == {HTTP_RESPONSES}
+    # Every class in every bucket, 0 when none of its codes came back.
     assert summed(points, HTTP_RESPONSES.name) == {
-        (A, "2xx"): 3040, (A, "3xx"): 20, (A, "4xx"): 12, (A, "5xx"): 7,
-        (B, "2xx"): 1490, (B, "3xx"): 10, (B, "4xx"): 4, (B, "5xx"): 6,
+        (A, "1xx"): 0, (A, "2xx"): 3040, (A, "3xx"): 20, (A, "4xx"): 12, (A, "5xx"): 7,
+        (A, "other"): 0,
+        (B, "1xx"): 0, (B, "2xx"): 1490, (B, "3xx"): 10, (B, "4xx"): 4, (B, "5xx"): 6,
+        (B, "other"): 0,
     }  # fmt: skip
+    assert len(points) == 2 * 6 * 3
     # The bucket starting at 00:15 ends past the window: partial, not read.
     assert {p.end for p in points} == {T0 + 300, T0 + 600, T0 + 900}
     first = {p.labels: p.value for p in points if p.end == T0 + 300}
@@ -81,9 +85,12 @@ def test_per_code_counts_keep_each_code() -> None:
 def test_origin_status_classes_of_one_domain() -> None:
     points = parse("origin_status_codes", result("origin_status_codes_single"), (A,))
     assert summed(points, ORIGIN_HTTP_RESPONSES.name) == {
+        (A, "1xx"): 0,
         (A, "2xx"): 225,
         (A, "3xx"): 12,
+        (A, "4xx"): 0,
         (A, "5xx"): 13,
+        (A, "other"): 0,
     }
 
 
