@@ -11,8 +11,10 @@ import pytest
 
 from collector.client import AiohttpTransport
 from collector.clock import FakeClock
+from collector.config.loading import load_account
 from collector.emulator import CallKey, Emulator, RunningEmulator
 from collector.emulator import truth as ground
+from collector.emulator.volcengine.responses import live_streams
 from collector.families import (
     CERTIFICATE_DOMAIN,
     CERTIFICATE_NOT_AFTER,
@@ -24,8 +26,10 @@ from collector.families import (
     REQUESTS,
 )
 from collector.model import Outcome, Point
-from collector.providers.volcengine.families import ONLINE_USERS
+from collector.poller import EndpointPoller
+from collector.providers.volcengine.families import ONLINE_USERS, STREAM_ONLINE_USERS
 from collector.providers.volcengine.provider import VOLCENGINE
+from collector.selfmetrics import SelfMetrics
 from collector.timeslices import HOUR, Window
 
 from .conftest import NOW
@@ -179,3 +183,70 @@ async def test_certificates_allow_ten_calls_a_second(live: Live, emulator: Emula
     assert error_of(response) == ("FlowLimitExceeded", 100018)
     assert VOLCENGINE.classify(response).outcome is Outcome.THROTTLED
     assert emulator.calls[CallKey("volcengine", ACCOUNT, "certificates")].throttled == 1
+
+
+async def test_stream_peaks_one_per_stream_at_the_window_end(live: Live) -> None:
+    window = Window(NOW - 2 * HOUR, NOW - 2 * HOUR + 300, 300)
+    body = orjson.loads(live.request("stream_sessions_by_stream", window=window).body)
+    assert "Aggregation" not in body
+    assert (body["OnlineUserType"], body["PageNum"], body["PageSize"]) == ("Online", 1, 1000)
+    points = await live.points("stream_sessions_by_stream", window=window)
+    expected = {
+        (domain, app, stream)
+        for domain in (P1, P2)
+        for app, stream, _ in live_streams(ACCOUNT, domain)
+    }
+    assert {p.labels for p in points} == expected
+    assert {p.end for p in points} == {window.end}
+    assert all(p.family is STREAM_ONLINE_USERS for p in points)
+    assert sum(p.value for p in points) > 0
+
+
+async def test_stream_sessions_validation_and_paging(live: Live) -> None:
+    window = Window(NOW - 2 * HOUR, NOW - HOUR, HOUR)
+    body = orjson.loads(live.request("stream_sessions_by_stream", window=window).body)
+    action = "DescribeLiveBatchStreamSessionData"
+    for bad in (
+        {"Aggregation": 300},
+        {"PageSize": 50},
+        {"OnlineUserType": "ClientIP"},
+        {"StartTime": "2023-11-13T13:00:00+08:00"},  # more than 24 hours
+    ):
+        status, payload = await live.raw(action, orjson.dumps(body | bad))
+        assert status == 400, bad
+        assert payload["ResponseMetadata"]["Error"]["Code"] == "InvalidParameter", bad
+    status, payload = await live.raw(action, orjson.dumps(body | {"PageSize": 100}))
+    assert status == 200
+    result = payload["Result"]
+    streams = sum(len(live_streams(ACCOUNT, d)) for d in (P1, P2))
+    assert result["Pagination"] == {"PageNum": 1, "PageSize": 100, "TotalCount": streams}
+    # The default OnlineUserType here is Viewer, a different (larger) quantity.
+    viewers = orjson.dumps({k: v for k, v in body.items() if k != "OnlineUserType"})
+    default = (await live.raw(action, viewers))[1]["Result"]
+    assert default["PeakOnlineUser"] > result["PeakOnlineUser"]
+
+
+async def test_stream_series_are_capped_by_max_series(live: Live) -> None:
+    demo = live.emulator.account(ACCOUNT)
+    account = load_account(
+        {
+            "name": ACCOUNT,
+            "provider": "volcengine",
+            "auth": {"access_key": demo.access_key, "secret_key": demo.secret_key},
+            "base_url": live.running.base_url,
+            "domains": list(demo.domains),
+            "endpoints": {"stream_sessions_by_stream": {"enabled": True, "max_series": 3}},
+        }
+    )
+    (settings,) = [s for s in account.endpoints if s.spec.name == "stream_sessions_by_stream"]
+    poller = EndpointPoller(
+        provider=VOLCENGINE,
+        account=account,
+        settings=settings,
+        transport=live.transport,
+        clock=live.clock,
+        metrics=SelfMetrics(),
+    )
+    await poller.poll()
+    assert poller.up
+    assert len(list(poller.store.series())) == 3

@@ -1,6 +1,6 @@
 """The official Volcengine SDK (`volcengine`, `LiveService` of Live 2023-01-01) against the
-emulator: every API of the exporter's Volcengine catalog (ten usage APIs, three health
-APIs and ListCertV2), signed and sent by the
+emulator: every API of the exporter's Volcengine catalog (ten usage APIs, four health
+and audience APIs and ListCertV2), signed and sent by the
 SDK over loopback HTTP (`set_scheme('http')`, `set_host('127.0.0.1:PORT')`, the demo
 account's keys, region cn-north-1, the only region the Live SDK knows and the one the
 emulator serves).
@@ -150,6 +150,12 @@ EXPECT: dict[str, Expect] = {
         "TrafficDetailDataList",
         "Domain",
     ),
+    "DescribeLiveBatchStreamSessionData": Expect(
+        "describe_live_batch_stream_session_data",
+        ("PeakOnlineUser", "TotalRequest", "StreamInfoList", "Pagination"),
+        "StreamInfoList",
+        ("Domain", "App", "Stream", "PeakOnlineUser", "TotalRequest"),
+    ),
     "ListCertV2": Expect(
         "list_cert_v2",
         ("CertList", "ExpirationInfo"),
@@ -205,7 +211,7 @@ async def call(
 
 def test_every_catalog_api_is_called() -> None:
     assert {spec.path for spec in CATALOG.values()} == set(EXPECT)
-    assert len(EXPECT) == 14
+    assert len(EXPECT) == 15
 
 
 def test_sdk_aims_at_the_emulator_only(volcengine: Volcengine) -> None:

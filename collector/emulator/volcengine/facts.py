@@ -87,6 +87,9 @@ class ApiFacts:
     # Longest span per Aggregation when two or more DetailField dimensions split
     # (health reference §1); empty: the same as unsplit.
     split_spans: Mapping[int, int] = field(default_factory=dict)
+    # An API without Aggregation (no series): its longest span and its data delay.
+    max_span: int = 0
+    data_delay: int = 0
 
 
 def _slices(*seconds: int, delay: int = 15 * MINUTE) -> dict[int, Slice]:
@@ -223,6 +226,23 @@ HEALTH_APIS: tuple[ApiFacts, ...] = (
         split_spans=_SESSION_SPLIT_SPANS,
     ),
 )
+# DescribeLiveBatchStreamSessionData (§3.3): per stream, no Aggregation and no series,
+# span <= 24 h, 5 min delay; paged (PageSize 100-1000); OnlineUserType defaults to Viewer.
+BATCH_SESSIONS = ApiFacts(
+    "stream_sessions_by_stream",
+    "DescribeLiveBatchStreamSessionData",
+    {},
+    0,
+    frozenset(),
+    frozenset(
+        {"DomainList", "ProtocolList", "ISPList", "RegionList", "OnlineUserType"}
+        | {"PageNum", "PageSize"}
+    ),
+    choices={"OnlineUserType": frozenset({"Online", "Viewer"})},
+    max_span=DAY,
+    data_delay=5 * MINUTE,
+)
+PAGE_SIZES = range(100, 1001)
 # ListCertV2 (§3.7): no time range, no Aggregation; 10 requests/second per user.
 CERT_ACTION = "ListCertV2"
 CERT_RATE_LIMIT = RateLimit(10, 1)
@@ -237,6 +257,6 @@ CERTIFICATES = ApiFacts(
     ),
     rate_limit=CERT_RATE_LIMIT,
 )
-APIS = (*APIS, *HEALTH_APIS, CERTIFICATES)
+APIS = (*APIS, *HEALTH_APIS, BATCH_SESSIONS, CERTIFICATES)
 BY_ACTION: Mapping[str, ApiFacts] = {api.action: api for api in APIS}
 LOOKUP_ACTIONS = {"DescribeLiveISPData": "isp", "DescribeLiveRegionData": "region"}  # no body

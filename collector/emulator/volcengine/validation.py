@@ -114,8 +114,13 @@ def _visible(
     emulator: Emulator, api: ApiFacts, start: int, end: int, aggregation: int
 ) -> tuple[tuple[int, float], ...]:
     """Buckets starting in [start, end), aligned to +08:00, that the data delay shows."""
-    shift = api.aggregations[aggregation].data_delay - USUAL_DELAY
     now = emulator.clock.time()
+    if not api.aggregations:  # one bucket: the whole range, once the delay has passed
+        if end > now:
+            return ()
+        factor = emulator.revision_factor(end + api.data_delay - USUAL_DELAY)
+        return () if factor is None else ((start, factor),)
+    shift = api.aggregations[aggregation].data_delay - USUAL_DELAY
     out = []
     first = align_down(start, aggregation, CST)
     for bucket in range(first, end, aggregation):
@@ -140,12 +145,19 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     start, end = _time(body, "StartTime"), _time(body, "EndTime")
     if end <= start:
         raise bad("EndTime must be after StartTime")
-    aggregation = body.get("Aggregation", api.default_aggregation)
     allowed = api.aggregations
-    if type(aggregation) is not int or aggregation not in allowed:
-        raise bad(f"Aggregation must be one of {sorted(allowed)}")
-    if end - start > allowed[aggregation].max_span:
-        raise bad(f"the time span exceeds the limit for Aggregation {aggregation}")
+    if not allowed:  # no series: the range is one bucket
+        aggregation = end - start
+        if "Aggregation" in body:
+            raise bad(f"{api.action} takes no Aggregation")
+        if end - start > api.max_span:
+            raise bad(f"the time span exceeds the limit of {api.max_span // 3600} hours")
+    else:
+        aggregation = body.get("Aggregation", api.default_aggregation)
+        if type(aggregation) is not int or aggregation not in allowed:
+            raise bad(f"Aggregation must be one of {sorted(allowed)}")
+        if end - start > allowed[aggregation].max_span:
+            raise bad(f"the time span exceeds the limit for Aggregation {aggregation}")
     if start < now - HISTORY:
         raise bad("StartTime is more than 366 days ago")
     # [I] Whether the service rejects fields an API does not take is unknown; rejecting

@@ -52,6 +52,13 @@ ONLINE_USERS = Family(
     "Peak concurrent play sessions (OnlineUserType Online) within the bucket",
 )
 
+STREAM_ONLINE_USERS = Family(
+    "cdn_live_stream_online_users",
+    Kind.GAUGE,
+    "Peak concurrent play sessions (OnlineUserType Online) of one stream over the slice",
+    ("domain", "app", "stream"),
+)
+
 LIVE_FAMILIES: tuple[Family, ...] = (
     P95_PEAK_BANDWIDTH,
     PULL_TO_PUSH_BANDWIDTH,
@@ -62,4 +69,5 @@ LIVE_FAMILIES: tuple[Family, ...] = (
     AUDIT_IMAGES,
     TIME_SHIFT_STORAGE,
     ONLINE_USERS,
+    STREAM_ONLINE_USERS,
 )

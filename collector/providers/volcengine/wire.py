@@ -345,3 +345,39 @@ class Certificates:
                     )
                 points.append(Point(self.domain.family, (label, domain), end, 1.0))
         return _merge(points)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPeaks:
+    """DescribeLiveBatchStreamSessionData: no series, one figure per stream for the whole
+    range (`StreamInfoList[] {Domain, App, Stream, <field>}`). The catalog's span is one
+    slice, so each call's figure is that slice's, stamped at the window's end. Only the
+    first page is read (up to PageSize streams)."""
+
+    measure: Measure
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.StreamInfoList[].{measure.field} (first page)"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        window = query.window
+        points = []
+        for index, item in enumerate(list_of(payload, "StreamInfoList", "Result", optional=True)):
+            where = f"Result.StreamInfoList[{index}]"
+            labels = []
+            for key in ("Domain", "App", "Stream"):
+                value = field_of(item, key, where)
+                if not isinstance(value, str) or not value:
+                    raise MalformedResponse(
+                        f"{where}.{key}: expected a name, got {value!r}", Reason.WRONG_TYPE
+                    )
+                labels.append(value)
+            value = _value(item, self.measure, where)
+            points.append(Point(self.measure.family, tuple(labels), window.end, value))
+        return _merge(points)

@@ -50,9 +50,12 @@ EXPECTED = {
     ),
     "source_traffic": ("DescribeLiveSourceTrafficData", (300, MINUTE, HOUR), 31 * DAY, 900, 100),
     "stream_sessions": ("DescribeLiveStreamSessionData", (300, MINUTE, HOUR), 31 * DAY, 900, 100),
+    "stream_sessions_by_stream": (
+        "DescribeLiveBatchStreamSessionData", (300, HOUR), 300, 300, 100,
+    ),
     "certificates": ("ListCertV2", (HOUR,), 31 * DAY, 0, 0),
 }  # fmt: skip
-OPT_IN = {"status_codes_by_code"}
+OPT_IN = {"status_codes_by_code", "stream_sessions_by_stream"}
 STATUS_CODES = {"status_codes", "status_codes_by_code", "origin_status_codes"}
 
 
@@ -113,6 +116,7 @@ def test_live_families() -> None:
         "cdn_live_audit_images_total",
         "cdn_live_time_shift_storage_bytes",
         "cdn_live_online_users",
+        "cdn_live_stream_online_users",
     }
     for family in LIVE_FAMILIES:
         assert (family.kind is Kind.COUNTER) == family.name.endswith("_total")

@@ -25,7 +25,7 @@ from collector.http import HttpResponse
 from collector.model import GIGABYTE, MEGABIT_PER_SECOND, Outcome, Point
 from collector.providers.endpoint import MalformedResponse, Query, Reason
 from collector.providers.volcengine.catalog import CATALOG
-from collector.providers.volcengine.families import ONLINE_USERS
+from collector.providers.volcengine.families import ONLINE_USERS, STREAM_ONLINE_USERS
 from collector.providers.volcengine.provider import VOLCENGINE
 from collector.timeslices import Window, parse_rfc3339
 
@@ -200,3 +200,19 @@ def test_the_request_bodies() -> None:
     assert "DetailField" not in body("origin_status_codes", (A,))
     assert body("stream_sessions")["OnlineUserType"] == "Online"
     assert body("certificates", ()) == {}
+
+
+def test_stream_peaks_per_stream_stamped_at_the_window_end() -> None:
+    window = Window(T0, T0 + 300, 300)
+    points = parse("stream_sessions_by_stream", result("stream_sessions_by_stream"), window=window)
+    assert {p.labels: p.value for p in points if p.family is STREAM_ONLINE_USERS} == {
+        (A, "live", "match-1"): 120,
+        (A, "live", "match-2"): 40,
+        (B, "radio", "fm"): 30,
+    }
+    assert {p.end for p in points} == {T0 + 300}
+    payload = copy.deepcopy(result("stream_sessions_by_stream"))
+    payload["StreamInfoList"][0]["Stream"] = ""
+    with pytest.raises(MalformedResponse) as info:
+        parse("stream_sessions_by_stream", payload, window=window)
+    assert info.value.reason == Reason.WRONG_TYPE
