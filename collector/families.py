@@ -68,7 +68,7 @@ ORIGIN_RESPONSE_TIME = Family(
 CERTIFICATE_NOT_AFTER = Family(
     "cdn_certificate_not_after_timestamp_seconds",
     Kind.GAUGE,
-    "When a certificate expires (Unix seconds); the snapshot is stamped at the hour it was read",
+    "When a certificate expires, as Unix seconds (an hourly snapshot of the list)",
     ("certificate",),
 )
 CERTIFICATE_DOMAIN = Family(

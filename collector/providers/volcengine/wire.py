@@ -269,7 +269,8 @@ class StatusCodes:
 
     def source(self, measure: Measure) -> str:
         how = "per status code" if self.by_code else "summed per status class"
-        return f"Result.StatusDataList[].StatusSummaryDataList[].{measure.field} {how}"
+        where = f"Result.StatusDataList[].StatusSummaryDataList[].{measure.field}"
+        return f"{where} (counts; Percent is not read) {how}"
 
     def parse(self, payload: Any, query: Query) -> list[Point]:
         _require_object(payload)
