@@ -305,9 +305,6 @@ _SESSION_SLICES = (
     Granularity(MINUTE, DAY, 5 * MINUTE),
     Granularity(HOUR, 31 * DAY, _USUAL_DELAY),
 )
-# ListCertV2 has no time range: the exporter reads it once an hour as an hourly "slice"
-# that is settled as soon as it ends (delay 0) and stamps the snapshot at its end. One
-# call covers any window (even a backfill), so the span is never what splits it.
 # BatchStreamSession answers one figure per stream for its whole range (at most 24 h),
 # 5 minutes late: one slice a call, so the span is the slice.
 BATCH_SESSION_SLICES = (
@@ -315,11 +312,12 @@ BATCH_SESSION_SLICES = (
     Granularity(HOUR, HOUR, 5 * MINUTE),
 )
 BATCH_PAGE_SIZE = 1000  # the largest page (100-1000); streams past it are not read
+# ListCertV2 has no time range: the exporter reads it once an hour as an hourly "slice"
+# that is settled as soon as it ends (delay 0) and stamps the snapshot at its end. One
+# call covers any window (even a backfill), so the span is never what splits it.
 CERTIFICATE_SLICES = (Granularity(HOUR, 31 * DAY, 0),)
 UNIX_SECONDS = Unit(1.0, "RFC 3339 read as Unix seconds")
 LISTED = Unit(1.0, "1 per listed domain")
-
-
 # Three declarations read DescribeLivePlayStatusCodeData: each keeps a third of the
 # Action's 30/s, so together they never exceed it.
 STATUS_RATE_LIMIT = RateLimit(10, 1)

@@ -65,6 +65,32 @@ def split_values(query: Query, dimension: str) -> tuple[str, ...]:
     return query.domains if dimension == "Domain" else query.scope
 
 
+def _split_entries(
+    payload: Any, requested: Sequence[str], series: str, details: tuple[str, ...], dimension: str
+) -> list[tuple[str, Sequence[Any], str]]:
+    """(label, series, where) per series of an answer split by `dimension`: the split list
+    (its accepted names in `details`) for two or more requested values, else the
+    top-level series, labelled with the one value asked for or `*`."""
+    if len(requested) < 2:
+        found = list_of(payload, series, "Result", optional=True)
+        return [(scope_label(requested), found, f"Result.{series}")]
+    details_key = next((k for k in details if k in payload), details[0])
+    entries = list_of(payload, details_key, "Result", optional=True)
+    if not entries and list_of(payload, series, "Result", optional=True):
+        raise MalformedResponse(
+            f"Result.{details[0]}: missing although {len(requested)} "
+            f"{dimension} values were asked for and Result.{series} has data"
+        )
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"Result.{details_key}[{index}]"
+        label = field_of(entry, dimension, where)
+        if not isinstance(label, str) or not label:
+            raise MalformedResponse(f"{where}.{dimension}: expected a name, got {label!r}")
+        out.append((label, list_of(entry, series, where, optional=True), f"{where}.{series}"))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SplitSeries:
     """The shape most Live usage APIs share: a top-level series and an optional split.
@@ -88,24 +114,11 @@ class SplitSeries:
         One value: the top-level series is that value's. None: the account total `*`."""
         _require_object(payload)
         requested = split_values(query, self.dimension)
-        if len(requested) < 2:
-            series = list_of(payload, self.series, "Result", optional=True)
-            return self._points(series, scope_label(requested), query, f"Result.{self.series}")
-        details_key = next((k for k in self.details if k in payload), self.details[0])
-        details = list_of(payload, details_key, "Result", optional=True)
-        if not details and list_of(payload, self.series, "Result", optional=True):
-            raise MalformedResponse(
-                f"Result.{self.details[0]}: missing although {len(requested)} "
-                f"{self.dimension} values were asked for and Result.{self.series} has data"
-            )
         points = []
-        for index, entry in enumerate(details):
-            where = f"Result.{details_key}[{index}]"
-            label = field_of(entry, self.dimension, where)
-            if not isinstance(label, str) or not label:
-                raise MalformedResponse(f"{where}.{self.dimension}: expected a name, got {label!r}")
-            series = list_of(entry, self.series, where, optional=True)
-            points.extend(self._points(series, label, query, f"{where}.{self.series}"))
+        for label, series, where in _split_entries(
+            payload, requested, self.series, self.details, self.dimension
+        ):
+            points.extend(self._points(series, label, query, where))
         return points
 
     def _points(self, series: Sequence[Any], label: str, query: Query, where: str) -> list[Point]:
@@ -214,30 +227,6 @@ class ScopedSeries:
         return _merge(points)
 
 
-def _split_entries(
-    payload: Any, query: Query, series: str, details: str
-) -> list[tuple[str, Sequence[Any], str]]:
-    """(domain label, series, where) per series of a Domain-split answer: the split list
-    for two or more domains, else the top-level series (the one domain, or `*`)."""
-    if len(query.domains) < 2:
-        found = list_of(payload, series, "Result", optional=True)
-        return [(scope_label(query.domains), found, f"Result.{series}")]
-    entries = list_of(payload, details, "Result", optional=True)
-    if not entries and list_of(payload, series, "Result", optional=True):
-        raise MalformedResponse(
-            f"Result.{details}: missing although {len(query.domains)} Domain values were "
-            f"asked for and Result.{series} has data"
-        )
-    out = []
-    for index, entry in enumerate(entries):
-        where = f"Result.{details}[{index}]"
-        label = field_of(entry, "Domain", where)
-        if not isinstance(label, str) or not label:
-            raise MalformedResponse(f"{where}.Domain: expected a name, got {label!r}")
-        out.append((label, list_of(entry, series, where, optional=True), f"{where}.{series}"))
-    return out
-
-
 def _status_label(row: Any, where: str, *, by_code: bool) -> str | None:
     """A status row's label: its code, or its class (statuscodes); None for a total row."""
     code = field_of(row, "StatusCode", where)
@@ -275,7 +264,9 @@ class StatusCodes:
     def parse(self, payload: Any, query: Query) -> list[Point]:
         _require_object(payload)
         points: list[Point] = []
-        found = _split_entries(payload, query, "StatusDataList", "StatusDetailDataList")
+        found = _split_entries(
+            payload, query.domains, "StatusDataList", ("StatusDetailDataList",), "Domain"
+        )
         for domain, series, where in found:
             for index, item in enumerate(series):
                 item_where = f"{where}[{index}]"
