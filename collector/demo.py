@@ -25,7 +25,11 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "stream": {"enabled": True},
     },
     "cdnetworks": {"country_bandwidth": {"enabled": True}},
-    "volcengine": {},
+    # The opt-in breakdowns too: per-code status counts, and per-stream users (capped).
+    "volcengine": {
+        "status_codes_by_code": {"enabled": True},
+        "stream_sessions_by_stream": {"enabled": True, "max_series": 100},
+    },
 }
 
 

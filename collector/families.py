@@ -38,6 +38,55 @@ CORE_FAMILIES: tuple[Family, ...] = (
     CACHE_HIT_RATIO,
 )
 
+# Health families every provider feeds from its status-code and certificate APIs; not in
+# CORE_FAMILIES (every dashboard shows those), and the rules in cdn-errors.rules.yml read them.
+HTTP_RESPONSES = Family(
+    "cdn_http_responses_total",
+    Kind.COUNTER,
+    "Edge responses by status class (1xx to 5xx, other)",
+    ("domain", "status_class"),
+)
+HTTP_RESPONSES_BY_CODE = Family(
+    "cdn_http_responses_by_code_total",
+    Kind.COUNTER,
+    "Edge responses by HTTP status code",
+    ("domain", "status_code"),
+)
+ORIGIN_HTTP_RESPONSES = Family(
+    "cdn_origin_http_responses_total",
+    Kind.COUNTER,
+    "Back-to-origin responses by status class (1xx to 5xx, other)",
+    ("domain", "status_class"),
+)
+# Declared here for the Wangsu/CDNetworks origin response-time reports to feed (the rules'
+# CdnOriginSlow reads it); Volcengine Live documents no origin latency.
+ORIGIN_RESPONSE_TIME = Family(
+    "cdn_origin_response_time_seconds",
+    Kind.GAUGE,
+    "Average back-to-origin response time in seconds",
+)
+CERTIFICATE_NOT_AFTER = Family(
+    "cdn_certificate_not_after_timestamp_seconds",
+    Kind.GAUGE,
+    "When a certificate expires, as Unix seconds (an hourly snapshot of the list)",
+    ("certificate",),
+)
+CERTIFICATE_DOMAIN = Family(
+    "cdn_certificate_domain_info",
+    Kind.GAUGE,
+    "1 for each domain a certificate lists",
+    ("certificate", "domain"),
+)
+
+HEALTH_FAMILIES: tuple[Family, ...] = (
+    HTTP_RESPONSES,
+    HTTP_RESPONSES_BY_CODE,
+    ORIGIN_HTTP_RESPONSES,
+    ORIGIN_RESPONSE_TIME,
+    CERTIFICATE_NOT_AFTER,
+    CERTIFICATE_DOMAIN,
+)
+
 
 # Opt-in timestamped slices (`slices: true`): one family per measure, sample per slice.
 SLICE_PREFIX = "cdn_slice_"

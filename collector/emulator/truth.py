@@ -11,7 +11,7 @@ from collections.abc import Callable
 from collector.emulator.core import Emulator
 from collector.emulator.traffic import Member, Quantity, decimal
 from collector.emulator.volcengine.facts import BY_ACTION, CST
-from collector.emulator.volcengine.responses import printed
+from collector.emulator.volcengine.responses import printed, status_counts
 from collector.emulator.volcengine.validation import USUAL_DELAY
 from collector.emulator.wangsu.catalog_code_data import stream_shares
 from collector.emulator.wangsu.catalog_legacy import area_share, transcoding_minutes
@@ -94,6 +94,23 @@ def volcengine_down_traffic_bytes(
     for bucket_end in range(first_end, int(end) + 1, FIVE_MINUTES):
         gb = volcengine_down_traffic_gb(emulator, account.name, domain, bucket_end - FIVE_MINUTES)
         total += gb * GIGABYTE  # converted per bucket, as the exporter's parser does
+    return total
+
+
+def volcengine_status_counts(
+    emulator: Emulator, account_name: str, domain: str, kind: str, start: float, end: float
+) -> dict[int, int]:
+    """A domain's final requests per status code (`kind` Access: edge, Source: origin
+    pulls) over the 5-minute buckets ending in (start, end], as the API prints them."""
+    account = emulator.account(account_name)
+    first_end = align_down(start, FIVE_MINUTES) + FIVE_MINUTES
+    total: dict[int, int] = {}
+    for bucket_end in range(first_end, int(end) + 1, FIVE_MINUTES):
+        counts = status_counts(
+            emulator, account.name, [(domain, {})], kind, bucket_end - FIVE_MINUTES, FIVE_MINUTES
+        )
+        for code, value in counts.items():
+            total[code] = total.get(code, 0) + value
     return total
 
 

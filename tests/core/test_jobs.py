@@ -36,6 +36,11 @@ def base() -> dict[str, Any]:
                         "snapshot",
                         "audit",
                         "time_shift",
+                        "status_codes",
+                        "origin_status_codes",
+                        "source_traffic",
+                        "stream_sessions",
+                        "certificates",
                     )
                 },
             },

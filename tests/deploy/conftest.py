@@ -24,7 +24,9 @@ RULES = DEPLOY / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
 # The alerts on the month-to-date billing figures (cdn_billing_*).
 BILLING_RULES = RULES.with_name("cdn-billing.rules.yml")
-RULE_FILES = (RULES, SLICE_RULES, BILLING_RULES)
+# Edge error ratios, burn-rate, origin and certificate rules.
+ERROR_RULES = RULES.with_name("cdn-errors.rules.yml")
+RULE_FILES = (RULES, SLICE_RULES, BILLING_RULES, ERROR_RULES)
 
 # A metric name anywhere in the exporter's source: families, self-metrics, HELP texts.
 _METRIC_NAME = re.compile(r"\bcdn_[a-z0-9_]+")

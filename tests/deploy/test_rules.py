@@ -15,6 +15,8 @@ PROMETHEUS_YML = REPO / "deploy" / "prometheus" / "prometheus.yml"
 RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 RULES_TEST = RULES.with_name("cdn-exporter.rules.test.yml")
 SLICE_RULES = RULES.with_name("cdn-slices.rules.yml")
+ERROR_RULES = RULES.with_name("cdn-errors.rules.yml")
+ERROR_RULES_TEST = RULES.with_name("cdn-errors.rules.test.yml")
 # Every rules file and its promtool unit-test file: the checks below run on each pair.
 RULE_FILES = {
     RULES.name: (RULES, RULES_TEST),
@@ -23,6 +25,7 @@ RULE_FILES = {
         RULES.with_name("cdn-billing.rules.yml"),
         RULES.with_name("cdn-billing.rules.test.yml"),
     ),
+    ERROR_RULES.name: (ERROR_RULES, ERROR_RULES_TEST),
 }
 PROMTOOL_HINT = "apt-get install prometheus (Debian ships promtool with it)"
 SEVERITIES = {"critical", "warning", "info"}
@@ -217,3 +220,58 @@ def test_slice_sums_look_back_past_the_late_slices() -> None:
         if any(rule.get("record", "").endswith(":p95_30d") for rule in group["rules"])
     )
     assert billing.get("interval") == "1h"
+
+
+def test_error_rules_alerts_are_tested_firing_and_silent() -> None:
+    """cdn-errors.rules.yml: each alert (a name may come twice, once per severity, like
+    the page and ticket burn-rate alerts) has a firing and a not-firing test, a severity
+    and templated annotations."""
+    alerts = _alerts(_rules_of(ERROR_RULES))
+    tiers = [(rule["alert"], rule.get("labels", {}).get("severity")) for rule in alerts]
+    assert len(set(tiers)) == len(tiers), f"an alert repeats a severity: {tiers}"
+    for rule in alerts:
+        assert rule.get("labels", {}).get("severity") in SEVERITIES, rule["alert"]
+        annotations = rule.get("annotations", {})
+        assert {"summary", "description"} <= annotations.keys(), rule["alert"]
+        assert "{{ $labels." in annotations["summary"], rule["alert"]
+    firing: set[tuple[str, str]] = set()
+    silent: set[str] = set()
+    for case in _rule_tests(ERROR_RULES_TEST):
+        for check in case.get("alert_rule_test", []):
+            expected = check.get("exp_alerts")
+            if not expected:
+                silent.add(check["alertname"])
+            for alert in expected or []:
+                firing.add((check["alertname"], alert["exp_labels"]["severity"]))
+    assert set(tiers) <= firing, f"untested tiers: {sorted(set(tiers) - firing)}"
+    assert {name for name, _ in tiers} <= silent
+    names = {name for name, _ in tiers}
+    assert names == {
+        "CdnErrorBudgetBurn",
+        "CdnOriginFailing",
+        "CdnOriginSlow",
+        "CdnCertificateExpiring",
+    }
+
+
+def test_burn_rate_alerts_read_the_one_slo_objective() -> None:
+    """The objective is set once (a recording rule); the page and ticket alerts use the
+    SRE workbook's window pairs and burn rates against it, never a literal ratio."""
+    rules = _rules_of(ERROR_RULES)
+    objective = [r for r in rules if r.get("record") == "cdn:slo_objective:ratio"]
+    assert len(objective) == 1
+    assert re.fullmatch(r"vector\(0\.999\)", objective[0]["expr"].strip())
+    burns = {
+        rule["labels"]["urgency"]: rule["expr"]
+        for rule in rules
+        if rule.get("alert") == "CdnErrorBudgetBurn"
+    }
+    pairs = {"page": [("1h", "5m", "14.4"), ("6h", "30m", "6")],
+             "ticket": [("1d", "2h", "3"), ("3d", "6h", "1")]}  # fmt: skip
+    for urgency, windows in pairs.items():
+        expr = burns[urgency]
+        for long, short, rate in windows:
+            for window in (long, short):
+                threshold = rf"{re.escape(rate)} \* \(1 - scalar\(cdn:slo_objective:ratio\)\)"
+                assert re.search(rf"ratio_rate{window} > {threshold}", expr), (urgency, window)
+        assert "0.999" not in expr

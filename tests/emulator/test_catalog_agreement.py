@@ -48,6 +48,21 @@ DELIBERATE = {
         "Wctquery answers 5-minute detail over whole days; the exporter sums it per day, "
         "so a day is asked for once it is over and never published in part"
     ),
+    **{
+        ("volcengine", name, "rate_limit"): (
+            "three declarations read DescribeLivePlayStatusCodeData; each keeps a third "
+            "of its 30/s so that together they stay within it"
+        )
+        for name in ("status_codes", "status_codes_by_code", "origin_status_codes")
+    },
+    ("volcengine", "stream_sessions_by_stream", "granularities"): (
+        "DescribeLiveBatchStreamSessionData has no Aggregation; the exporter asks for one "
+        "5-minute or hourly range a call and stamps each stream's peak at its end"
+    ),
+    ("volcengine", "certificates", "granularities"): (
+        "ListCertV2 has no time range; the exporter reads its snapshot once an hour as an "
+        "hourly slice settled when it ends"
+    ),
 }
 ENVELOPES = {
     "result": ws.Envelope.RESULT,
@@ -121,13 +136,21 @@ def volcengine_disagreements(
             _differ(problems, "volcengine", name, fact, ours, wire)
 
         differ("method", spec.method, "POST")
-        differ("rate_limit", _limit(spec.rate_limit), _limit(volc.RATE_LIMIT))
+        differ("rate_limit", _limit(spec.rate_limit), _limit(api.rate_limit))
         differ("granularities", sorted(spec.granularities), sorted(api.aggregations))
         for g in spec.slices:
             wire = api.aggregations.get(g.seconds)
             if wire is not None:
                 differ(f"max_span at {g.seconds}s", g.max_span, wire.max_span)
                 differ(f"data_delay at {g.seconds}s", g.data_delay, wire.data_delay)
+        if not api.aggregations and api.max_span:  # no series: one range a call
+            for g in spec.slices:
+                if g.max_span > api.max_span:
+                    problems.append(
+                        f"volcengine {name}: max_span at {g.seconds}s exceeds the wire's "
+                        f"{api.max_span}"
+                    )
+                differ(f"data_delay at {g.seconds}s", g.data_delay, api.data_delay)
         cap, wire_cap = spec.max_domains_per_call, api.max_list
         if wire_cap is not None and (cap is None or cap > wire_cap):
             problems.append(f"volcengine {name}: max_domains {cap} exceeds the wire's {wire_cap}")

@@ -1,11 +1,12 @@
 """The official Volcengine SDK (`volcengine`, `LiveService` of Live 2023-01-01) against the
-emulator: all ten usage APIs of the exporter's Volcengine catalog, signed and sent by the
+emulator: every API of the exporter's Volcengine catalog (ten usage APIs, four health
+and audience APIs and ListCertV2), signed and sent by the
 SDK over loopback HTTP (`set_scheme('http')`, `set_host('127.0.0.1:PORT')`, the demo
 account's keys, region cn-north-1, the only region the Live SDK knows and the one the
 emulator serves).
 
 Bodies are the exporter's own (`Endpoint.build_body`), handed to the SDK method as the
-dict it serialises. Expected Result keys are the reference's (§4.2, from the Go SDK's
+dict it serialises. Expected Result keys are the references' (§4.2, health §3; the Go SDK's
 generated models), not the emulator's code: each API's always-present fields, the
 series item fields, and the split list when DetailField asks for a split of two or
 more values (`SnapshotDetailData`, sic, for snapshots). Wrong keys must be answered with
@@ -124,6 +125,43 @@ EXPECT: dict[str, Expect] = {
         "TimeShiftDataList",
         ("TimeStamp", "Storage"),
     ),
+    # The health APIs (volcengine-health-billing-api.md §3, from the same Go models).
+    "DescribeLivePlayStatusCodeData": Expect(
+        "describe_live_play_status_code_data",
+        ("StatusSummaryDataList", "StatusDataList", "Type", *ECHO),
+        "StatusDataList",
+        ("TimeStamp", "StatusSummaryDataList"),
+        "StatusDetailDataList",
+        "Domain",
+    ),
+    "DescribeLiveStreamSessionData": Expect(
+        "describe_live_stream_session_data",
+        ("PeakOnlineUser", "TotalRequest", "SessionDataList", *ECHO),
+        "SessionDataList",
+        ("TimeStamp", "OnlineUser", "Request"),
+        "SessionDetailDataList",
+        "Domain",
+    ),
+    "DescribeLiveSourceTrafficData": Expect(
+        "describe_live_source_traffic_data",
+        ("TotalTraffic", "PeakBandwidth", "TrafficDataList"),
+        "TrafficDataList",
+        ("TimeStamp", "Traffic", "Bandwidth"),
+        "TrafficDetailDataList",
+        "Domain",
+    ),
+    "DescribeLiveBatchStreamSessionData": Expect(
+        "describe_live_batch_stream_session_data",
+        ("PeakOnlineUser", "TotalRequest", "StreamInfoList", "Pagination"),
+        "StreamInfoList",
+        ("Domain", "App", "Stream", "PeakOnlineUser", "TotalRequest"),
+    ),
+    "ListCertV2": Expect(
+        "list_cert_v2",
+        ("CertList", "ExpirationInfo"),
+        "CertList",
+        ("CertID", "CertName", "CertDomainList", "NotBefore", "NotAfter", "Status"),
+    ),
 }
 
 ENDPOINTS = sorted(CATALOG)
@@ -149,6 +187,8 @@ def query_for(
         picked = domains[: spec.max_domains_per_call]
     elif spec.fan_out is FanOut.PER_DOMAIN:
         picked = domains[:1]
+    elif spec.fan_out is FanOut.ACCOUNT:
+        picked = ()
     else:
         picked = ()
         scope = GROUPS if spec.fan_out is FanOut.GROUP_BATCHES else (VHOST,)
@@ -171,7 +211,7 @@ async def call(
 
 def test_every_catalog_api_is_called() -> None:
     assert {spec.path for spec in CATALOG.values()} == set(EXPECT)
-    assert len(EXPECT) == 10
+    assert len(EXPECT) == 15
 
 
 def test_sdk_aims_at_the_emulator_only(volcengine: Volcengine) -> None:

@@ -9,7 +9,7 @@ the reference could not confirm.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from collector.model import RateLimit
 
@@ -81,6 +81,15 @@ class ApiFacts:
     takes: frozenset[str]  # body fields beyond StartTime, EndTime, Aggregation
     # [I] No DomainList (or GroupList) cap is documented: None means unbounded.
     max_list: int | None = None
+    rate_limit: RateLimit = RATE_LIMIT  # per user and API
+    # Accepted values of body fields that take one of a fixed set (e.g. Type).
+    choices: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Longest span per Aggregation when two or more DetailField dimensions split
+    # (health reference §1); empty: the same as unsplit.
+    split_spans: Mapping[int, int] = field(default_factory=dict)
+    # An API without Aggregation (no series): its longest span and its data delay.
+    max_span: int = 0
+    data_delay: int = 0
 
 
 def _slices(*seconds: int, delay: int = 15 * MINUTE) -> dict[int, Slice]:
@@ -173,5 +182,81 @@ APIS: tuple[ApiFacts, ...] = (
         frozenset({"Vhosts"}),
     ),
 )
+
+# ---- health and audience APIs (shared/reference/volcengine-health-billing-api.md) -------
+# Section numbers below are that reference's. StreamSession and SourceTraffic span 24 h
+# at 60 s and 31 d at 300 s and 3600 s; 3 h / 24 h / 7 d with two or more split
+# dimensions (§1). Their delay is 5 min at 60 s and 15 min otherwise (§2).
+_SESSION_SLICES = {
+    MINUTE: Slice(DAY, 5 * MINUTE),
+    300: Slice(31 * DAY, 15 * MINUTE),
+    HOUR: Slice(31 * DAY, 15 * MINUTE),
+}
+_SESSION_SPLIT_SPANS = {MINUTE: 3 * HOUR, 300: DAY, HOUR: 7 * DAY}
+
+HEALTH_APIS: tuple[ApiFacts, ...] = (
+    ApiFacts(
+        "play_status_codes",
+        "DescribeLivePlayStatusCodeData",  # §3.1: 60* -> 24 h, 300 -> 31 d, 3600 -> 93 d
+        {MINUTE: Slice(DAY, 15 * MINUTE), **_slices(300, HOUR)},
+        MINUTE,
+        frozenset({"Domain", "ISP"}),
+        frozenset({"DomainList", "ISPList", "RegionList", "UserRegionList", "DetailField", "Type"}),
+        choices={"Type": frozenset({"Access", "Source"})},
+    ),
+    ApiFacts(
+        "stream_sessions",
+        "DescribeLiveStreamSessionData",  # §3.2
+        _SESSION_SLICES,
+        300,
+        frozenset({"Domain", "ISP", "Protocol"}),
+        frozenset({"DomainList", "Domain", "ProtocolList", "ISPList", "RegionList", "DetailField"})
+        | {"OnlineUserType"}
+        | _STREAM,
+        choices={"OnlineUserType": frozenset({"Online", "Viewer", "ClientIP"})},
+        split_spans=_SESSION_SPLIT_SPANS,
+    ),
+    ApiFacts(
+        "source_traffic",
+        "DescribeLiveSourceTrafficData",  # §3.5
+        _SESSION_SLICES,
+        300,
+        frozenset({"Domain", "ISP"}),
+        frozenset({"DomainList", "Domain", "ISPList", "UserRegionList", "DetailField"}) | _STREAM,
+        split_spans=_SESSION_SPLIT_SPANS,
+    ),
+)
+# DescribeLiveBatchStreamSessionData (§3.3): per stream, no Aggregation and no series,
+# span <= 24 h, 5 min delay; paged (PageSize 100-1000); OnlineUserType defaults to Viewer.
+BATCH_SESSIONS = ApiFacts(
+    "stream_sessions_by_stream",
+    "DescribeLiveBatchStreamSessionData",
+    {},
+    0,
+    frozenset(),
+    frozenset(
+        {"DomainList", "ProtocolList", "ISPList", "RegionList", "OnlineUserType"}
+        | {"PageNum", "PageSize"}
+    ),
+    choices={"OnlineUserType": frozenset({"Online", "Viewer"})},
+    max_span=DAY,
+    data_delay=5 * MINUTE,
+)
+PAGE_SIZES = range(100, 1001)
+# ListCertV2 (§3.7): no time range, no Aggregation; 10 requests/second per user.
+CERT_ACTION = "ListCertV2"
+CERT_RATE_LIMIT = RateLimit(10, 1)
+CERTIFICATES = ApiFacts(
+    "certificates",
+    CERT_ACTION,
+    {},
+    0,
+    frozenset(),
+    frozenset(
+        {"Available", "Expiring", "CertName", "Domain", "ProjectName", "PageNum", "PageSize"}
+    ),
+    rate_limit=CERT_RATE_LIMIT,
+)
+APIS = (*APIS, *HEALTH_APIS, BATCH_SESSIONS, CERTIFICATES)
 BY_ACTION: Mapping[str, ApiFacts] = {api.action: api for api in APIS}
 LOOKUP_ACTIONS = {"DescribeLiveISPData": "isp", "DescribeLiveRegionData": "region"}  # no body

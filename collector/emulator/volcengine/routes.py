@@ -1,5 +1,6 @@
 """Volcengine routes: who is calling (V4 signatures against the emulated accounts) and
-`POST /?Action=...&Version=2023-01-01` for the ten usage APIs and the two lookups."""
+`POST /?Action=...&Version=2023-01-01` for the usage and health APIs, the certificate
+list, the domain list and the two lookups."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from collector.emulator.core import UNKNOWN_ACCOUNT, CallResult, EmulatedAccount, Emulator, Reject
-from collector.emulator.volcengine import auth, listing
+from collector.emulator.volcengine import auth, certificates, listing
 from collector.emulator.volcengine.facts import (
     BY_ACTION,
+    CERT_ACTION,
+    CERT_RATE_LIMIT,
     ERRORS,
     LOOKUP_ACTIONS,
     MAX_SKEW,
@@ -89,7 +92,9 @@ def _handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Respon
             emulator.record(PROVIDER, UNKNOWN_ACCOUNT, action or "?", CallResult.BAD_REQUEST)
             return dialect.error(400, "MissingParameter", "Action and Version are required")
         if version != VERSION or (
-            action not in BY_ACTION and action not in LOOKUP_ACTIONS and action != listing.ACTION
+            action not in BY_ACTION
+            and action not in LOOKUP_ACTIONS
+            and action not in (listing.ACTION, CERT_ACTION)
         ):
             emulator.record(PROVIDER, UNKNOWN_ACCOUNT, action, CallResult.BAD_REQUEST)
             return dialect.error(
@@ -97,7 +102,16 @@ def _handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Respon
                 "InvalidActionOrVersion",
                 f"Could not find operation {action} for version {version}",
             )
-        if action == listing.ACTION:
+        rate_limit = RATE_LIMIT  # 30/s for every API (§4.1) but ListCertV2
+        if action == CERT_ACTION:
+            endpoint, rate_limit = "certificates", CERT_RATE_LIMIT
+
+            def respond(account: EmulatedAccount) -> web.Response:
+                meta = metadata(action, version, emulator.clock.time())
+                found = certificates.result(account, body, emulator.clock.time())
+                return render({"ResponseMetadata": meta, "Result": found})
+
+        elif action == listing.ACTION:
             endpoint = "domain_list"
 
             def respond(account: EmulatedAccount) -> web.Response:
@@ -124,7 +138,7 @@ def _handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Respon
         return await emulator.handle(
             dialect=dialect,
             endpoint=endpoint,
-            rate_limit=RATE_LIMIT,  # the same 30/s for every API (§4.1)
+            rate_limit=rate_limit,
             authenticate=lambda: authenticate(emulator, request, body),
             respond=respond,
         )

@@ -114,8 +114,13 @@ def _visible(
     emulator: Emulator, api: ApiFacts, start: int, end: int, aggregation: int
 ) -> tuple[tuple[int, float], ...]:
     """Buckets starting in [start, end), aligned to +08:00, that the data delay shows."""
-    shift = api.aggregations[aggregation].data_delay - USUAL_DELAY
     now = emulator.clock.time()
+    if not api.aggregations:  # one bucket: the whole range, once the delay has passed
+        if end > now:
+            return ()
+        factor = emulator.revision_factor(end + api.data_delay - USUAL_DELAY)
+        return () if factor is None else ((start, factor),)
+    shift = api.aggregations[aggregation].data_delay - USUAL_DELAY
     out = []
     first = align_down(start, aggregation, CST)
     for bucket in range(first, end, aggregation):
@@ -140,12 +145,19 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     start, end = _time(body, "StartTime"), _time(body, "EndTime")
     if end <= start:
         raise bad("EndTime must be after StartTime")
-    aggregation = body.get("Aggregation", api.default_aggregation)
     allowed = api.aggregations
-    if type(aggregation) is not int or aggregation not in allowed:
-        raise bad(f"Aggregation must be one of {sorted(allowed)}")
-    if end - start > allowed[aggregation].max_span:
-        raise bad(f"the time span exceeds the limit for Aggregation {aggregation}")
+    if not allowed:  # no series: the range is one bucket
+        aggregation = end - start
+        if "Aggregation" in body:
+            raise bad(f"{api.action} takes no Aggregation")
+        if end - start > api.max_span:
+            raise bad(f"the time span exceeds the limit of {api.max_span // 3600} hours")
+    else:
+        aggregation = body.get("Aggregation", api.default_aggregation)
+        if type(aggregation) is not int or aggregation not in allowed:
+            raise bad(f"Aggregation must be one of {sorted(allowed)}")
+        if end - start > allowed[aggregation].max_span:
+            raise bad(f"the time span exceeds the limit for Aggregation {aggregation}")
     if start < now - HISTORY:
         raise bad("StartTime is more than 366 days ago")
     # [I] Whether the service rejects fields an API does not take is unknown; rejecting
@@ -154,7 +166,17 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     if unknown:
         raise bad(f"{api.action} does not take {sorted(unknown)}")
 
+    for key, accepted in api.choices.items():
+        if key in body and body[key] not in accepted:
+            raise bad(f"{key} must be one of {sorted(accepted)}")
     domains = string_list(body, "DomainList") or ()
+    single = body.get("Domain")
+    if single is not None:
+        if domains:
+            raise bad("DomainList and Domain are mutually exclusive")
+        if not isinstance(single, str) or not single:
+            raise bad("Domain must be a non-empty string")
+        domains = (single,)
     foreign = [d for d in domains if d not in account.domains]
     if foreign:
         raise bad(f"DomainList has domains not in this account: {foreign}")
@@ -170,6 +192,12 @@ def validate(api: ApiFacts, emulator: Emulator, account: EmulatedAccount, raw: b
     fields = string_list(body, "DetailField") or ()
     if not set(fields) <= api.detail_fields:
         raise bad(f"DetailField accepts {sorted(api.detail_fields)}")
+    split_span = api.split_spans.get(aggregation)
+    if split_span is not None and len(fields) >= 2 and end - start > split_span:
+        raise bad(
+            f"the time span exceeds the limit for Aggregation {aggregation} "
+            "with two or more DetailField dimensions"
+        )
     lists = {
         "Domain": domains,
         "ISP": isps or (),

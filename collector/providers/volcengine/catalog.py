@@ -1,11 +1,23 @@
-"""The Volcengine Live usage APIs, each declared once: Action, limits, body, wire shape."""
+"""The Volcengine Live usage and health APIs, each declared once: Action, limits, body, shape."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from collector.families import BANDWIDTH, TRAFFIC
+from collector.families import (
+    BANDWIDTH,
+    CERTIFICATE_DOMAIN,
+    CERTIFICATE_NOT_AFTER,
+    HTTP_RESPONSES,
+    HTTP_RESPONSES_BY_CODE,
+    ORIGIN_BANDWIDTH,
+    ORIGIN_HTTP_RESPONSES,
+    ORIGIN_TRAFFIC,
+    REQUESTS,
+    TRAFFIC,
+)
 from collector.model import RateLimit
 from collector.providers.endpoint import (
     BodyBuilder,
@@ -14,15 +26,18 @@ from collector.providers.endpoint import (
     Granularity,
     Measure,
     Query,
+    Unit,
     WireShape,
 )
 from collector.providers.volcengine.families import (
     AUDIT_IMAGES,
+    ONLINE_USERS,
     P95_PEAK_BANDWIDTH,
     PULL_TO_PUSH_BANDWIDTH,
     PULL_TO_PUSH_DURATION,
     RECORDING_CONCURRENT,
     SNAPSHOTS,
+    STREAM_ONLINE_USERS,
     TIME_SHIFT_STORAGE,
     TRANSCODE_DURATION,
 )
@@ -33,14 +48,18 @@ from collector.providers.volcengine.wire import (
     GIB,
     MBPS,
     MINUTES,
+    Certificates,
     RangeTotal,
     ScopedSeries,
     SplitSeries,
+    StatusCodes,
+    StreamPeaks,
 )
 from collector.timeslices import DAY, HOUR, MINUTE, format_request_time
 
 VERSION = "2023-01-01"
 RATE_LIMIT = RateLimit(30, 1)  # 30 requests/second per account, per API (reference §4.1)
+CERT_RATE_LIMIT = RateLimit(10, 1)  # ListCertV2: 10/s (health reference §2)
 HISTORY = 366 * DAY  # how far back any usage API can be queried
 P95_AGGREGATION = 300  # the only Aggregation DescribeLiveP95PeakBandwidthData accepts
 # [I] No documented DomainList cap; 100 keeps responses (and a bad call's blast radius) small.
@@ -178,6 +197,75 @@ def build_time_shift_body(query: Query) -> dict[str, Any]:
     return body
 
 
+def _health_filters(query: Query, *, regions: str) -> dict[str, Any]:
+    """ISPList and one region list, for the health APIs: `regions` names the region lists
+    the API takes ("both", "RegionList" or "UserRegionList"); protocols it never takes."""
+    filters = filters_of(query.filters)
+    body: dict[str, Any] = {}
+    if filters.isps:
+        body["ISPList"] = list(filters.isps)
+    if filters.regions and regions in ("both", "RegionList"):
+        body["RegionList"] = [r.wire() for r in filters.regions]
+    if filters.user_regions and regions in ("both", "UserRegionList"):
+        body["UserRegionList"] = [r.wire() for r in filters.user_regions]
+    return body
+
+
+def _status_body(kind: str) -> BodyBuilder:
+    """PlayStatusCode: `Type` Access (edge: push and pull requests) or Source (origin)."""
+
+    def build(query: Query) -> dict[str, Any]:
+        return {
+            **_times(query),
+            **_domains(query, split=True),
+            **_health_filters(query, regions="both"),
+            "Type": kind,
+        }
+
+    return build
+
+
+def build_session_body(query: Query) -> dict[str, Any]:
+    """StreamSession: concurrent sessions (`Online`, said explicitly), CDN-node regions."""
+    filters = filters_of(query.filters)
+    body = {**_times(query), **_domains(query, split=True), "OnlineUserType": "Online"}
+    if filters.protocols:
+        body["ProtocolList"] = list(filters.protocols)
+    return body | _health_filters(query, regions="RegionList")
+
+
+def build_source_body(query: Query) -> dict[str, Any]:
+    """SourceTraffic (origin pulls): ISPs and client regions, no protocols."""
+    return {
+        **_times(query),
+        **_domains(query, split=True),
+        **_health_filters(query, regions="UserRegionList"),
+    }
+
+
+def build_batch_session_body(query: Query) -> dict[str, Any]:
+    """BatchStreamSession: no Aggregation (the window is one slice), `Online` said
+    explicitly (this API defaults to Viewer), the largest page."""
+    window = query.window
+    filters = filters_of(query.filters)
+    body: dict[str, Any] = {
+        "StartTime": format_request_time(window.start, query.offset_seconds),
+        "EndTime": format_request_time(window.end, query.offset_seconds),
+        "OnlineUserType": "Online",
+        "PageNum": 1,
+        "PageSize": BATCH_PAGE_SIZE,
+        **_domains(query, split=False),
+    }
+    if filters.protocols:
+        body["ProtocolList"] = list(filters.protocols)
+    return body | _health_filters(query, regions="RegionList")
+
+
+def build_certificate_body(query: Query) -> dict[str, Any]:
+    """ListCertV2 without filters or paging: every certificate of the account."""
+    return {}
+
+
 # ---- the catalog ----------------------------------------------------------------------
 
 
@@ -208,6 +296,138 @@ def _spec(
 
 
 _DAILY = _slices(DAY)
+
+# StreamSession and SourceTraffic span 24 h at 60 s and 31 days at 300 s and 3600 s
+# with at most one split dimension (health reference §1); only Domain splits here.
+# Their delay is 5 minutes at 60 s and 15 minutes otherwise.
+_SESSION_SLICES = (
+    Granularity(300, 31 * DAY, _USUAL_DELAY),
+    Granularity(MINUTE, DAY, 5 * MINUTE),
+    Granularity(HOUR, 31 * DAY, _USUAL_DELAY),
+)
+# BatchStreamSession answers one figure per stream for its whole range (at most 24 h),
+# 5 minutes late: one slice a call, so the span is the slice.
+BATCH_SESSION_SLICES = (
+    Granularity(300, 300, 5 * MINUTE),
+    Granularity(HOUR, HOUR, 5 * MINUTE),
+)
+BATCH_PAGE_SIZE = 1000  # the largest page (100-1000); streams past it are not read
+# ListCertV2 has no time range: the exporter reads it once an hour as an hourly "slice"
+# that is settled as soon as it ends (delay 0) and stamps the snapshot at its end. One
+# call covers any window (even a backfill), so the span is never what splits it.
+CERTIFICATE_SLICES = (Granularity(HOUR, 31 * DAY, 0),)
+UNIX_SECONDS = Unit(1.0, "RFC 3339 read as Unix seconds")
+LISTED = Unit(1.0, "1 per listed domain")
+# Three declarations read DescribeLivePlayStatusCodeData: each keeps a third of the
+# Action's 30/s, so together they never exceed it.
+STATUS_RATE_LIMIT = RateLimit(10, 1)
+
+
+def _status_spec(name: str, kind: str, shape: StatusCodes, description: str) -> Endpoint:
+    spec = _spec(
+        name,
+        "DescribeLivePlayStatusCodeData",
+        max_domains=MAX_DOMAINS,
+        fan_out=FanOut.DOMAIN_BATCHES,
+        # [I] The API's default is 60 s; 5 minutes like the other edge reports.
+        slices=_slices(300, MINUTE, HOUR),
+        build_body=_status_body(kind),
+        shape=shape,
+        description=description,
+    )
+    return dataclasses.replace(spec, rate_limit=STATUS_RATE_LIMIT)
+
+
+HEALTH: tuple[Endpoint, ...] = (
+    _status_spec(
+        "status_codes",
+        "Access",
+        StatusCodes(Measure("Value", HTTP_RESPONSES, COUNT)),
+        "Edge (push and pull) responses per status class, from counts per code.",
+    ),
+    dataclasses.replace(
+        _status_spec(
+            "status_codes_by_code",
+            "Access",
+            StatusCodes(Measure("Value", HTTP_RESPONSES_BY_CODE, COUNT), by_code=True),
+            "Edge responses per HTTP status code (one series per code seen).",
+        ),
+        opt_in=True,
+    ),
+    _status_spec(
+        "origin_status_codes",
+        "Source",
+        StatusCodes(Measure("Value", ORIGIN_HTTP_RESPONSES, COUNT)),
+        "Origin-pull responses per status class, from counts per code.",
+    ),
+    _spec(
+        "source_traffic",
+        "DescribeLiveSourceTrafficData",
+        max_domains=MAX_DOMAINS,
+        fan_out=FanOut.DOMAIN_BATCHES,
+        slices=_SESSION_SLICES,
+        build_body=build_source_body,
+        shape=SplitSeries(
+            "TrafficDataList",
+            ("TrafficDetailDataList",),
+            "Domain",
+            (
+                Measure("Traffic", ORIGIN_TRAFFIC, GB),
+                # [?] The unit of Bandwidth is not written; Mbps per the doc's base note.
+                Measure("Bandwidth", ORIGIN_BANDWIDTH, MBPS),
+            ),
+        ),
+        description="Origin-pull traffic and bandwidth (DescribeLiveSourceBandwidthData "
+        "is deprecated; this one reports both).",
+    ),
+    _spec(
+        "stream_sessions",
+        "DescribeLiveStreamSessionData",
+        max_domains=MAX_DOMAINS,
+        fan_out=FanOut.DOMAIN_BATCHES,
+        slices=_SESSION_SLICES,
+        build_body=build_session_body,
+        shape=SplitSeries(
+            "SessionDataList",
+            ("SessionDetailDataList",),
+            "Domain",
+            (
+                Measure("OnlineUser", ONLINE_USERS, COUNT),
+                Measure("Request", REQUESTS, COUNT),
+            ),
+        ),
+        description="Online users (peak concurrent sessions) and play requests.",
+    ),
+    dataclasses.replace(
+        _spec(
+            "stream_sessions_by_stream",
+            "DescribeLiveBatchStreamSessionData",
+            max_domains=MAX_DOMAINS,
+            fan_out=FanOut.DOMAIN_BATCHES,
+            slices=BATCH_SESSION_SLICES,
+            build_body=build_batch_session_body,
+            shape=StreamPeaks(Measure("PeakOnlineUser", STREAM_ONLINE_USERS, COUNT)),
+            description="Online users per stream (one series per stream: set max_series).",
+        ),
+        opt_in=True,
+    ),
+    Endpoint(
+        name="certificates",
+        path="ListCertV2",
+        method="POST",
+        rate_limit=CERT_RATE_LIMIT,
+        max_domains_per_call=0,
+        slices=CERTIFICATE_SLICES,
+        fan_out=FanOut.ACCOUNT,
+        build_body=build_certificate_body,
+        shape=Certificates(
+            Measure("NotAfter", CERTIFICATE_NOT_AFTER, UNIX_SECONDS),
+            Measure("CertDomainList", CERTIFICATE_DOMAIN, LISTED),
+        ),
+        description="Certificate expiry and the domains each covers, read hourly.",
+    ),
+)
+
 
 CATALOG: dict[str, Endpoint] = {
     spec.name: spec
@@ -372,3 +592,4 @@ CATALOG: dict[str, Endpoint] = {
         ),
     )
 }
+CATALOG.update((spec.name, spec) for spec in HEALTH)

@@ -46,6 +46,19 @@ TIME_SHIFT_STORAGE = Family(
     ("vhost",),
 )
 
+ONLINE_USERS = Family(
+    "cdn_live_online_users",
+    Kind.GAUGE,
+    "Peak concurrent play sessions (OnlineUserType Online) within the bucket",
+)
+
+STREAM_ONLINE_USERS = Family(
+    "cdn_live_stream_online_users",
+    Kind.GAUGE,
+    "Peak concurrent play sessions (OnlineUserType Online) of one stream over the slice",
+    ("domain", "app", "stream"),
+)
+
 LIVE_FAMILIES: tuple[Family, ...] = (
     P95_PEAK_BANDWIDTH,
     PULL_TO_PUSH_BANDWIDTH,
@@ -55,4 +68,6 @@ LIVE_FAMILIES: tuple[Family, ...] = (
     SNAPSHOTS,
     AUDIT_IMAGES,
     TIME_SHIFT_STORAGE,
+    ONLINE_USERS,
+    STREAM_ONLINE_USERS,
 )

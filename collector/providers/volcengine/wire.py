@@ -10,7 +10,8 @@ from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
 from collector.providers.volcengine.timestamps import parse_start_labelled
-from collector.timeslices import TimestampError
+from collector.statuscodes import CLASSES, class_of_code, class_of_row, is_total_row
+from collector.timeslices import TimestampError, parse_rfc3339
 
 MBPS = Unit(MEGABIT_PER_SECOND, "Mbps read as 10^6 bit/s, divided by 8")
 GB = Unit(GIGABYTE, "GB read as 10^9 bytes")
@@ -64,6 +65,32 @@ def split_values(query: Query, dimension: str) -> tuple[str, ...]:
     return query.domains if dimension == "Domain" else query.scope
 
 
+def _split_entries(
+    payload: Any, requested: Sequence[str], series: str, details: tuple[str, ...], dimension: str
+) -> list[tuple[str, Sequence[Any], str]]:
+    """(label, series, where) per series of an answer split by `dimension`: the split list
+    (its accepted names in `details`) for two or more requested values, else the
+    top-level series, labelled with the one value asked for or `*`."""
+    if len(requested) < 2:
+        found = list_of(payload, series, "Result", optional=True)
+        return [(scope_label(requested), found, f"Result.{series}")]
+    details_key = next((k for k in details if k in payload), details[0])
+    entries = list_of(payload, details_key, "Result", optional=True)
+    if not entries and list_of(payload, series, "Result", optional=True):
+        raise MalformedResponse(
+            f"Result.{details[0]}: missing although {len(requested)} "
+            f"{dimension} values were asked for and Result.{series} has data"
+        )
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"Result.{details_key}[{index}]"
+        label = field_of(entry, dimension, where)
+        if not isinstance(label, str) or not label:
+            raise MalformedResponse(f"{where}.{dimension}: expected a name, got {label!r}")
+        out.append((label, list_of(entry, series, where, optional=True), f"{where}.{series}"))
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class SplitSeries:
     """The shape most Live usage APIs share: a top-level series and an optional split.
@@ -87,24 +114,11 @@ class SplitSeries:
         One value: the top-level series is that value's. None: the account total `*`."""
         _require_object(payload)
         requested = split_values(query, self.dimension)
-        if len(requested) < 2:
-            series = list_of(payload, self.series, "Result", optional=True)
-            return self._points(series, scope_label(requested), query, f"Result.{self.series}")
-        details_key = next((k for k in self.details if k in payload), self.details[0])
-        details = list_of(payload, details_key, "Result", optional=True)
-        if not details and list_of(payload, self.series, "Result", optional=True):
-            raise MalformedResponse(
-                f"Result.{self.details[0]}: missing although {len(requested)} "
-                f"{self.dimension} values were asked for and Result.{self.series} has data"
-            )
         points = []
-        for index, entry in enumerate(details):
-            where = f"Result.{details_key}[{index}]"
-            label = field_of(entry, self.dimension, where)
-            if not isinstance(label, str) or not label:
-                raise MalformedResponse(f"{where}.{self.dimension}: expected a name, got {label!r}")
-            series = list_of(entry, self.series, where, optional=True)
-            points.extend(self._points(series, label, query, f"{where}.{self.series}"))
+        for label, series, where in _split_entries(
+            payload, requested, self.series, self.details, self.dimension
+        ):
+            points.extend(self._points(series, label, query, where))
         return points
 
     def _points(self, series: Sequence[Any], label: str, query: Query, where: str) -> list[Point]:
@@ -210,4 +224,152 @@ class ScopedSeries:
             points.append(
                 Point(self.measure.family, labels, end, _value(item, self.measure, where))
             )
+        return _merge(points)
+
+
+def _status_label(row: Any, where: str, *, by_code: bool) -> str | None:
+    """A status row's label: its code, or its class (statuscodes); None for a total row."""
+    code = field_of(row, "StatusCode", where)
+    if isinstance(code, bool) or not isinstance(code, int | str) or code == "":
+        raise MalformedResponse(
+            f"{where}.StatusCode: expected a code, got {code!r}", Reason.WRONG_TYPE
+        )
+    if is_total_row(str(code)):
+        return None
+    if by_code:
+        return str(code)
+    return class_of_code(code) if isinstance(code, int) else class_of_row(code)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCodes:
+    """DescribeLivePlayStatusCodeData: per bucket, `StatusSummaryDataList[]` of
+    `{StatusCode, Value (a count), Percent (a share, not read)}`; split by Domain like
+    SplitSeries. Counts are added up per class, every class present in every bucket (or
+    kept per code); a total row never is."""
+
+    measure: Measure
+    by_code: bool = False
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        how = "per status code" if self.by_code else "summed per status class"
+        where = f"Result.StatusDataList[].StatusSummaryDataList[].{measure.field}"
+        return f"{where} (counts; Percent is not read) {how}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        points: list[Point] = []
+        found = _split_entries(
+            payload, query.domains, "StatusDataList", ("StatusDetailDataList",), "Domain"
+        )
+        for domain, series, where in found:
+            for index, item in enumerate(series):
+                item_where = f"{where}[{index}]"
+                end = _end(item, item_where, query.window.slice_seconds)
+                if not _in_window(query, end):
+                    continue
+                # Every class in every bucket, 0 where no code of it came back: a class
+                # that is rare (5xx) keeps its counter instead of expiring between errors.
+                # Codes are open-ended, so the per-code family has only the codes seen.
+                values: dict[str, float] = {} if self.by_code else dict.fromkeys(CLASSES, 0.0)
+                rows = list_of(item, "StatusSummaryDataList", item_where, optional=True)
+                for row_index, row in enumerate(rows):
+                    row_where = f"{item_where}.StatusSummaryDataList[{row_index}]"
+                    label = _status_label(row, row_where, by_code=self.by_code)
+                    if label is not None:
+                        value = _value(row, self.measure, row_where)
+                        values[label] = values.get(label, 0.0) + value
+                points.extend(
+                    Point(self.measure.family, (domain, label), end, value)
+                    for label, value in values.items()
+                )
+        return points
+
+
+@dataclass(frozen=True, slots=True)
+class Certificates:
+    """ListCertV2: a snapshot, not a series. Each `CertList[]` entry's `NotAfter` (RFC 3339)
+    and each name in its `CertDomainList`, stamped at the window's end (the hour it was
+    read). A certificate is labelled by `CertName` (`CertID` when unnamed); two sharing a
+    name keep the later NotAfter."""
+
+    not_after: Measure
+    domain: Measure
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.not_after, self.domain)
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.CertList[].{measure.field}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        end = query.window.end
+        points = []
+        for index, cert in enumerate(list_of(payload, "CertList", "Result", optional=True)):
+            where = f"Result.CertList[{index}]"
+            name = cert.get("CertName") if isinstance(cert, dict) else None
+            label = name if isinstance(name, str) and name else field_of(cert, "CertID", where)
+            if not isinstance(label, str) or not label:
+                raise MalformedResponse(f"{where}.CertID: expected a name, got {label!r}")
+            raw = field_of(cert, self.not_after.field, where)
+            try:
+                expires = parse_rfc3339(raw)
+            except (TimestampError, TypeError):
+                raise MalformedResponse(
+                    f"{where}.{self.not_after.field}: not RFC 3339: {raw!r}", Reason.BAD_TIMESTAMP
+                ) from None
+            value = self.not_after.unit.convert(float(expires), f"{where}.NotAfter")
+            points.append(Point(self.not_after.family, (label,), end, value))
+            domains = list_of(cert, self.domain.field, where, optional=True)
+            for domain in domains:
+                if not isinstance(domain, str) or not domain:
+                    raise MalformedResponse(
+                        f"{where}.{self.domain.field}: expected names, got {domain!r}",
+                        Reason.WRONG_TYPE,
+                    )
+                points.append(Point(self.domain.family, (label, domain), end, 1.0))
+        return _merge(points)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPeaks:
+    """DescribeLiveBatchStreamSessionData: no series, one figure per stream for the whole
+    range (`StreamInfoList[] {Domain, App, Stream, <field>}`). The catalog's span is one
+    slice, so each call's figure is that slice's, stamped at the window's end. Only the
+    first page is read (up to PageSize streams)."""
+
+    measure: Measure
+    envelope: str = "volcengine"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        return f"Result.StreamInfoList[].{measure.field} (first page)"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        _require_object(payload)
+        window = query.window
+        points = []
+        for index, item in enumerate(list_of(payload, "StreamInfoList", "Result", optional=True)):
+            where = f"Result.StreamInfoList[{index}]"
+            labels = []
+            for key in ("Domain", "App", "Stream"):
+                value = field_of(item, key, where)
+                if not isinstance(value, str) or not value:
+                    raise MalformedResponse(
+                        f"{where}.{key}: expected a name, got {value!r}", Reason.WRONG_TYPE
+                    )
+                labels.append(value)
+            value = _value(item, self.measure, where)
+            points.append(Point(self.measure.family, tuple(labels), window.end, value))
         return _merge(points)

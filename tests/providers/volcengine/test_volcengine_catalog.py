@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from collector.config.endpoints import enabled_endpoints
-from collector.families import BANDWIDTH, TRAFFIC
+from collector.families import (
+    BANDWIDTH,
+    HEALTH_FAMILIES,
+    ORIGIN_BANDWIDTH,
+    ORIGIN_RESPONSE_TIME,
+    ORIGIN_TRAFFIC,
+    REQUESTS,
+    TRAFFIC,
+)
 from collector.model import Kind, RateLimit
 from collector.providers import get_provider, help_for
 from collector.providers.volcengine.catalog import (
@@ -33,10 +41,25 @@ EXPECTED = {
     "snapshot": ("DescribeLiveSnapshotData", (300, HOUR, DAY), 31 * DAY, 900, 100),
     "audit": ("DescribeLiveAuditData", (DAY,), 93 * DAY, 900, 100),
     "time_shift": ("DescribeLiveTimeShiftData", (DAY,), 93 * DAY, 8 * HOUR, 0),
+    "status_codes": ("DescribeLivePlayStatusCodeData", (300, MINUTE, HOUR), 31 * DAY, 900, 100),
+    "status_codes_by_code": (
+        "DescribeLivePlayStatusCodeData", (300, MINUTE, HOUR), 31 * DAY, 900, 100,
+    ),
+    "origin_status_codes": (
+        "DescribeLivePlayStatusCodeData", (300, MINUTE, HOUR), 31 * DAY, 900, 100,
+    ),
+    "source_traffic": ("DescribeLiveSourceTrafficData", (300, MINUTE, HOUR), 31 * DAY, 900, 100),
+    "stream_sessions": ("DescribeLiveStreamSessionData", (300, MINUTE, HOUR), 31 * DAY, 900, 100),
+    "stream_sessions_by_stream": (
+        "DescribeLiveBatchStreamSessionData", (300, HOUR), 300, 300, 100,
+    ),
+    "certificates": ("ListCertV2", (HOUR,), 31 * DAY, 0, 0),
 }  # fmt: skip
+OPT_IN = {"status_codes_by_code", "stream_sessions_by_stream"}
+STATUS_CODES = {"status_codes", "status_codes_by_code", "origin_status_codes"}
 
 
-def test_all_ten_apis() -> None:
+def test_every_api() -> None:
     assert set(CATALOG) == set(EXPECTED)
     assert get_provider("volcengine") is VOLCENGINE
     assert VOLCENGINE.default_base_url == "https://live.volcengineapi.com"
@@ -48,7 +71,10 @@ def test_entry(name: str) -> None:
     action, granularities, span, delay, domains = EXPECTED[name]
     assert spec.name == name
     assert (spec.path, spec.method, spec.envelope) == (action, "POST", "volcengine")
-    assert spec.rate_limit == RateLimit(30, 1)
+    # ListCertV2's own 10/s; the three status-code declarations share one Action's 30/s.
+    shares = name == "certificates" or name in STATUS_CODES
+    assert spec.rate_limit == (RateLimit(10, 1) if shares else RateLimit(30, 1))
+    assert spec.opt_in == (name in OPT_IN)
     assert spec.granularities == granularities
     assert spec.max_span == span
     assert spec.data_delay == delay
@@ -89,6 +115,8 @@ def test_live_families() -> None:
         "cdn_live_snapshots_total",
         "cdn_live_audit_images_total",
         "cdn_live_time_shift_storage_bytes",
+        "cdn_live_online_users",
+        "cdn_live_stream_online_users",
     }
     for family in LIVE_FAMILIES:
         assert (family.kind is Kind.COUNTER) == family.name.endswith("_total")
@@ -103,7 +131,12 @@ def test_live_families() -> None:
     assert "2^30" in help_for(names["cdn_live_time_shift_storage_bytes"])
     assert "minutes times 60" in help_for(names["cdn_live_pull_to_push_duration_seconds_total"])
     covered = {f for spec in CATALOG.values() for f in spec.families}
-    assert covered == set(LIVE_FAMILIES) | {BANDWIDTH, TRAFFIC}
+    assert covered == set(LIVE_FAMILIES) | {BANDWIDTH, TRAFFIC, REQUESTS} | (
+        set(HEALTH_FAMILIES) - {ORIGIN_RESPONSE_TIME}
+    ) | {
+        ORIGIN_BANDWIDTH,
+        ORIGIN_TRAFFIC,
+    }
 
 
 def test_every_endpoint_is_enabled_by_default() -> None:
@@ -112,4 +145,4 @@ def test_every_endpoint_is_enabled_by_default() -> None:
     )
     assert account.region == "cn-north-1"
     settings = enabled_endpoints(account, VOLCENGINE)
-    assert {s.spec.name for s in settings} == set(EXPECTED)
+    assert {s.spec.name for s in settings} == set(EXPECTED) - OPT_IN
