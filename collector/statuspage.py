@@ -103,15 +103,18 @@ def _age_cell(endpoint: EndpointStatus, now: float) -> str:
     colour = "#ef8f00" if age > expected else "#2e7d32"
     label = f"data age {age:.0f} s, expected {expected} s"
     bar = _bar(age / (2 * expected), colour, label, mark=0.5)
-    return f"{bar} {_e(duration(age))} <small>/ {_e(duration(expected))}</small>"
+    text = f"{_e(duration(age))} <small>/ {_e(duration(expected))}</small>"
+    return f'{bar} <span class="nowrap">{text}</span>'
 
 
 def _budget_cell(endpoint: EndpointStatus) -> str:
     share = endpoint.budget_share
     colour = "#c62828" if share > 1 else "#1565c0"
     bar = _bar(share, colour, f"{share:.1%} of the rate budget")
-    calls = f"{endpoint.calls_per_poll} call(s)/poll, fewest {endpoint.fewest_calls}"
-    return f"{bar} {share:.1%} <small>{_e(calls)}</small>"
+    calls = f"{endpoint.calls_per_poll} call(s)/poll"
+    if endpoint.fewest_calls != endpoint.calls_per_poll:
+        calls += f" (fewest {endpoint.fewest_calls})"
+    return f'{bar} <span class="nowrap">{share:.1%}</span> <small>{_e(calls)}</small>'
 
 
 def _strip(recent: tuple[PollResult, ...]) -> str:
@@ -166,9 +169,9 @@ def _endpoint_row(endpoint: EndpointStatus, now: float) -> str:
         _td("data age / expected", _age_cell(endpoint, now)),
         _td("recent polls", _strip(endpoint.recent)),
         _td("rate budget", _budget_cell(endpoint)),
-        _td("every", _e(duration(endpoint.interval))),
-        _td("polls", str(endpoint.polls)),
-        _td("last success", _e(_ago(now, endpoint.last_success))),
+        _td("every", _e(duration(endpoint.interval)), "nowrap"),
+        _td("polls", str(endpoint.polls), "nowrap"),
+        _td("last success", _e(_ago(now, endpoint.last_success)), "nowrap"),
         _td("next poll", _e(_next_poll(endpoint, now))),
         _td("last error", _error(endpoint.last_error), "wide"),
     )
@@ -274,12 +277,12 @@ def _counters_note(status: Status) -> str:
     waiting = [e for e in status.endpoints if e.up and not e.counting()]
     if not waiting:
         return ""
-    longest = max(e.expected_data_age for e in waiting)
     return (
         f'<p class="note">Counters of {len(waiting)} endpoint(s) have not started yet: '
         "slices already settled at start-up are a baseline (they set gauges, not counters), "
-        "so each counter starts from the first slice that settles after it, within about "
-        f"{_e(duration(longest))} of start-up. Until then it reads 0.</p>"
+        "so each counter starts from the first slice that settles after start-up, one slice "
+        "and one poll interval later at most; until then it reads 0 (rows marked "
+        "<i>counters not started</i>).</p>"
     )
 
 
@@ -301,7 +304,7 @@ tr.failing{background:#fdecea}tr.late{background:#fff4e0}
 white-space:nowrap}
 .badge.failing{background:#c62828}.badge.late{background:#ef8f00}
 .badge.waiting{background:#757575}.badge.ok{background:#2e7d32}
-.dim{color:#777}
+.dim{color:#777}.nowrap{white-space:nowrap}
 .err{font-family:ui-monospace,monospace;font-size:12px;color:#8e0000}
 details.err summary{cursor:pointer}
 details.err div{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:4px}
@@ -312,6 +315,7 @@ thead{display:none}
 tr{border:1px solid #ddd;border-radius:6px;margin:8px 0;padding:4px 6px}
 td{border:0;padding:2px 0}
 td.wide{max-width:none;min-width:0}
+td:empty{display:none}
 td:not(.name)::before{content:attr(data-label) ": ";color:#666;font-size:12px}
 }
 """
@@ -343,7 +347,7 @@ def render(status: Status, version: str) -> str:
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title><style>{_STYLE}</style></head>
+<title>{_e(title)}</title><link rel="icon" href="data:,"><style>{_STYLE}</style></head>
 <body><h1>cdn-exporter {_e(version)}</h1>
 <nav><a href="metrics">/metrics</a><a href="metrics/slices">/metrics/slices</a>\
 <a href="-/healthy">/-/healthy</a><a href="-/ready">/-/ready</a></nav>

@@ -99,10 +99,12 @@ def test_accounts_group_their_endpoints_failing_and_late_first() -> None:
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
     # Human durations: the late endpoint's age against its expected age.
     assert "31 min <small>/ 25 min</small>" in page
+    assert "2 call(s)/poll (fewest 1)" in page
     assert "in 3 min" in page
     assert "1 min ago" in page
-    # No external assets: nothing is loaded from elsewhere.
-    assert not re.search(r"<(link|script|img)\b|url\(", page)
+    # No external assets: nothing is loaded from elsewhere (not even a favicon).
+    assert not re.search(r"<(script|img)\b|url\(|src=", page)
+    assert re.findall(r"<link [^>]*>", page) == ['<link rel="icon" href="data:,">']
 
 
 def test_every_dynamic_string_is_escaped() -> None:
@@ -163,7 +165,7 @@ def test_the_page_says_why_counters_have_not_started() -> None:
     starting = replace(OK, data_end=NOW - 1200, counting_from=NOW - 1100)
     page = render(status(starting), "1")
     assert "Counters of 1 endpoint(s) have not started yet" in page
-    assert "within about 25 min of start-up" in page
+    assert "one slice and one poll interval later at most" in page
     assert "(counters not started)" in page
     counting = render(status(OK), "1")
     assert "have not started" not in counting
