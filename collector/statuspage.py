@@ -163,7 +163,7 @@ def _endpoint_row(endpoint: EndpointStatus, now: float) -> str:
     name = f'<span class="badge {state.name.lower()}">{_e(_HEALTH_TEXT[state])}</span> '
     name += f"<b>{_e(endpoint.endpoint)}</b>{chosen}"
     if not endpoint.counting() and endpoint.up:
-        name += ' <small class="dim">(counters not started)</small>'
+        name += '<small class="dim sub">counters not started</small>'
     cells = (
         _td("endpoint", name, "name"),
         _td("data age / expected", _age_cell(endpoint, now)),
@@ -304,7 +304,8 @@ tr.failing{background:#fdecea}tr.late{background:#fff4e0}
 white-space:nowrap}
 .badge.failing{background:#c62828}.badge.late{background:#ef8f00}
 .badge.waiting{background:#757575}.badge.ok{background:#2e7d32}
-.dim{color:#777}.nowrap{white-space:nowrap}
+.dim{color:#777}.nowrap{white-space:nowrap}.sub{display:block}
+table.endpoints td.name b{white-space:nowrap}h2,p{overflow-wrap:anywhere}
 .err{font-family:ui-monospace,monospace;font-size:12px;color:#8e0000}
 details.err summary{cursor:pointer}
 details.err div{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:4px}

@@ -166,10 +166,10 @@ def test_the_page_says_why_counters_have_not_started() -> None:
     page = render(status(starting), "1")
     assert "Counters of 1 endpoint(s) have not started yet" in page
     assert "one slice and one poll interval later at most" in page
-    assert "(counters not started)" in page
+    assert '<small class="dim sub">counters not started</small>' in page
     counting = render(status(OK), "1")
     assert "have not started" not in counting
-    assert "(counters not started)" not in counting
+    assert "counters not started</small>" not in counting
 
 
 def test_discovery_is_listed_failing_first() -> None:
