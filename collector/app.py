@@ -25,6 +25,7 @@ from collector.scheduler import PollScheduler, account_jitter
 from collector.selfmetrics import SelfMetrics
 from collector.sharding import Sharding
 from collector.statekeeper import StateKeeper
+from collector.status import PollResult
 from collector.store import SeriesBudget
 
 log = logging.getLogger(__name__)
@@ -246,6 +247,7 @@ class Exporter:
             poller.polls += 1
             poller.up = False
             poller.last_error = "crash: see the log"
+            poller.recent.append(PollResult.FAILED)
         self.last_activity = self.clock.time()
         self.self_metrics_epoch += 1
         await self.render(poller)

@@ -121,3 +121,20 @@ async def test_counters_start_after_the_baseline() -> None:
     flow = by_endpoint(health.status(exp).endpoints)["flow_request"]
     assert flow.counting_from == poller.store.baseline == T0 - poller.settings.settle_delay
     assert not flow.counting()  # no answer had a slice: nothing settled yet
+
+
+async def test_a_crashed_poll_shows_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = exporter(FakeClock(T0))
+    poller = exp.pollers[0]
+
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(poller, "poll", crash)
+    await exp.poll_and_render(poller)
+    flow = by_endpoint(health.status(exp).endpoints)["flow_request"]
+    assert (flow.up, flow.last_error, flow.recent) == (
+        False,
+        "crash: see the log",
+        (PollResult.FAILED,),
+    )
