@@ -114,7 +114,7 @@ def _budget_cell(endpoint: EndpointStatus) -> str:
     calls = f"{endpoint.calls_per_poll} call(s)/poll"
     if endpoint.fewest_calls != endpoint.calls_per_poll:
         calls += f" (fewest {endpoint.fewest_calls})"
-    return f'{bar} <span class="nowrap">{share:.1%}</span> <small>{_e(calls)}</small>'
+    return f'{bar} <span class="nowrap">{share:.1%}</span><small class="sub">{_e(calls)}</small>'
 
 
 def _strip(recent: tuple[PollResult, ...]) -> str:
@@ -221,7 +221,9 @@ def groups(endpoints: Iterable[EndpointStatus], now: float) -> list[_Group]:
     return sorted(result, key=lambda g: min(health_of(e, now) for e in g.endpoints))
 
 
-def _group_section(group: _Group, now: float) -> str:
+def _group_rows(group: _Group, now: float) -> str:
+    """One account's part of the endpoint table: its heading, the column heads again
+    (a long page scrolls), its rows."""
     counts = group.counts(now)
     summary = ", ".join(
         f'<span class="badge {state.name.lower()}">{n} {_HEALTH_TEXT[state]}</span>'
@@ -231,11 +233,18 @@ def _group_section(group: _Group, now: float) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in _ENDPOINT_HEAD)
     rows = "\n".join(_endpoint_row(e, now) for e in group.endpoints)
     return (
-        f'<section class="account"><h2>{_e(group.account)} '
-        f"<small>{_e(group.provider)}</small></h2><p>{summary}</p>"
-        f'<table class="endpoints"><thead><tr>{head}</tr></thead><tbody>\n{rows}\n'
-        "</tbody></table></section>"
+        f'<tbody class="account"><tr class="group"><th colspan="{len(_ENDPOINT_HEAD)}">'
+        f"<h2>{_e(group.account)} <small>{_e(group.provider)}</small></h2> {summary}</th></tr>"
+        f'<tr class="head">{head}</tr>\n{rows}\n</tbody>'
     )
+
+
+def _endpoints(status: Status) -> str:
+    """Every endpoint in one table, so the columns line up across accounts."""
+    if not status.endpoints:
+        return ""
+    parts = "\n".join(_group_rows(g, status.now) for g in groups(status.endpoints, status.now))
+    return f'<table class="endpoints">\n{parts}\n</table>'
 
 
 def _discovery(accounts: tuple[DiscoveryStatus, ...], now: float) -> str:
@@ -264,10 +273,8 @@ def _discovery(accounts: tuple[DiscoveryStatus, ...], now: float) -> str:
         )
         rows.append(f'<tr class="{state}">{"".join(cells)}</tr>')
     return (
-        '<section class="account"><h2>Domain discovery</h2><table class="discovery">'
-        f"<thead><tr>{head}</tr></thead><tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody></table></section>"
+        '<h2>Domain discovery</h2><table class="discovery">'
+        f"<thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
     )
 
 
@@ -291,6 +298,8 @@ body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0
 padding:12px;max-width:1400px;color:#222;background:#fafafa}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:18px 0 4px}
 h2 small{color:#666;font-weight:normal}
+tr.group th{padding:18px 0 4px;background:#fafafa;white-space:normal}
+tr.group h2{display:inline;margin:0 8px 0 0;color:#222}
 nav a{margin-right:12px}
 .summary{font-size:15px;margin:8px 0}
 .note{background:#fff8e1;border-left:4px solid #ef8f00;padding:6px 10px}
@@ -310,9 +319,13 @@ table.endpoints td.name b{white-space:nowrap}h2,p{overflow-wrap:anywhere}
 details.err summary{cursor:pointer}
 details.err div{white-space:pre-wrap;overflow-wrap:anywhere;margin-top:4px}
 svg{vertical-align:middle}
-@media (max-width:760px){
-table,thead,tbody,tr,td{display:block;width:auto}
-thead{display:none}
+@media (max-width:1099px){
+table,thead,tbody,tr,td,th{display:block;width:auto}
+thead,tr.head{display:none}
+tbody.account{display:grid;gap:0 10px;
+grid-template-columns:repeat(auto-fill,minmax(min(100%,340px),1fr))}
+tr.group{grid-column:1/-1}
+tr.group{border:0;margin:14px 0 0;padding:0}tr.group th{padding:0}
 tr{border:1px solid #ddd;border-radius:6px;margin:8px 0;padding:4px 6px}
 td{border:0;padding:2px 0}
 td.wide{max-width:none;min-width:0}
@@ -344,18 +357,17 @@ def render(status: Status, version: str) -> str:
         + (f" ({failing} failing)" if failing else "")
         + (f" ({late} late)" if late else "")
     )
-    sections = "\n".join(_group_section(g, now) for g in groups(status.endpoints, now))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{_e(title)}</title><link rel="icon" href="data:,"><style>{_STYLE}</style></head>
 <body><h1>cdn-exporter {_e(version)}</h1>
-<nav><a href="metrics">/metrics</a><a href="metrics/slices">/metrics/slices</a>\
-<a href="-/healthy">/-/healthy</a><a href="-/ready">/-/ready</a></nav>
+<nav><a href="metrics">/metrics</a> <a href="metrics/slices">/metrics/slices</a>
+<a href="-/healthy">/-/healthy</a> <a href="-/ready">/-/ready</a></nav>
 <p>{_e(status.shard)}</p>
 <p class="summary">{overall} {" ".join(flags)}</p>
 {_counters_note(status)}
-{sections}
+{_endpoints(status)}
 {_discovery(status.discovery, now)}
 <p class="dim"><small>Data age: time since the end of the newest settled slice; the tick \
 marks the expected age (settle delay, slice, poll interval). Recent polls, oldest left: \

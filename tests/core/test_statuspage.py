@@ -94,6 +94,9 @@ def test_accounts_group_their_endpoints_failing_and_late_first() -> None:
     ]
     assert page.index("<h2>second <small>volcengine</small>") < page.index("<h2>main ")
     assert [g.account for g in groups((OK, late, other, failing), NOW)] == ["second", "main"]
+    # One table, so the columns line up across accounts; each account repeats the heads.
+    assert page.count('<table class="endpoints">') == 1
+    assert page.count('<tbody class="account">') == page.count('<tr class="head">') == 2
     assert "<title>cdn-exporter (1 failing) (1 late)</title>" in page
     assert '<span class="badge failing">1 failing</span>' in page
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page

@@ -37,7 +37,7 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("CDN_EXPORTER_ARTIFACTS") or REPO / "tests" / "artifacts")
 WAIT = 150.0  # real seconds: the demo's minute endpoints poll once a minute
-WIDTHS = (390, 1280)  # a phone, a laptop
+WIDTHS = (390, 1000, 1280)  # a phone (cards), a tablet (cards side by side), a laptop
 # Failing for good: a server error on one Wangsu endpoint, a truncated answer (a long
 # error) on one Volcengine endpoint. Throttled once: a throttled poll in a strip.
 FAULTS = (
@@ -65,9 +65,9 @@ MEASURE = """JSON.stringify({
   wider: [...document.querySelectorAll('body *')]
     .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
     .map(e => e.tagName + '.' + e.className).slice(0, 5),
-  groups: [...document.querySelectorAll('table.endpoints')].map(t =>
-    [...t.tBodies[0].rows].map(r => [r.className,
-      t.closest('section').querySelector('h2').firstChild.textContent.trim(),
+  groups: [...document.querySelectorAll('tbody.account')].map(t =>
+    [...t.rows].filter(r => r.querySelector('td')).map(r => [r.className,
+      t.querySelector('h2').firstChild.textContent.trim(),
       r.querySelector('b').textContent, getComputedStyle(r).backgroundColor])),
 })"""
 
@@ -85,9 +85,9 @@ def emulator_url(log: Path) -> str | None:
 def rows(page: str) -> dict[tuple[str, str], tuple[str, str]]:
     """(account, endpoint): (row class, row HTML) of every endpoint row of the page."""
     found = {}
-    for section in page.split('<section class="account"><h2>')[1:]:
-        account = section.split(" ", 1)[0]
-        for row in re.findall(r"<tr class=.*?</tr>", section):
+    for section in page.split('<tbody class="account">')[1:]:
+        account = section.split("<h2>", 1)[1].split(" ", 1)[0]
+        for row in re.findall(r'<tr class="\w+"><td .*?</tr>', section):
             cls, endpoint = re.findall(r'<tr class="(\w+)">.*?<b>(\w+)</b>', row)[0]
             found[(account, endpoint)] = (cls, row)
     return found
