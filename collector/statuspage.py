@@ -39,6 +39,7 @@ _POLL_COLOUR = {
 
 
 def health_of(endpoint: EndpointStatus, now: float) -> Health:
+    """A failing poll outranks late data; late data outranks waiting."""
     if endpoint.up is False:
         return Health.FAILING
     if endpoint.late(now):
