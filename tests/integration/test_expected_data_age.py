@@ -76,7 +76,12 @@ def watch(exporter: Exporter, clock: VirtualClock) -> dict[str, list[float]]:
     return ages
 
 
-@pytest.mark.parametrize("seconds", [MINUTE, 300, HOUR, DAY], ids=granularity_name)
+@pytest.mark.parametrize(
+    "seconds",
+    # Daily slices take a simulated day (and a few hours) to run through their cycle.
+    [MINUTE, 300, HOUR, pytest.param(DAY, marks=pytest.mark.slow)],
+    ids=granularity_name,
+)
 async def test_the_newest_slice_is_never_older_than_expected(seconds: int) -> None:
     clock = VirtualClock(START)
 
