@@ -83,10 +83,12 @@ def _endpoint(exporter: Exporter, job: Job) -> EndpointStatus:
         up=poller.up,
         last_success=poller.last_success,
         data_end=poller.store.newest_settled_end,
+        counting_from=poller.store.baseline,
         expected_data_age=expected_data_age(job.spec),
         next_poll=due,
         next_kind=kind,
         last_error=poller.last_error,
+        recent=tuple(poller.recent),
     )
 
 

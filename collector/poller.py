@@ -7,6 +7,7 @@ import logging
 import random
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,7 @@ from collector.providers.base import Provider
 from collector.providers.endpoint import EndpointSettings, Query
 from collector.selfmetrics import SelfMetrics
 from collector.state import EndpointState, SeriesState
+from collector.status import PollResult
 from collector.store import SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
@@ -37,6 +39,9 @@ DomainSource = Callable[[], "tuple[str, ...] | None"]
 
 # Points settled per event-loop turn.
 INGEST_STEP = 20_000
+
+# How many poll results the status page's strip shows.
+RECENT_POLLS = 24
 
 
 def poll_window(
@@ -99,6 +104,7 @@ class EndpointPoller:
         self.failed_runs = 0  # polls in a row with a failed call
         self.retry: Retry | None = None  # when the last failed poll runs again
         self.polling = False  # a poll is in progress
+        self.recent: deque[PollResult] = deque(maxlen=RECENT_POLLS)  # newest last
         # Jitter from a stable seed: the same schedule on every run of a test.
         self._jitter = random.Random(zlib.crc32(f"{account.name}/{settings.spec.name}".encode()))
         labels = (provider.name, account.name, settings.spec.name)
@@ -239,6 +245,7 @@ class EndpointPoller:
         failures: list[str] = []
         auth = False
         retryable = False  # some failure may go away if asked again soon
+        throttled_only = True  # every failed call was throttled
         for query in self.queries(now):
             answer = await self._request_points(query)
             if answer.payload is not None:
@@ -247,6 +254,7 @@ class EndpointPoller:
                 failures.append(f"{answer.outcome}: {answer.detail}")
                 auth = auth or answer.outcome is Outcome.AUTH_FAILURE
                 retryable = retryable or answer.transient
+                throttled_only = throttled_only and answer.outcome is Outcome.THROTTLED
         # In steps, so a poll of many series never holds the event loop for long.
         result = self.store.begin(horizon)
         self.horizon = horizon
@@ -258,6 +266,10 @@ class EndpointPoller:
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
+        if not failures:
+            self.recent.append(PollResult.OK)
+        else:
+            self.recent.append(PollResult.THROTTLED if throttled_only else PollResult.FAILED)
         self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
         for revision in result.revisions:
             self.metrics.revisions.labels(*self._labels).inc()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import Enum, StrEnum
 
 
 class NextPoll(Enum):
@@ -14,6 +14,15 @@ class NextPoll(Enum):
     DUE = "due"  # at `next_poll`
     RETRY = "retry"  # at `next_poll`, the last poll having failed
     AUTH_PAUSE = "auth pause"  # at `next_poll`, the credentials having been rejected
+
+
+class PollResult(StrEnum):
+    """How one poll ended: every call answered, or some failed (throttled: only by the
+    provider's rate limit)."""
+
+    OK = "ok"
+    FAILED = "failed"
+    THROTTLED = "throttled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +41,33 @@ class EndpointStatus:
     up: bool | None  # None: not polled yet
     last_success: float | None  # clock time
     data_end: float | None  # end of the newest settled slice
-    expected_data_age: int  # seconds: settle delay, granularity and interval
+    counting_from: float | None  # counters add the slices ending after it (the baseline)
+    expected_data_age: int  # seconds (collector.app.expected_data_age)
     next_poll: float | None  # clock time (None unless DUE, RETRY or AUTH_PAUSE)
     next_kind: NextPoll
     last_error: str | None
+    recent: tuple[PollResult, ...] = ()  # the last polls' results, oldest first
 
     @property
     def name(self) -> str:
         return f"{self.account}/{self.endpoint}"
+
+    def data_age(self, now: float) -> float | None:
+        """Seconds since the end of the newest settled slice (None: no data yet)."""
+        return None if self.data_end is None else now - self.data_end
+
+    def late(self, now: float) -> bool:
+        """Its newest settled slice is older than expected."""
+        age = self.data_age(now)
+        return age is not None and age > self.expected_data_age
+
+    def counting(self) -> bool:
+        """Its counters have started: a slice ending after the baseline has settled."""
+        return (
+            self.data_end is not None
+            and self.counting_from is not None
+            and self.data_end > self.counting_from
+        )
 
 
 @dataclass(frozen=True, slots=True)

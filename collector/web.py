@@ -1,105 +1,22 @@
-"""The HTTP server: cached /metrics, health, readiness and a landing page."""
+"""The HTTP server: cached /metrics, health, readiness and the status page."""
 
 from __future__ import annotations
 
 import asyncio
-import html
 from collections.abc import Iterable
 from itertools import chain
 
 from aiohttp import hdrs, web
 
-from collector import __version__, health
+from collector import __version__, health, statuspage
 from collector.app import Exporter
 from collector.exposition import CONTENT_TYPE, RenderedMetrics
 from collector.gzipjoin import Piece
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
-from collector.status import DiscoveryStatus, EndpointStatus, NextPoll
 from collector.webconfig import LiveWebConfig
 
 EXPORTER_KEY: web.AppKey[Exporter] = web.AppKey("exporter", Exporter)
 LIFECYCLE_KEY: web.AppKey[bool] = web.AppKey("lifecycle", bool)
-
-_LANDING = """<!doctype html>
-<html><head><meta charset="utf-8"><title>cdn-exporter</title></head>
-<body><h1>cdn-exporter {version}</h1>
-<p>Prometheus metrics from CDN reporting APIs (Wangsu/CDNetworks, Volcengine Live).</p>
-<ul><li><a href="metrics">/metrics</a></li>
-<li><a href="metrics/slices">/metrics/slices</a> (timestamped slices, when enabled)</li>
-<li><a href="-/healthy">/-/healthy</a></li>
-<li><a href="-/ready">/-/ready</a></li></ul>
-<p>{shard}</p>
-<h2>Endpoints</h2><table border="1" cellpadding="4">
-<tr><th>account</th><th>endpoint</th><th>every</th><th>calls/poll</th><th>budget</th>
-<th>polls</th><th>status</th><th>last success</th><th>data age / expected</th>
-<th>next poll</th><th>last error</th></tr>
-{rows}
-</table>{discovery}</body></html>
-"""
-
-_DISCOVERY = """
-<h2>Domain discovery</h2><table border="1" cellpadding="4">
-<tr><th>account</th><th>every</th><th>domains</th><th>listings</th><th>last success</th>
-<th>last error</th></tr>
-{rows}
-</table>"""
-
-
-def _up_text(up: bool | None) -> str:
-    return {None: "not polled yet", True: "up", False: "failing"}[up]
-
-
-def _ago(now: float, then: float | None) -> str:
-    return "never" if then is None else f"{now - then:.0f}s ago"
-
-
-def _next_poll(endpoint: EndpointStatus, now: float) -> str:
-    """When the job runs next, and why if it is a retry or an auth pause."""
-    due = endpoint.next_poll
-    if due is None:
-        return endpoint.next_kind.value  # not started, or running
-    when = "now" if due <= now else f"in {due - now:.0f}s"
-    if endpoint.next_kind is NextPoll.AUTH_PAUSE:
-        return f"{when} (paused: credentials rejected)"
-    return f"{when} (retry)" if endpoint.next_kind is NextPoll.RETRY else when
-
-
-def _cells(cells: Iterable[str]) -> str:
-    return "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-
-
-def _endpoint_row(endpoint: EndpointStatus, now: float) -> str:
-    newest = endpoint.data_end
-    age = "no data" if newest is None else f"{now - newest:.0f}s"
-    chosen = f" (chosen over {endpoint.chosen_over})" if endpoint.chosen_over else ""
-    return _cells(
-        (
-            endpoint.account,
-            endpoint.endpoint + chosen,
-            f"{endpoint.interval}s",
-            f"{endpoint.calls_per_poll} (fewest {endpoint.fewest_calls})",
-            f"{endpoint.budget_share:.1%}",
-            str(endpoint.polls),
-            _up_text(endpoint.up),
-            _ago(now, endpoint.last_success),
-            f"{age} / {endpoint.expected_data_age}s",
-            _next_poll(endpoint, now),
-            endpoint.last_error or "",
-        )
-    )
-
-
-def _discovery_row(account: DiscoveryStatus, now: float) -> str:
-    return _cells(
-        (
-            account.account,
-            f"{account.refresh}s",
-            "not listed yet" if account.domains is None else str(account.domains),
-            str(account.listings),
-            _ago(now, account.last_success),
-            account.last_error or "",
-        )
-    )
 
 
 class _OpenMetricsCache:
@@ -254,19 +171,9 @@ async def ready(request: web.Request) -> web.Response:
 
 
 async def landing(request: web.Request) -> web.Response:
+    """The status page (collector.statuspage)."""
     status = health.status(request.app[EXPORTER_KEY])
-    now = status.now
-    discovery = ""
-    if status.discovery:
-        rows = "\n".join(_discovery_row(account, now) for account in status.discovery)
-        discovery = _DISCOVERY.format(rows=rows)
-    body = _LANDING.format(
-        version=__version__,
-        rows="\n".join(_endpoint_row(endpoint, now) for endpoint in status.endpoints),
-        shard=html.escape(status.shard),
-        discovery=discovery,
-    )
-    return web.Response(text=body, content_type="text/html")
+    return web.Response(text=statuspage.render(status, __version__), content_type="text/html")
 
 
 async def reload(request: web.Request) -> web.Response:

@@ -9,7 +9,9 @@ import pytest
 
 from collector import health, scheduler
 from collector.clock import FakeClock, VirtualClock
-from collector.status import EndpointStatus, NextPoll
+from collector.http import HttpRequest, HttpResponse
+from collector.poller import RECENT_POLLS
+from collector.status import EndpointStatus, NextPoll, PollResult
 from tests.core.test_web import auth_failure, exporter
 
 T0 = 1_700_000_000
@@ -83,3 +85,56 @@ def test_the_stall_limit_is_named() -> None:
     clock.advance(1)
     assert not health.healthy(exp)
     assert not health.status(exp).healthy
+
+
+async def test_recent_polls_are_kept_bounded_ok_failed_or_throttled() -> None:
+    answers = {"status": 200}
+
+    async def answer(request: HttpRequest) -> HttpResponse:
+        status = answers["status"]
+        if status == 429:
+            return HttpResponse(429, {}, b'{"code": "RequestLimitExceeded", "message": "slow"}')
+        if status == 500:
+            return HttpResponse(500, {}, b"oops")
+        return HttpResponse(200, {}, b'{"result": []}')
+
+    clock = FakeClock(T0)
+    exp = exporter(clock, answer)
+    poller = exp.pollers[0]
+    for code in (200, 429, 500, 200):
+        answers["status"] = code
+        clock.advance(300)
+        await exp.poll_and_render(poller)
+    flow = by_endpoint(health.status(exp).endpoints)["flow_request"]
+    assert flow.recent == (PollResult.OK, PollResult.THROTTLED, PollResult.FAILED, PollResult.OK)
+    for _ in range(RECENT_POLLS):
+        await exp.poll_and_render(poller)
+    recent = by_endpoint(health.status(exp).endpoints)["flow_request"].recent
+    assert recent == (PollResult.OK,) * RECENT_POLLS
+
+
+async def test_counters_start_after_the_baseline() -> None:
+    clock = FakeClock(T0)
+    exp = exporter(clock)
+    poller = exp.pollers[0]
+    await exp.poll_and_render(poller)
+    flow = by_endpoint(health.status(exp).endpoints)["flow_request"]
+    assert flow.counting_from == poller.store.baseline == T0 - poller.settings.settle_delay
+    assert not flow.counting()  # no answer had a slice: nothing settled yet
+
+
+async def test_a_crashed_poll_shows_as_failed(monkeypatch: pytest.MonkeyPatch) -> None:
+    exp = exporter(FakeClock(T0))
+    poller = exp.pollers[0]
+
+    async def crash() -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(poller, "poll", crash)
+    await exp.poll_and_render(poller)
+    flow = by_endpoint(health.status(exp).endpoints)["flow_request"]
+    assert (flow.up, flow.last_error, flow.recent) == (
+        False,
+        "crash: see the log",
+        (PollResult.FAILED,),
+    )

@@ -251,7 +251,10 @@ async def test_discovering_account_waits_on_ready_and_shows_on_the_landing_page(
             await exp.poll_and_render(poller)
         assert (await client.get("/-/ready")).status == 200
         page = await (await client.get("/")).text()
-        assert "<td>main</td><td>3600s</td><td>1</td>" in page
+        row = page[page.index("Domain discovery") :]
+        assert (
+            '<b>main</b></td><td data-label="every">1 h</td><td data-label="domains">1</td>' in row
+        )
 
 
 async def test_concurrent_scrapes_share_one_self_metrics_render() -> None:
