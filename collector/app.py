@@ -33,9 +33,17 @@ DISCOVERY_SPREAD = 3600  # seconds: accounts' listings are spread over at most a
 
 
 def expected_data_age(spec: JobSpec) -> int:
-    """How old the newest exported slice normally is: it settles, spans a slice, and
-    waits for the next poll."""
-    return spec.settings.settle_delay + spec.settings.granularity + spec.plan.interval
+    """How old the newest exported slice gets between polls: it settles (the settle
+    delay), the poll after that lands up to a slice later, and the data then waits for
+    the next poll (the interval). An endpoint whose point is stamped at its window's
+    start (P95: a range ending there) trails further: the window starts the re-read
+    margin before the settled horizon, or a slice before the last poll's horizon when
+    that reaches further back (poller.poll_window)."""
+    settings, interval = spec.settings, spec.plan.interval
+    age = settings.settle_delay + settings.granularity + interval
+    if settings.spec.point_at_window_start:
+        age += max(settings.reread, interval + settings.granularity)
+    return age
 
 
 @dataclass(slots=True)

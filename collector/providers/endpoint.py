@@ -206,6 +206,10 @@ class Endpoint:
     # there (GET /api/report/flow, POST /api/report/domainflow); None: no query string.
     # A GET sends no body (build_body is then unused).
     build_query: QueryBuilder | None = None
+    # Each call answers one figure for a range ending at the window's start, stamped
+    # there (P95 over the month to date): its newest point trails the newest settled
+    # slice by the re-read margin (collector.app.expected_data_age).
+    point_at_window_start: bool = False
 
     def __post_init__(self) -> None:
         if not self.slices:

@@ -191,6 +191,7 @@ def _spec(
     build_body: BodyBuilder,
     shape: WireShape,
     description: str,
+    point_at_window_start: bool = False,
 ) -> Endpoint:
     return Endpoint(
         name=name,
@@ -204,6 +205,7 @@ def _spec(
         build_body=build_body,
         shape=shape,
         description=description,
+        point_at_window_start=point_at_window_start,
     )
 
 
@@ -258,6 +260,7 @@ CATALOG: dict[str, Endpoint] = {
             build_body=build_p95_body,
             shape=RangeTotal(Measure("P95PeakBandwidth", P95_PEAK_BANDWIDTH, MBPS)),
             description="95th-percentile peak bandwidth over the billing month to date.",
+            point_at_window_start=True,  # p95_range ends at the window's start
         ),
         _spec(
             "pull_to_push_bandwidth",
