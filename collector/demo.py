@@ -42,7 +42,6 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
     "volcengine": {
         "bandwidth": _SLICES,
         "traffic": _SLICES_HOUR,
-        "p95_peak_bandwidth": _SLICES,
         "pull_to_push_bandwidth": _SLICES,
         "pull_to_push": _SLICES_HOUR,
         "record": _SLICES,
