@@ -13,7 +13,7 @@ endpoint is late is checked on promtool series in tests/deploy/test_dashboards.p
 the demo runs on the real clock, and a late endpoint takes its expected age to show.)
 
 Needs the Debian `prometheus` package; skips without it. Every wait is bounded; the
-module takes about 20-30 s and never more than DEADLINE seconds.
+module takes about 10-20 s and never more than DEADLINE seconds.
 """
 
 from __future__ import annotations
@@ -135,11 +135,15 @@ def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def budget() -> Budget:
+    return Budget(DEADLINE)
+
+
+@pytest.fixture(scope="module")
+def prometheus_url(tmp_path_factory: pytest.TempPathFactory, budget: Budget) -> Iterator[str]:
     prometheus = shutil.which("prometheus")
     if prometheus is None:
         pytest.skip("needs prometheus on PATH (apt-get install prometheus)")
-    budget = Budget(DEADLINE)
     tmp = tmp_path_factory.mktemp("dashboards-e2e")
     exporter_port, prom_port = free_port(), free_port()
     rule_files = []
@@ -177,7 +181,7 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return True if len(counts) == 2 else None
 
         # ~6 s: Prometheus throttles service-discovery updates to one per 5 s.
-        wait_for("three good scrapes of both jobs", both_jobs_scraped_thrice, 25, procs)
+        wait_for("three good scrapes of both jobs", both_jobs_scraped_thrice, budget.cap(25), procs)
         yield url
     except BaseException:
         for name, path in logs.items():
@@ -206,7 +210,7 @@ def _empty_targets(prometheus_url: str) -> list[str]:
     return empty
 
 
-def test_every_query_of_both_dashboards_returns_data(prometheus_url: str) -> None:
+def test_every_query_of_both_dashboards_returns_data(prometheus_url: str, budget: Budget) -> None:
     # The recording rules need two evaluations and rate() two scrapes: wait, bounded.
     last: list[list[str]] = []
 
@@ -215,7 +219,7 @@ def test_every_query_of_both_dashboards_returns_data(prometheus_url: str) -> Non
         return True if not last[0] else None
 
     try:
-        wait_for("every dashboard query to return data", all_have_data, 25, [])
+        wait_for("every dashboard query to return data", all_have_data, budget.cap(25), [])
     except pytest.fail.Exception:
         pytest.fail("queries without data:\n" + "\n".join(last[0] if last else []))
 
