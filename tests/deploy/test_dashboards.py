@@ -205,6 +205,15 @@ def test_units_are_known(dashboard: dict[str, Any]) -> None:
             assert unit in UNITS, f"panel {panel['title']!r}: unit {unit!r} not in {UNITS}"
 
 
+def test_every_stat_sets_its_thresholds(dashboard: dict[str, Any]) -> None:
+    """Without thresholds Grafana colours a stat red from 80: every byte rate and age."""
+    for panel in _panels(dashboard):
+        if panel["type"] == "stat":
+            steps = panel["fieldConfig"]["defaults"].get("thresholds", {}).get("steps")
+            assert steps, f"stat {panel['title']!r} sets no thresholds"
+            assert steps[0] == {"color": "green", "value": None}, panel["title"]
+
+
 def test_every_expr_parses(dashboard: dict[str, Any], selector_names: Any) -> None:
     exprs = list(_exprs(dashboard))
     assert exprs
