@@ -13,9 +13,18 @@ from collector.emulator.server import RunningEmulator, serve_forever, start
 from collector.emulator.volcengine import GROUPS as DEMO_PULL_TO_PUSH_GROUPS
 from collector.emulator.volcengine import account_vhosts
 
-# Opt-in breakdowns are switched on in the demo so every dashboard panel has data.
+# The demo turns on exactly what the two dashboards show (tests/e2e/test_dashboards_e2e.py
+# runs every query of both against it): the opt-in breakdowns of cdn-overview.json, and
+# `slices: true` on the endpoints cdn-slices.json reads. Slices summed over the window that
+# ended an hour ago (`offset 1h`) re-read an hour, so the first poll already exposes slices
+# that old; the calls stay within each limit (one window per call, domains batched).
+_SLICES: dict[str, Any] = {"slices": True}
+_SLICES_HOUR: dict[str, Any] = {"slices": True, "reread": "1h"}
 _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
     "wangsu": {
+        "flow_request": _SLICES_HOUR,
+        "flow_request_origin": _SLICES_HOUR,
+        "edge_hit_ratio": _SLICES,
         "isp_province": {"enabled": True},
         "hit_rate_isp_province": {"enabled": True},
         "protocol": {"enabled": True},
@@ -24,9 +33,23 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "dir_info": {"enabled": True},
         "stream": {"enabled": True},
     },
-    "cdnetworks": {"country_bandwidth": {"enabled": True}},
-    # The opt-in breakdowns too: per-code status counts, and per-stream users (capped).
+    "cdnetworks": {
+        "flow_request": _SLICES_HOUR,
+        "flow_request_origin": _SLICES_HOUR,
+        "edge_hit_ratio": _SLICES,
+        "country_bandwidth": {"enabled": True},
+    },
     "volcengine": {
+        "bandwidth": _SLICES,
+        "traffic": _SLICES_HOUR,
+        "pull_to_push_bandwidth": _SLICES,
+        "pull_to_push": _SLICES_HOUR,
+        "record": _SLICES,
+        "transcode": _SLICES,
+        "snapshot": _SLICES_HOUR,
+        "audit": _SLICES,
+        "time_shift": _SLICES,
+        # The opt-in breakdowns too: per-code status counts, and per-stream users (capped).
         "status_codes_by_code": {"enabled": True},
         "stream_sessions_by_stream": {"enabled": True, "max_series": 100},
     },

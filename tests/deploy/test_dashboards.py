@@ -16,9 +16,18 @@ import pytest
 import yaml
 
 from collector.families import CORE_FAMILIES, slice_family
+from collector.model import Family
+from collector.providers import PROVIDER_NAMES, get_provider
+from collector.selfmetrics import SelfMetrics
+from tests.deploy.conftest import RunTool
 
 REPO = Path(__file__).resolve().parents[2]
 GRAFANA = REPO / "deploy" / "grafana"
+DEPLOY_README = REPO / "deploy" / "README.md"
+# The table of exported families that are on no dashboard, each with its reason.
+OFF_DASHBOARD_HEADER = "| family | why it is on no dashboard |"
+OVERVIEW = GRAFANA / "dashboards" / "cdn-overview.json"
+HEADLINE_AGE_STAT = "Data age vs expected (worst endpoint)"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
 # The variant built from the timestamped slices (cdn_slice_*, /metrics/slices).
 SLICES_DASHBOARD = "cdn-slices.json"
@@ -196,6 +205,15 @@ def test_units_are_known(dashboard: dict[str, Any]) -> None:
             assert unit in UNITS, f"panel {panel['title']!r}: unit {unit!r} not in {UNITS}"
 
 
+def test_every_stat_sets_its_thresholds(dashboard: dict[str, Any]) -> None:
+    """Without thresholds Grafana colours a stat red from 80: every byte rate and age."""
+    for panel in _panels(dashboard):
+        if panel["type"] == "stat":
+            steps = panel["fieldConfig"]["defaults"].get("thresholds", {}).get("steps")
+            assert steps, f"stat {panel['title']!r} sets no thresholds"
+            assert steps[0] == {"color": "green", "value": None}, panel["title"]
+
+
 def test_every_expr_parses(dashboard: dict[str, Any], selector_names: Any) -> None:
     exprs = list(_exprs(dashboard))
     assert exprs
@@ -310,7 +328,198 @@ def test_every_live_family_of_the_exporter_is_on_the_dashboard(
     prefix = "cdn_slice_live_" if dashboard_path.name == SLICES_DASHBOARD else "cdn_live_"
     live = {n for n in exporter_metric_names if n.startswith(prefix)}
     assert live, "collector/ defines no cdn_live_* family yet"
-    assert not live - shown, f"Live families missing from the dashboard: {sorted(live - shown)}"
+    missing = live - shown - set(_off_dashboard())
+    assert not missing, f"Live families missing from the dashboard: {sorted(missing)}"
+
+
+def _off_dashboard() -> dict[str, str]:
+    """deploy/README.md's table of exported families on no dashboard: family -> reason."""
+    text = DEPLOY_README.read_text(encoding="utf-8")
+    assert OFF_DASHBOARD_HEADER in text, f"{DEPLOY_README}: no {OFF_DASHBOARD_HEADER!r} table"
+    table = text.split(OFF_DASHBOARD_HEADER, 1)[1].split("\n\n", 1)[0]
+    reasons: dict[str, str] = {}
+    for line in table.splitlines():
+        if not line.startswith("| `"):
+            continue
+        names, reason = line.strip("|").split("|", 1)
+        for name in re.findall(r"`([a-z0-9_]+)`", names):
+            assert name not in reasons, f"{name} is in the table twice"
+            reasons[name] = reason.strip()
+    return reasons
+
+
+def _exported_families() -> dict[str, Family | None]:
+    """Every family the exporter exports: the families of every catalog declaration (what
+    `cdn-exporter --list-endpoints` lists), by name, and the cdn_exporter_* self-metrics
+    (None: they have no slice family)."""
+    families: dict[str, Family | None] = {
+        measure.family.name: measure.family
+        for name in PROVIDER_NAMES
+        for spec in get_provider(name).catalog.values()
+        for measure in spec.shape.measures
+    }
+    for metric in SelfMetrics().registry.collect():
+        if metric.name.startswith("cdn_exporter_"):
+            suffix = "_total" if metric.type == "counter" else ""
+            families[metric.name + suffix] = None
+    return families
+
+
+def _dashboard_selectors(selector_names: Callable[[str], set[str]]) -> set[str]:
+    """The metric names every query and variable of both dashboards selects."""
+    names: set[str] = set()
+    for path in DASHBOARDS:
+        dashboard = _load(path)
+        for _, expr in [*_exprs(dashboard), *_variable_selectors(dashboard)]:
+            names |= selector_names(expr)
+    return names
+
+
+def test_every_exported_family_is_on_a_dashboard_or_says_why_not(
+    selector_names: Callable[[str], set[str]],
+) -> None:
+    """A family counts as shown when a dashboard query selects it (a histogram through its
+    series, a family through its timestamped slices); otherwise deploy/README.md's table
+    must say why it is on none. A new family needs a panel or a row there."""
+    families = _exported_families()
+    selected = _dashboard_selectors(selector_names)
+
+    def shown(name: str, family: Family | None) -> bool:
+        series = {name, *(name + suffix for suffix in ("_bucket", "_sum", "_count"))}
+        return bool(series & selected) or (
+            family is not None and slice_family(family).name in selected
+        )
+
+    off = _off_dashboard()
+    missing = sorted(n for n, f in families.items() if not shown(n, f) and n not in off)
+    assert not missing, (
+        "exported families on no dashboard query and not in the table "
+        f"{OFF_DASHBOARD_HEADER!r} of deploy/README.md: {missing}"
+    )
+    slices = {slice_family(f).name: f for f in families.values() if f is not None}
+    for name in off:
+        assert name in families or name in slices, f"the table lists {name}, not exported"
+        assert not shown(name, families.get(name)), (
+            f"{name} is on a dashboard: remove it from the table"
+        )
+
+
+_ALERT_NAME = re.compile(r"\bCdn[A-Z][A-Za-z0-9]+")
+_NUMBER = r"(?<![\w.]){}(?![\w.])"
+
+
+def test_descriptions_quote_the_rules_of_the_alerts_they_name(
+    dashboard: dict[str, Any], all_rules: list[dict[str, Any]]
+) -> None:
+    """A description naming an alert quotes every number of its expression and its `for`,
+    so a threshold changed in the rules cannot leave a stale one on the dashboard."""
+    alerts = {rule["alert"]: rule for rule in all_rules if "alert" in rule}
+    for panel in _panels(dashboard):
+        description = panel.get("description", "")
+        for name in set(_ALERT_NAME.findall(description)):
+            assert name in alerts, f"{panel['title']!r} names {name}, which is no alert"
+            rule = alerts[name]
+            expr = re.sub(r"#.*", "", rule["expr"])  # TUNE: comments
+            numbers = set(re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w.])", expr))
+            quoted = {n for n in numbers if re.search(_NUMBER.format(re.escape(n)), description)}
+            assert quoted == numbers, (
+                f"{panel['title']!r} names {name} without its numbers {sorted(numbers - quoted)}"
+            )
+            assert "for" not in rule or rule["for"] in description, (
+                f"{panel['title']!r} names {name} without its `for: {rule['for']}`"
+            )
+
+
+def _data_stale_factor(all_rules: list[dict[str, Any]]) -> float:
+    (rule,) = [r for r in all_rules if r.get("alert") == "CdnDataStale"]
+    found = re.search(r"\(\s*([0-9.]+)\s*\*\s*cdn_exporter_expected_data_age_seconds", rule["expr"])
+    assert found, f"CdnDataStale no longer multiplies the expected age: {rule['expr']!r}"
+    return float(found.group(1))
+
+
+def _headline_age_stat() -> dict[str, Any]:
+    (stat,) = [p for p in _panels(_load(OVERVIEW)) if p["title"] == HEADLINE_AGE_STAT]
+    return stat
+
+
+def test_headline_data_age_stat_is_green_below_1_and_red_at_the_alert_factor(
+    all_rules: list[dict[str, Any]], selector_names: Callable[[str], set[str]]
+) -> None:
+    stat = _headline_age_stat()
+    assert stat["type"] == "stat"
+    steps = stat["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    assert steps[0] == {"color": "green", "value": None}
+    assert steps[1]["value"] == 1, "green must end where the age reaches its expected age"
+    assert steps[-1] == {"color": "red", "value": _data_stale_factor(all_rules)}
+    (target,) = stat["targets"]
+    assert selector_names(_substitute(target["expr"], _variables(_load(OVERVIEW)))) == {
+        "cdn_data_timestamp_seconds",
+        "cdn_exporter_expected_data_age_seconds",
+    }
+
+
+def _age_series(endpoint: str, instance: str, age: int, expected: int, now: int) -> list[Any]:
+    labels = f'provider="wangsu", account="a", endpoint="{endpoint}", instance="{instance}"'
+    return [
+        {"series": f"cdn_data_timestamp_seconds{{{labels}}}", "values": f"{now - age}x130"},
+        {
+            "series": f"cdn_exporter_expected_data_age_seconds{{{labels}}}",
+            "values": f"{expected}x130",
+        },
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flow_request_age", "ratio", "color"),
+    [(1200, 0.8, "green"), (4500, 3.0, "red")],
+    ids=["healthy", "late"],
+)
+def test_headline_data_age_stat_on_promtool_series(
+    tmp_path: Path,
+    require_tool: Callable[[str, str], str],
+    run_tool: RunTool,
+    all_rules: list[dict[str, Any]],
+    flow_request_age: int,
+    ratio: float,
+    color: str,
+) -> None:
+    """The stat's own query over two replicas' series of a 5-minute and a daily endpoint,
+    evaluated by promtool: the worst ratio, green when healthy, red when one is late (late
+    enough that CdnDataStale's condition holds too)."""
+    promtool = require_tool("promtool", "apt-get install prometheus")
+    now = 7200
+    stat = _headline_age_stat()
+    expr = _substitute(stat["targets"][0]["expr"], _variables(_load(OVERVIEW)))
+    series = []
+    for instance in ("a:10090", "b:10090"):
+        series += _age_series("flow_request", instance, flow_request_age, 1500, now)
+        series += _age_series("client_country", instance, 30000, 90000, now)
+    tests = {
+        "rule_files": [],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [
+                    {
+                        "expr": expr,
+                        "eval_time": f"{now}s",
+                        "exp_samples": [{"labels": "{}", "value": ratio}],
+                    }
+                ],
+            }
+        ],
+    }
+    path = tmp_path / "stat.test.yml"
+    path.write_text(yaml.safe_dump(tests), encoding="utf-8")
+    result = run_tool([promtool, "test", "rules", str(path)], cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = stat["fieldConfig"]["defaults"]["thresholds"]["steps"]
+    shown = [step["color"] for step in steps if step["value"] is None or ratio >= step["value"]]
+    assert shown[-1] == color
+    stale = flow_request_age > _data_stale_factor(all_rules) * 1500 + 900
+    assert stale == (color == "red")
 
 
 def test_provisioning_files() -> None:

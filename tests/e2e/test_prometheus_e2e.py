@@ -34,27 +34,9 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 ALERTMANAGER_YML = REPO / "deploy" / "alertmanager" / "alertmanager.yml"
-DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "cdn-overview.json"
 DEADLINE = 55.0  # seconds for the whole module, setup included
 FORCED_ALERT = "CdnBandwidthPeak"
 DEMO_PROVIDERS = {"wangsu", "cdnetworks", "volcengine"}
-# Families the demo must fill; a dashboard query over only these must return data.
-CORE = {
-    "cdn_bandwidth_bytes_per_second",
-    "cdn_traffic_bytes_total",
-    "cdn_requests_total",
-    "cdn_origin_bandwidth_bytes_per_second",
-    "cdn_origin_traffic_bytes_total",
-    "cdn_origin_requests_total",
-    "cdn_cache_hit_ratio",
-    "cdn_data_timestamp_seconds",
-    "cdn_up",
-    "cdn_exporter_api_requests_total",
-    "cdn_exporter_api_request_duration_seconds_bucket",
-    "cdn_exporter_last_success_timestamp_seconds",
-}
-GRAFANA_VALUES = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h", "commit": "1e9"}
-_VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\[\[(\w+)\]\]|\$(\w+)")
 
 
 @dataclass
@@ -257,23 +239,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         webhook.server.server_close()
 
 
-def _dashboard_exprs() -> list[tuple[str, str]]:
-    dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
-    panels = []
-    for panel in dashboard["panels"]:
-        panels += [panel, *panel.get("panels", [])]
-
-    def value(match: re.Match[str]) -> str:
-        name = next(group for group in match.groups() if group)
-        return GRAFANA_VALUES.get(name, ".*")
-
-    return [
-        (panel["title"], _VARIABLE.sub(value, target["expr"]))
-        for panel in panels
-        for target in panel.get("targets", [])
-    ]
-
-
 def test_metrics_pass_promtool_check_metrics(stack: Stack) -> None:
     promtool = shutil.which("promtool")
     assert promtool
@@ -310,27 +275,6 @@ def test_dashboard_variables_have_values(stack: Stack) -> None:
         **{"match[]": "cdn_bandwidth_bytes_per_second"},
     )
     assert len(domains) >= 4, domains
-
-
-def test_every_dashboard_query_runs(stack: Stack) -> None:
-    failures: list[str] = []
-    empty_core: list[str] = []
-    empty_other: list[str] = []
-    for title, expr in _dashboard_exprs():
-        try:
-            result = prometheus_api(stack.prometheus_url, "/api/v1/query", query=expr)["result"]
-        except AssertionError as exc:
-            failures.append(f"{title}: {exc}")
-            continue
-        if result:
-            continue
-        names = set(re.findall(r"\b(?:cdn_[a-z0-9_]+|account:[a-z0-9_:]+)", expr))
-        (empty_core if names and names <= CORE else empty_other).append(f"{title}: {expr}")
-    assert not failures, "queries Prometheus rejected:\n" + "\n".join(failures)
-    assert not empty_core, "core queries without data:\n" + "\n".join(empty_core)
-    # Recording rules over 1d/30d windows and families the demo may not fill are allowed to
-    # be empty; list them for the record.
-    print("empty (allowed):", *empty_other, sep="\n  ")
 
 
 def test_repo_rules_load_in_prometheus(stack: Stack) -> None:
