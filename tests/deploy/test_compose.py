@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from collector.accountconfig import parse_listen_address
-from tests.e2e import test_prometheus_e2e
+from tests.e2e import test_dashboards_e2e, test_prometheus_e2e
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -118,7 +118,7 @@ def test_grafana_is_provisioned_with_the_dashboards(services: dict[str, dict[str
     ]
     dashboards = _host_path(grafana, PurePosixPath(provider["options"]["path"]))
     assert dashboards == DEPLOY / "grafana" / "dashboards"
-    assert test_prometheus_e2e.DASHBOARD.parent == dashboards
+    assert test_dashboards_e2e.DASHBOARD_DIR == dashboards
     assert sorted(p.name for p in dashboards.glob("*.json")) == [
         "cdn-overview.json",
         "cdn-slices.json",
