@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from collector.backoff import Retry
+from collector.billingkeeper import BillingKeeper, keep_for_billing
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
@@ -70,7 +71,8 @@ class Exporter:
         self.transports: dict[str, Transport] = {}  # one per account name
         self.jobs: dict[JobKey, Job] = {}
         self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
-        self.bodies = RenderedBodies(lambda: self.pollers)
+        self.billing = BillingKeeper()  # the accounts' billing groups (none: no figures)
+        self.bodies = RenderedBodies(lambda: self.pollers, self.billing.families)
         self.scheduler: PollScheduler | None = None
         self.reloader = Reloader(self, config_loader)
         self.loop_lag = LoopLagWatcher(clock, self.metrics)
@@ -82,7 +84,7 @@ class Exporter:
         self.started_monotonic = clock.monotonic()  # readiness grace runs from here
         self.last_activity = self.started_monotonic  # monotonic: a poll last started or ended
         self.state_keeper = (
-            StateKeeper(Path(settings.state_file), clock, lambda: self.pollers)
+            StateKeeper(Path(settings.state_file), clock, lambda: self.pollers, self.billing)
             if settings.state_file
             else None
         )
@@ -100,6 +102,7 @@ class Exporter:
                 )
         for spec in job_specs(owned):
             self.jobs[spec.key] = self.build_job(spec)
+        self.billing.follow(owned.accounts)
         if self.state_keeper is not None:
             self.state_keeper.restore()
         # The start-up load counts as a successful one, as in Prometheus.
@@ -193,6 +196,7 @@ class Exporter:
             budget=self.series_budget,
             domains=(lambda: self.discovered(name)) if account.discovery is not None else None,
         )
+        keep_for_billing(poller)
         return Job(spec, poller)
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
@@ -222,9 +226,10 @@ class Exporter:
                     settings.chosen_over,
                 )
 
-    async def render(self, poller: EndpointPoller | None = None) -> None:
-        """Re-render `poller`'s part of the cached bodies (every poller's when None)."""
-        await self.bodies.render(poller)
+    async def render(self, poller: EndpointPoller | None = None, *, billing: bool = False) -> None:
+        """Re-render `poller`'s part of the cached bodies (every poller's when None; the
+        billing families too then, or with `billing`)."""
+        await self.bodies.render(poller, billing=billing)
 
     async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
         """One scheduled run: poll, then refresh the cached body; returns the poll's
@@ -241,7 +246,8 @@ class Exporter:
             poller.last_error = "crash: see the log"
         self.last_activity = self.clock.monotonic()
         self.self_metrics_epoch += 1
-        await self.render(poller)
+        billed = self.billing.after_poll(poller, self.clock.time())
+        await self.render(poller, billing=billed)
         if self.state_keeper is not None:
             await self.state_keeper.save()
         return retry

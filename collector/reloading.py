@@ -137,6 +137,7 @@ class Reloader:
         }
         exporter.jobs = jobs
         exporter.settings = config
+        exporter.billing.follow(owned.accounts)
         live = {job.poller.labels for job in jobs.values()}
         live |= {d.labels for d in exporter.discoverers.values()}  # listing calls' self-metrics
         exporter.metrics.forget_endpoints_except(live)

@@ -1,0 +1,159 @@
+"""Billing against the emulator over a simulated month on a virtual clock: February
+2026 (a short month) in two groups' zones, +08:00 and -05:00, from its first slice into
+March, the exporter SIGKILL-ed mid-month and restarted from its state file; every exported
+billing figure equals the one computed from the emulator's ground truth for the same
+slices, and the finished January of the -05:00 group leaves after FINISHED_MONTH_KEPT.
+Polls are hourly (each reads its hour's twelve 5-minute slices), to keep it fast."""
+
+from __future__ import annotations
+
+import calendar
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector import state
+from collector.app import Exporter
+from collector.billing.calendar import BillingMonth
+from collector.billing.families import (
+    BANDWIDTH,
+    BURST_POINTS,
+    EXPECTED_POINTS,
+    FORECAST_BANDWIDTH,
+    FORECAST_TRAFFIC,
+    POINTS,
+    TRAFFIC,
+)
+from collector.billingkeeper import AccountBilling
+from collector.clock import VirtualClock
+from collector.config.loading import validate
+from collector.demo import account_config
+from collector.emulator import Emulator, start
+from collector.emulator.traffic import Quantity, decimal
+from collector.model import MEGABIT_PER_SECOND
+from collector.timeslices import align_down
+from tests.billing.test_billing_properties import brute_force
+from tests.integration.conftest import WANGSU
+from tests.integration.test_restart import kill
+
+HOUR = 3600
+SETTLE = 900  # flow_request's settle delay
+REREAD = 600
+# 2026-02-01 00:00 +08:00, plus the settle delay and a minute: the first poll reads the
+# month's first slices (and, in -05:00, January's last).
+START = calendar.timegm((2026, 2, 1, 0, 0, 0)) - 8 * HOUR + SETTLE + 60
+KILLED_AT = START + 14 * 86400 + 7 * HOUR + 1234  # mid-month, mid-poll interval
+DOWN = 1800
+END = calendar.timegm((2026, 3, 2, 1, 0, 0))  # past both month boundaries
+COMMIT = 40e6  # bytes per second: the demo traffic of one domain crosses it
+GROUPS = [
+    {"name": "www", "domains": ["www.example.com"], "commit": {"bandwidth": COMMIT}},
+    {"name": "rest", "method": "fourth_daily_peak", "time_zone": "-05:00"},
+]
+OFFSETS = {"www": 8 * HOUR, "rest": -5 * HOUR}
+DOMAINS = {"www": ["www.example.com"], "rest": ["img.example.com"]}
+
+
+def settings(base_url: str, path: Path) -> Any:
+    endpoints = {
+        "flow_request": {"interval": "1h", "delay": "15m", "reread": "10m"},
+        "flow_request_origin": {"enabled": False},
+        "edge_hit_ratio": {"enabled": False},
+    }
+    entry = account_config(WANGSU, base_url, endpoints, billing={"groups": GROUPS})
+    return validate({"accounts": [entry], "account_jitter": 0, "state_file": str(path)})
+
+
+def truth(emulator: Emulator, group: str, first: int, last: int) -> dict[int, float]:
+    """The group's point (bytes per second) of every slice ending in [first, last], as
+    the API prints each domain's bandwidth (2-decimal Mbps)."""
+    points = {}
+    for end in range(first, last + 1, 300):
+        points[end] = sum(
+            float(
+                decimal(
+                    emulator.traffic.value(WANGSU.name, d, Quantity.BANDWIDTH, end - 300, 300), 2
+                )
+            )
+            * MEGABIT_PER_SECOND
+            for d in DOMAINS[group]
+        )
+    return points
+
+
+def exported(exporter: Exporter) -> dict[tuple[str, tuple[str, ...]], float]:
+    return {(s.family.name, s.labels): s.value for s in exporter.billing.samples()}
+
+
+@pytest.mark.slow
+async def test_billing_figures_equal_the_emulator_truth_through_a_restart_and_month_ends(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="collector")
+    path = tmp_path / "state.json"
+    clock = VirtualClock(START)
+    server = await start(Emulator([WANGSU], clock=clock))
+    first = Exporter(settings(server.base_url, path), clock)
+    second: Exporter | None = None
+    try:
+        first.start()
+        await clock.run_until(KILLED_AT)
+        await kill(first)
+        assert state.decode_billing(path.read_bytes()) is not None
+        await clock.run_until(KILLED_AT + DOWN)
+
+        second = Exporter(settings(server.base_url, path), clock)
+        assert any("billing continues" in r.getMessage() for r in caplog.records)
+        second.start()
+        await clock.run_until(END)
+
+        book: AccountBilling = second.billing.accounts[WANGSU.name]
+        assert book.settled_until is not None
+        # The first poll read from its window's start: the settle delay and re-read back,
+        # so the +08:00 February starts with the slices ending in January.
+        first_end = int(align_down(START - SETTLE - REREAD, 300)) + 300
+        assert BillingMonth.of_slice(first_end, 8 * HOUR).key == "2026-01"
+        samples = exported(second)
+        emulator = server.emulator
+        checked = 0
+        for group, offset in OFFSETS.items():
+            points = truth(emulator, group, first_end, book.settled_until)
+            months = sorted(book.books[group].ledger.months)
+            # January ended more than FINISHED_MONTH_KEPT ago in both zones: gone.
+            assert months == ["2026-02", "2026-03"], (group, months)
+            for key in months:
+                month = BillingMonth(key, offset)
+                expected = brute_force(points, offset, key, True, COMMIT)
+                base = (WANGSU.name, group)
+                assert samples[(POINTS.name, (*base, key))] == expected["points"], (group, key)
+                settled = month.slots_until(book.settled_until)
+                assert samples[(EXPECTED_POINTS.name, (*base, key))] == settled
+                for method in ("p95", "daily_peak_average", "fourth_daily_peak"):
+                    got = samples[(BANDWIDTH.name, (*base, method, key))]
+                    assert got == pytest.approx(expected[method], rel=1e-12), (group, key, method)
+                for method in ("p95", "fourth_daily_peak"):
+                    got = samples[(FORECAST_BANDWIDTH.name, (*base, method, key))]
+                    want = expected[f"forecast_{method}"]
+                    assert got == pytest.approx(want, rel=1e-12), (group, key, method)
+                got = samples[(TRAFFIC.name, (*base, key))]
+                assert got == pytest.approx(expected["traffic"], rel=1e-12), (group, key)
+                got = samples[(FORECAST_TRAFFIC.name, (*base, key))]
+                assert got == pytest.approx(expected["forecast_traffic"], rel=1e-12)
+                if group == "www":
+                    got = samples[(BURST_POINTS.name, (*base, key))]
+                    assert got == expected["burst"], key
+                assert book.books[group].ledger.months[key].late_revisions == 0
+                checked += 1
+        assert checked == 4
+        # February is whole in both zones: every slice of it is a point.
+        for group in OFFSETS:
+            feb = book.books[group].ledger.months["2026-02"]
+            assert feb.figures().points == feb.month.slots == 28 * 288
+        # The figures are in /metrics.
+        assert b"cdn_billing_bandwidth_bytes_per_second{" in second.rendered.plain
+    finally:
+        if second is not None:
+            await second.close()
+        await server.close()
