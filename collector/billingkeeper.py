@@ -15,8 +15,11 @@ from collector.billing.ledger import GroupLedger, Method, MonthLedger
 from collector.config.runtime import Account
 from collector.exposition import FamilySamples
 from collector.families import BANDWIDTH
+from collector.model import PointColumns
+from collector.planner import Plan
 from collector.poller import EndpointPoller
-from collector.providers.endpoint import EndpointSettings
+from collector.providers.endpoint import EndpointSettings, Query
+from collector.timeslices import Window
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ class GroupBook:
     group: BillingGroup
     ledger: GroupLedger
     recorded: dict[int, float] = field(default_factory=dict)
+    # Every slice ending at or before this has a point (a point never goes while its
+    # month is held): where the search for a gap resumes.
+    whole_through: int = 0
 
     def record(self, end: int, value: float) -> bool:
         """Record the point of the slice ending at `end` if it is new or changed."""
@@ -64,6 +70,27 @@ class GroupBook:
         self.recorded[end] = value
         self.ledger.record(end, value)
         return True
+
+    def has(self, end: int) -> bool:
+        """Whether the slice ending at `end` has a point (in a month still held)."""
+        if end in self.recorded:
+            return True
+        month = BillingMonth.of_slice(end, self.ledger.offset)
+        ledger = self.ledger.months.get(month.key)
+        return ledger is not None and ledger.has(end)
+
+    def first_gap(self, settled_until: int) -> int | None:
+        """The end of the oldest slice of the current month, settled by
+        `settled_until`, without a point (None: none)."""
+        month = BillingMonth.of(settled_until, self.ledger.offset)
+        ledger = self.ledger.months.get(month.key)
+        last = month.start + month.slots_until(settled_until) * SLOT_SECONDS
+        first = max(month.start, self.whole_through) + SLOT_SECONDS
+        for end in range(first, last + 1, SLOT_SECONDS):
+            if ledger is None or not ledger.has(end):
+                return end
+            self.whole_through = end
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +152,50 @@ class AccountBilling:
             for end in [e for e in book.recorded if e < cutoff]:
                 del book.recorded[end]
         return changed
+
+    def fill(self, points: PointColumns) -> bool:
+        """Add a backfill's points: each group's sum per slice, for the slices no group
+        point holds yet (what the regular polls fed stays). True if a figure changed."""
+        sums: dict[tuple[str, int], float] = {}
+        for family, labels, end, value in points.rows():
+            group = self.group_of(labels[0]) if family.name == BANDWIDTH.name else None
+            if group is not None and end % SLOT_SECONDS == 0 and not math.isnan(value):
+                sums[group, end] = sums.get((group, end), 0.0) + value
+        changed = False
+        for (group, end), value in sorted(sums.items(), key=lambda item: item[0][1]):
+            book = self.books[group]
+            if self.settled_until is None or end > self.settled_until or book.has(end):
+                continue
+            changed |= book.record(end, value)
+        return changed
+
+    def next_gap(self, max_span: int) -> Window | None:
+        """The oldest window (at most `max_span`) holding a settled slice of a group's
+        current month that has no point yet; None when every month so far is whole."""
+        if self.settled_until is None:
+            return None
+        oldest: int | None = None
+        for book in self.books.values():
+            gap = book.first_gap(self.settled_until)
+            if gap is not None and (oldest is None or gap < oldest):
+                oldest = gap
+        if oldest is None:
+            return None
+        start = oldest - SLOT_SECONDS
+        end = min(start + max_span - max_span % SLOT_SECONDS, self.settled_until)
+        return Window(start=start, end=max(end, oldest), slice_seconds=SLOT_SECONDS)
+
+    def coverage(self) -> list[tuple[str, str, int, int]]:
+        """(group, month, points, expected points) of each group's current month."""
+        if self.settled_until is None:
+            return []
+        result = []
+        for name, book in self.books.items():
+            month = BillingMonth.of(self.settled_until, book.group.offset)
+            ledger = book.ledger.months.get(month.key)
+            points = ledger.figures().points if ledger is not None else 0
+            result.append((name, month.key, points, month.slots_until(self.settled_until)))
+        return result
 
     def observe_provider(self, poller: EndpointPoller) -> bool:
         """After a poll of the provider's P95: a group's figure where the call's answer
@@ -302,3 +373,66 @@ def keep_for_billing(poller: EndpointPoller) -> None:
     ):
         store = poller.store
         store.retention = max(store.retention, billing_retention(poller.settings))
+
+
+class Backfill:
+    """Reads the month so far of an account's groups from its bandwidth report, one call
+    per run, at background priority: runs come at the pace of the calls the poll plan
+    leaves spare (`pace`) while there is a gap, never while a regular poll runs, through
+    the endpoint's own pipeline and limiter; a window's calls (domain batches) are
+    gathered before its points are added. Once every group's month so far is whole it
+    looks again at the poll interval."""
+
+    def __init__(self, book: AccountBilling, poller: EndpointPoller, plan: Plan) -> None:
+        self.book = book
+        self.poller = poller
+        self.pace = backfill_pace(poller.settings, plan)
+        self._queries: list[Query] = []  # the current window's calls still to make
+        self._points = PointColumns()
+        self.calls = 0  # made so far (for the status page and tests)
+
+    @property
+    def name(self) -> str:
+        return f"{self.poller.account.name}/billing backfill"
+
+    @property
+    def busy(self) -> bool:
+        """A window is being read."""
+        return bool(self._queries)
+
+    async def step(self) -> bool | None:
+        """One run: at most one call. True when a window completed and changed figures;
+        None when there is nothing to read (run again at the poll interval)."""
+        if self.pace is None:
+            return None
+        if self.poller.polling:
+            return False
+        if not self._queries:
+            window = self.book.next_gap(self.poller.settings.max_span)
+            if window is None:
+                return None
+            self._queries = self.poller.window_queries(window)
+            self._points = PointColumns()
+        query = self._queries.pop(0)
+        self.calls += 1
+        answer = await self.poller.request_points(query)
+        if answer.payload is None:
+            log.info(
+                "%s: a call failed (%s); the window is read again later", self.name, answer.detail
+            )
+            self._queries = []
+            return False
+        self._points.extend(answer.payload)
+        if self._queries:
+            return False
+        return self.book.fill(self._points)
+
+
+def backfill_pace(settings: EndpointSettings, plan: Plan) -> int | None:
+    """Seconds between backfill calls so that they take only what the poll plan leaves of
+    the endpoint's rate limit (None: it leaves less than one call per period)."""
+    limit = settings.rate_limit
+    spare = limit.calls * (1.0 - plan.budget_share)
+    if spare < 1:
+        return None
+    return max(1, math.ceil(limit.period / spare))

@@ -130,6 +130,14 @@ class RenderedBodies:
         else:
             self._dirty.add(poller)
         self._dirty_billing |= billing or poller is None
+        await self._refresh()
+
+    async def render_billing(self) -> None:
+        """Refresh the billing chunk alone (a backfill added points), then the bodies."""
+        self._dirty_billing = True
+        await self._refresh()
+
+    async def _refresh(self) -> None:
         if self._lock.locked():
             return
         async with self._lock:

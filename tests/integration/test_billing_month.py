@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from collector import state
+from collector import health, state
 from collector.app import Exporter
 from collector.billing.calendar import BillingMonth
 from collector.billing.families import (
@@ -156,4 +156,74 @@ async def test_billing_figures_equal_the_emulator_truth_through_a_restart_and_mo
     finally:
         if second is not None:
             await second.close()
+        await server.close()
+
+
+@pytest.mark.slow
+async def test_a_first_start_mid_month_backfills_the_month_so_far_within_the_spare_budget(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.json"
+    middle = calendar.timegm((2026, 2, 10, 5, 17, 0))  # 13:17 +08:00, 00:17 -05:00
+    clock = VirtualClock(middle)
+    server = await start(Emulator([WANGSU], clock=clock))
+    exporter = Exporter(settings(server.base_url, path), clock)
+    restarted: Exporter | None = None
+    killed = False
+    try:
+        exporter.start()
+        await clock.run_until(middle + 3 * HOUR)
+        book = exporter.billing.accounts[WANGSU.name]
+        assert book.settled_until is not None
+        samples = exported(exporter)
+        for group, offset in OFFSETS.items():
+            month = BillingMonth.of(book.settled_until, offset)
+            points = truth(
+                emulator=server.emulator,
+                group=group,
+                first=month.start + 300,
+                last=book.settled_until,
+            )
+            expected = brute_force(points, offset, month.key, True, COMMIT)
+            base = (WANGSU.name, group, month.key)
+            # Whole: every settled slice of the month so far is a point, and exact.
+            assert samples[(POINTS.name, base)] == month.slots_until(book.settled_until)
+            assert samples[(POINTS.name, base)] == samples[(EXPECTED_POINTS.name, base)]
+            assert expected["points"] == samples[(POINTS.name, base)] > 200
+            for method in ("p95", "daily_peak_average", "fourth_daily_peak"):
+                got = samples[(BANDWIDTH.name, (WANGSU.name, group, method, month.key))]
+                assert got == pytest.approx(expected[method], rel=1e-12), (group, method)
+            assert book.books[group].ledger.months[month.key].late_revisions == 0
+        backfill = exporter.backfills[WANGSU.name]
+        # A day per call, domains in one batch: about ten calls, none throttled, and the
+        # regular hourly polls all succeeded meanwhile.
+        assert 5 <= backfill.calls <= 15
+        assert server.emulator.totals().throttled == 0
+        poller = backfill.poller
+        assert poller.up is True
+        assert poller.polls == 4
+        status = health.status(exporter)
+        assert {(b.group, b.points == b.expected_points) for b in status.billing} == {
+            ("www", True),
+            ("rest", True),
+        }
+        await kill(exporter)
+        killed = True
+
+        # A restart from the state file has nothing left to backfill.
+        restarted = Exporter(settings(server.base_url, path), clock)
+        restarted.start()
+        await clock.run_until(middle + 5 * HOUR)
+        assert restarted.backfills[WANGSU.name].calls == 0
+        book = restarted.billing.accounts[WANGSU.name]
+        assert book.settled_until is not None
+        for group, offset in OFFSETS.items():
+            month = BillingMonth.of(book.settled_until, offset)
+            figures = book.books[group].ledger.months[month.key].figures()
+            assert figures.points == month.slots_until(book.settled_until)
+    finally:
+        if restarted is not None:
+            await restarted.close()
+        if not killed:
+            await exporter.close()
         await server.close()
