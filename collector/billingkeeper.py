@@ -108,7 +108,6 @@ class AccountBilling:
     def __init__(self, account: Account, settings: EndpointSettings) -> None:
         self.account = account
         self.endpoint = settings.spec.name
-        self.settle_delay = settings.settle_delay
         self.retention = billing_retention(settings)
         self.window = billing_window(settings)
         self.books = {
@@ -118,13 +117,13 @@ class AccountBilling:
             )
             for group in account.billing
         }
-        self._owner = {d: g.name for g in account.billing for d in g.domains}
+        self.owner = {d: g.name for g in account.billing for d in g.domains}  # listed ones
         self._rest = next((g.name for g in account.billing if not g.domains), None)
         self.settled_until: int | None = None  # the bandwidth poll's horizon
 
     def group_of(self, domain: str) -> str | None:
         """The group billing `domain` (None: no group lists it and none takes the rest)."""
-        return self._owner.get(domain, self._rest)
+        return self.owner.get(domain, self._rest)
 
     def observe(self, poller: EndpointPoller) -> bool:
         """After a poll of the bandwidth report: record each group's new or changed
@@ -133,6 +132,10 @@ class AccountBilling:
             return False
         horizon = int(poller.horizon)
         self.settled_until = horizon
+        if poller.up is not True:
+            # Some calls failed: a group's sums could miss domains. The next good poll
+            # reads from the last complete one again, and records them whole.
+            return False
         changed = False
         for rows in poller.store.slice_rows():
             if rows.family.name != BANDWIDTH.name:
@@ -208,7 +211,7 @@ class AccountBilling:
             domain = labels[0]
             for book in self.books.values():
                 own = book.group.domains == [domain] or (
-                    domain == "*" and not book.group.domains and not self._owner
+                    domain == "*" and not book.group.domains and not self.owner
                 )
                 if not own:
                     continue
@@ -274,19 +277,30 @@ class BillingKeeper:
         self.changes = 0  # bumped whenever a figure changes (a render and a write are due)
 
     def follow(self, accounts: Iterable[Account]) -> None:
-        """Keep a book for each account with billing groups: an unchanged account keeps
-        its ledgers, a changed one starts afresh, a gone one goes."""
+        """Keep a book for each account with billing groups: an unchanged group keeps
+        its ledger, a new or changed one starts afresh (and is backfilled), a gone one
+        goes. A group that takes the rest of the account changes with the other groups'
+        domains."""
         books = {}
         for account in accounts:
             settings = billing_settings(account)
             if not account.billing or settings is None:
                 continue
             old = self.accounts.get(account.name)
-            same = old is not None and (old.account.billing, old.window) == (
-                account.billing,
-                billing_window(settings),
-            )
-            books[account.name] = old if same and old else AccountBilling(account, settings)
+            if old is None or old.window != billing_window(settings):
+                books[account.name] = AccountBilling(account, settings)
+                continue
+            if old.account.billing == account.billing:
+                books[account.name] = old
+                continue
+            fresh = books[account.name] = AccountBilling(account, settings)
+            fresh.settled_until = old.settled_until
+            rest_kept = old.owner == fresh.owner
+            for name, book in fresh.books.items():
+                kept = old.books.get(name)
+                same = kept is not None and kept.group == book.group
+                if kept is not None and same and (book.group.domains or rest_kept):
+                    fresh.books[name] = kept
         if books.keys() != self.accounts.keys() or any(
             books[n] is not self.accounts.get(n) for n in books
         ):

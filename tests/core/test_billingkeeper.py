@@ -59,6 +59,8 @@ def poll(exporter: Exporter, poller: EndpointPoller, points: list[Point], horizo
     keeper's step after it."""
     poller.store.ingest(points, horizon)
     poller.horizon = horizon
+    if poller.up is None:
+        poller.up = True  # every call succeeded
     return exporter.billing.after_poll(poller, horizon + 900)
 
 
@@ -215,3 +217,36 @@ def test_the_backfill_takes_only_the_calls_the_plan_leaves() -> None:
     assert backfill_pace(settings, plan(0.0)) == 1
     assert backfill_pace(settings, plan(0.5)) == 2  # 150 spare calls per 300 s
     assert backfill_pace(settings, plan(0.999)) is None  # less than one spare call
+
+
+def test_a_reload_keeps_unchanged_groups_and_starts_changed_ones_afresh(tmp_path: Path) -> None:
+    exporter = Exporter(wangsu(tmp_path), FakeClock(NOW))
+    [poller] = exporter.pollers
+    end = NOW - 900
+    points = [*bandwidth("a.example.com", end, 3.0), *bandwidth("b.example.com", end, 4.0)]
+    poll(exporter, poller, points, end)
+    before = book(exporter).books
+    # A new group takes b.example.com from the rest: `a` keeps its ledger, the rest
+    # (other domains now) starts afresh, the new group too.
+    groups = [*GROUPS, {"name": "b", "domains": ["b.example.com"]}]
+    exporter.billing.follow(wangsu(tmp_path, groups).accounts)
+    after = book(exporter).books
+    assert after["a"] is before["a"]
+    assert after["rest"] is not before["rest"]
+    assert after["rest"].ledger.months == {} == after["b"].ledger.months
+    # The same config again keeps everything.
+    exporter.billing.follow(wangsu(tmp_path, groups).accounts)
+    assert book(exporter).books is after
+
+
+def test_a_poll_with_a_failed_call_records_nothing(tmp_path: Path) -> None:
+    exporter = Exporter(wangsu(tmp_path), FakeClock(NOW))
+    [poller] = exporter.pollers
+    end = NOW - 900
+    poller.up = False  # one batch of domains failed: a group's sum could miss some
+    poll(exporter, poller, bandwidth("a.example.com", end, 3.0), end)  # the month opens
+    assert book(exporter).books["a"].ledger.months["2026-03"].figures().points == 0
+    assert book(exporter).settled_until == end  # the coverage still counts the slice
+    poller.up = True
+    assert poll(exporter, poller, bandwidth("a.example.com", end, 3.0), end)
+    assert book(exporter).books["a"].ledger.months["2026-03"].figures().points == 1
