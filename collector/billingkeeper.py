@@ -122,8 +122,9 @@ class AccountBilling:
         self.settled_until: int | None = None  # the bandwidth poll's horizon
 
     def group_of(self, domain: str) -> str | None:
-        """The group billing `domain` (None: no group lists it and none takes the rest)."""
-        return self.owner.get(domain, self._rest)
+        """The group billing `domain` (None: no group lists it and none takes the rest);
+        groups list their domains in lower case, as host names compare."""
+        return self.owner.get(domain.lower(), self._rest)
 
     def observe(self, poller: EndpointPoller) -> bool:
         """After a poll of the bandwidth report: record each group's new or changed
