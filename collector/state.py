@@ -83,7 +83,6 @@ def encode(
     extra = {} if billing is None else {"billing": billing}
     return orjson.dumps(
         {
-            **extra,
             "format": FORMAT,
             "version": VERSION,
             "written_at": written_at,
@@ -107,6 +106,7 @@ def encode(
                 }
                 for e in endpoints
             ],
+            **extra,
         },
         option=orjson.OPT_INDENT_2,
     )
