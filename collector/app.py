@@ -202,7 +202,7 @@ class Exporter:
             budget=self.series_budget,
             domains=(lambda: self.discovered(name)) if account.discovery is not None else None,
         )
-        keep_for_billing(poller)
+        keep_for_billing(poller, account)
         return Job(spec, poller)
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:

@@ -381,11 +381,10 @@ def billing_settings(account: Account) -> EndpointSettings | None:
     return next((e for e in account.endpoints if e.spec.name == name), None)
 
 
-def keep_for_billing(poller: EndpointPoller) -> None:
-    """Make the store of an account's billed bandwidth report keep what its groups read."""
-    if poller.account.billing and poller.settings.spec.name == BILLING_ENDPOINTS.get(
-        poller.account.provider
-    ):
+def keep_for_billing(poller: EndpointPoller, account: Account) -> None:
+    """Make the store of `account`'s billed bandwidth report keep what its groups read
+    (`account`: as configured now; a reload keeps a poller whose billing changed)."""
+    if account.billing and poller.settings.spec.name == BILLING_ENDPOINTS.get(account.provider):
         store = poller.store
         store.retention = max(store.retention, billing_retention(poller.settings))
 

@@ -46,7 +46,7 @@ def wangsu(tmp_path: Path, groups: list[dict[str, Any]] = GROUPS) -> Any:
                         "flow_request_origin": {"enabled": False},
                         "edge_hit_ratio": {"enabled": False},
                     },
-                    "billing": {"groups": groups},
+                    **({"billing": {"groups": groups}} if groups else {}),
                 }
             ],
             "state_file": str(tmp_path / "state.json"),
@@ -250,3 +250,17 @@ def test_a_poll_with_a_failed_call_records_nothing(tmp_path: Path) -> None:
     poller.up = True
     assert poll(exporter, poller, bandwidth("a.example.com", end, 3.0), end)
     assert book(exporter).books["a"].ledger.months["2026-03"].figures().points == 1
+
+
+async def test_a_reload_that_adds_billing_keeps_the_pollers_and_widens_the_store(
+    tmp_path: Path,
+) -> None:
+    exporter = Exporter(wangsu(tmp_path, []), FakeClock(NOW))
+    [poller] = exporter.pollers
+    narrow = poller.store.retention
+    assert exporter.billing.accounts == {}
+    plan = await exporter.apply(wangsu(tmp_path))
+    assert plan.rebuild == ()
+    assert exporter.pollers == [poller]
+    assert poller.store.retention > narrow
+    assert set(book(exporter).books) == {"a", "rest"}
