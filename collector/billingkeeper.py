@@ -419,8 +419,8 @@ class Backfill:
         None when there is nothing to read (run again at the poll interval)."""
         if self.pace is None:
             return None
-        if self.poller.polling:
-            return False
+        if self.poller.polling or self.book.settled_until is None:
+            return False  # soon: after the regular poll (the first one tells what settled)
         if not self._queries:
             window = self.book.next_gap(self.poller.settings.max_span)
             if window is None:
