@@ -9,7 +9,7 @@ Run:  python benchmarks/billing.py [--groups 1000] [--window 12] [--json]
   group records the poll's re-read window (one new slot, `--window` - 1 revised ones),
   then every billing sample is computed; the best of 5 runs.
 
-The lead hooks `measure` into benchmarks/run.py; alone it prints a small table.
+benchmarks/run.py reports `measure` in its table; alone it prints a small table.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The performance benchmark: every figure beside its baseline from the same run.
 
 Run:  python benchmarks/run.py [--series 10000 100000 300000] [--scrape-seconds 3]
-      [--domains 10 1000 10000] [--rss-polls-per-day 4] [--no-rss]
+      [--domains 10 1000 10000] [--rss-polls-per-day 4] [--no-rss] [--billing-groups 1000]
 
 At each size it builds a real `Exporter` (100 Wangsu accounts, flow_request on, the
 stores filled with settled slices without HTTP) and measures, in one process tree:
@@ -28,7 +28,9 @@ stores filled with settled slices without HTTP) and measures, in one process tre
   the source the planner chose, and the freshness of per-domain hit ratio;
 - throttled answers when one account's poller runs at 100% of a published limit (300
   domains of edge_hit_ratio, 300 calls a cycle against 300 per 5 minutes) against the
-  emulator, which enforces the limit, over three cycles on a virtual clock.
+  emulator, which enforces the limit, over three cycles on a virtual clock;
+- billing (benchmarks/billing.py): memory per group (tracemalloc, a full 31-day month,
+  and two months) and one poll's billing update at 1,000 groups (`--billing-groups`).
 
 It prints a table (figure, baseline, target, PASS/FAIL) and exits 1 when a target is
 missed. The machine shares its host: timings are the best of a few runs.
@@ -57,6 +59,7 @@ import aiohttp  # noqa: E402
 import orjson  # noqa: E402
 from aiohttp import web  # noqa: E402
 
+from benchmarks.billing import measure as measure_billing  # noqa: E402
 from collector.app import Exporter  # noqa: E402
 from collector.cli import SELF_METRICS_MAX_AGE  # noqa: E402
 from collector.clock import SystemClock  # noqa: E402
@@ -736,6 +739,33 @@ async def bench_size(n: int, seconds: float, baseline_scrape: bool) -> None:
     await exporter.close()
 
 
+def bench_billing(groups: int) -> None:
+    """Billing memory per group (tracemalloc, a full 31-day month; two months) and the
+    cost of one poll's billing update at `groups` groups (benchmarks/billing.py)."""
+    figures = measure_billing(groups)
+    report(
+        "billing memory per group, one 31-day month",
+        figures["bytes_per_group_month"] / 1024,
+        "KiB",
+        "",
+        8.0,
+    )
+    report(
+        "billing memory per group, two months",
+        figures["bytes_per_group_two_months"] / 1024,
+        "KiB",
+        "",
+        16.0,
+    )
+    report(
+        f"billing poll update, {groups} groups (record + samples)",
+        figures["poll_total_seconds"] * 1e3,
+        "ms",
+        f"record {figures['poll_record_seconds'] * 1e3:.1f} ms",
+        None,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -744,6 +774,7 @@ def main() -> int:
     parser.add_argument("--scrape-seconds", type=float, default=3.0)
     parser.add_argument("--domains", type=int, nargs="+", default=[10, 1_000, 10_000])
     parser.add_argument("--rss-polls-per-day", type=int, default=4)
+    parser.add_argument("--billing-groups", type=int, default=1000)
     parser.add_argument("--no-rss", action="store_true", help="skip the RSS children")
     parser.add_argument("--rss-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--rss-baseline", action="store_true", help=argparse.SUPPRESS)
@@ -767,6 +798,7 @@ def main() -> int:
     bench_ingest()
     bench_calls(args.domains)
     asyncio.run(bench_throttles())
+    bench_billing(args.billing_groups)
     if FAILED:
         print(f"\n{len(FAILED)} target(s) missed:")
         for line in FAILED:

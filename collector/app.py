@@ -8,6 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from collector.backoff import Retry
+from collector.billingkeeper import (
+    Backfill,
+    BillingKeeper,
+    backfill_pace,
+    keep_for_billing,
+)
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
@@ -79,7 +85,9 @@ class Exporter:
         self.transports: dict[str, Transport] = {}  # one per account name
         self.jobs: dict[JobKey, Job] = {}
         self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
-        self.bodies = RenderedBodies(lambda: self.pollers)
+        self.billing = BillingKeeper()  # the accounts' billing groups (none: no figures)
+        self.backfills: dict[str, Backfill] = {}  # month-to-date reads, by account name
+        self.bodies = RenderedBodies(lambda: self.pollers, self.billing.families)
         self.scheduler: PollScheduler | None = None
         self.reloader = Reloader(self, config_loader)
         self.loop_lag = LoopLagWatcher(clock, self.metrics)
@@ -91,7 +99,7 @@ class Exporter:
         self.started_monotonic = clock.monotonic()  # readiness grace runs from here
         self.last_activity = self.started_monotonic  # monotonic: a poll last started or ended
         self.state_keeper = (
-            StateKeeper(Path(settings.state_file), clock, lambda: self.pollers)
+            StateKeeper(Path(settings.state_file), clock, lambda: self.pollers, self.billing)
             if settings.state_file
             else None
         )
@@ -109,6 +117,7 @@ class Exporter:
                 )
         for spec in job_specs(owned):
             self.jobs[spec.key] = self.build_job(spec)
+        self.billing.follow(owned.accounts)
         if self.state_keeper is not None:
             self.state_keeper.restore()
         # The start-up load counts as a successful one, as in Prometheus.
@@ -202,6 +211,7 @@ class Exporter:
             budget=self.series_budget,
             domains=(lambda: self.discovered(name)) if account.discovery is not None else None,
         )
+        keep_for_billing(poller, account)
         return Job(spec, poller)
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
@@ -231,9 +241,10 @@ class Exporter:
                     settings.chosen_over,
                 )
 
-    async def render(self, poller: EndpointPoller | None = None) -> None:
-        """Re-render `poller`'s part of the cached bodies (every poller's when None)."""
-        await self.bodies.render(poller)
+    async def render(self, poller: EndpointPoller | None = None, *, billing: bool = False) -> None:
+        """Re-render `poller`'s part of the cached bodies (every poller's when None; the
+        billing families too then, or with `billing`)."""
+        await self.bodies.render(poller, billing=billing)
 
     async def poll_and_render(self, poller: EndpointPoller) -> Retry | None:
         """One scheduled run: poll, then refresh the cached body; returns the poll's
@@ -251,7 +262,8 @@ class Exporter:
             poller.recent.append(PollResult.FAILED)
         self.last_activity = self.clock.monotonic()
         self.self_metrics_epoch += 1
-        await self.render(poller)
+        billed = self.billing.after_poll(poller, self.clock.time())
+        await self.render(poller, billing=billed)
         if self.state_keeper is not None:
             await self.state_keeper.save()
         return retry
@@ -266,6 +278,65 @@ class Exporter:
             self.schedule_discovery(discoverer)
         for job in self.jobs.values():
             self.schedule(job, self.clock.time() + job.spec.schedule.first_delay)
+        self.schedule_backfills()
+
+    def billing_job(self, account: str) -> Job | None:
+        """The job polling the bandwidth report `account`'s billing groups read."""
+        book = self.billing.accounts.get(account)
+        if book is None:
+            return None
+        return next(
+            (
+                job
+                for job in self.jobs.values()
+                if job.spec.account.name == account and job.spec.settings.spec.name == book.endpoint
+            ),
+            None,
+        )
+
+    def schedule_backfills(self) -> None:
+        """A month-to-date backfill job for each account with billing groups that has
+        none yet, paced by the calls its bandwidth report's plan leaves spare."""
+        assert self.scheduler is not None
+        for account in self.billing.accounts:
+            job = self.billing_job(account)
+            name = f"{account}/billing backfill"
+            if job is None or name in self.scheduler.names:
+                continue
+            pace = backfill_pace(job.spec.settings, job.spec.plan)
+            if pace is None:
+                log.warning(
+                    "%s: the poll plan leaves no spare calls: the billing month is not "
+                    "backfilled (cdn_billing_points shows how much of it is held)",
+                    job.poller.name,
+                )
+                continue
+
+            async def run(account: str = account, pace: int = pace) -> Retry | None:
+                # Again at the spare calls' pace while there is a gap to read.
+                return None if await self.run_backfill(account) is None else Retry(pace)
+
+            interval = job.spec.plan.interval
+            self.scheduler.add(name, run, interval=interval, offset=0, first_run=self.clock.time())
+
+    async def run_backfill(self, account: str) -> bool | None:
+        """One backfill run for `account` (see `Backfill.step`, whose answer it returns);
+        its book and poller are looked up afresh, as a reload may have replaced them."""
+        book = self.billing.accounts.get(account)
+        job = self.billing_job(account)
+        if book is None or job is None:
+            self.backfills.pop(account, None)
+            return None
+        backfill = self.backfills.get(account)
+        if backfill is None or backfill.book is not book or backfill.poller is not job.poller:
+            backfill = self.backfills[account] = Backfill(book, job.poller, job.spec.plan)
+        done = await backfill.step()
+        if done:
+            self.billing.changes += 1
+            await self.bodies.render_billing()
+            if self.state_keeper is not None:
+                await self.state_keeper.save()
+        return done
 
     def watch_loop_lag(self, interval: float = LAG_INTERVAL) -> None:
         """Measure the event loop's lag every `interval` seconds of the exporter's clock

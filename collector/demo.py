@@ -100,9 +100,25 @@ def account_config(
     }
 
 
+# The Wangsu demo account is billed as one group whose p95 (about 128 Mbps) approaches
+# its commit, and whose peaks pass it: every billing figure and alert has something to show.
+DEMO_BILLING = {
+    "groups": [
+        {
+            "name": "account",
+            "commit": {"bandwidth": "135Mbps"},
+            "price": {"currency": "CNY", "flat": 25},
+        }
+    ]
+}
+
+
 def demo_settings(base_url: str) -> Config:
     """The exporter configuration that polls the demo accounts at `base_url`."""
-    accounts = [account_config(a, base_url) for a in demo_accounts()]
+    accounts = [
+        account_config(a, base_url, **({"billing": DEMO_BILLING} if a.provider == "wangsu" else {}))
+        for a in demo_accounts()
+    ]
     return validate({"accounts": accounts, "account_jitter": 2})
 
 

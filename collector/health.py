@@ -5,7 +5,7 @@ from __future__ import annotations
 from collector.app import Exporter, Job, expected_data_age
 from collector.poller import EndpointPoller
 from collector.scheduler import stalled
-from collector.status import DiscoveryStatus, EndpointStatus, NextPoll, Status
+from collector.status import BillingStatus, DiscoveryStatus, EndpointStatus, NextPoll, Status
 
 
 def waiting(exporter: Exporter) -> list[EndpointPoller]:
@@ -54,7 +54,20 @@ def status(exporter: Exporter) -> Status:
         shard=_shard_text(exporter),
         ready=ready(exporter),
         healthy=healthy(exporter),
+        billing=tuple(_billing(exporter)),
     )
+
+
+def _billing(exporter: Exporter) -> list[BillingStatus]:
+    result = []
+    for name, book in exporter.billing.accounts.items():
+        backfill = exporter.backfills.get(name)
+        for group, month, points, expected in book.coverage():
+            busy = backfill is not None and backfill.busy
+            result.append(
+                BillingStatus(name, group, month, points, expected, busy or points < expected)
+            )
+    return result
 
 
 def _endpoint(exporter: Exporter, job: Job) -> EndpointStatus:

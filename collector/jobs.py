@@ -72,8 +72,9 @@ class JobSpec:
     @property
     def identity(self) -> tuple[Account, EndpointSettings]:
         """What the poller depends on: equal identities build the same poller (an
-        account's explicit shard only decides which replica polls it)."""
-        return (replace(self.account, endpoints=(), shard=None), self.settings)
+        account's explicit shard only decides which replica polls it; its billing groups
+        are the billing keeper's)."""
+        return (replace(self.account, endpoints=(), shard=None, billing=()), self.settings)
 
 
 def job_specs(config: Config, discovered: Mapping[str, int] | None = None) -> list[JobSpec]:

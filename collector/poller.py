@@ -194,11 +194,16 @@ class EndpointPoller:
 
     def queries(self, now: float) -> list[Query]:
         """Every call of one poll: window pieces × the provider's call plan."""
-        spec = self.settings.spec
         # Until a poll has fully succeeded, catch up from the start-up baseline, so a
         # failing first poll cannot leave a gap between the baseline and later windows.
         since = self.complete_through if self.complete_through is not None else self.store.baseline
-        window = poll_window(now, self.settings, self.account.offset_seconds, since)
+        return self.window_queries(
+            poll_window(now, self.settings, self.account.offset_seconds, since)
+        )
+
+    def window_queries(self, window: Window) -> list[Query]:
+        """Every call that reads `window`: its pieces × the provider's call plan."""
+        spec = self.settings.spec
         return [
             Query(
                 endpoint=spec.name,
@@ -247,7 +252,7 @@ class EndpointPoller:
         retryable = False  # some failure may go away if asked again soon
         throttled_only = True  # every failed call was throttled
         for query in self.queries(now):
-            answer = await self._request_points(query)
+            answer = await self.request_points(query)
             if answer.payload is not None:
                 points.extend(answer.payload)
             else:
@@ -354,7 +359,7 @@ class EndpointPoller:
         )
         self._last_problem = kind
 
-    async def _request_points(self, query: Query) -> CallResult[Sequence[Point]]:
+    async def request_points(self, query: Query) -> CallResult[Sequence[Point]]:
         """One query through the call pipeline: its points on success."""
         spec = self.settings.spec
 

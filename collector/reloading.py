@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from collector.billingkeeper import keep_for_billing
 from collector.config.loading import ConfigError
 from collector.config.runtime import Config
 from collector.jobs import ReloadPlan, diff_jobs, job_specs
@@ -137,6 +138,9 @@ class Reloader:
         }
         exporter.jobs = jobs
         exporter.settings = config
+        exporter.billing.follow(owned.accounts)
+        for job in jobs.values():
+            keep_for_billing(job.poller, job.spec.account)
         live = {job.poller.labels for job in jobs.values()}
         live |= {d.labels for d in exporter.discoverers.values()}  # listing calls' self-metrics
         exporter.metrics.forget_endpoints_except(live)
@@ -152,6 +156,7 @@ class Reloader:
             for key in plan.reschedule:
                 schedule = jobs[key].spec.schedule
                 exporter.schedule(jobs[key], next_aligned(now, schedule.interval, schedule.offset))
+            exporter.schedule_backfills()
         exporter.log_plan([*plan.rebuild, *plan.add])
         for transport in closing:
             await transport.close()

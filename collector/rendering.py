@@ -19,6 +19,7 @@ from collector.store import NO_END
 
 BASE_LABELS = ("provider", "account")  # every CDN family's labels start with these
 _ENDPOINTS = ("endpoint families",)  # the owner of cdn_up and cdn_data_timestamp_seconds
+_BILLING = ("billing families",)  # the owner of every cdn_billing_* family
 _Update = tuple[Hashable, tuple[str, ...], Sequence[FamilySamples | RowSamples | SliceSamples]]
 
 
@@ -104,8 +105,13 @@ class RenderedBodies:
     endpoints with `slices: true`), each joined from cached per-poller chunks. Before the
     first render both are assembled from no chunks, like any later body."""
 
-    def __init__(self, pollers: Callable[[], list[EndpointPoller]]) -> None:
+    def __init__(
+        self,
+        pollers: Callable[[], list[EndpointPoller]],
+        billing: Callable[[], list[FamilySamples]] = list,
+    ) -> None:
         self._pollers = pollers  # the live pollers (a reload replaces some)
+        self._billing = billing  # the billing families, computed on the loop
         self._assembler = BodyAssembler()
         self._slice_assembler = BodyAssembler()
         self.metrics = self._assembler.assemble()
@@ -113,19 +119,29 @@ class RenderedBodies:
         self._lock = asyncio.Lock()
         self._dirty: set[EndpointPoller] = set()  # pollers whose chunks need a re-render
         self._dirty_all = False
+        self._dirty_billing = False
 
-    async def render(self, poller: EndpointPoller | None = None) -> None:
+    async def render(self, poller: EndpointPoller | None = None, *, billing: bool = False) -> None:
         """Refresh the cached bodies: re-render `poller`'s chunks (every poller's when
-        None), then join the bodies from every cached chunk. Requests made while a render
-        runs coalesce into one more."""
+        None; the billing chunk too then, or with `billing`), then join the bodies from
+        every cached chunk. Requests made while a render runs coalesce into one more."""
         if poller is None:
             self._dirty_all = True
         else:
             self._dirty.add(poller)
+        self._dirty_billing |= billing or poller is None
+        await self._refresh()
+
+    async def render_billing(self) -> None:
+        """Refresh the billing chunk alone (a backfill added points), then the bodies."""
+        self._dirty_billing = True
+        await self._refresh()
+
+    async def _refresh(self) -> None:
         if self._lock.locked():
             return
         async with self._lock:
-            while self._dirty_all or self._dirty:
+            while self._dirty_all or self._dirty or self._dirty_billing:
                 everything, dirty = self._dirty_all, self._dirty
                 self._dirty_all, self._dirty = False, set()
                 pollers = self._pollers()
@@ -136,6 +152,11 @@ class RenderedBodies:
                 # The copies are taken here, on the loop, where the stores change.
                 updates: list[_Update] = [(p.state_key, p.labels, poller_rows(p)) for p in targets]
                 updates.append((_ENDPOINTS, (), endpoint_families(pollers)))
+                if self._dirty_billing:
+                    self._dirty_billing = False
+                    billed = self._billing()
+                    if billed or _BILLING in self._assembler.owners():
+                        updates.append((_BILLING, (), billed))
                 # Slices of `slices: true` endpoints; an empty update drops an owner's
                 # chunks (its endpoint no longer asks for slices).
                 sliced = set(self._slice_assembler.owners())
@@ -147,7 +168,7 @@ class RenderedBodies:
                 gone: list[Hashable] = []
                 if everything:
                     gone = [o for o in self._assembler.owners() if o not in live]
-                    gone = [o for o in gone if o != _ENDPOINTS]
+                    gone = [o for o in gone if o not in (_ENDPOINTS, _BILLING)]
                     gone += [o for o in sliced if o not in live]
                 self.metrics, rendered_slices = await asyncio.to_thread(
                     self._assemble, updates, slices, gone

@@ -73,8 +73,14 @@ class EndpointState:
         return f"{self.provider}/{self.account}/{self.endpoint}"
 
 
-def encode(endpoints: Iterable[EndpointState], written_at: float) -> bytes:
-    """The state file's bytes (JSON; floats round-trip exactly)."""
+def encode(
+    endpoints: Iterable[EndpointState],
+    written_at: float,
+    billing: dict[str, Any] | None = None,
+) -> bytes:
+    """The state file's bytes (JSON; floats round-trip exactly). `billing`: the optional
+    billing section (versioned by its writer; a file without it is still version 1)."""
+    extra = {} if billing is None else {"billing": billing}
     return orjson.dumps(
         {
             "format": FORMAT,
@@ -100,6 +106,7 @@ def encode(endpoints: Iterable[EndpointState], written_at: float) -> bytes:
                 }
                 for e in endpoints
             ],
+            **extra,
         },
         option=orjson.OPT_INDENT_2,
     )
@@ -123,6 +130,21 @@ def decode(data: bytes) -> list[EndpointState]:
     if len(set(keys)) != len(keys):
         raise StateError("an endpoint appears twice")
     return result
+
+
+def decode_billing(data: bytes) -> dict[str, Any] | None:
+    """The billing section of a state file's bytes (None: it has none); StateError if
+    the file or the section is not as written."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise StateError(f"not JSON ({exc})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise StateError("not a cdn-exporter state file")
+    section = doc.get("billing")
+    if section is not None and not isinstance(section, dict):
+        raise StateError("`billing` is not an object")
+    return section
 
 
 def _endpoint(item: Any, where: str) -> EndpointState:
@@ -368,6 +390,15 @@ def load(path: Path, now: float | None = None) -> list[EndpointState]:
             endpoint.horizon - now,
         )
     return usable
+
+
+def load_billing(path: Path) -> dict[str, Any] | None:
+    """The billing section of the state file at `path` (None: none, or the file is not
+    usable, which `load` has already said). Never raises."""
+    try:
+        return decode_billing(read_bounded(path))
+    except (OSError, StateError):
+        return None
 
 
 def write_atomic(path: Path, data: bytes) -> None:

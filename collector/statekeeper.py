@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from collector import state
+from collector.billingkeeper import BillingKeeper
 from collector.clock import Clock
 from collector.poller import EndpointPoller
 from collector.timeslices import format_request_time
@@ -15,17 +16,23 @@ from collector.timeslices import format_request_time
 log = logging.getLogger(__name__)
 
 _Token = tuple[float | None, float | None, int]  # EndpointPoller.state_token()
+_BILLING = "billing"  # the billing section's key among the tokens
 
 
 class StateKeeper:
-    """Restores counter state from `path` into the pollers before their first poll, and
-    writes it back whenever a poll changed what it holds."""
+    """Restores counter state from `path` into the pollers (and the billing ledgers)
+    before their first poll, and writes it back whenever a poll changed what it holds."""
 
     def __init__(
-        self, path: Path, clock: Clock, pollers: Callable[[], list[EndpointPoller]]
+        self,
+        path: Path,
+        clock: Clock,
+        pollers: Callable[[], list[EndpointPoller]],
+        billing: BillingKeeper | None = None,
     ) -> None:
         self.path = path
         self._pollers = pollers  # the live pollers (a reload replaces some)
+        self.billing = billing or BillingKeeper()
         self.clock = clock
         self._written: dict[str, _Token] = {}  # the tokens of the last file written
         self._lock = asyncio.Lock()
@@ -36,6 +43,7 @@ class StateKeeper:
         was dropped."""
         path = self.path
         persisted = {e.key: e for e in state.load(path, now=self.clock.time())}
+        self._restore_billing()
         if not persisted:
             return
         now = self.clock.time()
@@ -75,6 +83,19 @@ class StateKeeper:
                 len(persisted[key].series),
             )
 
+    def _restore_billing(self) -> None:
+        section = state.load_billing(self.path)
+        if section is None or not self.billing.accounts:
+            return
+        dropped = self.billing.restore(section)
+        log.info(
+            "state file %s: billing continues for %d account(s)",
+            self.path,
+            len(self.billing.accounts),
+        )
+        for line in dropped:
+            log.warning("state file %s: billing: dropped %s", self.path, line)
+
     async def save(self) -> None:
         """Write the state file if a poll changed what it holds (atomically, off the
         event loop); a failing write is logged once and retried after the next poll."""
@@ -86,7 +107,8 @@ class StateKeeper:
             if tokens == self._written:
                 return
             endpoints = [e for p in pollers if (e := p.persisted()) is not None]
-            data = state.encode(endpoints, self.clock.time())
+            billing = self.billing.to_dict() if self.billing.accounts else None
+            data = state.encode(endpoints, self.clock.time(), billing)
             try:
                 await asyncio.to_thread(state.write_atomic, self.path, data)
             except OSError as exc:
@@ -100,4 +122,6 @@ class StateKeeper:
             self._written = tokens
 
     def _tokens(self) -> dict[str, _Token]:
-        return {p.state_key: p.state_token() for p in self._pollers()}
+        tokens = {p.state_key: p.state_token() for p in self._pollers()}
+        tokens[_BILLING] = (None, None, self.billing.changes)
+        return tokens

@@ -83,6 +83,23 @@ class DiscoveryStatus:
 
 
 @dataclass(frozen=True, slots=True)
+class BillingStatus:
+    """How complete one billing group's current month is."""
+
+    account: str
+    group: str
+    month: str  # YYYY-MM in the group's time zone
+    points: int  # 5-minute points held
+    expected_points: int  # settled slices of the month so far
+    backfilling: bool  # the month-to-date backfill is still reading the month
+
+    @property
+    def complete(self) -> float:
+        """The share of the month so far that is held (1 before any slice settled)."""
+        return self.points / self.expected_points if self.expected_points else 1.0
+
+
+@dataclass(frozen=True, slots=True)
 class Status:
     """A snapshot of the daemon at clock time `now`."""
 
@@ -93,6 +110,7 @@ class Status:
     shard: str  # `Shard 1 of 3 (ordinals 0-2): 2 of 7 account(s): a, b`, or `Not sharded ...`
     ready: bool  # see collector.health.ready
     healthy: bool  # False: the poll loop has stalled
+    billing: tuple[BillingStatus, ...] = ()  # each billing group's month at a glance
 
     @property
     def waiting(self) -> tuple[EndpointStatus, ...]:

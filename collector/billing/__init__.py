@@ -1,1 +1,1 @@
-"""Month-to-date billing figures from settled 5-minute slices (pure; not yet wired in)."""
+"""Month-to-date billing figures from settled 5-minute slices (pure; billingkeeper feeds it)."""

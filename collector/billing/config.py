@@ -213,3 +213,38 @@ class BillingModel(Strict):
                     raise ValueError(f"groups: {domain} is in {owner[domain]} and {group.name}")
                 owner[domain] = group.name
         return self
+
+
+# The 5-minute bandwidth report each provider's groups are billed from (its
+# cdn_bandwidth_bytes_per_second, every direction summed: the providers bill up and down
+# together).
+BILLING_ENDPOINTS = {
+    "wangsu": "flow_request",
+    "cdnetworks": "flow_request",
+    "volcengine": "bandwidth",
+}
+
+
+def billing_problems(
+    billing: BillingModel, provider: str, domains: list[str], slices: dict[str, int]
+) -> list[str]:
+    """What the billing block cannot say alone: its domains must be the account's (when
+    listed), and its endpoint must be polled in 5-minute slices (`slices`: each enabled
+    endpoint's granularity by name)."""
+    problems = []
+    endpoint = BILLING_ENDPOINTS[provider]
+    if slices.get(endpoint) != SLOT_SECONDS:
+        problems.append(
+            f"billing: needs the {endpoint} endpoint enabled with 5-minute slices "
+            "(the groups are billed from its bandwidth)"
+        )
+    if domains:
+        listed = set(domains)
+        for index, group in enumerate(billing.groups):
+            unknown = [d for d in group.domains if d not in listed]
+            if unknown:
+                problems.append(
+                    f"billing.groups.{index}.domains: not among the account's domains: "
+                    + ", ".join(unknown)
+                )
+    return problems

@@ -143,6 +143,11 @@ class MonthLedger:
         """Whether the slice ending at `end` starts in this month."""
         return self.month.start < end <= self.month.end
 
+    def has(self, end: int) -> bool:
+        """Whether the slice ending at `end` (in this month) has a point."""
+        slot = self.month.slot_of(end)
+        return bool(self._seen[slot // 8] >> slot % 8 & 1)
+
     def record(self, end: int, value: float) -> bool:
         """Set the point of the slice ending at `end`, replacing an earlier value of the
         same slot. False (and counted) if the slot is frozen and was already set."""

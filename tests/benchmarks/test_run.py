@@ -34,6 +34,8 @@ def test_the_benchmark_prints_every_figure_and_the_exact_ones_pass() -> None:
         "ingest result envelope",
         "per-domain hit ratio staleness (edge_hit_ratio_batched)",
         "throttled answers",
+        "billing memory per group, one 31-day month",
+        "billing poll update, 1000 groups",
     ):
         assert any(figure in line for line in lines), figure
     # Calls and throttles run on a virtual clock: exact figures, so they must pass.

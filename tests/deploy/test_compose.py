@@ -118,7 +118,7 @@ def test_grafana_is_provisioned_with_the_dashboards(services: dict[str, dict[str
     ]
     dashboards = _host_path(grafana, PurePosixPath(provider["options"]["path"]))
     assert dashboards == DEPLOY / "grafana" / "dashboards"
-    assert test_dashboards_e2e.DASHBOARD_DIR == dashboards
+    assert dashboards == test_dashboards_e2e.DASHBOARD_DIR
     assert sorted(p.name for p in dashboards.glob("*.json")) == [
         "cdn-overview.json",
         "cdn-slices.json",

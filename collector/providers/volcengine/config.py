@@ -15,6 +15,7 @@ from collector.accountconfig import (
     Strict,
     secret_value,
 )
+from collector.billing.config import BillingGroup, BillingModel, billing_problems
 from collector.model import RateLimit
 from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
@@ -127,6 +128,8 @@ class VolcengineAccountModel(AccountBase):
 
     provider: Literal["volcengine"]
     auth: VolcengineAuth
+    billing: BillingModel | None = None
+    """Month-to-date billing groups (README, "Billing"); None: no billing figures."""
     region: str = Field(default="cn-north-1", pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     """Signing region."""
     filters: LiveFilters = LiveFilters()
@@ -169,7 +172,13 @@ class VolcengineAccountModel(AccountBase):
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         """With no domains the account total is polled, labelled `*`: only discovery's
         limit to check."""
-        return self.discovery_problems()
+        return self.discovery_problems() + self._billing_problems(endpoints)
+
+    def _billing_problems(self, endpoints: list[EndpointSettings]) -> list[str]:
+        if self.billing is None:
+            return []
+        slices = {e.spec.name: e.granularity for e in endpoints}
+        return billing_problems(self.billing, self.provider, self.domains, slices)
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> VolcengineAccount:
         def regions(values: list[Region]) -> tuple[QueryRegion, ...]:
@@ -185,6 +194,7 @@ class VolcengineAccountModel(AccountBase):
             timeout=self.timeout,
             endpoints=endpoints,
             shard=self.shard,
+            billing=tuple(self.billing.groups) if self.billing else (),
             offset_seconds=LIVE_OFFSET,
             region=self.region,
             access_key=secret_value(self.auth.access_key),
@@ -224,3 +234,4 @@ class VolcengineAccount:
     units: UnitChoices = DEFAULT_UNITS  # Live documents its units: always the defaults
     shard: int | None = None  # explicit shard from the config; None: by hash
     discovery: DiscoverySettings | None = None  # None: the domains are configured
+    billing: tuple[BillingGroup, ...] = ()  # frozen models; none: no billing figures

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import SecretStr, field_validator, model_validator
 
 from collector.accountconfig import AccountBase, KeyPairAuth, Strict, secret_value
+from collector.billing.config import BillingGroup, BillingModel, billing_problems
 from collector.model import RateLimit
 from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
@@ -59,6 +60,8 @@ class WangsuAccountModel(AccountBase):
 
     provider: Literal["wangsu", "cdnetworks"]
     auth: WangsuAuth
+    billing: BillingModel | None = None
+    """Month-to-date billing groups (README, "Billing"); None: no billing figures."""
     time_offset: str = "+08:00"
     """The offset sent with request times; responses come back in it."""
     units: WangsuUnits = WangsuUnits()
@@ -101,7 +104,13 @@ class WangsuAccountModel(AccountBase):
                 "domains: list the domains to report on, or `auto` to discover them "
                 f"(needed by {', '.join(needs)})"
             ]
-        return self.discovery_problems()
+        return self.discovery_problems() + self._billing_problems(endpoints)
+
+    def _billing_problems(self, endpoints: list[EndpointSettings]) -> list[str]:
+        if self.billing is None:
+            return []
+        slices = {e.spec.name: e.granularity for e in endpoints}
+        return billing_problems(self.billing, self.provider, self.domains, slices)
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> WangsuAccount:
         auth = self.auth
@@ -114,6 +123,7 @@ class WangsuAccountModel(AccountBase):
             timeout=self.timeout,
             endpoints=endpoints,
             shard=self.shard,
+            billing=tuple(self.billing.groups) if self.billing else (),
             offset_seconds=parse_offset(self.time_offset),
             units=UnitChoices(megabyte=self.units.megabyte, ratio=self.units.hit_ratio),
             credentials=WangsuCredentials(
@@ -152,3 +162,4 @@ class WangsuAccount:
     units: UnitChoices = DEFAULT_UNITS
     shard: int | None = None  # explicit shard from the config; None: by hash
     discovery: DiscoverySettings | None = None  # None: the domains are configured
+    billing: tuple[BillingGroup, ...] = ()  # frozen models; none: no billing figures
