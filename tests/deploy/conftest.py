@@ -122,6 +122,17 @@ def all_rules(rules_doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="session")
+def every_rule() -> list[dict[str, Any]]:
+    """The rules of every shipped rules file (errors, billing and slices too)."""
+    return [
+        rule
+        for path in RULE_FILES
+        for group in load_yaml(path)["groups"]
+        for rule in group["rules"]
+    ]
+
+
+@pytest.fixture(scope="session")
 def recorded_names() -> frozenset[str]:
     """The names recorded by every rules file (a dashboard or rule may use either's)."""
     return frozenset(

@@ -409,11 +409,11 @@ _NUMBER = r"(?<![\w.]){}(?![\w.])"
 
 
 def test_descriptions_quote_the_rules_of_the_alerts_they_name(
-    dashboard: dict[str, Any], all_rules: list[dict[str, Any]]
+    dashboard: dict[str, Any], every_rule: list[dict[str, Any]]
 ) -> None:
     """A description naming an alert quotes every number of its expression and its `for`,
     so a threshold changed in the rules cannot leave a stale one on the dashboard."""
-    alerts = {rule["alert"]: rule for rule in all_rules if "alert" in rule}
+    alerts = {rule["alert"]: rule for rule in every_rule if "alert" in rule}
     for panel in _panels(dashboard):
         description = panel.get("description", "")
         for name in set(_ALERT_NAME.findall(description)):
