@@ -49,6 +49,12 @@ def sources() -> dict[str, list[Source]]:
         for spec in get_provider(name).catalog.values():
             for measure in spec.shape.measures:
                 found[measure.family.name].append(Source(label, spec, measure))
+    # The reports only CDNetworks documents (its spellings of Wangsu's are not repeated).
+    wangsu = get_provider("wangsu").catalog
+    for spec in get_provider("cdnetworks").catalog.values():
+        if spec.name not in wangsu:
+            for measure in spec.shape.measures:
+                found[measure.family.name].append(Source("CDNetworks", spec, measure))
     return dict(found)
 
 
