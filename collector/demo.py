@@ -24,7 +24,12 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "dir_info": {"enabled": True},
         "stream": {"enabled": True},
     },
-    "cdnetworks": {"country_bandwidth": {"enabled": True}},
+    # CDNetworks' own reports too: static/dynamic and per-PoP traffic.
+    "cdnetworks": {
+        "country_bandwidth": {"enabled": True},
+        "static_dynamic": {"enabled": True},
+        "pop_traffic": {"enabled": True},
+    },
     "volcengine": {},
 }
 
@@ -39,11 +44,12 @@ def _apikey(account: EmulatedAccount) -> dict[str, Any]:
 
 # The CDNetworks demo account signs with the legacy API key, so both Wangsu schemes run.
 _AUTH = {"wangsu": _aksk, "cdnetworks": _apikey, "volcengine": _aksk}
-# CDNetworks docs use UTC: exercise another offset. Volcengine: named groups and vhosts
+# CDNetworks docs use UTC: exercise another offset; its account spells the reports as
+# CDNetworks documents them (the default, said aloud). Volcengine: named groups and vhosts
 # give per-group and per-vhost series instead of account totals.
 _EXTRA: dict[str, Callable[[EmulatedAccount], dict[str, Any]]] = {
     "wangsu": lambda account: {},
-    "cdnetworks": lambda account: {"time_offset": "+00:00"},
+    "cdnetworks": lambda account: {"time_offset": "+00:00", "api_dialect": "cdnetworks"},
     "volcengine": lambda account: {
         "filters": {
             "pull_to_push_groups": list(DEMO_PULL_TO_PUSH_GROUPS),

@@ -13,10 +13,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from collector import families as core
-from collector.model import Family, Kind, RateLimit
+from collector.model import Family, Kind
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
 from collector.providers.wangsu import catalog_code_data, catalog_core, catalog_legacy
-from collector.providers.wangsu.declare import DOMAINS, DOWN, HISTORY, INTERVAL, Body, dates, slices
+from collector.providers.wangsu.declare import (
+    ASSUMED_30,
+    DOMAINS,
+    DOWN,
+    HISTORY,
+    INTERVAL,
+    Body,
+    dates,
+    slices,
+)
 from collector.providers.wangsu.dialect import Twin
 from collector.providers.wangsu.wire import BYTES, MBPS, FlowData, Level, Nested
 from collector.timeslices import DAY, HOUR, MINUTE, format_request_time
@@ -105,9 +114,6 @@ POP_TRAFFIC = Family(
     ("domain", "pop", "content", "direction"),
 )
 
-# [I] CDNetworks publishes no limit for these: its API overview recommends at most 30
-# calls per 5 minutes to a single API (§10).
-ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
 # `dataUnit`: Bytes are exact integers, where MB are rounded to two decimals.
 _BYTE_UNIT = "Byte"
 _EDGE_FIELDS = (

@@ -197,3 +197,25 @@ def test_cdnetworks_bodies_say_granularity_never_data_interval() -> None:
     dwa = CDNETWORKS_CATALOG["domainflow_dwa"]
     assert dwa.build_query is not None
     assert set(dwa.build_query(day)) == {"datefrom", "dateto", "type"}
+
+
+@pytest.mark.parametrize(
+    ("name", "recorded", "domains"),
+    [
+        ("static_dynamic", "static_dynamic", None),
+        ("pop_traffic", "pop_traffic", None),
+        ("realtime_bandwidth", "realtime_bandwidth", None),
+        ("realtime_origin_bandwidth", "realtime_origin_bandwidth", None),
+        ("domainbandwidth", "domainbandwidth", ("www.example.com",)),
+        ("domainbandwidth_dwa", "domainbandwidth", ("www.example.com",)),
+    ],
+)
+def test_every_family_carries_its_label_names(
+    name: str, recorded: str, domains: tuple[str, ...] | None
+) -> None:
+    q = query(name, domains) if domains else query(name)
+    read = points(name, fixture("cdnetworks", recorded), q)
+    assert read, name
+    assert {p.family for p in read} == set(CDNETWORKS_CATALOG[name].families)
+    for point in read:
+        assert len(point.labels) == len(point.family.labels), (name, point)
