@@ -124,8 +124,8 @@ def test_list_endpoints_json_has_every_endpoint(capsys: pytest.CaptureFixture[st
     assert rows == endpoint_rows()
 
 
-# cdnetworks-brand-api.md §5: the 23 `reportflow` actions' paths (Wctquery is a myview
-# report), and §8's `reportbandwidth` routes that answer time series.
+# cdnetworks-brand-api.md §5: the 23 `reportflow` actions' paths, and §8's
+# `reportbandwidth` routes that answer time series.
 CDNETWORKS_REPORTFLOW = {
     "/api/report/traffic-request",
     "/api/report/traffic-request/origin",
@@ -148,6 +148,7 @@ CDNETWORKS_REPORTFLOW = {
     "/api/report/flow-bandwidth/stream/detail",
     "/api/report/flow/static-dynamic",
     "/api/report/flow/pop",
+    "/myview/CdnwEdgeReportForKeywordAquan",
     "/myview/Wctquery",
 }
 CDNETWORKS_REPORTBANDWIDTH = {
@@ -165,6 +166,7 @@ def test_list_endpoints_json_lists_cdnetworks_reports_on_their_own_paths(
     assert main(["--list-endpoints", "--output", "json"]) == 0
     rows = orjson.loads(capsys.readouterr().out)
     cdnetworks = {r["path"]: r for r in rows if r["provider"] == "cdnetworks"}
+    assert len(CDNETWORKS_REPORTFLOW) == 23
     assert set(cdnetworks) >= CDNETWORKS_REPORTFLOW | CDNETWORKS_REPORTBANDWIDTH
     assert all(r["config_providers"] == ["cdnetworks"] for r in cdnetworks.values())
     # The renamed ones are CDNetworks' only; Wangsu's rows keep Wangsu's paths.

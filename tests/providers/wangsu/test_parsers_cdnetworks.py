@@ -219,3 +219,39 @@ def test_every_family_carries_its_label_names(
     assert {p.family for p in read} == set(CDNETWORKS_CATALOG[name].families)
     for point in read:
         assert len(point.labels) == len(point.family.labels), (name, point)
+
+
+def test_daily_edge_report_one_day_a_call_per_channel() -> None:
+    day = Query(
+        "daily_edge_report",
+        ("www.example.com", "img.example.com"),
+        Window(start=1699891200, end=1699977600, slice_seconds=86400),  # 2023-11-14 +08:00
+        CST,
+    )
+    got = points("daily_edge_report", fixture("cdnetworks", "daily_edge_report"), day)
+    # A channel not asked for (other.example.com) is left out: another call asks for it.
+    assert [(p.family.name, p.labels, p.end, p.value) for p in got] == [
+        ("cdn_channel_daily_traffic_bytes_total", ("www.example.com",), 1699977600, 1234.5 * MB),
+        (
+            "cdn_channel_daily_peak_bandwidth_bytes_per_second",
+            ("www.example.com",),
+            1699977600,
+            24 * MBPS,
+        ),
+        ("cdn_channel_daily_traffic_bytes_total", ("img.example.com",), 1699977600, 0.0),
+        (
+            "cdn_channel_daily_peak_bandwidth_bytes_per_second",
+            ("img.example.com",),
+            1699977600,
+            0.0,
+        ),
+    ]
+    spec = CDNETWORKS_CATALOG["daily_edge_report"]
+    body = spec.build_body(day)
+    assert (body["startdate"], body["enddate"], body["channel"]) == (
+        "2023-11-14",
+        "2023-11-14",
+        "www.example.com;img.example.com",
+    )
+    with pytest.raises(MalformedResponse, match=r"data\[0\]: missing field 'totalFlow'"):
+        points("daily_edge_report", {"code": "0", "data": [{"name": "www.example.com"}]}, day)
