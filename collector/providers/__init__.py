@@ -13,7 +13,8 @@ from collector.providers.discovery import Lister
 from collector.providers.endpoint import Source, help_text
 
 PROVIDER_NAMES = ("wangsu", "cdnetworks", "volcengine")
-# Wangsu and CDNetworks share one catalog; HELP texts name the API once for both.
+# CDNetworks spells Wangsu's reports its own way (same families, units and meaning):
+# HELP texts name the API once for both, by its Wangsu spelling.
 _HELP_PROVIDERS = {"wangsu": "Wangsu/CDNetworks", "volcengine": "Volcengine"}
 
 

@@ -133,8 +133,10 @@ class WangsuAccountModel(AccountBase):
         """`settings` with its report as `api_dialect` spells it (path, keys, domain
         cap); a report only one brand documents keeps its own spelling."""
         spec = DIALECTS[self.dialect].get(settings.spec.name, settings.spec)
+        # The deferred alternatives too, even when this report itself is not renamed.
+        deferred = tuple(self.spelled(option) for option in settings.deferred)
         if spec is settings.spec:
-            return settings
+            return replace(settings, deferred=deferred) if deferred else settings
         override = self.endpoints.get(spec.name)
         configured = override.max_domains_per_call if override is not None else None
         return replace(
@@ -143,7 +145,7 @@ class WangsuAccountModel(AccountBase):
             max_domains_per_call=min(
                 configured or spec.max_domains_per_call, spec.max_domains_per_call
             ),
-            deferred=tuple(self.spelled(option) for option in settings.deferred),
+            deferred=deferred,
         )
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> WangsuAccount:
