@@ -40,6 +40,13 @@ DELIBERATE = {
         "like flow_byte, the route answers for the whole account; the emulator models that "
         "as an unbounded cap"
     ),
+    ("cdnetworks", "relay_traffic", "granularities"): (
+        "the route labels 5-minute slices by their end but hourly ones by their start "
+        "(field doc): the exporter asks for whole days only"
+    ),
+    ("cdnetworks", "relay_traffic", "max_span at 86400s"): (
+        "dates are whole days: one day a call, asked for once the day is over"
+    ),
     ("wangsu", "dir_info", "granularities"): (
         "the route answers totals over the window, no series; the exporter asks for one "
         "hour a call, so each total is one hourly slice"
@@ -59,6 +66,7 @@ ENVELOPES = {
     "code-data": ws.Envelope.CODE_DATA,
     "flow-data": ws.Envelope.FLOW_DATA,
     "myview": ws.Envelope.MYVIEW,
+    "code-report": ws.Envelope.CODE_REPORT,
 }
 
 

@@ -157,6 +157,7 @@ CDNETWORKS_REPORTBANDWIDTH = {
     "/api/report/bandwidth/multi-domain/real-time/origin",
     "/api/report/domainbandwidth",
     "/api/report/domainbandwidth/dwa",
+    "/cdn/traffic/relay",
 }
 
 

@@ -11,8 +11,10 @@ are CDNetworks' own. Both spellings are served side by side, to either brand's a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 from typing import Any
 
 from collector.emulator.traffic import Member, Quantity, decimal, unit_hash
@@ -24,9 +26,11 @@ from collector.emulator.wangsu import (
     catalog_result,
 )
 from collector.emulator.wangsu.facts import (
+    DATE_FORMAT,
     DAY,
     HOUR,
     MINUTE,
+    TIME_ZONE_INVALID,
     Envelope,
     RouteFacts,
 )
@@ -38,8 +42,9 @@ from collector.emulator.wangsu.responses import (
     RouteBody,
     Shape,
 )
-from collector.emulator.wangsu.validation import Call, Row
+from collector.emulator.wangsu.validation import Call, Row, bad
 from collector.model import RateLimit
+from collector.timeslices import format_local
 
 # [I] No limit is published for these routes: CDNetworks' API overview recommends at
 # most 30 calls per 5 minutes to a single API (§10).
@@ -357,6 +362,75 @@ class _KeywordAquanShape(RouteBody):
         return items
 
 
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ZONE_RE = re.compile(r"GMT[+-]\d{2}:\d{2}")
+
+
+@dataclass(frozen=True)
+class _RelayShape(RouteBody):
+    """/cdn/traffic/relay (§8): `dateFrom`/`dateTo` are days (`yyyy-MM-dd`, inclusive)
+    in `timezone` (default GMT+08:00), `domain` a `;`-separated string ([?] ours);
+    `data {report {type, dateFrom, dateTo, timezone, groups[] {domain,
+    totalRelayTraffic (GB, 3 dp), peakBandwidth, peakTime, item[] {time, relayTraffic}}}}`.
+    `time` is the slice's end at 5 minutes, its start at an hour, its day at a day (the
+    field doc). The relayed traffic is what parents send the edges ([?] ours)."""
+
+    def bind(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Shape]:
+        zone = payload.get("timezone", "GMT+08:00")
+        if not isinstance(zone, str) or not _ZONE_RE.fullmatch(zone):
+            raise bad(TIME_ZONE_INVALID)
+        offset = zone.removeprefix("GMT")
+        checked = {k: v for k, v in payload.items() if k not in ("timezone", "groupBy")}
+        first, last = payload.get("dateFrom"), payload.get("dateTo")
+        if first is not None or last is not None:
+            if not all(isinstance(d, str) and _DAY_RE.fullmatch(d) for d in (first, last)):
+                raise bad(DATE_FORMAT, "dateFrom and dateTo are yyyy-MM-dd.")
+            checked["dateFrom"] = f"{first}T00:00:00{offset}"
+            after = (date.fromisoformat(str(last)) + timedelta(days=1)).isoformat()
+            checked["dateTo"] = f"{after}T00:00:00{offset}"
+        domain = payload.get("domain")
+        if isinstance(domain, str):
+            checked["domain"] = [d for d in domain.split(";") if d]
+        return checked, self
+
+    def build(
+        self,
+        call: Call,
+        omit: frozenset[str] = frozenset(),
+        levels: tuple[Level, ...] | None = None,
+        picked: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> list[dict[str, Any]]:
+        seconds = call.slice_seconds
+        groups = []
+        for domain in call.selected["domain"]:
+            rows = call.rows([(domain, {})], [Quantity.ORIGIN_FLOW, Quantity.ORIGIN_BANDWIDTH])
+            items = []
+            for end, values in rows:
+                if seconds >= DAY:
+                    time = format_local(end - DAY, call.offset, "%Y-%m-%d")
+                elif seconds >= HOUR:
+                    time = format_local(end - seconds, call.offset, "%Y-%m-%d %H:%M")
+                else:
+                    time = format_local(end, call.offset, "%Y-%m-%d %H:%M")
+                gb = decimal(values[Quantity.ORIGIN_FLOW] / 1000, 3)
+                items.append({"time": time, "relayTraffic": gb})
+            peak = max(rows, key=lambda row: row[1][Quantity.ORIGIN_BANDWIDTH], default=None)
+            groups.append(
+                {
+                    "domain": domain,
+                    "totalRelayTraffic": decimal(
+                        sum(float(item["relayTraffic"]) for item in items), 3
+                    ),
+                    "peakBandwidth": decimal(
+                        peak[1][Quantity.ORIGIN_BANDWIDTH] if peak else 0.0, MBPS
+                    ),
+                    "peakTime": call.label(peak[0]) if peak else "",
+                    "item": items,
+                }
+            )
+        return [{"report": {"type": "relay", "groups": groups}}]
+
+
 _DOMAIN_BANDWIDTH = RouteFacts(
     name="domainbandwidth",
     path="/api/report/domainbandwidth",
@@ -418,6 +492,18 @@ ROUTES: tuple[RouteFacts, ...] = (
         source="§7 QueryKeywordaquanEdgereport",
     ),
     RouteFacts(
+        name="relay_traffic",
+        path="/cdn/traffic/relay",
+        method="POST",
+        rate_limit=ASSUMED_30,  # [I]
+        max_span=31 * DAY,  # [I] no span is documented; 730 days of history
+        max_domains=2000,
+        intervals=(DAY, 5 * MINUTE, HOUR),  # granularity, "default 1d"
+        envelope=Envelope.CODE_REPORT,
+        interval_key=GRANULARITY,
+        source="§8 Getcdnrelaytraffic",
+    ),
+    RouteFacts(
         name="realtime_bandwidth",
         path="/api/report/bandwidth/multi-domain/real-time/edge",
         method="POST",
@@ -474,6 +560,7 @@ SHAPES: Mapping[str, Shape] = {
             "settlement_area",
         )
     },
+    "relay_traffic": _RelayShape(levels=(), series="item", columns=()),
     "daily_edge_report": _KeywordAquanShape(levels=(), series="data", columns=()),
     "static_dynamic": _StaticDynamicShape(levels=_GROUPED, series="flowData", columns=()),
     "pop_traffic": _PopShape(levels=_GROUPED, series="popData", columns=()),

@@ -52,6 +52,8 @@ class Envelope(StrEnum):
     CODE_DATA = "code-data"  # style B: {"code": "0", "message": "success", "data": [...]}
     FLOW_DATA = "flow-data"  # style C: {"flow-summary": .., "flow-data": [...]}
     MYVIEW = "myview"  # the old myview family: {"provider": {.. "date": {..}}}
+    # /cdn/traffic/relay: {"code": "0", "message": "success", "data": {"report": {..}}}
+    CODE_REPORT = "code-report"
 
 
 @dataclass(frozen=True)

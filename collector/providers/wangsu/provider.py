@@ -83,11 +83,14 @@ _ENVELOPE_LISTS = ("result", "data", FLOW_DATA, "dataSeries", "bandwidthReport")
 
 
 def _has_envelope(decoded: dict[str, Any]) -> bool:
-    """A success envelope: one of the `_ENVELOPE_LISTS`, or a myview `provider` object."""
+    """A success envelope: one of the `_ENVELOPE_LISTS`, a `data` object beside a `code`
+    (/cdn/traffic/relay's report), or a myview `provider` object."""
     if any(
         key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
         for key in _ENVELOPE_LISTS
     ):
+        return True
+    if "code" in decoded and isinstance(decoded.get("data"), dict):
         return True
     return isinstance(decoded.get("provider"), (dict, list))
 

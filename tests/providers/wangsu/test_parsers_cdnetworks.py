@@ -255,3 +255,41 @@ def test_daily_edge_report_one_day_a_call_per_channel() -> None:
     )
     with pytest.raises(MalformedResponse, match=r"data\[0\]: missing field 'totalFlow'"):
         points("daily_edge_report", {"code": "0", "data": [{"name": "www.example.com"}]}, day)
+
+
+def test_relay_traffic_per_domain_and_day() -> None:
+    day = Query(
+        "relay_traffic",
+        ("www.example.com", "img.example.com"),
+        Window(start=1699891200, end=1699977600, slice_seconds=86400),  # 2023-11-14 +08:00
+        CST,
+    )
+    payload = fixture("cdnetworks", "relay_traffic")
+    got = points("relay_traffic", payload, day)
+    # GB read as 10^9 bytes; the day's label ends at the next local midnight.
+    assert [(p.family.name, p.labels, p.end, p.value) for p in got] == [
+        ("cdn_relay_traffic_bytes_total", ("www.example.com",), 1699977600, 12.345e9)
+    ]
+    body = CDNETWORKS_CATALOG["relay_traffic"].build_body(day)
+    assert body == {
+        "dateFrom": "2023-11-14",
+        "dateTo": "2023-11-14",
+        "timezone": "GMT+08:00",
+        "domain": "www.example.com;img.example.com",
+        "granularity": "1d",
+        "groupBy": "domain",
+    }
+    response = HttpResponse(200, {}, orjson.dumps(payload))
+    assert CDNETWORKS.classify(response).outcome is Outcome.SUCCESS
+    bad = {
+        "code": "0",
+        "data": {
+            "report": {
+                "groups": [
+                    {"domain": "www.example.com", "item": [{"time": "x", "relayTraffic": "1"}]}
+                ]
+            }
+        },
+    }
+    with pytest.raises(MalformedResponse, match=r"groups\[0\]\.item\[0\]\.time"):
+        points("relay_traffic", bad, day)
