@@ -144,6 +144,21 @@ _Q_TO = _TO.replace(":", "%3A").replace("+", "%2B")
             "InvalidHTTPRequest",  # the legacy family's code
             "type is spelled granularity",
         ),
+        # The relay report takes days, in `timezone`.
+        (
+            "/cdn/traffic/relay",
+            {"dateFrom": _FROM, "dateTo": _TO, "granularity": "1d"},
+            "",
+            "24102021",
+            "yyyy-MM-dd",
+        ),
+        (
+            "/cdn/traffic/relay",
+            {"dateFrom": "2023-11-14", "dateTo": "2023-11-14", "timezone": "UTC"},
+            "",
+            "24102020",
+            "X-Time-Zone",
+        ),
         # 1000 domains a call on traffic-request (200 on Wangsu's flow-request).
         (
             "/api/report/traffic-request",
