@@ -5,8 +5,9 @@ the SDK renamed eight Wangsu routes in November 2025 (§0, §6). A renamed route
 its Wangsu twin's facts (§6 lists span, history and envelope as "same") except the
 path, the domain cap, and `granularity` for `dataInterval`/`type`; its answer is the
 twin's with the keys §6.1-§6.8 list renamed. The DWA variants keep the Wangsu names and
-keys (§7); static/dynamic and per-PoP traffic (§7) and the `reportbandwidth` routes (§8)
-are CDNetworks' own. Both spellings are served side by side, to either brand's accounts.
+keys (§7); static/dynamic and per-PoP traffic, the daily channel report (§7) and the
+`reportbandwidth` routes (§8) are CDNetworks' own. Both spellings are served side by
+side, to either brand's accounts.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ CDNetworks' SDK renamed eight report paths and their keys in November 2025
 to every declaration on that path (catalog.py builds the CDNetworks catalog with them).
 `ENDPOINTS` are the reports only CDNetworks documents: the DWA (dynamic web
 acceleration) variants, which keep the Wangsu names and keys (§7), the static/dynamic
-and per-PoP traffic (§7), and the `reportbandwidth` reports beyond server country (§8).
+and per-PoP traffic and the daily channel report (§7), and the `reportbandwidth`
+reports beyond server country that answer series (§8), relay traffic among them.
 """
 
 from __future__ import annotations
