@@ -293,3 +293,18 @@ def test_relay_traffic_per_domain_and_day() -> None:
     }
     with pytest.raises(MalformedResponse, match=r"groups\[0\]\.item\[0\]\.time"):
         points("relay_traffic", bad, day)
+
+
+def test_a_cdnetworks_legacy_answer_may_come_as_xml() -> None:
+    """Like domainflow, domaintraffic may answer XML: one `<dataSeries>` is still a
+    series, and none at all an empty one."""
+    q = query("domainflow", ("www.example.com",))
+    for recorded, expected in (
+        ("domaintraffic.xml", [(T1005, 1201 * MB)]),
+        ("domaintraffic_empty.xml", []),
+    ):
+        body = (FIXTURES / "cdnetworks" / recorded).read_bytes()
+        classified = CDNETWORKS.classify(HttpResponse(200, {}, body))
+        assert classified.outcome is Outcome.SUCCESS, classified.message
+        got = points("domainflow", classified.payload, q)
+        assert [(p.end, p.value) for p in got] == expected
