@@ -38,6 +38,9 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "flow_request_origin": _SLICES_HOUR,
         "edge_hit_ratio": _SLICES,
         "country_bandwidth": {"enabled": True},
+        # CDNetworks' own reports too: static/dynamic and per-PoP traffic.
+        "static_dynamic": {"enabled": True},
+        "pop_traffic": {"enabled": True},
     },
     "volcengine": {
         "bandwidth": _SLICES,
@@ -66,11 +69,12 @@ def _apikey(account: EmulatedAccount) -> dict[str, Any]:
 
 # The CDNetworks demo account signs with the legacy API key, so both Wangsu schemes run.
 _AUTH = {"wangsu": _aksk, "cdnetworks": _apikey, "volcengine": _aksk}
-# CDNetworks docs use UTC: exercise another offset. Volcengine: named groups and vhosts
+# CDNetworks docs use UTC: exercise another offset; its account spells the reports as
+# CDNetworks documents them (the default, said aloud). Volcengine: named groups and vhosts
 # give per-group and per-vhost series instead of account totals.
 _EXTRA: dict[str, Callable[[EmulatedAccount], dict[str, Any]]] = {
     "wangsu": lambda account: {},
-    "cdnetworks": lambda account: {"time_offset": "+00:00"},
+    "cdnetworks": lambda account: {"time_offset": "+00:00", "api_dialect": "cdnetworks"},
     "volcengine": lambda account: {
         "filters": {
             "pull_to_push_groups": list(DEMO_PULL_TO_PUSH_GROUPS),

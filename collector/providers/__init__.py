@@ -13,7 +13,8 @@ from collector.providers.discovery import Lister
 from collector.providers.endpoint import Source, help_text
 
 PROVIDER_NAMES = ("wangsu", "cdnetworks", "volcengine")
-# Wangsu and CDNetworks share one catalog; HELP texts name the API once for both.
+# CDNetworks spells Wangsu's reports its own way (same families, units and meaning):
+# HELP texts name the API once for both, by its Wangsu spelling.
 _HELP_PROVIDERS = {"wangsu": "Wangsu/CDNetworks", "volcengine": "Volcengine"}
 
 
@@ -49,6 +50,12 @@ def sources() -> dict[str, list[Source]]:
         for spec in get_provider(name).catalog.values():
             for measure in spec.shape.measures:
                 found[measure.family.name].append(Source(label, spec, measure))
+    # The reports only CDNetworks documents (its spellings of Wangsu's are not repeated).
+    wangsu = get_provider("wangsu").catalog
+    for spec in get_provider("cdnetworks").catalog.values():
+        if spec.name not in wangsu:
+            for measure in spec.shape.measures:
+                found[measure.family.name].append(Source("CDNetworks", spec, measure))
     return dict(found)
 
 

@@ -9,8 +9,14 @@ from typing import Any
 from collector.providers import get_provider
 from collector.timeslices import granularity_name
 
-# One catalog serves both Wangsu brands; `config_providers` says which `provider:` names.
-CATALOGS = (("wangsu", ("wangsu", "cdnetworks")), ("volcengine", ("volcengine",)))
+# (provider, the `provider:` names polling its catalog by default, the package declaring
+# it): CDNetworks spells the Wangsu reports its own way and adds its own
+# (`api_dialect: wangsu` makes a CDNetworks account poll the Wangsu spellings).
+CATALOGS = (
+    ("wangsu", ("wangsu",), "wangsu"),
+    ("cdnetworks", ("cdnetworks",), "wangsu"),
+    ("volcengine", ("volcengine",), "volcengine"),
+)
 
 
 def _duration(seconds: int) -> str:
@@ -20,19 +26,21 @@ def _duration(seconds: int) -> str:
     return f"{seconds}s"
 
 
-def declared_in(provider: str) -> Mapping[str, str]:
+def declared_in(provider: str, package: str) -> Mapping[str, str]:
     """Report name -> the module declaring it, for a provider whose catalog spans
-    modules (its catalog.py's `DECLARED_IN`); otherwise every report is in catalog.py."""
-    catalog = importlib.import_module(f"collector.providers.{provider}.catalog")
-    found: Mapping[str, str] = getattr(catalog, "DECLARED_IN", {})
+    modules (its package's catalog.py `DECLARED_IN`, or `<PROVIDER>_DECLARED_IN` for a
+    second brand's); otherwise every report is in catalog.py."""
+    catalog = importlib.import_module(f"collector.providers.{package}.catalog")
+    name = "DECLARED_IN" if provider == package else f"{provider.upper()}_DECLARED_IN"
+    found: Mapping[str, str] = getattr(catalog, name, {})
     return found
 
 
 def endpoint_rows() -> list[dict[str, Any]]:
     """Every declared endpoint of every provider, as JSON-ready objects."""
     rows = []
-    for provider, config_names in CATALOGS:
-        modules = declared_in(provider)
+    for provider, config_names, package in CATALOGS:
+        modules = declared_in(provider, package)
         for spec in get_provider(provider).catalog.values():
             rows.append(
                 {
@@ -138,5 +146,5 @@ def markdown_tables() -> str:
     """Every provider's table, each between its README markers."""
     return "\n\n".join(
         f"<!-- endpoints:{provider} -->\n{endpoint_markdown(provider)}\n<!-- /endpoints -->"
-        for provider, _ in CATALOGS
+        for provider, _, _ in CATALOGS
     )

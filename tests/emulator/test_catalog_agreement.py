@@ -20,6 +20,7 @@ from collector.model import RateLimit
 from collector.providers.endpoint import Endpoint, Granularity
 from collector.providers.volcengine.catalog import CATALOG as VOLCENGINE
 from collector.providers.wangsu.catalog import CATALOG as WANGSU
+from collector.providers.wangsu.catalog import CDNETWORKS_CATALOG as CDNETWORKS
 
 _ONE_CHANNEL = (
     "the SDK's JSON model nests one channel object per date, so the exporter asks for "
@@ -34,6 +35,17 @@ DELIBERATE = {
     ("wangsu", "flow_byte", "max_domains"): (
         "the route takes no domain list (it answers for the whole account); the emulator "
         "models that as an unbounded cap"
+    ),
+    ("cdnetworks", "flow_byte_dwa", "max_domains"): (
+        "like flow_byte, the route answers for the whole account; the emulator models that "
+        "as an unbounded cap"
+    ),
+    ("cdnetworks", "relay_traffic", "granularities"): (
+        "the route labels 5-minute slices by their end but hourly ones by their start "
+        "(field doc): the exporter asks for whole days only"
+    ),
+    ("cdnetworks", "relay_traffic", "max_span at 86400s"): (
+        "dates are whole days: one day a call, asked for once the day is over"
     ),
     ("wangsu", "dir_info", "granularities"): (
         "the route answers totals over the window, no series; the exporter asks for one "
@@ -69,6 +81,7 @@ ENVELOPES = {
     "code-data": ws.Envelope.CODE_DATA,
     "flow-data": ws.Envelope.FLOW_DATA,
     "myview": ws.Envelope.MYVIEW,
+    "code-report": ws.Envelope.CODE_REPORT,
 }
 
 
@@ -79,23 +92,27 @@ def _limit(limit: RateLimit) -> tuple[int, float]:
 def _differ(
     problems: list[str], provider: str, name: str, fact: str, ours: object, wire: object
 ) -> None:
-    if ours != wire and (provider, name, fact) not in DELIBERATE:
+    # A deliberate difference on a Wangsu report holds for its CDNetworks spelling too.
+    brands = ("wangsu", "cdnetworks") if provider == "cdnetworks" else (provider,)
+    if ours != wire and not any((brand, name, fact) in DELIBERATE for brand in brands):
         problems.append(f"{provider} {name}: {fact} is {ours} here, {wire} on the wire")
 
 
 def wangsu_disagreements(
-    catalog: Mapping[str, Endpoint], routes: tuple[ws.RouteFacts, ...]
+    catalog: Mapping[str, Endpoint], routes: tuple[ws.RouteFacts, ...], brand: str = "wangsu"
 ) -> list[str]:
+    """Where the catalog of one spelling (`brand`: wangsu or cdnetworks) and that
+    spelling's emulated routes disagree."""
     by_path = {(r.method, r.path): r for r in routes}
     problems = []
     for name, spec in catalog.items():
         route = by_path.get((spec.method, spec.path))
         if route is None:
-            problems.append(f"wangsu {name}: {spec.method} {spec.path} is not a documented route")
+            problems.append(f"{brand} {name}: {spec.method} {spec.path} is not a documented route")
             continue
 
         def differ(fact: str, ours: object, wire: object, name: str = name) -> None:
-            _differ(problems, "wangsu", name, fact, ours, wire)
+            _differ(problems, brand, name, fact, ours, wire)
 
         differ("rate_limit", _limit(spec.rate_limit), _limit(route.rate_limit))
         differ("granularities", sorted(spec.granularities), sorted(route.intervals))
@@ -105,7 +122,7 @@ def wangsu_disagreements(
         cap = spec.max_domains_per_call
         if cap is None or cap > route.max_domains:
             problems.append(
-                f"wangsu {name}: max_domains {cap} exceeds the wire's {route.max_domains}"
+                f"{brand} {name}: max_domains {cap} exceeds the wire's {route.max_domains}"
             )
         elif not (cap == 1 and getattr(spec.shape, "call_label", False)):
             # One domain a call is deliberate where the answer carries no domain (the
@@ -114,7 +131,7 @@ def wangsu_disagreements(
             differ("max_domains", cap, route.max_domains)
     polled = {(s.method, s.path) for s in catalog.values()}
     problems += [
-        f"wangsu {r.name}: emulated {r.path} has no declaration"
+        f"{brand} {r.name}: emulated {r.path} has no declaration"
         for r in routes
         if (r.method, r.path) not in polled
     ]
@@ -164,7 +181,26 @@ def volcengine_disagreements(
 
 
 def test_wangsu_catalog_matches_the_documented_routes() -> None:
-    assert wangsu_disagreements(WANGSU, ws_catalog.ROUTES) == []
+    assert wangsu_disagreements(WANGSU, ws_catalog.WANGSU_ROUTES) == []
+
+
+def test_cdnetworks_catalog_matches_the_documented_routes() -> None:
+    """The CDNetworks spelling: its renamed routes and its own, the rest shared."""
+    assert wangsu_disagreements(CDNETWORKS, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks") == []
+
+
+def test_a_cdnetworks_rename_missed_on_either_side_is_named() -> None:
+    wangsu_path = _changed(CDNETWORKS, "flow_request", path="/api/report/flow-request")
+    problems = wangsu_disagreements(wangsu_path, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks")
+    assert "cdnetworks flow_request: POST /api/report/flow-request is not a documented route" in (
+        problems
+    )
+    assert any("traffic_request: emulated /api/report/traffic-request" in p for p in problems)
+    capped = _changed(CDNETWORKS, "flow_request", max_domains_per_call=200)
+    assert any(
+        "flow_request: max_domains is 200 here, 1000 on the wire" in p
+        for p in wangsu_disagreements(capped, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks")
+    )
 
 
 def test_volcengine_catalog_matches_the_documented_actions() -> None:
@@ -193,21 +229,23 @@ def _slices(spec: Endpoint, **changes: int) -> tuple[Granularity, ...]:
 def test_a_wangsu_change_on_the_exporter_side_is_named(
     changes: dict[str, object], named: str
 ) -> None:
-    problems = wangsu_disagreements(_changed(WANGSU, "flow_request", **changes), ws_catalog.ROUTES)
+    problems = wangsu_disagreements(
+        _changed(WANGSU, "flow_request", **changes), ws_catalog.WANGSU_ROUTES
+    )
     assert any("flow_request" in p and named in p for p in problems), problems
 
 
 def test_a_wangsu_span_change_is_named() -> None:
     spec = WANGSU["isp_province"]
     catalog = _changed(WANGSU, "isp_province", slices=_slices(spec, max_span=31 * 86400))
-    problems = wangsu_disagreements(catalog, ws_catalog.ROUTES)
+    problems = wangsu_disagreements(catalog, ws_catalog.WANGSU_ROUTES)
     assert any(p.startswith("wangsu isp_province: max_span at 300s") for p in problems), problems
 
 
 def test_a_change_on_the_emulator_side_is_named() -> None:
     routes = tuple(
         dataclasses.replace(r, rate_limit=RateLimit(30, 300)) if r.name == "flow_request" else r
-        for r in ws_catalog.ROUTES
+        for r in ws_catalog.WANGSU_ROUTES
     )
     assert any("flow_request: rate_limit" in p for p in wangsu_disagreements(WANGSU, routes))
     apis = tuple(

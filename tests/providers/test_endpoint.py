@@ -15,7 +15,7 @@ from collector.providers.listing import endpoint_rows
 from collector.providers.wangsu.catalog import CATALOG as WANGSU
 from collector.providers.wangsu.wire import HIT_RATIO, MB
 
-PROVIDERS = ("wangsu", "volcengine")
+PROVIDERS = ("wangsu", "cdnetworks", "volcengine")
 
 
 def test_help_is_generated_from_every_declaration_feeding_the_family() -> None:
@@ -124,6 +124,64 @@ def test_list_endpoints_json_has_every_endpoint(capsys: pytest.CaptureFixture[st
     assert rows == endpoint_rows()
 
 
+# cdnetworks-brand-api.md §5: the 23 `reportflow` actions' paths, and §8's
+# `reportbandwidth` routes that answer time series.
+CDNETWORKS_REPORTFLOW = {
+    "/api/report/traffic-request",
+    "/api/report/traffic-request/origin",
+    "/api/report/traffic/domain-country",
+    "/api/report/traffic/protocol",
+    "/api/report/traffic",
+    "/api/report/domaintraffic",
+    "/api/report/bandwidth/saving-bandwidth/total",
+    "/api/report/traffic/isp-province/hit-rate/total",
+    "/api/report/flow-request/dwa",
+    "/api/report/domainflow/dwa",
+    "/api/report/flow/dwa",
+    "/api/report/flow/byte/dwa",
+    "/api/report/flow/area/dwa",
+    "/api/report/flow/byte",
+    "/api/report/flow/edge-hit-ratio/total",
+    "/api/report/flow/parent-node",
+    "/api/report/flow/dir/detail",
+    "/api/report/flow/stream/detail",
+    "/api/report/flow-bandwidth/stream/detail",
+    "/api/report/flow/static-dynamic",
+    "/api/report/flow/pop",
+    "/myview/CdnwEdgeReportForKeywordAquan",
+    "/myview/Wctquery",
+}
+CDNETWORKS_REPORTBANDWIDTH = {
+    "/api/report/server/country-bandwidth",
+    "/api/report/bandwidth/multi-domain/real-time/edge",
+    "/api/report/bandwidth/multi-domain/real-time/origin",
+    "/api/report/domainbandwidth",
+    "/api/report/domainbandwidth/dwa",
+    "/cdn/traffic/relay",
+}
+
+
+def test_list_endpoints_json_lists_cdnetworks_reports_on_their_own_paths(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["--list-endpoints", "--output", "json"]) == 0
+    rows = orjson.loads(capsys.readouterr().out)
+    cdnetworks = {r["path"]: r for r in rows if r["provider"] == "cdnetworks"}
+    assert len(CDNETWORKS_REPORTFLOW) == 23
+    assert set(cdnetworks) >= CDNETWORKS_REPORTFLOW | CDNETWORKS_REPORTBANDWIDTH
+    assert all(r["config_providers"] == ["cdnetworks"] for r in cdnetworks.values())
+    # The renamed ones are CDNetworks' only; Wangsu's rows keep Wangsu's paths.
+    wangsu = {r["path"] for r in rows if r["provider"] == "wangsu"}
+    assert "/api/report/flow-request" in wangsu
+    assert not {"/api/report/traffic-request", "/api/report/flow/pop"} & wangsu
+    assert "/api/report/flow-request" not in cdnetworks
+    traffic = cdnetworks["/api/report/traffic-request"]
+    assert (traffic["name"], traffic["max_domains_per_call"]) == ("flow_request", 1000)
+    assert traffic["declared_in"] == "catalog_core.py"
+    assert cdnetworks["/api/report/flow/pop"]["declared_in"] == "catalog_cdnetworks.py"
+    assert cdnetworks["/api/report/flow/pop"]["opt_in"] is True
+
+
 def test_list_endpoints_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-endpoints"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -140,7 +198,7 @@ def test_a_family_name_is_declared_once_per_provider() -> None:
     from collector.providers import get_provider
     from collector.providers.listing import CATALOGS
 
-    for provider, _ in CATALOGS:
+    for provider, _, _ in CATALOGS:
         by_name: dict[str, object] = {}
         for spec in get_provider(provider).catalog.values():
             for family in spec.families:

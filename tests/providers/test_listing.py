@@ -12,7 +12,7 @@ README = Path(__file__).parents[2] / "README.md"
 
 def test_readme_tables_equal_the_declarations() -> None:
     text = README.read_text(encoding="utf-8")
-    for provider, _ in CATALOGS:
+    for provider, _, _ in CATALOGS:
         found = re.search(
             rf"<!-- endpoints:{provider} -->\n(.*?)\n<!-- /endpoints -->", text, re.DOTALL
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from collector.emulator.wangsu import (
+    catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
     catalog_isp_province,
@@ -19,10 +20,22 @@ from collector.emulator.wangsu import (
 from collector.emulator.wangsu.facts import RouteFacts
 from collector.emulator.wangsu.responses import Shape
 
-_MODULES = (catalog_core, catalog_isp_province, catalog_result, catalog_code_data, catalog_legacy)
+_MODULES = (
+    catalog_core,
+    catalog_isp_province,
+    catalog_result,
+    catalog_code_data,
+    catalog_legacy,
+    catalog_cdnetworks,
+)
 
+_CDNETWORKS_ONLY = frozenset(route.name for route in catalog_cdnetworks.ROUTES)
 ROUTES: tuple[RouteFacts, ...] = tuple(route for module in _MODULES for route in module.ROUTES)
 BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}
 SHAPES: Mapping[str, Shape] = {
     name: shape for module in _MODULES for name, shape in module.SHAPES.items()
 }
+# The routes each spelling names (the server answers them all, to either brand):
+# Wangsu's, and CDNetworks' (its renamed routes for their Wangsu twins, and its own).
+WANGSU_ROUTES = tuple(r for r in ROUTES if r.name not in _CDNETWORKS_ONLY)
+CDNETWORKS_ROUTES = tuple(r for r in ROUTES if r.name not in catalog_cdnetworks.RENAMED)

@@ -52,6 +52,8 @@ class Envelope(StrEnum):
     CODE_DATA = "code-data"  # style B: {"code": "0", "message": "success", "data": [...]}
     FLOW_DATA = "flow-data"  # style C: {"flow-summary": .., "flow-data": [...]}
     MYVIEW = "myview"  # the old myview family: {"provider": {.. "date": {..}}}
+    # /cdn/traffic/relay: {"code": "0", "message": "success", "data": {"report": {..}}}
+    CODE_REPORT = "code-report"
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,11 @@ class RouteFacts:
     required_fields: frozenset[str] = frozenset()  # body fields the call must carry
     legacy_errors: bool = False  # InvalidDatePeriod / DateSpanError / NoSuchDomain (§5.7)
     day_dates: bool = False  # myview: startdate/enddate are whole days at any slice length
+    # The slice length's key: `dataInterval` (body) and `type` (query string) on Wangsu's
+    # spellings, `granularity` in both places on CDNetworks' renamed routes (§6.9 of
+    # cdnetworks-brand-api.md), which refuse the Wangsu key ([?] ours: a client mixing
+    # the spellings is caught rather than answered at the default slice length).
+    interval_key: str = "dataInterval"
 
 
 # `type` of the legacy reports (§5.2): default daily.

@@ -56,6 +56,8 @@ def envelope(style: Envelope, items: list[dict[str, Any]]) -> dict[str, Any]:
         return {"result": items}
     if style in (Envelope.FLOW_DATA, Envelope.MYVIEW):
         return items[0]  # the shape builds the whole body: one object, no list
+    if style is Envelope.CODE_REPORT:
+        return {"code": "0", "message": "success", "data": items[0]}
     return {"code": "0", "message": "success", "data": items}
 
 

@@ -256,12 +256,14 @@ def _filtered(body: Mapping[str, Any], dimension: str, key: str, english: bool) 
 def _slice_seconds(body: Mapping[str, Any], facts: RouteFacts) -> int:
     if not facts.interval_param:
         return facts.intervals[0]  # no dataInterval parameter: one fixed series
-    name = body.get("dataInterval")
+    if facts.interval_key != "dataInterval" and "dataInterval" in body:
+        raise bad(INVALID_PARAMETER, f"dataInterval is spelled {facts.interval_key} here.")
+    name = body.get(facts.interval_key)
     if name is None:
         return facts.intervals[0]
     seconds = INTERVALS.get(name) if isinstance(name, str) else None
     if seconds is None or seconds not in facts.intervals:
-        raise bad(INVALID_PARAMETER, f"dataInterval {name!r} is not supported here.")
+        raise bad(INVALID_PARAMETER, f"{facts.interval_key} {name!r} is not supported here.")
     return seconds
 
 
@@ -291,10 +293,14 @@ def _legacy_params(
         keys = ("dateFrom", "dateTo") if facts.params == "query" else ("datefrom", "dateto")
         for key, name in zip(keys, ("dateFrom", "dateTo"), strict=True):
             params[name] = request.query.get(key)
-        kind = request.query.get("type") or "daily"  # empty or absent: daily
+        key = "type" if facts.interval_key == "dataInterval" else facts.interval_key
+        if key != "type" and "type" in request.query:
+            raise bad(INVALID_PARAMETER, f"type is spelled {key} here.")
+        kind = request.query.get(key) or "daily"  # empty or absent: daily
         if kind not in LEGACY_TYPES:
-            raise bad(INVALID_PARAMETER, f"type {kind!r} is not supported here.")
-        params["dataInterval"] = next(k for k, v in INTERVALS.items() if v == LEGACY_TYPES[kind])
+            raise bad(INVALID_PARAMETER, f"{key} {kind!r} is not supported here.")
+        interval = next(k for k, v in INTERVALS.items() if v == LEGACY_TYPES[kind])
+        params[facts.interval_key] = interval
     if facts.domain_key == "domain-list":
         listed = payload.get("domain-list")
         names = listed.get("domain-name") if isinstance(listed, dict) else None

@@ -8,6 +8,11 @@ province, server country), `catalog_isp_province` the other ISP x province repor
 `{"code", "message", "data": [...]}` reports, `catalog_legacy` the `flow-data` and
 `myview` reports. `DECLARED_IN` (the README's "declared in" column) says which holds a
 report: adding one to a module's ENDPOINTS is all it takes to list it here.
+
+CDNetworks spells eight of these reports its own way and documents reports Wangsu does
+not: `catalog_cdnetworks` holds both (its `TWINS` and `ENDPOINTS`), and
+`CDNETWORKS_CATALOG` is what a `provider: cdnetworks` account polls by default. An
+account's `api_dialect` picks the spelling (`DIALECTS`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from types import ModuleType
 
 from collector.providers.endpoint import Endpoint
 from collector.providers.wangsu import (
+    catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
     catalog_isp_province,
@@ -43,4 +49,22 @@ DECLARED_IN: dict[str, str] = {
     spec.name: module.__name__.rpartition(".")[2]
     for module in MODULES
     for spec in _declared(module)
+}
+
+# Every Wangsu report, renamed where CDNetworks renamed it, then CDNetworks' own.
+CDNETWORKS_CATALOG: dict[str, Endpoint] = {
+    name: (
+        catalog_cdnetworks.TWINS[spec.path].of(spec)
+        if spec.path in catalog_cdnetworks.TWINS
+        else spec
+    )
+    for name, spec in CATALOG.items()
+} | {spec.name: spec for spec in catalog_cdnetworks.ENDPOINTS}
+CDNETWORKS_DECLARED_IN: dict[str, str] = DECLARED_IN | {
+    spec.name: "catalog_cdnetworks" for spec in catalog_cdnetworks.ENDPOINTS
+}
+# `api_dialect` -> the spelling of every report: CDNetworks' reports keep theirs in both.
+DIALECTS: dict[str, dict[str, Endpoint]] = {
+    "cdnetworks": CDNETWORKS_CATALOG,
+    "wangsu": CDNETWORKS_CATALOG | CATALOG,
 }

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collector.model import Family, Kind, Point, RateLimit
+from collector.model import Family, Kind, Point
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
 from collector.providers.wangsu.declare import (
+    ASSUMED_30,  # [I] the reportrequest routes publish no limit (health-billing §9)
     ASSUMED_300,
     COUNTRY_DELAY,
     COUNTRY_LABELS,
@@ -33,9 +34,6 @@ PERCENT = Unit(0.01, "percent, divided by 100")
 # [?] Saving-bandwidth is a fraction per third-party evidence only (reference §6.11);
 # default: a fraction, a value above 1 read as percent.
 SAVING_RATIO = HIT_RATIO
-# [I] The reportrequest routes publish no limit: "unstated -> <=30/5min per API"
-# (health-billing reference §9, after CDNetworks' per-API recommendation).
-ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
 
 # -- families -------------------------------------------------------------------------
 

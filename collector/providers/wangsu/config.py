@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -13,6 +13,7 @@ from collector.billing.config import BillingGroup, BillingModel, billing_problem
 from collector.model import RateLimit
 from collector.providers.discovery import DiscoverySettings, limit_problem, settings_from
 from collector.providers.endpoint import DEFAULT_UNITS, EndpointSettings, UnitChoices
+from collector.providers.wangsu.catalog import DIALECTS
 from collector.providers.wangsu.discovery import LISTING_LIMIT
 from collector.timeslices import parse_offset
 
@@ -65,6 +66,14 @@ class WangsuAccountModel(AccountBase):
     time_offset: str = "+08:00"
     """The offset sent with request times; responses come back in it."""
     units: WangsuUnits = WangsuUnits()
+    api_dialect: Literal["cdnetworks", "wangsu"] | None = None
+    """How report paths and keys are spelled: `cdnetworks` (`/api/report/traffic-request`,
+    `granularity`, `dataSeries`, ...: CDNetworks' SDK since November 2025) or `wangsu`
+    (`/api/report/flow-request`, `dataInterval`, ...). Default: the provider's own."""
+
+    @property
+    def dialect(self) -> str:
+        return self.api_dialect or self.provider
 
     @field_validator("time_offset")
     @classmethod
@@ -97,20 +106,58 @@ class WangsuAccountModel(AccountBase):
 
     def problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         """What the model alone cannot say: every report needs a domain list (or
-        discovery)."""
+        discovery), and a per-call domain cap within the spelling's."""
         needs = [e.spec.name for e in endpoints if e.spec.max_domains_per_call > 0]
         if needs and not self.domains and not self.discovers:
             return [
                 "domains: list the domains to report on, or `auto` to discover them "
                 f"(needed by {', '.join(needs)})"
             ]
-        return self.discovery_problems() + self._billing_problems(endpoints)
+        return (
+            self.dialect_problems() + self.discovery_problems() + self._billing_problems(endpoints)
+        )
 
     def _billing_problems(self, endpoints: list[EndpointSettings]) -> list[str]:
         if self.billing is None:
             return []
         slices = {e.spec.name: e.granularity for e in endpoints}
         return billing_problems(self.billing, self.provider, self.domains, slices)
+
+    def dialect_problems(self) -> list[str]:
+        """Overrides above the cap of the report as `api_dialect` spells it (the
+        catalog check saw the provider's own spelling)."""
+        if self.dialect == self.provider:
+            return []  # the catalog check has seen this spelling
+        problems = []
+        spelled = DIALECTS[self.dialect]
+        for name, override in self.endpoints.items():
+            spec = spelled.get(name)
+            cap = override.max_domains_per_call
+            if spec is not None and cap is not None and cap > spec.max_domains_per_call:
+                problems.append(
+                    f"endpoints.{name}.max_domains_per_call: {cap} is above "
+                    f"{spec.path}'s {spec.max_domains_per_call} (api_dialect: {self.dialect})"
+                )
+        return problems
+
+    def spelled(self, settings: EndpointSettings) -> EndpointSettings:
+        """`settings` with its report as `api_dialect` spells it (path, keys, domain
+        cap); a report only one brand documents keeps its own spelling."""
+        spec = DIALECTS[self.dialect].get(settings.spec.name, settings.spec)
+        # The deferred alternatives too, even when this report itself is not renamed.
+        deferred = tuple(self.spelled(option) for option in settings.deferred)
+        if spec is settings.spec:
+            return replace(settings, deferred=deferred) if deferred else settings
+        override = self.endpoints.get(spec.name)
+        configured = override.max_domains_per_call if override is not None else None
+        return replace(
+            settings,
+            spec=spec,
+            max_domains_per_call=min(
+                configured or spec.max_domains_per_call, spec.max_domains_per_call
+            ),
+            deferred=deferred,
+        )
 
     def runtime(self, endpoints: tuple[EndpointSettings, ...]) -> WangsuAccount:
         auth = self.auth
@@ -121,7 +168,7 @@ class WangsuAccountModel(AccountBase):
             domains=self.domain_list,
             discovery=self.discovery_settings(),
             timeout=self.timeout,
-            endpoints=endpoints,
+            endpoints=tuple(self.spelled(settings) for settings in endpoints),
             shard=self.shard,
             billing=tuple(self.billing.groups) if self.billing else (),
             offset_seconds=parse_offset(self.time_offset),

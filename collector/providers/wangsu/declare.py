@@ -19,6 +19,9 @@ PER_5MIN_30 = RateLimit(calls=30, period=300)
 # [I] Unverified: the endpoint publishes no limit; the reference's "assume <=300/5min"
 # applies. Config `rate_limit` overrides may only lower it.
 ASSUMED_300 = RateLimit(calls=300, period=300, assumed=True)
+# [I] Unverified: no published limit, and CDNetworks' API overview recommends at most 30
+# calls per 5 minutes to a single API (cdnetworks-brand-api.md §10).
+ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
 # Reports older than 183 days are refused ("usually 183 days", reference §5.1).
 HISTORY = 183 * 86400
 # [?] Client-country data is "best queried at least 24 h old" (reference §5.3): it

@@ -15,7 +15,7 @@ from collector.providers.base import CallTarget, Classified, Provider, fan_out
 from collector.providers.discovery import Lister, ListingPage
 from collector.providers.endpoint import Endpoint, EndpointSettings, Query
 from collector.providers.wangsu import discovery, signing
-from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.catalog import CATALOG, CDNETWORKS_CATALOG
 from collector.providers.wangsu.config import WangsuAccount
 from collector.providers.wangsu.wire import FLOW_DATA, decode_xml
 from collector.timeslices import HOUR, format_offset
@@ -76,13 +76,21 @@ def _decode(body: bytes) -> tuple[Any, bool]:
     return _NOT_JSON, False
 
 
+# The lists a success answer may hold: `result` or `data` (styles A, B), `flow-data`
+# beside `flow-summary` (legacy style C), its CDNetworks spelling `dataSeries` beside
+# `totalTraffic`, and domainbandwidth's `bandwidthReport`.
+_ENVELOPE_LISTS = ("result", "data", FLOW_DATA, "dataSeries", "bandwidthReport")
+
+
 def _has_envelope(decoded: dict[str, Any]) -> bool:
-    """A success envelope: `result` or `data` list (styles A, B), a `flow-data` list
-    beside `flow-summary` (legacy style C), or a myview `provider` object."""
+    """A success envelope: one of the `_ENVELOPE_LISTS`, a `data` object beside a `code`
+    (/cdn/traffic/relay's report), or a myview `provider` object."""
     if any(
         key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
-        for key in ("result", "data", FLOW_DATA)
+        for key in _ENVELOPE_LISTS
     ):
+        return True
+    if "code" in decoded and isinstance(decoded.get("data"), dict):
         return True
     return isinstance(decoded.get("provider"), (dict, list))
 
@@ -134,10 +142,14 @@ def _describe(code: str | None, message: str, request_id: str | None) -> str:
 class WangsuProvider:
     """Wangsu (open.chinanetcenter.com) or CDNetworks (api.cdnetworks.com): one wire protocol."""
 
-    def __init__(self, name: str, default_base_url: str) -> None:
+    def __init__(
+        self, name: str, default_base_url: str, catalog: Mapping[str, Endpoint] = CATALOG
+    ) -> None:
         self.name = name
         self.default_base_url = default_base_url
-        self.catalog: Mapping[str, Endpoint] = CATALOG
+        # The reports as this brand spells them by default (an account's api_dialect
+        # may pick the other spelling: config.py).
+        self.catalog: Mapping[str, Endpoint] = catalog
 
     def __repr__(self) -> str:
         return f"WangsuProvider({self.name!r}, {self.default_base_url!r})"
@@ -265,4 +277,4 @@ if TYPE_CHECKING:
     _lists: Lister = WangsuProvider("", "")
 
 WANGSU = WangsuProvider("wangsu", "https://open.chinanetcenter.com")
-CDNETWORKS = WangsuProvider("cdnetworks", "https://api.cdnetworks.com")
+CDNETWORKS = WangsuProvider("cdnetworks", "https://api.cdnetworks.com", CDNETWORKS_CATALOG)

@@ -220,7 +220,9 @@ BYTES = Unit(1.0, "Bytes read as is")
 FLOW_DATA = "flow-data"
 MYVIEW = "myview"
 # Elements that are lists wherever they hold an object, so one XML item is still a list.
-XML_LISTS = frozenset({"flow-data", "flow", "channel-peak", "data"})
+XML_LISTS = frozenset({"flow-data", "flow", "channel-peak", "data", "dataSeries"})
+# The legacy total and its series, as Wangsu and as CDNetworks spell them.
+_TOTAL_SERIES = (("flow-summary", FLOW_DATA), ("totalTraffic", "dataSeries"))
 _TEXT = "text"  # an element's text beside its attributes, as the SDK's myview models name it
 _CLOCK_RE = re.compile(r"^\d{1,2}:\d{2}$")
 
@@ -287,8 +289,9 @@ def decode_xml(body: bytes) -> dict[str, Any]:
         return {"provider": value}
     if not isinstance(value, dict):
         return {root.tag: value}
-    if "flow-summary" in value and FLOW_DATA not in value:
-        value[FLOW_DATA] = []  # no slice: no <flow-data> element at all
+    for total, series in _TOTAL_SERIES:
+        if total in value and series not in value:
+            value[series] = []  # no slice: no series element at all
     return value
 
 

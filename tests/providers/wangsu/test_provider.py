@@ -18,7 +18,7 @@ from collector.http import HttpRequest, HttpResponse, host_header
 from collector.model import Outcome
 from collector.providers.endpoint import Query
 from collector.providers.wangsu import signing
-from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.catalog import CATALOG, CDNETWORKS_CATALOG
 from collector.providers.wangsu.catalog_core import ENDPOINTS as CORE
 from collector.providers.wangsu.provider import (
     CDNETWORKS,
@@ -191,8 +191,13 @@ def test_catalog_table() -> None:
     assert all(name == spec.name for name, spec in CATALOG.items())
 
 
-def test_both_providers_share_the_catalog() -> None:
-    assert WANGSU.catalog is CDNETWORKS.catalog is CATALOG
+def test_each_brand_polls_its_own_spelling_of_the_reports() -> None:
+    assert WANGSU.catalog is CATALOG
+    assert CDNETWORKS.catalog is CDNETWORKS_CATALOG
+    # Every Wangsu report under its own name; the renamed ones on CDNetworks' paths.
+    assert set(CATALOG) < set(CDNETWORKS_CATALOG)
+    assert CDNETWORKS.catalog["flow_request"].path == "/api/report/traffic-request"
+    assert CDNETWORKS.catalog["isp_province"] is CATALOG["isp_province"]
     assert (WANGSU.name, WANGSU.default_base_url) == ("wangsu", "https://open.chinanetcenter.com")
     assert (CDNETWORKS.name, CDNETWORKS.default_base_url) == (
         "cdnetworks",
