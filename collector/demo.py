@@ -54,7 +54,8 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "time_shift": _SLICES,
         # The opt-in breakdowns too: per-code status counts, and per-stream users (capped).
         "status_codes_by_code": {"enabled": True},
-        "stream_sessions_by_stream": {"enabled": True, "max_series": 100},
+        "stream_sessions": _SLICES,
+        "stream_sessions_by_stream": {"enabled": True, "max_series": 100, "slices": True},
     },
 }
 
@@ -115,12 +116,17 @@ DEMO_BILLING = {
         }
     ]
 }
+# Volcengine publishes its own P95 per domain: a one-domain group shows it beside ours.
+DEMO_LIVE_BILLING = {"groups": [{"name": "play", "domains": ["play.live.example.com"]}]}
+BILLING = {"wangsu": DEMO_BILLING, "volcengine": DEMO_LIVE_BILLING}
 
 
 def demo_settings(base_url: str) -> Config:
     """The exporter configuration that polls the demo accounts at `base_url`."""
     accounts = [
-        account_config(a, base_url, **({"billing": DEMO_BILLING} if a.provider == "wangsu" else {}))
+        account_config(
+            a, base_url, **({"billing": BILLING[a.provider]} if a.provider in BILLING else {})
+        )
         for a in demo_accounts()
     ]
     return validate({"accounts": accounts, "account_jitter": 2})
