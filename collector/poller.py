@@ -23,7 +23,7 @@ from collector.providers.base import Provider
 from collector.providers.endpoint import EndpointSettings, Query
 from collector.selfmetrics import SelfMetrics
 from collector.state import EndpointState, SeriesState
-from collector.store import SeriesBudget, SliceStore
+from collector.store import Revision, SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
@@ -94,6 +94,8 @@ class EndpointPoller:
         self.complete_through: float | None = None
         self.horizon: float | None = None  # the last ingest's: slices up to it are settled
         self._last_problem: str | None = None
+        # Revisions seen per series (family, labels): only a series' first is a warning.
+        self._revised: dict[tuple[str, tuple[str, ...]], int] = {}
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
         self.failed_runs = 0  # polls in a row with a failed call
@@ -259,18 +261,7 @@ class EndpointPoller:
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
         self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
-        for revision in result.revisions:
-            self.metrics.revisions.labels(*self._labels).inc()
-            log.warning(
-                "%s: settled slice %s%s ending %d revised from %g to %g after it was counted; "
-                "counter keeps the first value (raise the settle delay if this recurs)",
-                self.name,
-                revision.family,
-                list(revision.labels),
-                revision.end,
-                revision.counted,
-                revision.now_reported,
-            )
+        self._report_revisions(result.revisions)
         if failures:
             self.up = False
             self.last_error = failures[0]
@@ -322,6 +313,42 @@ class EndpointPoller:
                 limit.calls,
                 limit.period,
                 self.settings.interval,
+            )
+
+    def _report_revisions(self, revisions: Sequence[Revision]) -> None:
+        """Count every revision; log each series the first time one of its settled slices
+        is revised, with how many this poll, and later ones at debug with the total (a
+        provider that keeps revising would otherwise log a line per slice every poll)."""
+        if not revisions:
+            return
+        self.metrics.revisions.labels(*self._labels).inc(len(revisions))
+        by_series: dict[tuple[str, tuple[str, ...]], list[Revision]] = {}
+        for revision in revisions:
+            by_series.setdefault((revision.family, revision.labels), []).append(revision)
+        for series, revised in by_series.items():
+            total = self._revised.get(series, 0) + len(revised)
+            self._revised[series] = total
+            last = revised[-1]
+            if last.counter:
+                effect = (
+                    "the counter keeps the first values (raise the settle delay if this recurs)"
+                )
+            else:
+                effect = "the gauge shows the newer values"
+            log.log(
+                logging.WARNING if total == len(revised) else logging.DEBUG,
+                "%s: %d settled slice(s) of %s%s revised after they were exported (%d in all), "
+                "the last ending %d from %g to %g; %s",
+                self.name,
+                len(revised),
+                last.family,
+                list(last.labels),
+                total,
+                last.end,
+                last.counted,
+                last.now_reported,
+                effect,
+                extra={"account": self.account.name, "endpoint": self.settings.spec.name},
             )
 
     def _report_problem(self, problem: str, count: int, retry: Retry | None) -> None:
