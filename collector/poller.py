@@ -260,7 +260,8 @@ class EndpointPoller:
         for reason, count in result.dropped.items():
             self.metrics.series_dropped.labels(*self._labels, reason).inc(count)
         self.polls += 1
-        self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
+        duration = time.monotonic() - started
+        self.metrics.poll_duration.labels(*self._labels).set(duration)
         self._report_revisions(result.revisions)
         if failures:
             self.up = False
@@ -270,11 +271,19 @@ class EndpointPoller:
                 # A 4xx or a well-formed answer the parser refuses: asking again soon
                 # would fail the same way and spend budget; the next regular poll re-reads.
                 self.retry = None
-                self._report_problem(failures[0], len(failures), None)
+                self._report_problem(failures[0], len(failures), None, duration)
                 return None
             self.retry = retry_for(self.failed_runs, auth=auth, draw=self._jitter.random())
-            self._report_problem(failures[0], len(failures), self.retry)
+            self._report_problem(failures[0], len(failures), self.retry, duration)
             return self.retry
+        if self._last_problem is not None:
+            log.info(
+                "%s: recovered after %d failed poll(s)",
+                self.name,
+                self.failed_runs,
+                extra=self._fields("success", duration),
+            )
+            self._last_problem = None
         self.failed_runs = 0
         self.retry = None
         self.up = True
@@ -284,9 +293,6 @@ class EndpointPoller:
             self.metrics.series_dropped.labels(*self._labels, "expired").inc(expired)
         self.last_success = self.clock.time()
         self.metrics.last_success.labels(*self._labels).set(self.last_success)
-        if self._last_problem is not None:
-            log.info("%s: recovered", self.name)
-            self._last_problem = None
         if self._domain_source is not None and self._domain_source() != self.domains:
             # Discovery changed the list while this poll ran: poll the new one soon.
             return Retry(NEW_DOMAINS_WAIT)
@@ -348,11 +354,25 @@ class EndpointPoller:
                 last.counted,
                 last.now_reported,
                 effect,
-                extra={"account": self.account.name, "endpoint": self.settings.spec.name},
+                extra=self._fields("revised"),
             )
 
-    def _report_problem(self, problem: str, count: int, retry: Retry | None) -> None:
-        """Log a failure once per change of kind; repeats go to debug."""
+    def _fields(self, outcome: str, duration: float | None = None) -> dict[str, object]:
+        """The JSON log fields of a line about this endpoint's polls."""
+        fields: dict[str, object] = {
+            "account": self.account.name,
+            "endpoint": self.settings.spec.name,
+            "outcome": outcome,
+        }
+        if duration is not None:
+            fields["duration"] = round(duration, 3)
+        return fields
+
+    def _report_problem(
+        self, problem: str, count: int, retry: Retry | None, duration: float
+    ) -> None:
+        """The first failed poll of a run of them, and each change of kind, at warning;
+        repeats at debug (recovery then says how many polls failed)."""
         kind = problem.split(":", 1)[0]
         level = logging.DEBUG if kind == self._last_problem else logging.WARNING
         if retry is None:
@@ -366,6 +386,7 @@ class EndpointPoller:
             count,
             then,
             problem,
+            extra=self._fields(kind, duration),
         )
         self._last_problem = kind
 

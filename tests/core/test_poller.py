@@ -365,7 +365,16 @@ async def test_auth_failures_back_off_for_minutes_and_log_once_per_change(
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert len([m for m in messages if "auth_failure" in m]) == 1, messages
     assert "polls paused" in messages[0]
-    assert messages[-1].endswith("recovered")
+    assert messages[-1].endswith("recovered after 5 failed poll(s)")
+    # Each line carries the JSON log fields of the poll it is about.
+    first, recovered = caplog.records[0], caplog.records[-1]
+    assert (first.account, first.endpoint, first.outcome) == (  # type: ignore[attr-defined]
+        "main",
+        "flow_request",
+        "auth_failure",
+    )
+    assert first.duration >= 0  # type: ignore[attr-defined]
+    assert recovered.outcome == "success"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
