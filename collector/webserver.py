@@ -98,7 +98,7 @@ class CappedSite(web.BaseSite):
         limits: ConnectionLimits,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
-        super().__init__(runner, ssl_context=ssl_context, shutdown_timeout=1.0)
+        super().__init__(runner, ssl_context=ssl_context)
         self._host = host
         self._port = port
         self._limits = limits

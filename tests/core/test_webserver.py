@@ -11,11 +11,20 @@ import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
-from collector.webserver import RESERVED_DESCRIPTORS, BurstLog, connection_cap
+from collector import webserver
+from collector.webserver import (
+    RESERVED_DESCRIPTORS,
+    BurstLog,
+    CappedSite,
+    ConnectionLimits,
+    connection_cap,
+)
 from tests.integration.daemon import config_for, emulator, write_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -154,3 +163,42 @@ def test_the_connection_cap_leaves_descriptors_free() -> None:
     if soft != resource.RLIM_INFINITY:
         assert cap <= (soft - RESERVED_DESCRIPTORS) // 2 or cap == 1
     assert connection_cap(3) == 3
+
+
+async def test_failed_accepts_are_logged_once_and_retried(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """asyncio's own accept loop logs every EMFILE with a traceback; this one logs the
+    first of a burst and takes connections again once descriptors are free."""
+    monkeypatch.setattr(webserver, "ACCEPT_RETRY", 0.01)
+    loop = asyncio.get_running_loop()
+    real = loop.sock_accept
+    failures = [OSError(24, "Too many open files")] * 50
+
+    async def accept(sock: socket.socket) -> tuple[socket.socket, Any]:
+        if failures:
+            raise failures.pop()
+        return await real(sock)
+
+    monkeypatch.setattr(loop, "sock_accept", accept)
+    app = web.Application()
+
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="hello\n")
+
+    app.router.add_get("/", hello)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _free_port()
+    site = CappedSite(runner, "127.0.0.1", port, limits=ConnectionLimits(idle_timeout=5))
+    caplog.set_level(logging.DEBUG, logger="collector.webserver")
+    try:
+        await site.start()
+        async with aiohttp.ClientSession() as session:
+            await _until_ok(session, f"http://127.0.0.1:{port}/")
+    finally:
+        await runner.cleanup()
+    assert failures == []
+    lines = [r for r in caplog.records if "accepting a connection failed" in r.getMessage()]
+    assert len(lines) == 1
+    assert lines[0].exc_info is None
