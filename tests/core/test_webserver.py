@@ -24,6 +24,7 @@ from collector.webserver import (
     CappedSite,
     ConnectionLimits,
     connection_cap,
+    runner_options,
 )
 from tests.integration.daemon import config_for, emulator, write_config
 
@@ -202,3 +203,20 @@ async def test_failed_accepts_are_logged_once_and_retried(
     lines = [r for r in caplog.records if "accepting a connection failed" in r.getMessage()]
     assert len(lines) == 1
     assert lines[0].exc_info is None
+
+
+async def test_a_request_whose_headers_never_end_is_closed_after_the_idle_timeout() -> None:
+    runner = web.AppRunner(web.Application(), **runner_options(ConnectionLimits(0.5)))
+    await runner.setup()
+    port = _free_port()
+    site = CappedSite(runner, "127.0.0.1", port, limits=ConnectionLimits(0.5))
+    try:
+        await site.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+        await writer.drain()
+        # Closed by the server (EOF), well before the test's own deadline.
+        assert await asyncio.wait_for(reader.read(), WAIT) == b""
+        writer.close()
+    finally:
+        await runner.cleanup()
