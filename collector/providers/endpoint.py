@@ -85,7 +85,8 @@ class Unit:
     def convert(self, value: float, where: str) -> float:
         """The one value gate: a wire number as a base-unit value, or MalformedResponse
         when it is not finite, negative, or out of range for this unit."""
-        value = checked(value, where)
+        if not 0.0 <= value < _INF:  # NaN, infinite or negative: `checked` says which
+            checked(value, where)
         if self.strict_fraction and value > 1:
             raise MalformedResponse(
                 f"{where}: ratio {value!r} is above 1 (units.ratio is fraction)",
@@ -98,12 +99,15 @@ class Unit:
                 )
             return value / 100 if value > 1 else value
         converted = value * self.factor
-        if not math.isfinite(converted):
+        if converted == _INF:
             # 1e308 MB is a finite number on the wire and infinity in bytes.
             raise MalformedResponse(
                 f"{where}: {value!r} is out of range in base units", Reason.NOT_FINITE
             )
         return converted
+
+
+_INF = math.inf
 
 
 def checked(value: float, where: str) -> float:
