@@ -144,7 +144,8 @@ class BasicAuth:
     """Checks `Authorization: Basic` against bcrypt hashes, like exporter-toolkit.
 
     Results are cached by a digest of (user, hash, password), so a scrape every 15 s
-    costs one bcrypt, not one per scrape; a new digest waits its user's turn
+    costs one bcrypt, not one per scrape (good and wrong ones apart, so wrong ones
+    cannot evict a good one); a new digest waits its user's turn
     (`FairChecks`). An unknown user name is checked against a dummy hash at the cost of
     one of the configured users' hashes, the same one for the same name in this run
     (dealt by a keyed digest of the name, in proportion to the users of each cost): it
@@ -161,7 +162,8 @@ class BasicAuth:
             _DUMMY_HASH.format(cost=_DEFAULT_COST).encode()
         ]
         self._deal_key = os.urandom(32)
-        self._cache: OrderedDict[bytes, bool] = OrderedDict()
+        self._good: OrderedDict[bytes, None] = OrderedDict()  # digests that matched
+        self._bad: OrderedDict[bytes, None] = OrderedDict()
         self._checks = FairChecks()
 
     def dummy_for(self, user: str) -> bytes:
@@ -176,15 +178,18 @@ class BasicAuth:
         # Length-prefixed parts: no user name or password can forge another's key.
         parts = (user.encode("utf-8"), candidate, password)
         key = hashlib.sha256(b"".join(b"%d:%s" % (len(p), p) for p in parts)).digest()
-        cached = self._cache.get(key)
-        if cached is None:
-            matches = await self._checks.run(user if known else _UNKNOWN, password, candidate)
-            if matches is None:
-                return False  # turned away unchecked: nothing learnt, nothing cached
-            cached = known and matches
-            self._cache[key] = cached
-            if len(self._cache) > self.CACHE_SIZE:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
-        return cached
+        # Good credentials first, in a cache of their own: a flood of wrong passwords
+        # (each a new digest) can only evict other wrong ones.
+        for cache in (self._good, self._bad):
+            if key in cache:
+                cache.move_to_end(key)
+                return cache is self._good
+        matches = await self._checks.run(user if known else _UNKNOWN, password, candidate)
+        if matches is None:
+            return False  # turned away unchecked: nothing learnt, nothing cached
+        ok = known and matches
+        cache = self._good if ok else self._bad
+        cache[key] = None
+        if len(cache) > self.CACHE_SIZE:
+            cache.popitem(last=False)
+        return ok

@@ -98,3 +98,24 @@ def test_bcrypt_cost_follows_go() -> None:
     ):
         with pytest.raises(ValueError, match=reason):
             bcrypt_cost(bad)
+
+
+async def test_wrong_passwords_cannot_evict_a_good_credential_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    checked: list[bytes] = []
+    real = bcrypt.checkpw
+
+    def spy(password: bytes, hashed: bytes) -> bool:
+        checked.append(password)
+        return real(password, hashed)
+
+    monkeypatch.setattr(bcrypt, "checkpw", spy)
+    auth = BasicAuth({"prometheus": HASH})
+    auth.CACHE_SIZE = 4
+    assert await auth.check("prometheus", PASSWORD.encode())
+    for i in range(10):
+        assert not await auth.check("prometheus", b"wrong%d" % i)
+    assert len(checked) == 11
+    assert await auth.check("prometheus", PASSWORD.encode())
+    assert len(checked) == 11  # still cached: no bcrypt
