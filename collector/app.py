@@ -255,7 +255,15 @@ class Exporter:
             retry = await poller.poll()
         except Exception:
             # A bug in one endpoint must not stop the others or the scheduler.
-            log.exception("%s: poll crashed; keeping the last good data", poller.name)
+            log.exception(
+                "%s: poll crashed; keeping the last good data",
+                poller.name,
+                extra={
+                    "account": poller.account.name,
+                    "endpoint": poller.settings.spec.name,
+                    "outcome": "crash",
+                },
+            )
             poller.polls += 1
             poller.up = False
             poller.last_error = "crash: see the log"

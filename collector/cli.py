@@ -35,6 +35,15 @@ from collector.webconfig import (
     describe_web_config,
     load_web_config,
 )
+from collector.webserver import (
+    DEFAULT_LIMITS,
+    IDLE_TIMEOUT,
+    MAX_CONNECTIONS,
+    CappedSite,
+    ConnectionLimits,
+    quiet_bad_requests,
+    runner_options,
+)
 
 if TYPE_CHECKING:
     from collector.app import Exporter
@@ -80,6 +89,20 @@ def _total_shards(text: str) -> int:
     return int(text)
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"expected seconds between 0 and 86400, got {text}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
 def sharding_from_args(shard: str, total: int) -> Sharding:
     """This replica's Sharding from --shard and --total-shards; ValueError with the reason."""
     return Sharding(resolve_shard(shard, os.environ, socket.gethostname()), total)
@@ -121,6 +144,24 @@ def exporter_parser() -> argparse.ArgumentParser:
         type=Path,
         help="exporter-toolkit web config (TLS, client certificates, basic auth); "
         "checked by --check-config too",
+    )
+    parser.add_argument(
+        "--web.idle-timeout",
+        dest="idle_timeout",
+        type=_seconds,
+        default=IDLE_TIMEOUT,
+        metavar="SECONDS",
+        help="close a connection without a complete request (idle, or its headers or "
+        f"TLS handshake unfinished) after this long (default: {IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--web.max-connections",
+        dest="max_connections",
+        type=_positive,
+        default=MAX_CONNECTIONS,
+        metavar="N",
+        help="open connections at most; more are closed at once, logged once with a count "
+        "(default: %(default)s, lowered to leave descriptors free under `ulimit -n`)",
     )
     parser.add_argument(
         "--shard",
@@ -254,6 +295,7 @@ async def serve(
     enable_lifecycle: bool = False,
     web_config: WebConfig | None = None,
     sharding: Sharding | None = None,
+    limits: ConnectionLimits = DEFAULT_LIMITS,
 ) -> None:
     """Run the exporter (and the in-process emulator in demo mode) until SIGINT or
     SIGTERM, then stop cleanly; SIGHUP reloads `config_path`."""
@@ -279,13 +321,13 @@ async def serve(
         web_config=live,
         self_metrics_max_age=SELF_METRICS_MAX_AGE,
     )
-    # A scrape in progress gets a second when the server stops, not aiohttp's minute.
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    quiet_bad_requests()
+    runner = web.AppRunner(app, **runner_options(limits))
     await runner.setup()
     host, port = parse_address(listen)
     try:
         ssl_context = live.ssl_context if live is not None else None
-        await web.TCPSite(runner, host, port, ssl_context=ssl_context).start()
+        await CappedSite(runner, host, port, limits=limits, ssl_context=ssl_context).start()
     except OSError as exc:
         await runner.cleanup()
         raise SystemExit(f"cannot listen on {listen}: {exc.strerror}") from None
@@ -414,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 enable_lifecycle=args.enable_lifecycle,
                 web_config=web_config,
                 sharding=sharding,
+                limits=ConnectionLimits(args.idle_timeout, args.max_connections),
             )
         )
     if claimed is not None:

@@ -118,7 +118,7 @@ DEMO_BILLING = {
 }
 # Volcengine publishes its own P95 per domain: a one-domain group shows it beside ours.
 DEMO_LIVE_BILLING = {"groups": [{"name": "play", "domains": ["play.live.example.com"]}]}
-BILLING = {"wangsu": DEMO_BILLING, "volcengine": DEMO_LIVE_BILLING}
+BILLING: dict[str, dict[str, Any]] = {"wangsu": DEMO_BILLING, "volcengine": DEMO_LIVE_BILLING}
 
 
 def demo_settings(base_url: str) -> Config:

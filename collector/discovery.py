@@ -84,6 +84,10 @@ class DomainDiscoverer:
     def name(self) -> str:
         return f"{self.account.name}/{ENDPOINT}"
 
+    def _fields(self, outcome: str) -> dict[str, object]:
+        """The JSON log fields of a line about this account's listing."""
+        return {"account": self.account.name, "endpoint": ENDPOINT, "outcome": outcome}
+
     async def run(self) -> Retry | None:
         """List every page; on success switch to the new list, on failure keep the last
         good one and return when to try again."""
@@ -99,14 +103,24 @@ class DomainDiscoverer:
                 draw=self._jitter.random(),
             )
             kept = "no domains yet" if self.domains is None else f"{len(self.domains)} kept"
-            log.warning(
+            # The first failure of a run at warning, repeats at debug; recovery counts them.
+            log.log(
+                logging.WARNING if self.failed_runs == 1 else logging.DEBUG,
                 "%s: domain listing failed (%s); retrying in %.0fs: %s",
                 self.name,
                 kept,
                 retry.after,
                 exc,
+                extra=self._fields(exc.outcome.value),
             )
             return retry
+        if self.failed_runs:
+            log.info(
+                "%s: domain listing recovered after %d failed run(s)",
+                self.name,
+                self.failed_runs,
+                extra=self._fields(Outcome.SUCCESS.value),
+            )
         domains = tuple(sorted({d for d in listed if self.settings.wants(d)}))
         if domains != self.domains:
             before = set(self.domains or ())
@@ -118,6 +132,7 @@ class DomainDiscoverer:
                 len(domains),
                 ", ".join(joined[:20]) or "none",
                 ", ".join(left[:20]) or "none",
+                extra=self._fields(Outcome.SUCCESS.value),
             )
         self.domains = domains
         self.failed_runs = 0

@@ -25,7 +25,7 @@ from collector.providers.endpoint import EndpointSettings, Query
 from collector.selfmetrics import SelfMetrics
 from collector.state import EndpointState, SeriesState
 from collector.status import PollResult
-from collector.store import SeriesBudget, SliceStore
+from collector.store import Revision, SeriesBudget, SliceStore
 from collector.timeslices import Window, align_down, split_window
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,8 @@ class EndpointPoller:
         self.complete_through: float | None = None
         self.horizon: float | None = None  # the last ingest's: slices up to it are settled
         self._last_problem: str | None = None
+        # Revisions seen per series (family, labels): only a series' first is a warning.
+        self._revised: dict[tuple[str, tuple[str, ...]], int] = {}
         self.last_success: float | None = None  # clock time of the last fully good poll
         self.last_error: str | None = None  # the last failed poll's first problem
         self.failed_runs = 0  # polls in a row with a failed call
@@ -275,19 +277,9 @@ class EndpointPoller:
             self.recent.append(PollResult.OK)
         else:
             self.recent.append(PollResult.THROTTLED if throttled_only else PollResult.FAILED)
-        self.metrics.poll_duration.labels(*self._labels).set(time.monotonic() - started)
-        for revision in result.revisions:
-            self.metrics.revisions.labels(*self._labels).inc()
-            log.warning(
-                "%s: settled slice %s%s ending %d revised from %g to %g after it was counted; "
-                "counter keeps the first value (raise the settle delay if this recurs)",
-                self.name,
-                revision.family,
-                list(revision.labels),
-                revision.end,
-                revision.counted,
-                revision.now_reported,
-            )
+        duration = time.monotonic() - started
+        self.metrics.poll_duration.labels(*self._labels).set(duration)
+        self._report_revisions(result.revisions)
         if failures:
             self.up = False
             self.last_error = failures[0]
@@ -296,11 +288,19 @@ class EndpointPoller:
                 # A 4xx or a well-formed answer the parser refuses: asking again soon
                 # would fail the same way and spend budget; the next regular poll re-reads.
                 self.retry = None
-                self._report_problem(failures[0], len(failures), None)
+                self._report_problem(failures[0], len(failures), None, duration)
                 return None
             self.retry = retry_for(self.failed_runs, auth=auth, draw=self._jitter.random())
-            self._report_problem(failures[0], len(failures), self.retry)
+            self._report_problem(failures[0], len(failures), self.retry, duration)
             return self.retry
+        if self._last_problem is not None:
+            log.info(
+                "%s: recovered after %d failed poll(s)",
+                self.name,
+                self.failed_runs,
+                extra=self._fields("success", duration),
+            )
+            self._last_problem = None
         self.failed_runs = 0
         self.retry = None
         self.up = True
@@ -310,9 +310,6 @@ class EndpointPoller:
             self.metrics.series_dropped.labels(*self._labels, "expired").inc(expired)
         self.last_success = self.clock.time()
         self.metrics.last_success.labels(*self._labels).set(self.last_success)
-        if self._last_problem is not None:
-            log.info("%s: recovered", self.name)
-            self._last_problem = None
         if self._domain_source is not None and self._domain_source() != self.domains:
             # Discovery changed the list while this poll ran: poll the new one soon.
             return Retry(NEW_DOMAINS_WAIT)
@@ -341,8 +338,58 @@ class EndpointPoller:
                 self.settings.interval,
             )
 
-    def _report_problem(self, problem: str, count: int, retry: Retry | None) -> None:
-        """Log a failure once per change of kind; repeats go to debug."""
+    def _report_revisions(self, revisions: Sequence[Revision]) -> None:
+        """Count every revision; log each series the first time one of its settled slices
+        is revised, with how many this poll, and later ones at debug with the total (a
+        provider that keeps revising would otherwise log a line per slice every poll)."""
+        if not revisions:
+            return
+        self.metrics.revisions.labels(*self._labels).inc(len(revisions))
+        by_series: dict[tuple[str, tuple[str, ...]], list[Revision]] = {}
+        for revision in revisions:
+            by_series.setdefault((revision.family, revision.labels), []).append(revision)
+        for series, revised in by_series.items():
+            total = self._revised.get(series, 0) + len(revised)
+            self._revised[series] = total
+            last = revised[-1]
+            if last.counter:
+                effect = (
+                    "the counter keeps the first values (raise the settle delay if this recurs)"
+                )
+            else:
+                effect = "the gauge shows the newer values"
+            log.log(
+                logging.WARNING if total == len(revised) else logging.DEBUG,
+                "%s: %d settled slice(s) of %s%s revised after they were exported (%d in all), "
+                "the last ending %d from %g to %g; %s",
+                self.name,
+                len(revised),
+                last.family,
+                list(last.labels),
+                total,
+                last.end,
+                last.counted,
+                last.now_reported,
+                effect,
+                extra=self._fields("revised"),
+            )
+
+    def _fields(self, outcome: str, duration: float | None = None) -> dict[str, object]:
+        """The JSON log fields of a line about this endpoint's polls."""
+        fields: dict[str, object] = {
+            "account": self.account.name,
+            "endpoint": self.settings.spec.name,
+            "outcome": outcome,
+        }
+        if duration is not None:
+            fields["duration"] = round(duration, 3)
+        return fields
+
+    def _report_problem(
+        self, problem: str, count: int, retry: Retry | None, duration: float
+    ) -> None:
+        """The first failed poll of a run of them, and each change of kind, at warning;
+        repeats at debug (recovery then says how many polls failed)."""
         kind = problem.split(":", 1)[0]
         level = logging.DEBUG if kind == self._last_problem else logging.WARNING
         if retry is None:
@@ -356,6 +403,7 @@ class EndpointPoller:
             count,
             then,
             problem,
+            extra=self._fields(kind, duration),
         )
         self._last_problem = kind
 

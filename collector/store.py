@@ -26,6 +26,7 @@ class Revision:
     end: int
     counted: float
     now_reported: float
+    counter: bool = True  # a counter keeps the counted value; a gauge shows the new one
 
 
 @dataclass(slots=True)
@@ -238,7 +239,9 @@ class SliceStore:
                 previous = values[row]
                 if previous == previous:  # not NaN: this slice was committed before
                     if not _same(previous, value):
-                        result.revisions.append(Revision(family.name, labels, end, previous, value))
+                        result.revisions.append(
+                            Revision(family.name, labels, end, previous, value, col.counter)
+                        )
                         values[row] = value
                         if not col.counter and end >= col.end[row]:
                             col.end[row] = end

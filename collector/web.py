@@ -12,6 +12,7 @@ from collector import __version__, health, statuspage
 from collector.app import Exporter
 from collector.exposition import CONTENT_TYPE, RenderedMetrics
 from collector.gzipjoin import Piece
+from collector.logs import printable
 from collector.negotiate import Coding, Format, negotiate_coding, negotiate_format
 from collector.webconfig import LiveWebConfig
 
@@ -161,7 +162,8 @@ async def ready(request: web.Request) -> web.Response:
     which endpoints are still waiting and why."""
     status = health.status(request.app[EXPORTER_KEY])
     waiting = status.waiting
-    lines = [f"{e.name}: {e.last_error or 'first poll not finished'}" for e in waiting]
+    # A provider's error text is untrusted: escaped, it cannot split or forge a line.
+    lines = [printable(f"{e.name}: {e.last_error or 'first poll not finished'}") for e in waiting]
     shard = f"{status.shard}\n" if status.sharded else ""
     if status.ready:
         extra = "".join(f"  still failing: {line}\n" for line in lines)
@@ -187,7 +189,7 @@ async def reload(request: web.Request) -> web.Response:
     if result.ok:
         summary = result.plan.summary() if result.plan is not None else ""
         return web.Response(text=f"configuration reloaded: {summary}\n")
-    lines = "".join(f"  {problem}\n" for problem in result.problems)
+    lines = "".join(f"  {printable(problem)}\n" for problem in result.problems)
     text = f"failed to reload the configuration; the running one stays:\n{lines}"
     return web.Response(status=500, text=text)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -11,8 +12,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
+import orjson
 from aiohttp import web
 
+from collector.client import MAX_RESPONSE_BYTES
 from collector.clock import Clock, SystemClock
 from collector.emulator.traffic import TrafficModel
 from collector.model import RateLimit
@@ -169,6 +172,13 @@ class FaultKind(StrEnum):
     MALFORMED = "malformed"  # HTTP 200 with a truncated JSON body
     ERROR_CODE = "error_code"  # HTTP 200 whose body carries an error code
     RESET = "reset"  # the connection is dropped without an answer
+    NOT_FINITE = "not_finite"  # HTTP 200, the real answer with every series value "NaN"
+    TOO_LARGE = "too_large"  # HTTP 200, the real answer padded past `oversize_bytes`
+    DEEP_XML = "deep_xml"  # HTTP 200, an XML body nested `DEEP_XML_LEVELS` elements deep
+
+
+# Far past any parser's depth bound, yet small on the wire (7 KB).
+DEEP_XML_LEVELS = 1_000
 
 
 @dataclass(slots=True)
@@ -269,10 +279,13 @@ class Emulator:
         rate_limits: Mapping[str, RateLimit] | None = None,
         traffic: TrafficModel | None = None,
         on_request_fields: bool = False,
+        oversize_bytes: int = MAX_RESPONSE_BYTES + 1,
     ) -> None:
         """`visible_after`: slices younger than this (from their end) are not returned.
         `final_after`: slices younger than this are returned with a partial value.
         `fault_delay`: real seconds a `timeout` fault holds its answer back.
+        `oversize_bytes`: the size of a `too_large` fault's answer (by default just past
+        the exporter's cap; tests pass a small cap and a small size).
         `rate_limits`: per-endpoint overrides of the documented limits (e.g. small ones in
         tests).
         `on_request_fields`: also serve fields the SDK documents as "not returned by
@@ -291,6 +304,7 @@ class Emulator:
         self.visible_after = visible_after
         self.final_after = final_after
         self.fault_delay = fault_delay
+        self.oversize_bytes = oversize_bytes
         self.rate_limits: dict[str, RateLimit] = dict(rate_limits or {})
         self.traffic = traffic or TrafficModel()
         self.on_request_fields = on_request_fields
@@ -474,7 +488,10 @@ class Emulator:
                 await asyncio.sleep(self.fault_delay)
             elif fault is FaultKind.RESET:
                 return _ConnectionReset()
-            elif fault is not FaultKind.MALFORMED:
+            elif fault is FaultKind.DEEP_XML:
+                deep = b"<a>" * DEEP_XML_LEVELS + b"</a>" * DEEP_XML_LEVELS
+                return web.Response(status=200, body=deep, content_type="application/xml")
+            elif fault not in _ALTERED:
                 return dialect.fault(fault)
         try:
             response = respond(account)
@@ -482,14 +499,54 @@ class Emulator:
             if fault is None:
                 count(exc.result)
             return dialect.error(exc.status, exc.code, exc.message)
-        if fault is FaultKind.MALFORMED:
+        if fault in _ALTERED:
             body = response.body if isinstance(response.body, bytes) else b"{}"
-            return web.Response(
-                status=200, body=body[: max(1, len(body) // 2)], content_type="application/json"
-            )
+            if fault is FaultKind.NOT_FINITE:
+                body = _series_not_finite(body)
+            elif fault is FaultKind.TOO_LARGE:
+                body += b" " * max(0, self.oversize_bytes - len(body))  # still valid JSON
+            else:
+                body = body[: max(1, len(body) // 2)]
+            return web.Response(status=200, body=body, content_type="application/json")
         if fault is None:
             count(CallResult.OK)
         return response
+
+
+# Faults that alter the real answer rather than replace it.
+_ALTERED = frozenset({FaultKind.MALFORMED, FaultKind.NOT_FINITE, FaultKind.TOO_LARGE})
+
+
+def _series_not_finite(body: bytes) -> bytes:
+    """A JSON answer with every number inside a list item (the series values, not the
+    envelope's codes) turned into the string "NaN", as a broken provider prints it."""
+
+    def walk(node: Any, in_item: bool) -> Any:
+        if isinstance(node, list):
+            return [walk(item, True) for item in node]
+        if isinstance(node, dict):
+            return {key: walk(value, in_item) for key, value in node.items()}
+        if in_item and _numeric(node):
+            return "NaN"
+        return node
+
+    try:
+        return orjson.dumps(walk(orjson.loads(body), False))
+    except orjson.JSONDecodeError:
+        return body  # not JSON (an XML answer): served as it is
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    if isinstance(value, str):
+        try:
+            return math.isfinite(float(value))
+        except ValueError:
+            return False
+    return False
 
 
 def fault_from_json(data: Any) -> tuple[str | None, FaultKind, int, str | None]:

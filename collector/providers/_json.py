@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +9,8 @@ from collector.providers.endpoint import MalformedResponse, Reason
 
 
 def number(value: Any, where: str) -> float:
-    """Read a provider number that may be a JSON string ("12.34") or a number."""
+    """Read a provider number that may be a JSON string ("12.34") or a number; whether
+    it is a value the exporter takes ("NaN" reads as a float) is `Unit.convert`'s call."""
     if isinstance(value, bool):
         raise MalformedResponse(f"{where}: expected a number, got {value!r}", Reason.WRONG_TYPE)
     if isinstance(value, (int, float)):
@@ -24,8 +24,6 @@ def number(value: Any, where: str) -> float:
             ) from None
     else:
         raise MalformedResponse(f"{where}: expected a number, got {value!r}", Reason.WRONG_TYPE)
-    if not math.isfinite(result):
-        raise MalformedResponse(f"{where}: not a finite number: {value!r}", Reason.NOT_FINITE)
     return result
 
 

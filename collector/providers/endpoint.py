@@ -83,10 +83,10 @@ class Unit:
     strict_fraction: bool = False  # a ratio that may not exceed 1
 
     def convert(self, value: float, where: str) -> float:
-        # Every quantity is a volume, rate, count or ratio; a negative one would make a
-        # counter go backwards, so it is a malformed answer rather than data.
-        if value < 0:
-            raise MalformedResponse(f"{where}: negative value {value!r}", Reason.NEGATIVE)
+        """The one value gate: a wire number as a base-unit value, or MalformedResponse
+        when it is not finite, negative, or out of range for this unit."""
+        if not 0.0 <= value < _INF:  # NaN, infinite or negative: `checked` says which
+            checked(value, where)
         if self.strict_fraction and value > 1:
             raise MalformedResponse(
                 f"{where}: ratio {value!r} is above 1 (units.ratio is fraction)",
@@ -99,12 +99,30 @@ class Unit:
                 )
             return value / 100 if value > 1 else value
         converted = value * self.factor
-        if not math.isfinite(converted):
+        if converted == _INF:
             # 1e308 MB is a finite number on the wire and infinity in bytes.
             raise MalformedResponse(
                 f"{where}: {value!r} is out of range in base units", Reason.NOT_FINITE
             )
         return converted
+
+
+_INF = math.inf
+
+
+def checked(value: float, where: str) -> float:
+    """`value` if it is a finite, non-negative number, else MalformedResponse: what every
+    value a parser yields passes (through `Unit.convert`, or here for a sum of them).
+
+    NaN compares false with everything, so it is refused first, by name: a NaN hit
+    ratio would otherwise slip past every range check below."""
+    if not math.isfinite(value):
+        raise MalformedResponse(f"{where}: not a finite number: {value!r}", Reason.NOT_FINITE)
+    # Every quantity is a volume, rate, count or ratio; a negative one would make a
+    # counter go backwards, so it is a malformed answer rather than data.
+    if value < 0:
+        raise MalformedResponse(f"{where}: negative value {value!r}", Reason.NEGATIVE)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

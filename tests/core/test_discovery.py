@@ -3,6 +3,7 @@ discoverer's paging, limiter and last-good list, and pollers following the list.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -266,6 +267,28 @@ async def test_a_failed_listing_keeps_the_last_good_list() -> None:
         {"provider": "wangsu", "account": "main", "endpoint": "discovery", "result": "success"},
     )
     assert requests == 1
+
+
+async def test_repeated_listing_failures_warn_once_and_recovery_counts_them(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(NOW)
+    listing = Listing(["a.example.com"])
+    found, _ = discoverer(wangsu_account(), listing, clock)
+    listing.fail = 3 * 4  # every try of four runs
+    caplog.set_level(logging.DEBUG, logger="collector.discovery")
+    for _ in range(4):
+        assert await found.run() is not None
+    assert await found.run() is None
+    lines = [(r.levelno, r.getMessage()) for r in caplog.records]
+    failed = [level for level, message in lines if "listing failed" in message]
+    assert failed == [logging.WARNING] + [logging.DEBUG] * 3
+    assert lines[-2] == (
+        logging.INFO,
+        "main/discovery: domain listing recovered after 4 failed run(s)",
+    )
+    warning = next(r for r in caplog.records if r.levelno == logging.WARNING)
+    assert (warning.account, warning.outcome) == ("main", "server_error")  # type: ignore[attr-defined]
 
 
 async def test_a_listing_page_is_retried_like_a_report_call() -> None:

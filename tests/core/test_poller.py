@@ -113,6 +113,43 @@ async def test_counters_count_each_settled_slice_once() -> None:
     assert sent._value.get() == 13
 
 
+async def test_a_persistent_revision_is_logged_once_per_series_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(START)
+    polls = [0]
+
+    async def handler(request: HttpRequest) -> HttpResponse:
+        # Every answer revises every slice it repeats: traffic and bandwidth alike.
+        polls[0] += 1
+        response = flow_answer(request, value_mb=1.0 + polls[0])
+        body = orjson.loads(response.body)
+        for entry in body["result"]:
+            for item in entry["flowRequestData"]:
+                item["bandwidth"] = f"{0.03 + polls[0]:.2f}"
+        return HttpResponse(200, {}, orjson.dumps(body))
+
+    poller, _, metrics = make_poller(handler, ["a.example.com", "b.example.com"], clock)
+    caplog.set_level(logging.DEBUG, logger="collector.poller")
+    for _ in range(6):
+        clock.advance(300)
+        await poller.poll()
+    revised = [r for r in caplog.records if "revised after" in r.getMessage()]
+    warnings = [r.getMessage() for r in revised if r.levelno == logging.WARNING]
+    # One warning per revised series (traffic and bandwidth of two domains), ever.
+    assert len(warnings) == 4, warnings
+    traffic = [w for w in warnings if "cdn_traffic_bytes_total" in w]
+    bandwidth = [w for w in warnings if "cdn_bandwidth" in w]
+    assert len(traffic) == len(bandwidth) == 2
+    assert all("counter keeps the first values" in w for w in traffic)
+    assert all("gauge shows the newer values" in w and "counter" not in w for w in bandwidth)
+    # Later polls at debug, each line counting what was revised so far.
+    assert all(r.levelno == logging.DEBUG for r in revised if r.getMessage() not in warnings)
+    total = metrics.revisions.labels("wangsu", "main", "flow_request")._value.get()
+    assert total >= len(revised) > len(warnings)
+    assert f"({total / 4:.0f} in all)" in revised[-1].getMessage()
+
+
 async def test_failures_keep_last_good_data_and_refill_the_gap() -> None:
     clock = FakeClock(START)
     failing = False
@@ -328,7 +365,16 @@ async def test_auth_failures_back_off_for_minutes_and_log_once_per_change(
     messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert len([m for m in messages if "auth_failure" in m]) == 1, messages
     assert "polls paused" in messages[0]
-    assert messages[-1].endswith("recovered")
+    assert messages[-1].endswith("recovered after 5 failed poll(s)")
+    # Each line carries the JSON log fields of the poll it is about.
+    first, recovered = caplog.records[0], caplog.records[-1]
+    assert (first.account, first.endpoint, first.outcome) == (  # type: ignore[attr-defined]
+        "main",
+        "flow_request",
+        "auth_failure",
+    )
+    assert first.duration >= 0  # type: ignore[attr-defined]
+    assert recovered.outcome == "success"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

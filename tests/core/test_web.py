@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import json
 import shutil
 import threading
 
@@ -144,6 +145,22 @@ async def test_broken_credentials_are_not_ready_during_the_grace_then_ready() ->
         assert "not started" in page  # no scheduler in this test: no next poll yet
 
 
+async def hostile_auth_failure(request: HttpRequest) -> HttpResponse:
+    message = "bad\nmain/flow_request: ok\r\x1b[31m\u202e"
+    return HttpResponse(401, {}, json.dumps({"code": "AuthFailure", "message": message}).encode())
+
+
+async def test_control_characters_from_a_provider_cannot_split_ready_lines() -> None:
+    exp = exporter(FakeClock(), hostile_auth_failure)
+    async with TestClient(TestServer(build_web_app(exp))) as client:
+        for poller in exp.pollers:
+            await exp.poll_and_render(poller)
+        text = await (await client.get("/-/ready")).text()
+        lines = text.splitlines()
+        assert len(lines) == 3, lines  # the heading and one line per waiting endpoint
+        assert "bad\\nmain/flow_request: ok\\r\\x1b[31m\\u202e" in lines[1]
+
+
 async def test_the_status_page_says_when_each_endpoint_polls_next() -> None:
     clock = VirtualClock(1_700_000_000)
     exp = exporter(clock, auth_failure)
@@ -202,6 +219,9 @@ async def test_reload_needs_the_lifecycle_flag_and_reports_the_outcome() -> None
         response = await client.put("/-/reload")
         assert response.status == 500
         assert "  accounts.0.domains: Field required\n" in await response.text()
+        loads.append(ConfigError(["accounts.0.name: 'a\nb\x1b[0m' is not valid"]))
+        response = await client.post("/-/reload")
+        assert "  accounts.0.name: 'a\\nb\\x1b[0m' is not valid\n" in await response.text()
         metrics = await (await client.get("/metrics")).text()
         assert "cdn_exporter_config_last_reload_successful 0.0" in metrics
 

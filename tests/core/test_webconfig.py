@@ -339,6 +339,23 @@ def test_a_password_pasted_as_a_hash_is_not_echoed(pki: Pki) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "Q" + "correct-horse-battery-staple" * 3,  # long enough to be read as a hash
+        "$Q" + "correct-horse-battery-staple" * 3,
+        "$2bQQ" + "correct-horse-battery-staple" * 3,
+    ],
+)
+def test_not_one_byte_of_a_long_password_pasted_as_a_hash_is_echoed(pki: Pki, secret: str) -> None:
+    path = write(pki.directory, f"basic_auth_users:\n  alice: '{secret}'\n")
+    with pytest.raises(WebConfigError) as info:
+        load_web_config(path)
+    [problem] = info.value.problems
+    assert problem.startswith("basic_auth_users.alice: ")
+    assert "Q" not in problem, problem
+
+
 # --- promtool agrees -----------------------------------------------------------------
 
 H = "'" + HASH + "'"

@@ -76,11 +76,15 @@ async def test_accounts_have_separate_windows(clock: FakeClock) -> None:
         (FaultKind.THROTTLE, 429),
         (FaultKind.ERROR_CODE, 200),
         (FaultKind.MALFORMED, 200),
+        (FaultKind.NOT_FINITE, 200),
+        (FaultKind.TOO_LARGE, 200),
+        (FaultKind.DEEP_XML, 200),
     ],
 )
 async def test_faults_fire_exactly_count_times(
     client: ApiClient, emulator: Emulator, kind: FaultKind, status: int
 ) -> None:
+    emulator.oversize_bytes = 100_000  # not the 64 MiB default here
     emulator.inject("flow_request", kind, count=2)
     replies = [await client.call("flow_request", BODY) for _ in range(3)]
     assert [r.status for r in replies] == [status, status, 200]
@@ -91,6 +95,20 @@ async def test_faults_fire_exactly_count_times(
     if kind is FaultKind.MALFORMED:
         with pytest.raises(orjson.JSONDecodeError):
             orjson.loads(replies[0].body)
+    if kind is FaultKind.NOT_FINITE:
+        # The same answer, every series value "NaN"; the domain and timestamps stay.
+        hostile = orjson.loads(replies[0].body)
+        [entry] = hostile["result"]
+        assert entry["domain"] == "www.example.com"
+        items = entry["flowRequestData"]
+        assert len(items) == len(good["result"][0]["flowRequestData"]) > 0
+        assert {item["flow"] for item in items} == {"NaN"}
+        assert all(item["timestamp"][:2] == "20" for item in items), items[0]
+    if kind is FaultKind.TOO_LARGE:
+        assert len(replies[0].body) == emulator.oversize_bytes
+        assert orjson.loads(replies[0].body) == good  # still valid JSON, just huge
+    if kind is FaultKind.DEEP_XML:
+        assert replies[0].body.startswith(b"<a><a><a>")
     counts = emulator.calls[KEY]
     assert (counts.faults, counts.ok, counts.throttled) == (2, 1, 0)
     assert emulator.pending_faults == []

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import pytest
 
 from collector.app import Exporter
+from collector.client import AiohttpTransport
 from collector.clock import FakeClock
 from collector.config.loading import validate
 from collector.demo import account_config
@@ -88,6 +90,67 @@ async def test_a_fault_is_counted_and_the_last_good_data_stays(
                 if f.name == "cdn_traffic_bytes_total" and labels[0] == domain
             )
             assert got == pytest.approx(truth, rel=1e-12)
+    finally:
+        await exporter.close()
+        await server.close()
+
+
+CAP = 64 * 1024  # the transport's answer cap in the oversized-answer test
+
+
+@pytest.mark.parametrize(
+    ("kind", "endpoint", "reason", "attempts"),
+    [
+        # A ratio of "NaN" once slipped through the fast path's range checks.
+        (FaultKind.NOT_FINITE, "edge_hit_ratio", "not_finite", 1),
+        (FaultKind.NOT_FINITE, "flow_request", "not_finite", 1),
+        (FaultKind.TOO_LARGE, "flow_request", "too_large", 1),
+        (FaultKind.DEEP_XML, "flow_request", "not_json", 3),  # does not decode: retried
+    ],
+)
+async def test_a_hostile_answer_is_malformed_and_the_last_good_data_stays(
+    kind: FaultKind, endpoint: str, reason: str, attempts: int
+) -> None:
+    clock = FakeClock(START)
+    server = await start(Emulator([WANGSU], clock=clock, oversize_bytes=CAP + 1))
+    others = {"flow_request", "flow_request_origin", "edge_hit_ratio"} - {endpoint}
+    settings = validate(
+        {
+            "accounts": [
+                account_config(
+                    WANGSU,
+                    server.base_url,
+                    {name: {"enabled": False} for name in others},
+                    timeout=1,
+                )
+            ]
+        }
+    )
+    exporter = Exporter(settings, clock, transport_factory=lambda: AiohttpTransport(CAP))
+    [poller] = exporter.pollers
+    up = f'cdn_up{{provider="wangsu",account="it-wangsu",endpoint="{endpoint}"}}'.encode()
+    errors = exporter.metrics.parse_errors.labels("wangsu", WANGSU.name, endpoint, reason)
+    malformed = exporter.metrics.api_requests.labels("wangsu", WANGSU.name, endpoint, "malformed")
+    try:
+        await exporter.poll_and_render(poller)
+        clock.advance(600)
+        await exporter.poll_and_render(poller)
+        assert up + b" 1.0" in exporter.rendered.plain
+        good = {(f.name, labels): v for f, labels, v in poller.store.series()}
+        assert good
+
+        server.emulator.inject(endpoint, kind, count=attempts)
+        clock.advance(300)
+        await exporter.poll_and_render(poller)
+        assert up + b" 0.0" in exporter.rendered.plain
+        assert malformed._value.get() == attempts
+        assert errors._value.get() == attempts
+        assert server.emulator.pending_faults == []
+        now = {(f.name, labels): v for f, labels, v in poller.store.series()}
+        # Every series kept (calls for other domains may have refreshed their gauges).
+        assert now.keys() == good.keys()
+        assert all(math.isfinite(v) for v in now.values())
+        assert b"NaN" not in exporter.rendered.plain
     finally:
         await exporter.close()
         await server.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import orjson
 import pytest
 
@@ -10,7 +12,7 @@ from collector.cli import main
 from collector.model import Family, Kind
 from collector.providers import get_provider, help_for, sources
 from collector.providers.base import CallTarget, fan_out
-from collector.providers.endpoint import FanOut, Granularity, MalformedResponse, Unit
+from collector.providers.endpoint import FanOut, Granularity, MalformedResponse, Unit, UnitChoices
 from collector.providers.listing import endpoint_rows
 from collector.providers.wangsu.catalog import CATALOG as WANGSU
 from collector.providers.wangsu.wire import HIT_RATIO, MB
@@ -60,6 +62,15 @@ def test_units_convert_to_base_units_and_reject_negatives() -> None:
     # Found by the property tests: finite on the wire, infinite in bytes.
     with pytest.raises(MalformedResponse, match="out of range") as caught:
         MB.convert(1e308, "x")
+    assert caught.value.reason == "not_finite"
+
+
+@pytest.mark.parametrize("unit", [MB, HIT_RATIO, HIT_RATIO.resolve(UnitChoices(ratio="fraction"))])
+@pytest.mark.parametrize("value", [math.nan, math.inf, -math.inf])
+def test_the_value_gate_refuses_what_is_not_finite_for_every_unit(unit: Unit, value: float) -> None:
+    # NaN compares false with every bound: a NaN ratio once passed the range checks.
+    with pytest.raises(MalformedResponse, match="not a finite number") as caught:
+        unit.convert(value, "x")
     assert caught.value.reason == "not_finite"
 
 

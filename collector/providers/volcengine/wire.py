@@ -8,7 +8,14 @@ from typing import Any
 
 from collector.model import GIBIBYTE, GIGABYTE, MEGABIT_PER_SECOND, Kind, Point
 from collector.providers._json import field_of, list_of, number
-from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
+from collector.providers.endpoint import (
+    MalformedResponse,
+    Measure,
+    Query,
+    Reason,
+    Unit,
+    checked,
+)
 from collector.providers.volcengine.timestamps import parse_start_labelled
 from collector.statuscodes import CLASSES, class_of_code, class_of_row, is_total_row
 from collector.timeslices import TimestampError, parse_rfc3339
@@ -184,7 +191,8 @@ def _merge(points: list[Point]) -> list[Point]:
         if seen is None:
             merged[key] = point
         elif point.family.kind is Kind.COUNTER:
-            merged[key] = Point(point.family, point.labels, point.end, seen.value + point.value)
+            total = checked(seen.value + point.value, f"{point.family.name} entries summed")
+            merged[key] = Point(point.family, point.labels, point.end, total)
         else:
             merged[key] = Point(point.family, point.labels, point.end, max(seen.value, point.value))
     return list(merged.values())

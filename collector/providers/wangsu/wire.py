@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -11,7 +10,14 @@ from xml.etree import ElementTree
 
 from collector.model import MEGABIT_PER_SECOND, MEGABYTE, Family, Point, PointColumns
 from collector.providers._json import field_of, list_of, number
-from collector.providers.endpoint import MalformedResponse, Measure, Query, Reason, Unit
+from collector.providers.endpoint import (
+    MalformedResponse,
+    Measure,
+    Query,
+    Reason,
+    Unit,
+    checked,
+)
 from collector.providers.wangsu.timestamps import parse_end_labelled
 from collector.timeslices import DAY, TimestampError, align_up
 
@@ -138,7 +144,6 @@ class Nested:
                 labels + m.labels,
                 m.unit,
                 m.optional,
-                m.unit.percent_above_one or m.unit.strict_fraction,  # needs its checks
             )
             for m in self.measures
         ]
@@ -151,7 +156,7 @@ class Nested:
                 if type(text) is not str:
                     raise TypeError("timestamp")
                 end = stamps[text] = parse_end_labelled(text, offset)
-            for key, family, full, unit, optional, checked in plan:
+            for key, family, full, unit, optional in plan:
                 raw = item.get(key)
                 if raw is None:
                     if optional:
@@ -159,13 +164,7 @@ class Nested:
                     raise LookupError(key)
                 if type(raw) is bool:
                     raise TypeError(key)
-                value = float(raw)
-                if checked:
-                    value = unit.convert(value, key)
-                else:
-                    value *= unit.factor
-                    if not 0.0 <= value < math.inf:  # negative, NaN or infinite
-                        raise ValueError(key)
+                value = unit.convert(float(raw), key)  # the one value gate, here too
                 add_family(family)
                 add_labels(full)
                 add_end(end)
@@ -396,7 +395,10 @@ class MyView:
         for point in out:
             key = (point.family, point.labels, align_up(point.end, DAY, offset))
             days[key] = days.get(key, 0.0) + point.value
-        return [Point(family, labels, end, value) for (family, labels, end), value in days.items()]
+        return [
+            Point(family, labels, end, checked(value, f"{self.series}[] summed per day"))
+            for (family, labels, end), value in days.items()
+        ]
 
     def _walk(
         self,

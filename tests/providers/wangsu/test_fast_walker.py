@@ -78,3 +78,16 @@ def test_a_malformed_item_gets_the_careful_readers_error(bad: dict[str, Any], sa
     payload = {"result": [{"domain": "a.example.com", "flowRequestData": [good, {**good, **bad}]}]}
     with pytest.raises(MalformedResponse, match=says.replace("[", r"\[").replace("]", r"\]")):
         NESTED.parse(payload, QUERY)
+
+
+@pytest.mark.parametrize("ratio", ["NaN", "nan", "Infinity", "-inf"])
+def test_a_ratio_that_is_not_finite_is_refused_on_the_fast_path(ratio: str) -> None:
+    spec = CATALOG["edge_hit_ratio"]
+    assert isinstance(spec.shape, Nested)
+    [measure] = spec.shape.measures
+    item = {"timestamp": "2023-11-15 00:05", measure.field: ratio}
+    payload = {"result": [{spec.shape.series: [item]}]}
+    query = Query("edge_hit_ratio", ("a.example.com",), QUERY.window, CST)
+    with pytest.raises(MalformedResponse, match="not a finite number") as caught:
+        spec.parse(payload, query)
+    assert caught.value.reason == "not_finite"
