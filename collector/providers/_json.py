@@ -54,3 +54,13 @@ def list_of(obj: Any, key: str, where: str, *, optional: bool = False) -> Sequen
             f"{where}.{key}: expected a list, got {type(value).__name__}", Reason.WRONG_TYPE
         )
     return value
+
+
+def text_of(obj: Any, key: str, where: str) -> str:
+    """`obj[key]` as a JSON string (a name or label), or a MalformedResponse naming the path."""
+    value = field_of(obj, key, where)
+    if not isinstance(value, str):
+        raise MalformedResponse(
+            f"{where}.{key}: expected a string, got {type(value).__name__}", Reason.WRONG_TYPE
+        )
+    return value

@@ -21,7 +21,6 @@ from collector.http import HttpResponse
 from collector.model import Outcome
 from collector.providers import PROVIDER_NAMES, get_provider
 from collector.providers.endpoint import Endpoint, MalformedResponse
-from collector.providers.volcengine.provider import VOLCENGINE
 from tests.providers.test_parser_properties import FIXTURES, Seed, mutate
 
 # What a broken provider puts where a number belongs.
@@ -56,27 +55,50 @@ FUZZ = settings(
 )
 
 
+def _slug(path: str) -> str:
+    """A report path as the CDNetworks fixtures are named: `/api/report/traffic-request/origin`
+    is `traffic_request_origin`."""
+    return path.removeprefix("/api/report/").replace("/", "_").replace("-", "_")
+
+
 def _endpoint_seeds() -> list[tuple[str, Seed]]:
     """(provider name, seed) for every endpoint of every catalog: the fixtures named after
-    it (the longest endpoint name a fixture starts with), else those of an endpoint
-    calling the same path (an alternative reading of the same API)."""
+    it (the longest endpoint name a fixture starts with, or for CDNetworks its path), else
+    those of an endpoint calling the same path (an alternative reading of the same API), else
+    those of its CDN twin (a DWA variant keeps the Wangsu keys)."""
     out = []
     for name in PROVIDER_NAMES:
         provider = get_provider(name)
         catalog: dict[str, Endpoint] = dict(provider.catalog)
-        folder = FIXTURES / ("volcengine" if provider is VOLCENGINE else "wangsu")
+        folders = {
+            "volcengine": ["volcengine"],
+            "cdnetworks": ["cdnetworks", "wangsu"],
+        }.get(name, ["wangsu"])
         owner: dict[str, list[bytes]] = {}
-        for path in sorted(folder.iterdir()):
-            names = [n for n in catalog if path.stem == n or path.stem.startswith(n + "_")]
-            if names:
-                owner.setdefault(max(names, key=len), []).append(path.read_bytes())
+        for folder in folders:
+            for path in sorted((FIXTURES / folder).iterdir()):
+                names = [
+                    n
+                    for n, spec in catalog.items()
+                    if path.stem == n
+                    or path.stem.startswith(n + "_")
+                    or (folder == "cdnetworks" and path.stem == _slug(spec.path))
+                ]
+                if names and path.suffix in (".json", ".xml"):
+                    best = max(names, key=len)
+                    if folder == folders[0] or best not in owner:
+                        owner.setdefault(best, []).append(path.read_bytes())
         for spec in catalog.values():
-            bodies = owner.get(spec.name) or [
-                body
-                for other in catalog.values()
-                if other.path == spec.path
-                for body in owner.get(other.name, [])
-            ]
+            bodies = (
+                owner.get(spec.name)
+                or [
+                    body
+                    for other in catalog.values()
+                    if other.path == spec.path
+                    for body in owner.get(other.name, [])
+                ]
+                or owner.get(spec.name.removesuffix("_dwa"), [])
+            )
             assert bodies, f"{name}/{spec.name}: no fixture to start from"
             out.extend((name, Seed(provider, spec, spec.name, body)) for body in bodies)
     return out

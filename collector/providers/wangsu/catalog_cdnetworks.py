@@ -16,7 +16,7 @@ from typing import Any
 
 from collector import families as core
 from collector.model import Family, Kind, Point
-from collector.providers._json import field_of, list_of, number
+from collector.providers._json import field_of, list_of, number, text_of
 from collector.providers.endpoint import (
     Endpoint,
     FanOut,
@@ -205,7 +205,7 @@ class DayTotals:
         end = int(query.window.end)
         for i, item in enumerate(list_of(payload, "data", ROOT)):
             path = f"data[{i}]"
-            name = field_of(item, "name", path)
+            name = text_of(item, "name", path)
             if name not in asked:
                 continue  # an item for a channel not asked for would be counted twice
             for m in self.measures:
@@ -232,7 +232,7 @@ class RelayGroups:
         out: list[Point] = []
         for i, group in enumerate(list_of(report, "groups", "data.report")):
             path = f"data.report.groups[{i}]"
-            domain = field_of(group, "domain", path)
+            domain = text_of(group, "domain", path)
             if domain not in asked:
                 continue  # a group for a domain not asked for would be counted twice
             for j, item in enumerate(list_of(group, "item", path)):
