@@ -7,20 +7,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from collector.backfilling import Backfills
 from collector.backoff import Retry
-from collector.billingkeeper import (
-    Backfill,
-    BillingKeeper,
-    backfill_pace,
-    keep_for_billing,
-)
+from collector.billingkeeper import BillingKeeper, keep_for_billing
 from collector.client import AiohttpTransport, Transport
 from collector.clock import Clock
 from collector.config.loading import ConfigError
 from collector.config.runtime import Account, Config
 from collector.discovery import DomainDiscoverer
 from collector.exposition import RenderedMetrics
-from collector.jobs import JobKey, JobSpec, ReloadPlan, job_specs
+from collector.jobs import JobKey, JobSpec, ReloadPlan, expected_data_age, job_specs, log_plans
 from collector.looplag import LAG_INTERVAL, LoopLagWatcher
 from collector.planner import Plan
 from collector.poller import EndpointPoller
@@ -37,20 +33,6 @@ from collector.store import SeriesBudget
 log = logging.getLogger(__name__)
 
 DISCOVERY_SPREAD = 3600  # seconds: accounts' listings are spread over at most an hour
-
-
-def expected_data_age(spec: JobSpec) -> int:
-    """How old the newest exported slice gets between polls: it settles (the settle
-    delay), the poll after that lands up to a slice later, and the data then waits for
-    the next poll (the interval). An endpoint whose point is stamped at its window's
-    start (P95: a range ending there) trails further: the window starts the re-read
-    margin before the settled horizon, or a slice before the last poll's horizon when
-    that reaches further back (poller.poll_window)."""
-    settings, interval = spec.settings, spec.plan.interval
-    age = settings.settle_delay + settings.granularity + interval
-    if settings.spec.point_at_window_start:
-        age += max(settings.reread, interval + settings.granularity)
-    return age
 
 
 @dataclass(slots=True)
@@ -86,7 +68,7 @@ class Exporter:
         self.jobs: dict[JobKey, Job] = {}
         self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name
         self.billing = BillingKeeper()  # the accounts' billing groups (none: no figures)
-        self.backfills: dict[str, Backfill] = {}  # month-to-date reads, by account name
+        self.backfills = Backfills(self)  # month-to-date reads of the billing groups
         self.bodies = RenderedBodies(lambda: self.pollers, self.billing.families)
         self.scheduler: PollScheduler | None = None
         self.reloader = Reloader(self, config_loader)
@@ -215,31 +197,9 @@ class Exporter:
         return Job(spec, poller)
 
     def log_plan(self, keys: Sequence[JobKey] | None = None) -> None:
-        for key in self.jobs if keys is None else keys:
-            spec, settings = self.jobs[key].spec, self.jobs[key].poller.settings
-            plan, limit = spec.plan, settings.rate_limit
-            share = self.settings.rate_budget_share
-            log.info(
-                "poll plan %s/%s: every %ds, %d call(s) per poll (the fewest possible: %d), "
-                "%.1f%% of %d/%ds%s, newest slice normally %ds old",
-                plan.account,
-                plan.endpoint,
-                plan.interval,
-                plan.calls_per_cycle,
-                plan.minimum_calls,
-                plan.budget_share * 100,
-                limit.calls,
-                limit.period,
-                f" (this replica's rate_budget_share {share:g} of the limit)" if share < 1 else "",
-                expected_data_age(spec),
-            )
-            if settings.chosen_over:
-                log.info(
-                    "poll plan %s/%s: chosen over %s",
-                    plan.account,
-                    plan.endpoint,
-                    settings.chosen_over,
-                )
+        """Log the poll plan of the jobs `keys` (every job's when None)."""
+        specs = [self.jobs[key].spec for key in (self.jobs if keys is None else keys)]
+        log_plans(specs, self.settings.rate_budget_share)
 
     async def render(self, poller: EndpointPoller | None = None, *, billing: bool = False) -> None:
         """Re-render `poller`'s part of the cached bodies (every poller's when None; the
@@ -286,65 +246,7 @@ class Exporter:
             self.schedule_discovery(discoverer)
         for job in self.jobs.values():
             self.schedule(job, self.clock.time() + job.spec.schedule.first_delay)
-        self.schedule_backfills()
-
-    def billing_job(self, account: str) -> Job | None:
-        """The job polling the bandwidth report `account`'s billing groups read."""
-        book = self.billing.accounts.get(account)
-        if book is None:
-            return None
-        return next(
-            (
-                job
-                for job in self.jobs.values()
-                if job.spec.account.name == account and job.spec.settings.spec.name == book.endpoint
-            ),
-            None,
-        )
-
-    def schedule_backfills(self) -> None:
-        """A month-to-date backfill job for each account with billing groups that has
-        none yet, paced by the calls its bandwidth report's plan leaves spare."""
-        assert self.scheduler is not None
-        for account in self.billing.accounts:
-            job = self.billing_job(account)
-            name = f"{account}/billing backfill"
-            if job is None or name in self.scheduler.names:
-                continue
-            pace = backfill_pace(job.spec.settings, job.spec.plan)
-            if pace is None:
-                log.warning(
-                    "%s: the poll plan leaves no spare calls: the billing month is not "
-                    "backfilled (cdn_billing_points shows how much of it is held)",
-                    job.poller.name,
-                )
-                continue
-
-            async def run(account: str = account, pace: int = pace) -> Retry | None:
-                # Again at the spare calls' pace while there is a gap to read.
-                return None if await self.run_backfill(account) is None else Retry(pace)
-
-            interval = job.spec.plan.interval
-            self.scheduler.add(name, run, interval=interval, offset=0, first_run=self.clock.time())
-
-    async def run_backfill(self, account: str) -> bool | None:
-        """One backfill run for `account` (see `Backfill.step`, whose answer it returns);
-        its book and poller are looked up afresh, as a reload may have replaced them."""
-        book = self.billing.accounts.get(account)
-        job = self.billing_job(account)
-        if book is None or job is None:
-            self.backfills.pop(account, None)
-            return None
-        backfill = self.backfills.get(account)
-        if backfill is None or backfill.book is not book or backfill.poller is not job.poller:
-            backfill = self.backfills[account] = Backfill(book, job.poller, job.spec.plan)
-        done = await backfill.step()
-        if done:
-            self.billing.changes += 1
-            await self.bodies.render_billing()
-            if self.state_keeper is not None:
-                await self.state_keeper.save()
-        return done
+        self.backfills.schedule()
 
     def watch_loop_lag(self, interval: float = LAG_INTERVAL) -> None:
         """Measure the event loop's lag every `interval` seconds of the exporter's clock

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collector.app import Exporter, Job, expected_data_age
+from collector.app import Exporter, Job
+from collector.jobs import expected_data_age
 from collector.poller import EndpointPoller
 from collector.scheduler import stalled
 from collector.status import BillingStatus, DiscoveryStatus, EndpointStatus, NextPoll, Status

@@ -10,6 +10,7 @@ job restarted.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +22,8 @@ from collector.providers import get_provider
 from collector.providers.base import Provider
 from collector.providers.endpoint import EndpointSettings
 from collector.scheduler import account_jitter
+
+log = logging.getLogger(__name__)
 
 JobKey = tuple[str, str]  # (account name, endpoint name)
 
@@ -146,3 +149,45 @@ def diff_jobs(old: Sequence[JobSpec], new: Sequence[JobSpec]) -> ReloadPlan:
             keep.append(spec.key)
     remove = [spec.key for spec in old if spec.key not in after]
     return ReloadPlan(tuple(keep), tuple(reschedule), tuple(rebuild), tuple(remove), tuple(add))
+
+
+def expected_data_age(spec: JobSpec) -> int:
+    """How old the newest exported slice gets between polls: it settles (the settle
+    delay), the poll after that lands up to a slice later, and the data then waits for
+    the next poll (the interval). An endpoint whose point is stamped at its window's
+    start (P95: a range ending there) trails further: the window starts the re-read
+    margin before the settled horizon, or a slice before the last poll's horizon when
+    that reaches further back (poller.poll_window)."""
+    settings, interval = spec.settings, spec.plan.interval
+    age = settings.settle_delay + settings.granularity + interval
+    if settings.spec.point_at_window_start:
+        age += max(settings.reread, interval + settings.granularity)
+    return age
+
+
+def log_plans(specs: Sequence[JobSpec], budget_share: float) -> None:
+    """One line per job: its interval, calls per poll beside the fewest possible, its
+    share of the limit and how old its newest slice normally is."""
+    for spec in specs:
+        plan, settings = spec.plan, spec.settings
+        limit = settings.rate_limit
+        log.info(
+            "poll plan %s/%s: every %ds, %d call(s) per poll (the fewest possible: %d), "
+            "%.1f%% of %d/%ds%s, newest slice normally %ds old",
+            plan.account,
+            plan.endpoint,
+            plan.interval,
+            plan.calls_per_cycle,
+            plan.minimum_calls,
+            plan.budget_share * 100,
+            limit.calls,
+            limit.period,
+            f" (this replica's rate_budget_share {budget_share:g} of the limit)"
+            if budget_share < 1
+            else "",
+            expected_data_age(spec),
+        )
+        if settings.chosen_over:
+            log.info(
+                "poll plan %s/%s: chosen over %s", plan.account, plan.endpoint, settings.chosen_over
+            )

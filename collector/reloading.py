@@ -156,7 +156,7 @@ class Reloader:
             for key in plan.reschedule:
                 schedule = jobs[key].spec.schedule
                 exporter.schedule(jobs[key], next_aligned(now, schedule.interval, schedule.offset))
-            exporter.schedule_backfills()
+            exporter.backfills.schedule()
         exporter.log_plan([*plan.rebuild, *plan.add])
         for transport in closing:
             await transport.close()

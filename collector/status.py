@@ -42,7 +42,7 @@ class EndpointStatus:
     last_success: float | None  # clock time
     data_end: float | None  # end of the newest settled slice
     counting_from: float | None  # counters add the slices ending after it (the baseline)
-    expected_data_age: int  # seconds (collector.app.expected_data_age)
+    expected_data_age: int  # seconds (collector.jobs.expected_data_age)
     next_poll: float | None  # clock time (None unless DUE, RETRY or AUTH_PAUSE)
     next_kind: NextPoll
     last_error: str | None

@@ -226,7 +226,7 @@ class Endpoint:
     build_query: QueryBuilder | None = None
     # Each call answers one figure for a range ending at the window's start, stamped
     # there (P95 over the month to date): its newest point trails the newest settled
-    # slice by the re-read margin (collector.app.expected_data_age).
+    # slice by the re-read margin (collector.jobs.expected_data_age).
     point_at_window_start: bool = False
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""The expected data age (collector.app.expected_data_age) is right for every endpoint
+"""The expected data age (collector.jobs.expected_data_age) is right for every endpoint
 of the catalog, at every granularity it offers, against the emulator: after the first
 poll, the newest settled slice is never older than expected when the next poll ends,
 and the expected age is at most one interval plus one slice above the worst seen."""
@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 
-from collector.app import Exporter, expected_data_age
+from collector.app import Exporter
 from collector.backoff import Retry
 from collector.clock import VirtualClock
 from collector.demo import account_config
 from collector.emulator import EmulatedAccount
 from collector.emulator.core import demo_accounts
+from collector.jobs import expected_data_age
 from collector.poller import EndpointPoller
 from collector.providers.endpoint import Endpoint
 from collector.providers.volcengine.catalog import CATALOG as VOLCENGINE
