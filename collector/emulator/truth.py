@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 from collector.emulator.core import Emulator
 from collector.emulator.traffic import Member, Quantity, decimal
+from collector.emulator.volcengine.catalog_health import status_counts
 from collector.emulator.volcengine.facts import BY_ACTION, CST
-from collector.emulator.volcengine.responses import printed, status_counts
+from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
 from collector.emulator.wangsu.catalog_code_data import stream_shares
 from collector.emulator.wangsu.catalog_legacy import area_share, transcoding_minutes

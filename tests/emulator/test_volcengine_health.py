@@ -13,7 +13,7 @@ from collector.client import AiohttpTransport
 from collector.clock import FakeClock
 from collector.emulator import CallKey, Emulator, RunningEmulator
 from collector.emulator import truth as ground
-from collector.emulator.volcengine.responses import live_streams
+from collector.emulator.volcengine.catalog_health import live_streams
 from collector.families import (
     CERTIFICATE_DOMAIN,
     CERTIFICATE_NOT_AFTER,

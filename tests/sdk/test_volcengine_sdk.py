@@ -27,7 +27,8 @@ from collector.clock import FakeClock
 from collector.emulator import Emulator
 from collector.providers.endpoint import Endpoint, FanOut, Query
 from collector.providers.listing import endpoint_rows
-from collector.providers.volcengine.catalog import CATALOG, VERSION
+from collector.providers.volcengine.catalog import CATALOG
+from collector.providers.volcengine.declare import VERSION
 from collector.timeslices import DAY, HOUR, Window, align_down
 
 from .conftest import CST, NOW, Volcengine

@@ -18,13 +18,12 @@ from collector.emulator.volcengine.facts import (
     CST,
     ERRORS,
     ISPS,
-    PAGE_SIZES,
     PROTOCOLS,
     REGION,
     SERVICE,
 )
-from collector.emulator.volcengine.validation import AREAS, Call, bad, string_list
-from collector.timeslices import align_down, format_local
+from collector.emulator.volcengine.validation import AREAS, Call, string_list
+from collector.timeslices import format_local
 
 PROVIDER = "volcengine"
 DECIMALS = 6  # GB and Mbps are printed with 6 decimals, so a day's sum is exact to float
@@ -110,7 +109,7 @@ def _protocol_share(account: str, protocols: Sequence[str] | None) -> float:
 
 
 @dataclass(frozen=True)
-class _Scope:
+class Scope:
     """One series' slice of a call: its domains, ISPs and protocols."""
 
     domains: tuple[str, ...]
@@ -129,11 +128,11 @@ class _Scope:
         ]
 
 
-def _scope(call: Call) -> _Scope:
-    return _Scope(call.domains, call.isps, call.protocols)
+def _scope(call: Call) -> Scope:
+    return Scope(call.domains, call.isps, call.protocols)
 
 
-def _splits(call: Call) -> list[tuple[dict[str, str], _Scope]]:
+def _splits(call: Call) -> list[tuple[dict[str, str], Scope]]:
     """(detail keys, scope) per detail entry: the product of the splitting dimensions."""
     axes: list[list[tuple[str, str]]] = []
     for dimension in call.detail:
@@ -149,7 +148,7 @@ def _splits(call: Call) -> list[tuple[dict[str, str], _Scope]]:
         out.append(
             (
                 keys,
-                _Scope(
+                Scope(
                     (keys["Domain"],) if "Domain" in keys else call.domains,
                     (keys["ISP"],) if "ISP" in keys else call.isps,
                     (keys["Protocol"],) if "Protocol" in keys else call.protocols,
@@ -159,7 +158,7 @@ def _splits(call: Call) -> list[tuple[dict[str, str], _Scope]]:
     return out
 
 
-def _edge(call: Call, scope: _Scope, quantity: Quantity, start: int, seconds: int) -> float:
+def edge_value(call: Call, scope: Scope, quantity: Quantity, start: int, seconds: int) -> float:
     """Final value of an edge quantity: MB for flows, Mbps for bandwidths."""
     share = _protocol_share(call.model_account, scope.protocols)
     members = scope.members(call)
@@ -170,13 +169,13 @@ def _edge(call: Call, scope: _Scope, quantity: Quantity, start: int, seconds: in
 
 
 def _edge_series(
-    call: Call, scope: _Scope, columns: Sequence[tuple[str, Quantity, float]]
+    call: Call, scope: Scope, columns: Sequence[tuple[str, Quantity, float]]
 ) -> list[dict[str, Any]]:
     series: list[dict[str, Any]] = []
     for start, factor in call.buckets:
         item: dict[str, Any] = {"TimeStamp": call.stamp(start)}
         for key, quantity, scale in columns:
-            final = _edge(call, scope, quantity, start, call.aggregation) * scale
+            final = edge_value(call, scope, quantity, start, call.aggregation) * scale
             item[key] = printed(final * factor)
         series.append(item)
     return series
@@ -208,7 +207,7 @@ _EDGE_ECHO = (
 )
 
 
-def _bandwidth_block(call: Call, scope: _Scope) -> dict[str, Any]:
+def _bandwidth_block(call: Call, scope: Scope) -> dict[str, Any]:
     series = _edge_series(call, scope, _BANDWIDTH_COLUMNS)
     return {
         "PeakUpBandwidth": max((i["UpBandwidth"] for i in series), default=0.0),
@@ -217,7 +216,7 @@ def _bandwidth_block(call: Call, scope: _Scope) -> dict[str, Any]:
     }
 
 
-def _traffic_block(call: Call, scope: _Scope) -> dict[str, Any]:
+def _traffic_block(call: Call, scope: Scope) -> dict[str, Any]:
     series = _edge_series(call, scope, _TRAFFIC_COLUMNS)
     return {
         "TotalUpTraffic": printed(sum(i["UpTraffic"] for i in series)),
@@ -226,9 +225,9 @@ def _traffic_block(call: Call, scope: _Scope) -> dict[str, Any]:
     }
 
 
-def _with_details(
+def with_details(
     call: Call,
-    block: Callable[[Call, _Scope], dict[str, Any]],
+    block: Callable[[Call, Scope], dict[str, Any]],
     detail_key: str,
     echo: Iterable[str],
 ) -> dict[str, Any]:
@@ -239,11 +238,11 @@ def _with_details(
 
 
 def _build_bandwidth(call: Call) -> dict[str, Any]:
-    return _with_details(call, _bandwidth_block, "BandwidthDetailDataList", _EDGE_ECHO)
+    return with_details(call, _bandwidth_block, "BandwidthDetailDataList", _EDGE_ECHO)
 
 
 def _build_traffic(call: Call) -> dict[str, Any]:
-    return _with_details(call, _traffic_block, "TrafficDetailDataList", _EDGE_ECHO)
+    return with_details(call, _traffic_block, "TrafficDetailDataList", _EDGE_ECHO)
 
 
 def _build_p95(call: Call) -> dict[str, Any]:
@@ -251,8 +250,8 @@ def _build_p95(call: Call) -> dict[str, Any]:
     scope = _scope(call)
     samples = []
     for start, factor in call.buckets:
-        down = _edge(call, scope, Quantity.BANDWIDTH, start, FIVE_MINUTES)
-        up = _edge(call, scope, Quantity.UP_BANDWIDTH, start, FIVE_MINUTES)
+        down = edge_value(call, scope, Quantity.BANDWIDTH, start, FIVE_MINUTES)
+        up = edge_value(call, scope, Quantity.UP_BANDWIDTH, start, FIVE_MINUTES)
         samples.append((printed((down + up) * factor), start))
     result = _echo(call, "DomainList", "ProtocolList", "RegionList", "UserRegionList")
     if samples:
@@ -278,7 +277,7 @@ def _five_minutes(call: Call, start: int) -> range:
     return range(start, start + call.aggregation, FIVE_MINUTES)
 
 
-def _record_block(call: Call, scope: _Scope) -> dict[str, Any]:
+def _record_block(call: Call, scope: Scope) -> dict[str, Any]:
     series: list[dict[str, Any]] = []
     for start, factor in call.buckets:
         # Peak concurrency in the bucket: the largest 5-minute total over the scope.
@@ -309,8 +308,8 @@ def _count_block(
     value_key: str,
     total_key: str,
     count: Callable[[Call, Sequence[str], int], int],
-) -> Callable[[Call, _Scope], dict[str, Any]]:
-    def block(call: Call, scope: _Scope) -> dict[str, Any]:
+) -> Callable[[Call, Scope], dict[str, Any]]:
+    def block(call: Call, scope: Scope) -> dict[str, Any]:
         series = [
             {
                 "TimeStamp": call.stamp(start),
@@ -328,18 +327,18 @@ def _audits(call: Call, domains: Sequence[str], start: int) -> int:
 
 
 def _build_record(call: Call) -> dict[str, Any]:
-    return _with_details(call, _record_block, "RecordDetailDataList", ())
+    return with_details(call, _record_block, "RecordDetailDataList", ())
 
 
 def _build_snapshot(call: Call) -> dict[str, Any]:
     block = _count_block("SnapshotDataList", "Value", "Total", _snapshots)
     # Sic: the split list is `SnapshotDetailData`, without the `List` suffix.
-    return _with_details(call, block, "SnapshotDetailData", ())
+    return with_details(call, block, "SnapshotDetailData", ())
 
 
 def _build_audit(call: Call) -> dict[str, Any]:
     block = _count_block("AuditDataList", "Count", "TotalCount", _audits)
-    result = _with_details(call, block, "AuditDetailDataList", ("DomainList", "DetailField"))
+    result = with_details(call, block, "AuditDetailDataList", ("DomainList", "DetailField"))
     # The model marks these REQUIRED: always present, empty when not split.
     result.setdefault("AuditDetailDataList", [])
     result.setdefault("DetailField", [])
@@ -448,191 +447,6 @@ def _build_pull_to_push(call: Call) -> dict[str, Any]:
     return _group_detail(call, _relay_duration_block, "PullToPushDetailDataList")
 
 
-# -- health and audience APIs (volcengine-health-billing-api.md §3) --------------------
-
-# Ours, not documented: the share of a bucket's requests answered with each code other
-# than 200 (the rest), at the edge (Type Access) and on origin pulls (Type Source). The
-# 5xx shares swing by the hour, so error ratios move through a day.
-STATUS_SHARES: Mapping[str, tuple[tuple[int, float], ...]] = {
-    "Access": ((206, 0.02), (302, 0.01), (304, 0.015), (403, 0.002), (404, 0.008),
-               (500, 0.0005), (502, 0.001), (504, 0.0008)),
-    "Source": ((304, 0.05), (404, 0.01), (500, 0.001), (502, 0.004), (504, 0.003)),
-}  # fmt: skip
-_STATUS_REQUESTS = {"Access": Quantity.REQUESTS, "Source": Quantity.ORIGIN_REQUESTS}
-
-
-def status_counts(
-    emulator: Emulator, account: str, members: list[Member], kind: str, start: int, seconds: int
-) -> dict[int, int]:
-    """Final requests per status code of `members` in one bucket: each code a whole
-    share of the bucket's requests, 200 whatever is left."""
-    total = round(
-        emulator.traffic.aggregate(account, members, _STATUS_REQUESTS[kind], start, seconds)
-    )
-    counts: dict[int, int] = {}
-    for code, share in STATUS_SHARES[kind]:
-        swing = 2.0 * unit_hash(account, kind, str(code), str(start // 3600)) if code >= 500 else 1
-        counts[code] = min(total - sum(counts.values()), int(total * share * swing))
-    counts[200] = total - sum(counts.values())
-    return counts
-
-
-def _summary(counts: Mapping[int, int]) -> list[dict[str, Any]]:
-    total = sum(counts.values())
-    return [
-        {
-            "StatusCode": code,
-            "Value": value,
-            # [?] The scale of Percent is undocumented: the emulator prints 0-100.
-            "Percent": round(100.0 * value / total, 4) if total else 0.0,
-        }
-        for code, value in sorted(counts.items())
-        if value
-    ]
-
-
-def _status_block(kind: str) -> Callable[[Call, _Scope], dict[str, Any]]:
-    def block(call: Call, scope: _Scope) -> dict[str, Any]:
-        series: list[dict[str, Any]] = []
-        whole: dict[int, int] = {}
-        for start, factor in call.buckets:
-            counts: dict[int, int] = {}
-            for domain in scope.domains:
-                members = _Scope((domain,), scope.isps, None).members(call)
-                found = status_counts(
-                    call.emulator, call.model_account, members, kind, start, call.aggregation
-                )
-                for code, value in found.items():
-                    counts[code] = counts.get(code, 0) + round(value * factor)
-            for code, value in counts.items():
-                whole[code] = whole.get(code, 0) + value
-            series.append(
-                {"TimeStamp": call.stamp(start), "StatusSummaryDataList": _summary(counts)}
-            )
-        return {"StatusSummaryDataList": _summary(whole), "StatusDataList": series}
-
-    return block
-
-
-def _build_play_status_codes(call: Call) -> dict[str, Any]:
-    kind = call.body.get("Type", "Access")
-    echo = ("DomainList", "ISPList", "RegionList", "UserRegionList", "DetailField")
-    result = _with_details(call, _status_block(kind), "StatusDetailDataList", echo)
-    return result | {"Type": kind}
-
-
-# [I] Users per bucket from the bucket's bandwidth: about 2 Mbps a viewer. Viewer counts
-# sessions in a minute and ClientIP pulling addresses, so they differ from Online.
-_USERS_PER_MBPS = {"Online": 0.5, "Viewer": 0.65, "ClientIP": 0.4}
-
-
-def _session_block(call: Call, scope: _Scope) -> dict[str, Any]:
-    per_mbps = _USERS_PER_MBPS[call.body.get("OnlineUserType", "Online")]
-    series: list[dict[str, Any]] = []
-    for start, factor in call.buckets:
-        mbps = _edge(call, scope, Quantity.BANDWIDTH, start, call.aggregation)
-        requests = _edge(call, scope, Quantity.REQUESTS, start, call.aggregation)
-        series.append(
-            {
-                "TimeStamp": call.stamp(start),
-                "OnlineUser": round(mbps * per_mbps * factor),
-                "Request": round(requests * factor),
-            }
-        )
-    return {
-        "PeakOnlineUser": max((i["OnlineUser"] for i in series), default=0),
-        "TotalRequest": sum(i["Request"] for i in series),
-        "SessionDataList": series,
-    }
-
-
-def _build_stream_sessions(call: Call) -> dict[str, Any]:
-    echo = ("App", "Domain", "DomainList", "Stream", "DetailField", "ISPList", "ProtocolList")
-    return _with_details(call, _session_block, "SessionDetailDataList", (*echo, "RegionList"))
-
-
-def _source_block(call: Call, scope: _Scope) -> dict[str, Any]:
-    series: list[dict[str, Any]] = []
-    for start, factor in call.buckets:
-        flow = _edge(call, scope, Quantity.ORIGIN_FLOW, start, call.aggregation)
-        mbps = _edge(call, scope, Quantity.ORIGIN_BANDWIDTH, start, call.aggregation)
-        series.append(
-            {
-                "TimeStamp": call.stamp(start),
-                "Traffic": printed(flow * 1e-3 * factor),  # MB -> GB, base 1000
-                "Bandwidth": printed(mbps * factor),
-            }
-        )
-    return {
-        "TotalTraffic": printed(sum(i["Traffic"] for i in series)),
-        "PeakBandwidth": max((i["Bandwidth"] for i in series), default=0.0),
-        "TrafficDataList": series,
-    }
-
-
-def _build_source_traffic(call: Call) -> dict[str, Any]:
-    echo = ("App", "DetailField", "Domain", "DomainList", "ISPList", "Stream", "UserRegionList")
-    return _with_details(call, _source_block, "TrafficDetailDataList", echo)
-
-
-def live_streams(account: str, domain: str) -> tuple[tuple[str, str, float], ...]:
-    """Ours: 2 to 5 streams on each domain, as (App, Stream, share of its audience)."""
-    count = 2 + int(4 * unit_hash(account, "streams", domain))
-    weights = [0.2 + unit_hash(account, "stream", domain, str(i)) for i in range(count)]
-    return tuple(("live", f"stream-{i}", w / sum(weights)) for i, w in enumerate(weights))
-
-
-def _page(body: Mapping[str, Any], key: str, default: int, allowed: range) -> int:
-    value = body.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value not in allowed:
-        raise bad(f"{key} must be an integer from {allowed.start} to {allowed.stop - 1}")
-    return value
-
-
-def _build_batch_sessions(call: Call) -> dict[str, Any]:
-    """Per-stream peaks and requests over the whole range (no series), paged."""
-    page = _page(call.body, "PageNum", 1, range(1, 1 << 31))
-    size = _page(call.body, "PageSize", 1000, PAGE_SIZES)
-    per_mbps = _USERS_PER_MBPS[call.body.get("OnlineUserType", "Viewer")]  # §3.3 default
-    rows: list[dict[str, Any]] = []
-    peak_total, requests_total = 0, 0
-    for _, factor in call.buckets:  # one bucket: the range, once its delay has passed
-        pieces = range(align_down(call.start, FIVE_MINUTES), call.end, FIVE_MINUTES)
-        totals = dict.fromkeys(pieces, 0.0)
-        for domain in call.domains:
-            scope = _Scope((domain,), call.isps, call.protocols)
-            users = {t: _edge(call, scope, Quantity.BANDWIDTH, t, FIVE_MINUTES) for t in pieces}
-            requests = sum(_edge(call, scope, Quantity.REQUESTS, t, FIVE_MINUTES) for t in pieces)
-            for t, mbps in users.items():
-                totals[t] += mbps
-            peak = max(users.values(), default=0.0) * per_mbps * factor
-            for app, stream, share in live_streams(call.model_account, domain):
-                rows.append(
-                    {
-                        "Domain": domain,
-                        "App": app,
-                        "Stream": stream,
-                        "PeakOnlineUser": round(peak * share),
-                        "TotalRequest": round(requests * factor * share),
-                    }
-                )
-        peak_total = round(max(totals.values(), default=0.0) * per_mbps * factor)
-        requests_total = sum(r["TotalRequest"] for r in rows)
-    first = (page - 1) * size
-    result = {k: call.body[k] for k in ("StartTime", "EndTime") if k in call.body}
-    echo = ("DomainList", "ISPList", "ProtocolList", "RegionList")
-    return (
-        result
-        | {k: call.body[k] for k in echo if k in call.body}
-        | {
-            "PeakOnlineUser": peak_total,
-            "TotalRequest": requests_total,
-            "StreamInfoList": rows[first : first + size],
-            "Pagination": {"PageNum": page, "PageSize": size, "TotalCount": len(rows)},
-        }
-    )
-
-
 # -- the two lookup APIs ----------------------------------------------------------------
 
 
@@ -666,7 +480,7 @@ LOOKUPS: Mapping[str, Callable[[], dict[str, Any]]] = {
     "DescribeLiveRegionData": region_result,
 }
 
-# Each usage Action's Result builder.
+# Each usage Action's Result builder (the health Actions' are in catalog_health.py).
 BUILDERS: Mapping[str, Callable[[Call], dict[str, Any]]] = {
     "DescribeLiveBandwidthData": _build_bandwidth,
     "DescribeLiveTrafficData": _build_traffic,
@@ -678,8 +492,4 @@ BUILDERS: Mapping[str, Callable[[Call], dict[str, Any]]] = {
     "DescribeLiveSnapshotData": _build_snapshot,
     "DescribeLiveAuditData": _build_audit,
     "DescribeLiveTimeShiftData": _build_time_shift,
-    "DescribeLivePlayStatusCodeData": _build_play_status_codes,
-    "DescribeLiveStreamSessionData": _build_stream_sessions,
-    "DescribeLiveSourceTrafficData": _build_source_traffic,
-    "DescribeLiveBatchStreamSessionData": _build_batch_sessions,
 }

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from collector.emulator.core import UNKNOWN_ACCOUNT, CallResult, EmulatedAccount, Emulator, Reject
 from collector.emulator.volcengine import auth, certificates, listing
+from collector.emulator.volcengine.catalog_health import HEALTH_BUILDERS
 from collector.emulator.volcengine.facts import (
     BY_ACTION,
     CERT_ACTION,
@@ -31,6 +32,9 @@ from collector.emulator.volcengine.responses import (
     render,
 )
 from collector.emulator.volcengine.validation import validate
+
+# Every Action's Result builder: the usage Actions' and the health Actions'.
+_BUILDERS = {**BUILDERS, **HEALTH_BUILDERS}
 
 _MESSAGES = {
     "MissingAuthenticationToken": "the request has no Authorization header",
@@ -127,7 +131,7 @@ def _handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[web.Respon
                 return render({"ResponseMetadata": meta, "Result": lookup()})
 
         else:
-            api, build = BY_ACTION[action], BUILDERS[action]
+            api, build = BY_ACTION[action], _BUILDERS[action]
             endpoint = api.name
 
             def respond(account: EmulatedAccount) -> web.Response:

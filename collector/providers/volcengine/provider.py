@@ -14,8 +14,9 @@ from collector.providers.base import CallTarget, Classified, Provider, fan_out
 from collector.providers.discovery import Lister, ListingPage
 from collector.providers.endpoint import Endpoint, EndpointSettings, FanOut, Query
 from collector.providers.volcengine import discovery
-from collector.providers.volcengine.catalog import CATALOG, MAX_GROUPS, VERSION
+from collector.providers.volcengine.catalog import CATALOG
 from collector.providers.volcengine.config import VolcengineAccount
+from collector.providers.volcengine.declare import MAX_GROUPS, VERSION
 from collector.providers.volcengine.signing import (
     DEFAULT_SERVICE,
     format_x_date,
