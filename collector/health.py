@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collector.app import Exporter, Job
+from collector.billing.config import dimension_of
+from collector.billing.ledger import Figures, Method
+from collector.billing.pricing import month_cost
 from collector.jobs import expected_data_age
 from collector.poller import EndpointPoller
 from collector.scheduler import stalled
@@ -63,12 +66,41 @@ def _billing(exporter: Exporter) -> list[BillingStatus]:
     result = []
     for name, book in exporter.billing.accounts.items():
         backfill = exporter.backfills.get(name)
+        busy = backfill is not None and backfill.busy
         for group, month, points, expected in book.coverage():
-            busy = backfill is not None and backfill.busy
+            config = book.books[group].group
+            ledger = book.books[group].ledger.months.get(month)
+            figures = ledger.figures() if ledger is not None else None
+            method, commit = config.method, config.commit
+            amount = None if commit is None else getattr(commit, dimension_of(method))
+            burst = None
+            if ledger is not None and method is Method.P95 and amount is not None:
+                burst = ledger.burst_points_remaining(amount.value, figures)
             result.append(
-                BillingStatus(name, group, month, points, expected, busy or points < expected)
+                BillingStatus(
+                    account=name,
+                    group=group,
+                    month=month,
+                    points=points,
+                    expected_points=expected,
+                    backfilling=busy or points < expected,
+                    method=method,
+                    billed=_billed(method, figures),
+                    forecast=0.0 if figures is None else figures.forecast(method),
+                    commit=None if amount is None else amount.value,
+                    burst_points=burst,
+                    cost=None if figures is None else month_cost(config, figures),
+                    currency=None if config.price is None else config.price.currency,
+                )
             )
     return result
+
+
+def _billed(method: Method, figures: Figures | None) -> float:
+    """The month-to-date figure of `method` (0 before the month has a ledger)."""
+    if figures is None:
+        return 0.0
+    return figures.traffic if method is Method.TRAFFIC else figures.bandwidth(method)
 
 
 def _endpoint(exporter: Exporter, job: Job) -> EndpointStatus:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum, StrEnum
 
+from collector.billing.ledger import Method
+
 
 class NextPoll(Enum):
     """Whether and why a job runs again."""
@@ -84,7 +86,8 @@ class DiscoveryStatus:
 
 @dataclass(frozen=True, slots=True)
 class BillingStatus:
-    """How complete one billing group's current month is."""
+    """One billing group's current month at a glance: its figures against its commit, and
+    how complete the month is. Amounts in bytes per second (bytes for `traffic`)."""
 
     account: str
     group: str
@@ -92,6 +95,23 @@ class BillingStatus:
     points: int  # 5-minute points held
     expected_points: int  # settled slices of the month so far
     backfilling: bool  # the month-to-date backfill is still reading the month
+    method: Method
+    billed: float  # the month-to-date figure of `method`
+    forecast: float  # the month-end figure if the rest of the month repeats it
+    commit: float | None  # None: no commit
+    burst_points: int | None  # left before p95 passes the commit (p95 with a commit only)
+    cost: float | None  # estimated month cost (None: no price)
+    currency: str | None
+
+    @property
+    def traffic(self) -> bool:
+        """Its amounts are bytes, not bytes per second."""
+        return self.method is Method.TRAFFIC
+
+    @property
+    def over_commit(self) -> bool:
+        """The month-end forecast passes the commit."""
+        return self.commit is not None and self.forecast > self.commit
 
     @property
     def complete(self) -> float:

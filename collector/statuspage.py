@@ -7,13 +7,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from collector.status import DiscoveryStatus, EndpointStatus, NextPoll, PollResult, Status
+from collector.status import (
+    BillingStatus,
+    DiscoveryStatus,
+    EndpointStatus,
+    NextPoll,
+    PollResult,
+    Status,
+)
 
 ERROR_SUMMARY = 120  # characters of an error shown before "more"
 BAR_WIDTH = 120  # px of the data-age and budget bars
 CELL = 5  # px per poll in the recent-polls strip, its gap included
 
 MINUTE, HOUR = 60, 3600
+# Decimal units, as invoices use: bandwidth in bits per second, traffic in bytes.
+_BIT_RATES = (("Tbps", 1e12), ("Gbps", 1e9), ("Mbps", 1e6), ("Kbps", 1e3), ("bps", 1.0))
+_BYTES = (("PB", 1e15), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3), ("B", 1.0))
+# Month to date over the forecast: blue under the commit, red over it.
+_UNDER = ("#1565c0", "#90caf9")
+_OVER = ("#c62828", "#ef9a9a")
 
 
 class Health(IntEnum):
@@ -279,6 +292,94 @@ def _discovery(accounts: tuple[DiscoveryStatus, ...], now: float) -> str:
     )
 
 
+def amount(value: float, traffic: bool) -> str:
+    """`135 Mbps`, `1.25 Gbps` (bytes per second as bits per second), `3.2 TB` (bytes)."""
+    scaled, units = (value, _BYTES) if traffic else (value * 8, _BIT_RATES)
+    for unit, size in units:  # largest first; rounded first, so 999.9 Mbps reads 1 Gbps
+        if float(text := f"{scaled / size:.3g}") >= 1:
+            return f"{text} {unit}"
+    return f"{scaled:.3g} {units[-1][0]}"
+
+
+def _billing_bar(group: BillingStatus) -> str:
+    """Month to date over the forecast, the commit a tick; the scale leaves room past the
+    larger of commit and forecast."""
+    top = max(group.commit or 0.0, group.forecast, group.billed)
+    scale = top * 1.25 if top else 1.0
+    dark, light = _OVER if group.over_commit else _UNDER
+    billed = round(BAR_WIDTH * min(group.billed / scale, 1.0))
+    forecast = round(BAR_WIDTH * min(group.forecast / scale, 1.0))
+    tick = ""
+    if group.commit is not None:
+        x = round(BAR_WIDTH * group.commit / scale)
+        tick = f'<rect x="{x - 1}" y="0" width="2" height="12" fill="#333"/>'
+    traffic = group.traffic
+    label = f"month to date {amount(group.billed, traffic)}, forecast "
+    label += amount(group.forecast, traffic)
+    if group.commit is not None:
+        label += f", commit {amount(group.commit, traffic)}"
+    return (
+        f'<svg class="bar" width="{BAR_WIDTH}" height="12" viewBox="0 0 {BAR_WIDTH} 12" '
+        f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>'
+        f'<rect x="0" y="2" width="{BAR_WIDTH}" height="8" rx="2" fill="#e6e6e6"/>'
+        f'<rect x="0" y="2" width="{forecast}" height="8" rx="2" fill="{light}"/>'
+        f'<rect x="0" y="2" width="{billed}" height="8" rx="2" fill="{dark}"/>{tick}</svg>'
+    )
+
+
+def _billing_row(group: BillingStatus) -> str:
+    traffic = group.traffic
+    state = "failing" if group.over_commit else ("waiting" if group.backfilling else "ok")
+    badge = "over commit" if group.over_commit else ("backfilling" if group.backfilling else "ok")
+    name = f'<span class="badge {state}">{badge}</span> <b>{_e(group.group)}</b>'
+    name += f'<small class="dim sub">{_e(group.account)}, {_e(str(group.method))}</small>'
+    figures = (
+        f'{_billing_bar(group)} <span class="nowrap">{_e(amount(group.billed, traffic))}'
+        f'</span><small class="sub">forecast {_e(amount(group.forecast, traffic))}</small>'
+    )
+    commit = "none" if group.commit is None else amount(group.commit, traffic)
+    burst = "" if group.burst_points is None else str(group.burst_points)
+    cost = ""
+    if group.cost is not None:
+        cost = f"{group.cost:,.2f} {group.currency or ''}".rstrip()
+    coverage = f"{group.points}/{group.expected_points} ({group.complete:.0%})"
+    if group.backfilling:
+        coverage += " backfilling"
+    cells = (
+        _td("group", name, "name"),
+        _td("month", _e(group.month), "nowrap"),
+        _td("month to date / forecast", figures),
+        _td("commit", _e(commit), "nowrap"),
+        _td("burst points left", _e(burst), "nowrap"),
+        _td("estimated cost", _e(cost), "nowrap"),
+        _td("points", _e(coverage)),
+    )
+    return f'<tr class="{state}">{"".join(cells)}</tr>'
+
+
+def _billing(groups: tuple[BillingStatus, ...]) -> str:
+    """Each billing group's month: figures against the commit, cost, coverage."""
+    if not groups:
+        return ""
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "group",
+            "month",
+            "month to date / forecast",
+            "commit",
+            "burst points left",
+            "estimated cost",
+            "points",
+        )
+    )
+    rows = "\n".join(_billing_row(g) for g in groups)
+    return (
+        '<h2>Billing</h2><table class="billing">'
+        f"<thead><tr>{head}</tr></thead><tbody>\n{rows}\n</tbody></table>"
+    )
+
+
 def _counters_note(status: Status) -> str:
     """Why counters read 0 in the first minutes: they count from the first slice that
     settles after start-up (the slices settled at start-up are a baseline)."""
@@ -338,7 +439,7 @@ td:not(.name)::before{content:attr(data-label) ": ";color:#666;font-size:12px}
 
 def render(status: Status, version: str) -> str:
     """The whole page: shard, overall state, endpoints grouped by account (failing and
-    late first), domain discovery."""
+    late first), billing groups, domain discovery."""
     now = status.now
     states = [health_of(e, now) for e in status.endpoints]
     failing, late = states.count(Health.FAILING), states.count(Health.LATE)
@@ -369,6 +470,7 @@ def render(status: Status, version: str) -> str:
 <p class="summary">{overall} {" ".join(flags)}</p>
 {_counters_note(status)}
 {_endpoints(status)}
+{_billing(status.billing)}
 {_discovery(status.discovery, now)}
 <p class="dim"><small>Data age: time since the end of the newest settled slice; the tick \
 marks the expected age (settle delay, slice, poll interval). Recent polls, oldest left: \

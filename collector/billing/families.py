@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from collector.billing.config import BillingGroup
 from collector.billing.ledger import BANDWIDTH_METHODS, GroupLedger, Method
-from collector.billing.pricing import estimated_cost
+from collector.billing.pricing import month_cost
 from collector.model import Family, Kind
 
 _FROM = (
@@ -171,10 +171,8 @@ def billing_samples(groups: Iterable[GroupState], settled_until: int) -> list[Bi
             if method is Method.P95 and commit is not None and commit.bandwidth is not None:
                 remaining = ledger.burst_points_remaining(commit.bandwidth.value, figures)
                 samples.append(BillingSample(BURST_POINTS, month, remaining))
-            if config.price is not None:
-                cost = estimated_cost(config.price, method, figures.forecast(method))
-                if config.proration and method is not Method.TRAFFIC and figures.days_seen:
-                    cost *= figures.valid_days / figures.days_seen
+            cost = month_cost(config, figures)
+            if config.price is not None and cost is not None:
                 labels = (*month, config.price.currency)
                 samples.append(BillingSample(COST, labels, cost))
     return samples

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from collector.billing.config import Price
-from collector.billing.ledger import Method
+from collector.billing.config import BillingGroup, Price
+from collector.billing.ledger import Figures, Method
 from collector.model import GIGABYTE, MEGABIT_PER_SECOND
 
 
@@ -28,4 +28,15 @@ def estimated_cost(price: Price, method: Method, amount: float) -> float:
             break
         cost += (min(units, high) - low) * tier.price
         low = high
+    return cost
+
+
+def month_cost(group: BillingGroup, figures: Figures) -> float | None:
+    """The group's estimated month cost at its price (None: no price), from its month-end
+    forecast; with proration a bandwidth cost x valid days / days with points so far."""
+    if group.price is None:
+        return None
+    cost = estimated_cost(group.price, group.method, figures.forecast(group.method))
+    if group.proration and group.method is not Method.TRAFFIC and figures.days_seen:
+        cost *= figures.valid_days / figures.days_seen
     return cost

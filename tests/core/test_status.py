@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from pathlib import Path
 
 import pytest
 
 from collector import health, scheduler
+from collector.app import Exporter
+from collector.billing.ledger import Method
 from collector.clock import FakeClock, VirtualClock
 from collector.http import HttpRequest, HttpResponse
 from collector.poller import RECENT_POLLS
 from collector.status import EndpointStatus, NextPoll, PollResult
+from tests.core.test_billingkeeper import NOW, bandwidth, poll, wangsu
 from tests.core.test_web import auth_failure, exporter
 
 T0 = 1_700_000_000
@@ -138,3 +142,54 @@ async def test_a_crashed_poll_shows_as_failed(monkeypatch: pytest.MonkeyPatch) -
         "crash: see the log",
         (PollResult.FAILED,),
     )
+
+
+def test_each_billing_group_shows_its_month_against_its_commit(tmp_path: Path) -> None:
+    groups = [
+        {
+            "name": "a",
+            "domains": ["a.example.com"],
+            "commit": {"bandwidth": "100Mbps"},  # 12.5 MB/s
+            "price": {"currency": "CNY", "flat": 2},  # per Mbps
+        },
+        {"name": "rest", "method": "traffic", "commit": {"traffic": "5TB"}, "time_zone": "-05:00"},
+        {"name": "idle", "domains": ["c.example.com"], "method": "daily_peak_average"},
+    ]
+    exporter = Exporter(wangsu(tmp_path, groups), FakeClock(NOW))
+    [poller] = exporter.pollers
+    assert health.status(exporter).billing == ()  # nothing settled yet: no month to show
+    first = NOW - 3600
+    for step in range(3):  # 3 points; the third of group a passes its commit
+        end = first + 300 * step
+        a = 20e6 if step == 2 else 10e6
+        points = [*bandwidth("a.example.com", end, a), *bandwidth("b.example.com", end, 1e6)]
+        poll(exporter, poller, points, end)
+    status = health.status(exporter)
+    a, rest, idle = status.billing
+    assert (a.account, a.group, a.month, a.method) == ("main", "a", "2026-03", Method.P95)
+    # The month so far in +08:00, from 2026-03-01 00:00 to the last settled slice's end
+    # (11:10 on the 10th), has far more slices than the 3 points held: still filling.
+    assert (a.points, a.backfilling) == (3, True)
+    assert a.expected_points == (9 * 24 + 11) * 12 + 2
+    # p95 of 3 points is the highest; repeated over the month it is the 2,977th highest
+    # of 8,928, i.e. the 1st of 3 (rounded up): 20 MB/s either way, over the commit.
+    assert (a.billed, a.forecast, a.commit) == (20e6, 20e6, 12.5e6)
+    assert a.over_commit
+    assert not a.traffic
+    # floor(0.05 x 8,928) = 446 points may pass the commit; one already has.
+    assert a.burst_points == 446 - 1
+    assert (a.cost, a.currency) == (pytest.approx(20e6 / 125e3 * 2), "CNY")
+    # Traffic in bytes: 3 points of 1 MB/s x 300 s, and the commit in bytes.
+    assert rest.traffic
+    assert rest.method is Method.TRAFFIC
+    assert rest.billed == pytest.approx(3 * 1e6 * 300)
+    assert rest.forecast == pytest.approx(3 * 1e6 * 300 * 31 * 288 / 3)
+    assert rest.commit == 5e12
+    assert not rest.over_commit
+    # rest's month is in -05:00: from 03-01 05:00 UTC to 03:10 on the 10th; no p95, no price.
+    assert (rest.month, rest.expected_points) == ("2026-03", (8 * 24 + 22) * 12 + 2)
+    assert (rest.burst_points, rest.cost, rest.currency) == (None, None, None)
+    # A group without a commit or points: zeros, nothing to pass.
+    assert (idle.points, idle.billed, idle.forecast, idle.commit) == (0, 0.0, 0.0, None)
+    assert not idle.over_commit
+    assert idle.burst_points is None
