@@ -7,8 +7,24 @@ from dataclasses import replace
 
 import pytest
 
-from collector.status import DiscoveryStatus, EndpointStatus, NextPoll, PollResult, Status
-from collector.statuspage import ERROR_SUMMARY, Health, duration, groups, health_of, render
+from collector.billing.ledger import Method
+from collector.status import (
+    BillingStatus,
+    DiscoveryStatus,
+    EndpointStatus,
+    NextPoll,
+    PollResult,
+    Status,
+)
+from collector.statuspage import (
+    ERROR_SUMMARY,
+    Health,
+    amount,
+    duration,
+    groups,
+    health_of,
+    render,
+)
 
 NOW = 1_700_000_000.0
 
@@ -34,7 +50,29 @@ OK = EndpointStatus(
 )
 
 
-def status(*endpoints: EndpointStatus, discovery: tuple[DiscoveryStatus, ...] = ()) -> Status:
+# 40 Mbps so far, 80 Mbps forecast, against a 100 Mbps commit (bytes per second).
+P95 = BillingStatus(
+    account="main",
+    group="video",
+    month="2026-03",
+    points=2700,
+    expected_points=2726,
+    backfilling=True,
+    method=Method.P95,
+    billed=5e6,
+    forecast=10e6,
+    commit=12.5e6,
+    burst_points=440,
+    cost=1600.0,
+    currency="CNY",
+)
+
+
+def status(
+    *endpoints: EndpointStatus,
+    discovery: tuple[DiscoveryStatus, ...] = (),
+    billing: tuple[BillingStatus, ...] = (),
+) -> Status:
     return Status(
         now=NOW,
         endpoints=endpoints,
@@ -43,6 +81,7 @@ def status(*endpoints: EndpointStatus, discovery: tuple[DiscoveryStatus, ...] = 
         shard="Not sharded (--total-shards 1): every account (2)",
         ready=True,
         healthy=True,
+        billing=billing,
     )
 
 
@@ -121,9 +160,11 @@ def test_every_dynamic_string_is_escaped() -> None:
         last_error=f"server_error: {evil}",
     )
     listing = DiscoveryStatus(evil, 3600, None, 1, None, evil)
-    page = render(replace(status(hostile, discovery=(listing,)), shard=evil), evil)
+    billing = replace(P95, account=evil, group=evil, month=evil, currency=evil)
+    hostile_status = status(hostile, discovery=(listing,), billing=(billing,))
+    page = render(replace(hostile_status, shard=evil), evil)
     assert "<script" not in page
-    assert page.count("&lt;script&gt;") >= 6
+    assert page.count("&lt;script&gt;") >= 10
 
 
 def test_a_long_error_is_shortened_with_the_whole_text_on_demand() -> None:
@@ -184,3 +225,80 @@ def test_discovery_is_listed_failing_first() -> None:
     assert '<td data-label="domains">12</td>' in section
     assert '<td data-label="domains">not listed yet</td>' in section
     assert "Domain discovery" not in render(status(OK), "1")
+
+
+@pytest.mark.parametrize(
+    ("value", "traffic", "text"),
+    [
+        (12.5e6, False, "100 Mbps"),  # bytes per second, read as bits per second
+        (156.25e6, False, "1.25 Gbps"),
+        (124.99e6, False, "1 Gbps"),  # 999.92 Mbps rounds up a unit
+        (0.0, False, "0 bps"),
+        (3.2e12, True, "3.2 TB"),  # traffic in bytes
+        (512e9, True, "512 GB"),
+    ],
+)
+def test_billing_amounts_read_as_invoices_print_them(
+    value: float, traffic: bool, text: str
+) -> None:
+    assert amount(value, traffic) == text
+
+
+def billing_section(page: str) -> str:
+    return page[page.index("<h2>Billing</h2>") : page.index("</table>", page.index("Billing"))]
+
+
+def test_each_billing_group_shows_its_month_against_its_commit() -> None:
+    assert "<h2>Billing</h2>" not in render(status(OK), "1")
+    traffic = replace(
+        P95,
+        account="cdn",
+        group="downloads",
+        backfilling=False,
+        points=2726,
+        method=Method.TRAFFIC,
+        billed=1.5e12,
+        forecast=5e12,
+        commit=None,
+        burst_points=None,
+        cost=None,
+        currency=None,
+    )
+    section = billing_section(render(status(OK, billing=(P95, traffic)), "1"))
+    # Groups in the order given (accounts, then groups, as configured).
+    assert section.index("<b>video</b>") < section.index("<b>downloads</b>")
+    assert '<small class="dim sub">main, p95</small>' in section
+    assert '<td data-label="month" class="nowrap">2026-03</td>' in section
+    # The bar: a scale of 1.25 x the larger of commit and forecast (15.625 MB/s): month to
+    # date 38 px over the forecast 77 px, both blue, the commit a tick at 96 px.
+    assert 'aria-label="month to date 40 Mbps, forecast 80 Mbps, commit 100 Mbps"' in section
+    assert '<rect x="0" y="2" width="77" height="8" rx="2" fill="#90caf9"/>' in section
+    assert '<rect x="0" y="2" width="38" height="8" rx="2" fill="#1565c0"/>' in section
+    assert '<rect x="95" y="0" width="2" height="12" fill="#333"/>' in section
+    assert '<small class="sub">forecast 80 Mbps</small>' in section
+    assert '<td data-label="commit" class="nowrap">100 Mbps</td>' in section
+    assert '<td data-label="burst points left" class="nowrap">440</td>' in section
+    assert '<td data-label="estimated cost" class="nowrap">1,600.00 CNY</td>' in section
+    assert '<td data-label="points">2700/2726 (99%) backfilling</td>' in section
+    assert '<span class="badge waiting">backfilling</span>' in section
+    # Traffic in bytes, no commit (no tick), no price, no burst points: empty cells.
+    assert "month to date 1.5 TB, forecast 5 TB" in section
+    assert '<td data-label="commit" class="nowrap">none</td>' in section
+    assert '<td data-label="estimated cost" class="nowrap"></td>' in section
+    assert '<td data-label="points">2726/2726 (100%)</td>' in section
+    assert section.count('fill="#333"') == 1
+    assert "#c62828" not in section
+
+
+def test_a_forecast_over_the_commit_is_red() -> None:
+    over = replace(P95, billed=10e6, forecast=20e6)  # 160 Mbps forecast, 100 Mbps commit
+    section = billing_section(render(status(OK, billing=(over,)), "1"))
+    assert '<tr class="failing">' in section
+    assert '<span class="badge failing">over commit</span>' in section
+    # The scale is 1.25 x the forecast (25 MB/s): the commit's tick at 60 px.
+    assert '<rect x="0" y="2" width="96" height="8" rx="2" fill="#ef9a9a"/>' in section
+    assert '<rect x="0" y="2" width="48" height="8" rx="2" fill="#c62828"/>' in section
+    assert '<rect x="59" y="0" width="2" height="12" fill="#333"/>' in section
+    # Month to date over the commit but the forecast under it (a burst): not red.
+    burst = replace(P95, billed=13e6, forecast=12e6)
+    assert "#c62828" not in billing_section(render(status(OK, billing=(burst,)), "1"))
