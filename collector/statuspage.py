@@ -92,9 +92,20 @@ def _next_poll(endpoint: EndpointStatus, now: float) -> str:
     return f"{when} (retry)" if endpoint.next_kind is NextPoll.RETRY else when
 
 
-def _bar(fraction: float, colour: str, label: str, mark: float | None = None) -> str:
-    """A horizontal bar filled to `fraction` (0-1), an optional tick at `mark`."""
-    width = round(BAR_WIDTH * min(max(fraction, 0.0), 1.0))
+def _bar(
+    fraction: float,
+    colour: str,
+    label: str,
+    mark: float | None = None,
+    behind: tuple[float, str] | None = None,
+) -> str:
+    """A horizontal bar filled to `fraction` (0-1), an optional tick at `mark` (0-1) and
+    an optional second fill `behind` it (fraction, colour)."""
+    fills = "".join(
+        f'<rect x="0" y="2" width="{round(BAR_WIDTH * min(max(f, 0.0), 1.0))}" height="8" '
+        f'rx="2" fill="{c}"/>'
+        for f, c in (*((behind,) if behind else ()), (fraction, colour))
+    )
     tick = ""
     if mark is not None:
         x = round(BAR_WIDTH * mark)
@@ -103,7 +114,7 @@ def _bar(fraction: float, colour: str, label: str, mark: float | None = None) ->
         f'<svg class="bar" width="{BAR_WIDTH}" height="12" viewBox="0 0 {BAR_WIDTH} 12" '
         f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>'
         f'<rect x="0" y="2" width="{BAR_WIDTH}" height="8" rx="2" fill="#e6e6e6"/>'
-        f'<rect x="0" y="2" width="{width}" height="8" rx="2" fill="{colour}"/>{tick}</svg>'
+        f"{fills}{tick}</svg>"
     )
 
 
@@ -307,24 +318,15 @@ def _billing_bar(group: BillingStatus) -> str:
     top = max(group.commit or 0.0, group.forecast, group.billed)
     scale = top * 1.25 if top else 1.0
     dark, light = _OVER if group.over_commit else _UNDER
-    billed = round(BAR_WIDTH * min(group.billed / scale, 1.0))
-    forecast = round(BAR_WIDTH * min(group.forecast / scale, 1.0))
-    tick = ""
-    if group.commit is not None:
-        x = round(BAR_WIDTH * group.commit / scale)
-        tick = f'<rect x="{x - 1}" y="0" width="2" height="12" fill="#333"/>'
     traffic = group.traffic
     label = f"month to date {amount(group.billed, traffic)}, forecast "
     label += amount(group.forecast, traffic)
+    mark = None
     if group.commit is not None:
         label += f", commit {amount(group.commit, traffic)}"
-    return (
-        f'<svg class="bar" width="{BAR_WIDTH}" height="12" viewBox="0 0 {BAR_WIDTH} 12" '
-        f'role="img" aria-label="{_e(label)}"><title>{_e(label)}</title>'
-        f'<rect x="0" y="2" width="{BAR_WIDTH}" height="8" rx="2" fill="#e6e6e6"/>'
-        f'<rect x="0" y="2" width="{forecast}" height="8" rx="2" fill="{light}"/>'
-        f'<rect x="0" y="2" width="{billed}" height="8" rx="2" fill="{dark}"/>{tick}</svg>'
-    )
+        mark = group.commit / scale
+    behind = (group.forecast / scale, light)
+    return _bar(group.billed / scale, dark, label, mark=mark, behind=behind)
 
 
 def _billing_row(group: BillingStatus) -> str:
