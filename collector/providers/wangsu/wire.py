@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,9 +145,13 @@ class Nested:
                 labels + m.labels,
                 m.unit,
                 m.optional,
+                # A plain factor: a finite, non-negative value times it is the answer,
+                # so only other values (and other units) go through the gate's call.
+                0.0 if m.unit.strict_fraction or m.unit.percent_above_one else m.unit.factor,
             )
             for m in self.measures
         ]
+        inf = math.inf
         add_family, add_labels = out.families.append, out.labels.append
         add_end, add_value = out.ends.append, out.values.append
         for item in items:
@@ -156,7 +161,7 @@ class Nested:
                 if type(text) is not str:
                     raise TypeError("timestamp")
                 end = stamps[text] = parse_end_labelled(text, offset)
-            for key, family, full, unit, optional in plan:
+            for key, family, full, unit, optional, factor in plan:
                 raw = item.get(key)
                 if raw is None:
                     if optional:
@@ -164,7 +169,13 @@ class Nested:
                     raise LookupError(key)
                 if type(raw) is bool:
                     raise TypeError(key)
-                value = unit.convert(float(raw), key)  # the one value gate, here too
+                value = float(raw)
+                # The one value gate (Unit.convert), inlined for the common case only:
+                # NaN fails `0 <= value`, infinities and overflow `< inf`.
+                if factor and 0.0 <= value < inf and value * factor < inf:
+                    value *= factor
+                else:
+                    value = unit.convert(value, key)
                 add_family(family)
                 add_labels(full)
                 add_end(end)
