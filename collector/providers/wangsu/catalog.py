@@ -9,6 +9,7 @@ from collector import families as core
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
 from collector.providers.wangsu import (
     catalog_code_data,
+    catalog_health,
     catalog_isp_province,
     catalog_legacy,
     catalog_result,
@@ -235,7 +236,8 @@ CORE: tuple[Endpoint, ...] = (
 # Every endpoint, by config key. The other modules hold the rest, by family: the ISP x
 # province reports (catalog_isp_province), the other `result` reports (catalog_result),
 # the other `code`/`message`/`data` reports (catalog_code_data), and the legacy
-# `flow-data` and `myview` reports (catalog_legacy).
+# `flow-data` and `myview` reports (catalog_legacy), and the status-code, origin
+# response-time and certificate reports (catalog_health).
 CATALOG: dict[str, Endpoint] = {
     spec.name: spec
     for spec in (
@@ -244,5 +246,6 @@ CATALOG: dict[str, Endpoint] = {
         *catalog_result.ENDPOINTS,
         *catalog_code_data.ENDPOINTS,
         *catalog_legacy.ENDPOINTS,
+        *catalog_health.ENDPOINTS,
     )
 }

@@ -78,10 +78,11 @@ def _decode(body: bytes) -> tuple[Any, bool]:
 
 def _has_envelope(decoded: dict[str, Any]) -> bool:
     """A success envelope: `result` or `data` list (styles A, B), a `flow-data` list
-    beside `flow-summary` (legacy style C), or a myview `provider` object."""
+    beside `flow-summary` (legacy style C), the certificate list's `ssl-certificates`,
+    or a myview `provider` object."""
     if any(
         key in decoded and (decoded[key] is None or isinstance(decoded[key], list))
-        for key in ("result", "data", FLOW_DATA)
+        for key in ("result", "data", FLOW_DATA, "ssl-certificates")
     ):
         return True
     return isinstance(decoded.get("provider"), (dict, list))

@@ -1,0 +1,318 @@
+"""Wangsu/CDNetworks health reports: edge and origin status codes, origin response time,
+certificates (reference `wangsu-health-billing-api.md` §3, §5, §6, §9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from collector.families import (
+    CERTIFICATE_DOMAIN,
+    CERTIFICATE_NOT_AFTER,
+    HTTP_RESPONSES,
+    HTTP_RESPONSES_BY_CODE,
+    ORIGIN_HTTP_RESPONSES,
+    ORIGIN_RESPONSE_TIME,
+)
+from collector.model import Point, RateLimit
+from collector.providers._json import field_of, list_of, number
+from collector.providers.endpoint import (
+    Endpoint,
+    FanOut,
+    Granularity,
+    MalformedResponse,
+    Measure,
+    Query,
+    Reason,
+    Unit,
+)
+from collector.providers.wangsu.declare import HISTORY, dates, slices
+from collector.providers.wangsu.timestamps import parse_end_labelled
+from collector.providers.wangsu.wire import COUNT, Nested
+from collector.statuscodes import CLASSES, class_of_row, is_total_row
+from collector.timeslices import DAY, HOUR, MINUTE, TimestampError
+
+# [I] The edge status-code report publishes no limit: the reference's "30/5 min per API"
+# (§9). Two declarations read it (classes, and codes when opted in): two thirds and one
+# third of it, so together they never exceed it.
+EDGE_STATUS_CLASSES_LIMIT = RateLimit(calls=20, period=300, assumed=True)
+EDGE_STATUS_CODES_LIMIT = RateLimit(calls=10, period=300, assumed=True)
+# 30/5 min on the origin status-code report (Wangsu README_EN, §9).
+ORIGIN_STATUS_LIMIT = RateLimit(calls=30, period=300)
+# [I] Unstated for origin response time and the certificate list: 30/5 min (§9).
+ASSUMED_30 = RateLimit(calls=30, period=300, assumed=True)
+MILLISECONDS = Unit(0.001, "ms divided by 1000")
+CST = 8 * HOUR  # certificate validity is printed in China Standard Time, UTC+8 (§6)
+CST_SECONDS = Unit(1.0, "CST `yyyy-MM-dd HH:mm:ss` read as Unix seconds")
+LISTED = Unit(1.0, "1 per related domain")
+# The certificate list has no time range: read once an hour as an hourly "slice" settled
+# as soon as it ends (delay 0), the snapshot stamped at its end (as Volcengine ListCertV2).
+CERTIFICATE_SLICES = (Granularity(HOUR, 31 * DAY, 0),)
+
+
+def body_status_codes(query: Query) -> dict[str, Any]:
+    # Per code (queryBy statusCode, the default, said explicitly): classes are summed here
+    # from codes. No dataPadding: zero-filled slices that are merely late would count.
+    return {
+        **dates(query),
+        "domain": list(query.domains),
+        "groupBy": ["domain"],
+        "queryBy": "statusCode",
+    }
+
+
+def body_origin_response_time(query: Query) -> dict[str, Any]:
+    # No granularity field: the series is always per minute.
+    return {**dates(query), "domain": list(query.domains)}
+
+
+def body_none(query: Query) -> dict[str, Any]:
+    """GET /api/ssl/certificate takes no parameters."""
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCodes:
+    """`result[] {domain, <codes>[] {statusCode, requestData[] {timestamp, value}}}`:
+    request counts per code, summed per class (every class in every slice, 0 where no
+    code of it came back, so a rare 5xx counter never expires) or kept per code. Class
+    rows (`5XX`, `OTHERS`) count only where a domain's answer has no single codes, and the
+    `all` row never does (statuscodes)."""
+
+    measure: Measure
+    codes: str  # statusCodeData (edge) | statusCodeOriginData (origin)
+    by_code: bool = False
+    envelope: str = "result"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.measure,)
+
+    def source(self, measure: Measure) -> str:
+        how = "per status code" if self.by_code else "summed per status class"
+        return f"result[].{self.codes}[].requestData[].{measure.field} {how}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        points: list[Point] = []
+        for index, item in enumerate(list_of(payload, "result", "body")):
+            where = f"result[{index}]"
+            domain = field_of(item, "domain", where)
+            if not isinstance(domain, str) or not domain:
+                raise MalformedResponse(
+                    f"{where}.domain: expected a name, got {domain!r}", Reason.WRONG_TYPE
+                )
+            rows = self._rows(item, where, query.offset_seconds)
+            has_codes = any(code.strip().isdigit() for code, _ in rows)
+            slices: dict[int, dict[str, float]] = {}
+            for code, series in rows:
+                label = self._label(code, has_codes)
+                for end, value in series:
+                    values = slices.setdefault(
+                        end, {} if self.by_code else dict.fromkeys(CLASSES, 0.0)
+                    )
+                    if label is not None:
+                        values[label] = values.get(label, 0.0) + value
+            points.extend(
+                Point(self.measure.family, (domain, label), end, value)
+                for end, values in sorted(slices.items())
+                for label, value in values.items()
+            )
+        return points
+
+    def _label(self, code: str, has_codes: bool) -> str | None:
+        """The label a row counts under, or None: a total row, a class row beside
+        single codes, or (per code) anything that is not a single code."""
+        single = code.strip().isdigit()
+        if is_total_row(code) or (has_codes and not single):
+            return None
+        if self.by_code:
+            return code.strip() if single else None
+        return class_of_row(code)
+
+    def _rows(
+        self, item: Any, where: str, offset: int
+    ) -> list[tuple[str, list[tuple[int, float]]]]:
+        out = []
+        for index, row in enumerate(list_of(item, self.codes, where)):
+            row_where = f"{where}.{self.codes}[{index}]"
+            code = field_of(row, "statusCode", row_where)
+            if not isinstance(code, str) or not code.strip():
+                raise MalformedResponse(
+                    f"{row_where}.statusCode: expected a code, got {code!r}", Reason.WRONG_TYPE
+                )
+            series = []
+            for i, point in enumerate(list_of(row, "requestData", row_where)):
+                at = f"{row_where}.requestData[{i}]"
+                series.append((_end(point, at, offset), self._value(point, at)))
+            out.append((code, series))
+        return out
+
+    def _value(self, point: Any, where: str) -> float:
+        at = f"{where}.{self.measure.field}"
+        return self.measure.unit.convert(number(field_of(point, self.measure.field, where), at), at)
+
+
+def _end(item: Any, where: str, offset: int) -> int:
+    text = field_of(item, "timestamp", where)
+    try:
+        return parse_end_labelled(text, offset)
+    except (TimestampError, TypeError):
+        raise MalformedResponse(
+            f"{where}.timestamp: unrecognised {text!r}", Reason.BAD_TIMESTAMP
+        ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Certificates:
+    """`{"ssl-certificates": [{certificate-id, name, certificate-validity-to,
+    related-domains[] {domain-name}}]}`: a snapshot, not a series, stamped at the
+    window's end (the hour it was read). A certificate is labelled by `name`
+    (`certificate-id` when unnamed); its domains are the accelerated domains it is
+    deployed on (`related-domains`), not its DNS names. Two sharing a name keep the
+    later expiry."""
+
+    not_after: Measure
+    domain: Measure
+    envelope: str = "ssl-certificates"
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return (self.not_after, self.domain)
+
+    def source(self, measure: Measure) -> str:
+        return f"ssl-certificates[].{measure.field}"
+
+    def parse(self, payload: Any, query: Query) -> list[Point]:
+        end = query.window.end
+        expiry: dict[str, float] = {}
+        domains: dict[str, set[str]] = {}
+        for index, cert in enumerate(list_of(payload, "ssl-certificates", "body")):
+            where = f"ssl-certificates[{index}]"
+            name = cert.get("name") if isinstance(cert, dict) else None
+            named = isinstance(name, str) and name
+            label = name if named else field_of(cert, "certificate-id", where)
+            if not isinstance(label, str) or not label:
+                raise MalformedResponse(
+                    f"{where}.certificate-id: expected a name, got {label!r}", Reason.WRONG_TYPE
+                )
+            raw = field_of(cert, self.not_after.field, where)
+            try:
+                expires = float(parse_end_labelled(raw, CST))
+            except (TimestampError, TypeError):
+                raise MalformedResponse(
+                    f"{where}.{self.not_after.field}: not `yyyy-MM-dd HH:mm:ss`: {raw!r}",
+                    Reason.BAD_TIMESTAMP,
+                ) from None
+            expiry[label] = max(expiry.get(label, 0.0), expires)
+            names = domains.setdefault(label, set())
+            for i, related in enumerate(list_of(cert, self.domain.field, where, optional=True)):
+                domain = field_of(related, "domain-name", f"{where}.{self.domain.field}[{i}]")
+                if not isinstance(domain, str) or not domain:
+                    raise MalformedResponse(
+                        f"{where}.{self.domain.field}[{i}].domain-name: expected a name, "
+                        f"got {domain!r}",
+                        Reason.WRONG_TYPE,
+                    )
+                names.add(domain)
+        points = [Point(self.not_after.family, (label,), end, v) for label, v in expiry.items()]
+        points += [
+            Point(self.domain.family, (label, domain), end, 1.0)
+            for label, names in domains.items()
+            for domain in sorted(names)
+        ]
+        return points
+
+
+def _status_spec(
+    name: str,
+    path: str,
+    rate_limit: RateLimit,
+    shape: StatusCodes,
+    *,
+    sdk_model: str,
+    description: str,
+) -> Endpoint:
+    return Endpoint(
+        name=name,
+        path=path,
+        method="POST",
+        history=HISTORY,
+        rate_limit=rate_limit,
+        max_domains_per_call=20,
+        slices=slices(5 * MINUTE, span=7 * DAY),  # `5m` only, 7 days a call
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_status_codes,
+        shape=shape,
+        sdk_model=sdk_model,
+        description=description,
+    )
+
+
+STATUS_CODES = _status_spec(
+    "status_codes",
+    "/api/report/status-code",
+    EDGE_STATUS_CLASSES_LIMIT,
+    StatusCodes(Measure("value", HTTP_RESPONSES, COUNT), "statusCodeData"),
+    sdk_model="reportstatuscode.QueryStatusCodeDistribution",
+    description="Edge responses per status class, from counts per code (5m).",
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    STATUS_CODES,
+    replace(
+        _status_spec(
+            "status_codes_by_code",
+            "/api/report/status-code",
+            EDGE_STATUS_CODES_LIMIT,
+            StatusCodes(
+                Measure("value", HTTP_RESPONSES_BY_CODE, COUNT), "statusCodeData", by_code=True
+            ),
+            sdk_model="reportstatuscode.QueryStatusCodeDistribution",
+            description="Edge responses per HTTP status code (one series per code seen).",
+        ),
+        opt_in=True,
+    ),
+    _status_spec(
+        "origin_status_codes",
+        "/api/report/status-code/origin",
+        ORIGIN_STATUS_LIMIT,
+        StatusCodes(Measure("value", ORIGIN_HTTP_RESPONSES, COUNT), "statusCodeOriginData"),
+        sdk_model="reportstatuscode.QueryOriginStatusCodeDistribution",
+        description="Back-to-origin responses per status class, from counts per code (5m).",
+    ),
+    Endpoint(
+        name="origin_response_time",
+        path="/api/report/origin/response-time",
+        method="POST",
+        history=HISTORY,
+        rate_limit=ASSUMED_30,  # [I]
+        max_domains_per_call=20,
+        slices=slices(MINUTE, span=7 * DAY),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_origin_response_time,
+        shape=Nested(
+            "code-data",
+            (),
+            "detailList",
+            (Measure("value", ORIGIN_RESPONSE_TIME, MILLISECONDS),),
+        ),
+        sdk_model="reportbandwidth.ReportDomainOriginResponseTimeService",
+        description="Average back-to-origin response time per domain (1m, ms as seconds).",
+    ),
+    Endpoint(
+        name="certificates",
+        path="/api/ssl/certificate",
+        method="GET",
+        rate_limit=ASSUMED_30,  # [I]
+        max_domains_per_call=0,
+        slices=CERTIFICATE_SLICES,
+        fan_out=FanOut.ACCOUNT,
+        build_body=body_none,
+        shape=Certificates(
+            Measure("certificate-validity-to", CERTIFICATE_NOT_AFTER, CST_SECONDS),
+            Measure("related-domains", CERTIFICATE_DOMAIN, LISTED),
+        ),
+        sdk_model="certificationmanage.QueryCertificateList",
+        description="Certificate expiry and the domains each is deployed on, read hourly.",
+    ),
+)
