@@ -35,13 +35,21 @@ import pytest
 import yaml
 
 from tests.e2e.processes import Budget, free_port, get, query, stop, wait_for
-from tests.e2e.test_prometheus_e2e import Webhook, _alertmanager_config, _popen, _start_webhook
+from tests.e2e.test_prometheus_e2e import (
+    Webhook,
+    _alertmanager_config,
+    _dashboard_exprs,
+    _popen,
+    _start_webhook,
+)
 
 pytestmark = pytest.mark.e2e
 
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-errors.rules.yml"
-DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "cdn-overview.json"
+ROW = "Errors and origin"
+# The row's panels this stack fills (it polls edge status codes only); the others must run.
+FILLED = {"Edge 5xx ratio by domain", "Edge 5xx ratio by account", "Edge responses by status class"}
 DEADLINE = 90.0
 PACE = 60  # virtual seconds per real second, in the exporter and in the rules
 DOMAIN = "www.example.com"
@@ -238,3 +246,26 @@ def test_a_5xx_burst_fires_the_page_alert_and_it_resolves(stack: Stack) -> None:
              budget.cap(10), procs)  # fmt: skip
     wait_for("the webhook to receive the resolution",
              lambda: _delivered(stack, "resolved") or None, budget.cap(10), procs)  # fmt: skip
+
+
+def _row_titles() -> set[str]:
+    dashboard = json.loads((REPO / "deploy/grafana/dashboards/cdn-overview.json").read_text())
+    titles: set[str] = set()
+    inside = False
+    for panel in dashboard["panels"]:
+        if panel["type"] == "row":
+            inside = panel["title"] == ROW
+        elif inside:
+            titles.add(panel["title"])
+    return titles
+
+
+def test_every_query_of_the_errors_row_runs(stack: Stack) -> None:
+    """The "Errors and origin" row's queries on this Prometheus (the error rules loaded,
+    windows scaled): each runs, and those over the edge status counters have data."""
+    titles = _row_titles()
+    assert titles > FILLED, titles
+    exprs = [(title, expr) for title, expr in _dashboard_exprs() if title in titles]
+    assert len(exprs) >= len(titles)
+    empty = [f"{title}: {expr}" for title, expr in exprs if not query(stack.prometheus_url, expr)]
+    assert not [e for e in empty if e.split(":")[0] in FILLED], empty
