@@ -25,7 +25,7 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "stream": {"enabled": True},
     },
     "cdnetworks": {"country_bandwidth": {"enabled": True}},
-    "volcengine": {},
+    "volcengine": {"stream_sessions_by_stream": {"enabled": True}},
 }
 
 

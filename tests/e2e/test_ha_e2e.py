@@ -81,6 +81,10 @@ def _config(base_url: str) -> dict[str, Any]:
     endpoints = {
         "flow_request": {"slices": True},
         "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
         "edge_hit_ratio": {"enabled": False},
     }
     return {

@@ -38,7 +38,14 @@ async def test_a_fault_is_counted_and_the_last_good_data_stays(
 ) -> None:
     clock = FakeClock(START)
     server = await start(Emulator([WANGSU], clock=clock, fault_delay=1.5))
-    only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+    only_flow = {
+        "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
+        "edge_hit_ratio": {"enabled": False},
+    }
     settings = validate(
         {"accounts": [account_config(WANGSU, server.base_url, only_flow, timeout=1)]}
     )

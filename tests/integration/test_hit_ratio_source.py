@@ -33,7 +33,14 @@ def hit_ratios(exporter: Exporter) -> dict[tuple[str, ...], tuple[int, float]]:
 async def test_many_domains_take_the_batched_source_with_the_same_values() -> None:
     clock = FakeClock(START)
     server = await start(Emulator([MANY], clock=clock))
-    only_hit_ratio = {"flow_request": {"enabled": False}, "flow_request_origin": {"enabled": False}}
+    only_hit_ratio = {
+        "flow_request": {"enabled": False},
+        "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
+    }
     auto = validate({"accounts": [account_config(MANY, server.base_url, only_hit_ratio)]})
     forced = {**only_hit_ratio, "edge_hit_ratio": {"enabled": True}}
     single = validate({"accounts": [account_config(MANY, server.base_url, forced)]})
@@ -66,7 +73,14 @@ async def test_many_domains_take_the_batched_source_with_the_same_values() -> No
 
 async def test_discovered_domains_switch_to_the_batched_source_once_listed() -> None:
     clock = VirtualClock(START)
-    only_hit_ratio = {"flow_request": {"enabled": False}, "flow_request_origin": {"enabled": False}}
+    only_hit_ratio = {
+        "flow_request": {"enabled": False},
+        "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
+    }
 
     def configure(base_url: str) -> list[dict[str, Any]]:
         return [account_config(MANY, base_url, only_hit_ratio, domains="auto")]

@@ -32,6 +32,10 @@ async def test_twelve_domains_one_call_each_never_exceed_five_per_minute() -> No
         "edge_hit_ratio": {"rate_limit": limit},
         "flow_request": {"enabled": False},
         "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
     }
 
     def configure(base_url: str) -> list[dict[str, object]]:

@@ -37,8 +37,13 @@ def config(base_url: str, wangsu: dict[str, Any], cdnetworks: dict[str, Any] | N
     return {"account_jitter": "2s", "accounts": entries}
 
 
-FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF}
-ONLY_FLOW = {"flow_request_origin": OFF, "edge_hit_ratio": OFF}
+# The health reports stay off: these tests follow the three traffic endpoints.
+HEALTH_OFF = {
+    name: OFF
+    for name in ("status_codes", "origin_status_codes", "origin_response_time", "certificates")
+}
+FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF, **HEALTH_OFF}
+ONLY_FLOW = {"flow_request_origin": OFF, "edge_hit_ratio": OFF, **HEALTH_OFF}
 
 
 @asynccontextmanager
@@ -97,7 +102,7 @@ async def test_a_valid_change_keeps_unchanged_endpoints_and_their_counters(
 
         # flow_request unchanged; flow_request_origin changed; edge_hit_ratio added;
         # the CDNetworks account removed.
-        changed = {"flow_request_origin": {"delay": "20m"}, "edge_hit_ratio": {}}
+        changed = {"flow_request_origin": {"delay": "20m"}, "edge_hit_ratio": {}, **HEALTH_OFF}
         write_config(path, config(server.base_url, changed, None))
         result = await exporter.reload()
 

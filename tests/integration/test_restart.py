@@ -26,7 +26,14 @@ DAY = 86400
 DOWN = 1800
 # Just after a local midnight (+08:00) plus the settle delay, as in test_simulated_day.
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    "status_codes": {"enabled": False},
+    "origin_status_codes": {"enabled": False},
+    "origin_response_time": {"enabled": False},
+    "certificates": {"enabled": False},
+    "edge_hit_ratio": {"enabled": False},
+}
 ACCOUNTS = (WANGSU, CDNETWORKS)
 
 

@@ -8,7 +8,14 @@ from collector.emulator import FaultKind
 from tests.integration.conftest import WANGSU, running
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    "status_codes": {"enabled": False},
+    "origin_status_codes": {"enabled": False},
+    "origin_response_time": {"enabled": False},
+    "certificates": {"enabled": False},
+    "edge_hit_ratio": {"enabled": False},
+}
 
 
 async def test_a_failing_first_poll_has_data_within_a_minute_of_the_fault_clearing() -> None:

@@ -26,7 +26,14 @@ async def test_a_signal_mid_poll_exits_0_within_5_seconds_without_a_traceback(
             config,
             config_for(
                 server.base_url,
-                {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}},
+                {
+                    "flow_request_origin": {"enabled": False},
+                    "status_codes": {"enabled": False},
+                    "origin_status_codes": {"enabled": False},
+                    "origin_response_time": {"enabled": False},
+                    "certificates": {"enabled": False},
+                    "edge_hit_ratio": {"enabled": False},
+                },
             ),
         )
         async with daemon(config, tmp_path) as running:

@@ -29,7 +29,14 @@ def counter(poller: EndpointPoller, family_name: str, domain: str) -> float:
 
 async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
     clock = VirtualClock(START)
-    only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+    only_flow = {
+        "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
+        "edge_hit_ratio": {"enabled": False},
+    }
 
     def configure(base_url: str) -> list[dict[str, object]]:
         return [
@@ -77,6 +84,10 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
     endpoints = {
         "flow_request": {"delay": "5m"},
         "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
         "edge_hit_ratio": {"enabled": False},
     }
 

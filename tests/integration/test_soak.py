@@ -23,7 +23,14 @@ pytestmark = pytest.mark.slow
 DAY = 86400
 SETTLE = 900
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + SETTLE + 60
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    "status_codes": {"enabled": False},
+    "origin_status_codes": {"enabled": False},
+    "origin_response_time": {"enabled": False},
+    "certificates": {"enabled": False},
+    "edge_hit_ratio": {"enabled": False},
+}
 RATES = {
     FaultKind.SERVER_ERROR: 0.20,
     FaultKind.THROTTLE: 0.05,
