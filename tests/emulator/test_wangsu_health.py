@@ -178,3 +178,20 @@ def test_the_certificate_list_is_the_accounts_certificates_in_cst(emulator: Emul
         assert parse_end_labelled(item["certificate-validity-to"], CST) == cert.not_after
         assert [d["domain-name"] for d in item["related-domains"]] == list(cert.domains)
         assert all(isinstance(v, str) for k, v in item.items() if not isinstance(v, list))
+
+
+async def test_avg_speed_spans_an_hour_and_answers_every_cell(client: ApiClient) -> None:
+    too_long = body("avg_speed_isp_province", NOW - HOUR - 300, NOW)
+    reply = await client.call("avg_speed_isp_province", too_long)
+    assert reply.status == 400, reply.body
+    assert reply.json["code"] == "24102006"
+    start, end = SETTLED - HOUR, SETTLED
+    spec = CATALOG["avg_speed_isp_province"]
+    reply = await client.call(spec.name, body(spec.name, start, end, (WWW,)))
+    assert reply.status == 200, reply.body
+    q = Query(spec.name, (WWW,), Window(start, end, 300), CST)
+    points = spec.parse(reply.json, q)
+    cells = {p.labels for p in points}
+    assert len(cells) > 10  # every ISP x province of the domain
+    assert {p.end for p in points} == set(range(start + 300, end + 1, 300))
+    assert all(p.value > 0 for p in points)

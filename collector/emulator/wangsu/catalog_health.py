@@ -25,7 +25,7 @@ from collector.emulator.wangsu.facts import (
 from collector.emulator.wangsu.responses import DIALECT, Level, RouteBody, Shape, render
 from collector.emulator.wangsu.validation import Call, bad
 from collector.model import RateLimit
-from collector.timeslices import format_local
+from collector.timeslices import HOUR, format_local
 
 # [I] Unstated limits: "others unstated -> at most 30/5 min per API" (§9).
 ASSUMED_30 = RateLimit(calls=30, period=300)
@@ -69,7 +69,22 @@ ROUTES: tuple[RouteFacts, ...] = (
         envelope=Envelope.DATA,  # the model has no code or message
         source="health §5; models.py ReportDomainOriginResponseTimeService*",
     ),
+    # province/isp filters by Chinese name (the emulator's filters take both).
+    RouteFacts(
+        name="avg_speed_isp_province",
+        path="/api/report/avg-speed/domain-isp-province",
+        method="POST",
+        rate_limit=ASSUMED_30,  # [I]
+        max_span=HOUR,  # "≤1 h", default last hour
+        max_domains=20,
+        intervals=(5 * MINUTE,),  # `5m` only
+        envelope=Envelope.RESULT,
+        group_by=frozenset({"domain", "isp", "province"}),
+        filters={"isp": "isp", "province": "province"},
+        source="health §5; models.py ReportAvgSpeedDomainIspProvinceService*",
+    ),
 )
+
 
 # GET /api/ssl/certificate: no parameters, no time range (§6).
 CERTIFICATES = RouteFacts(
@@ -213,10 +228,54 @@ class _ResponseTimeShape(Shape):
         return {self.series: details}
 
 
+class _AvgSpeedShape(Shape):
+    """`result[] {domain, ispData[] {isp, provinceData[] {province, details[] {timestamp,
+    avgSpeed (KB/s), avgResponseTime, avgFirstPacketTime, totalResponseTime (ms)}}}}`.
+    Ours ([?] the data): each cell's speed and response time fixed per cell, slower in
+    the evening; averages over aggregated cells weighted by their requests."""
+
+    def _leaf(
+        self, call: Call, picked: Mapping[str, tuple[str, ...]], omit: frozenset[str]
+    ) -> dict[str, Any]:
+        members = call.members(picked)
+        details = []
+        for end, factor in call.slices:
+            hour = (end // 3600 + 8) % 24
+            evening = 1.4 if 19 <= hour <= 23 else 1.0
+            weights = speeds = times = 0.0
+            for domain, cell in members:
+                requests = call.emulator.traffic.aggregate(
+                    call.account.name, [(domain, cell)], Quantity.REQUESTS, end - 300, 300
+                )
+                key = (call.account.name, domain, cell.get("isp", ""), cell.get("province", ""))
+                weights += requests
+                speeds += requests * (800.0 + 4000.0 * unit_hash(*key, "speed")) / evening
+                times += requests * (15.0 + 120.0 * unit_hash(*key, "rt")) * evening
+            speed = speeds / weights if weights else 0.0
+            response = times / weights if weights else 0.0
+            details.append(
+                {
+                    "timestamp": call.label(end),
+                    "avgSpeed": decimal(speed, 2),
+                    "avgResponseTime": decimal(response, 2),
+                    "avgFirstPacketTime": decimal(response * 0.4, 2),
+                    "totalResponseTime": decimal(times * factor, 2),
+                }
+            )
+        return {self.series: details}
+
+
+_ISP_CELLS = (
+    Level("domain", "domain"),
+    Level("isp", "isp", "ispData"),
+    Level("province", "province", "provinceData"),
+)
+
 SHAPES: Mapping[str, Shape] = {
     "status_code": _status_shape("edge", "statusCodeData"),
     "status_code_origin": _status_shape("origin", "statusCodeOriginData"),
     "origin_response_time": _ResponseTimeShape((Level("domain", "domain"),), "detailList", ()),
+    "avg_speed_isp_province": _AvgSpeedShape(_ISP_CELLS, "details", ()),
 }
 
 # -- certificates ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collector.families import (
     ORIGIN_HTTP_RESPONSES,
     ORIGIN_RESPONSE_TIME,
 )
-from collector.model import Point, RateLimit
+from collector.model import Family, Kind, Point, RateLimit
 from collector.providers._json import field_of, list_of, number
 from collector.providers.endpoint import (
     Endpoint,
@@ -26,11 +26,12 @@ from collector.providers.endpoint import (
     Reason,
     Unit,
 )
+from collector.providers.wangsu.catalog_isp_province import ISP_LEVELS
 from collector.providers.wangsu.declare import HISTORY, dates, slices
 from collector.providers.wangsu.timestamps import parse_end_labelled
 from collector.providers.wangsu.wire import COUNT, Nested
 from collector.statuscodes import CLASSES, class_of_row, is_total_row
-from collector.timeslices import DAY, HOUR, MINUTE, TimestampError
+from collector.timeslices import DAY, HOUR, MINUTE, TimestampError, granularity_name
 
 # [I] The edge status-code report publishes no limit: the reference's "30/5 min per API"
 # (§9). Two declarations read it (classes, and codes when opted in): two thirds and one
@@ -48,6 +49,39 @@ LISTED = Unit(1.0, "1 per related domain")
 # The certificate list has no time range: read once an hour as an hourly "slice" settled
 # as soon as it ends (delay 0), the snapshot stamped at its end (as Volcengine ListCertV2).
 CERTIFICATE_SLICES = (Granularity(HOUR, 31 * DAY, 0),)
+
+
+# [?] KB as 10^3 bytes, like MB as 10^6 (wire.MB).
+KB_PER_SECOND = Unit(1000.0, "KB/s read as 10^3 bytes/s")
+_ISP_LABELS = ("domain", "isp", "province")
+ISP_PROVINCE_DOWNLOAD_SPEED = Family(
+    "cdn_isp_province_download_speed_bytes_per_second",
+    Kind.GAUGE,
+    "Average download speed of a request in bytes per second by ISP and province",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_RESPONSE_TIME = Family(
+    "cdn_isp_province_response_time_seconds",
+    Kind.GAUGE,
+    "Average response time of a request in seconds by ISP and province",
+    _ISP_LABELS,
+)
+ISP_PROVINCE_FIRST_PACKET_TIME = Family(
+    "cdn_isp_province_first_packet_time_seconds",
+    Kind.GAUGE,
+    "Average time to the first response packet of a request in seconds by ISP and province",
+    _ISP_LABELS,
+)
+
+
+def body_avg_speed(query: Query) -> dict[str, Any]:
+    """Every ISP and province of each domain (no filters), 5 minutes only."""
+    return {
+        **dates(query),
+        "domain": list(query.domains),
+        "dataInterval": granularity_name(query.window.slice_seconds),
+        "groupBy": ["domain", "province", "isp"],
+    }
 
 
 def body_status_codes(query: Query) -> dict[str, Any]:
@@ -298,6 +332,31 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         ),
         sdk_model="reportbandwidth.ReportDomainOriginResponseTimeService",
         description="Average back-to-origin response time per domain (1m, ms as seconds).",
+    ),
+    Endpoint(
+        name="avg_speed_isp_province",
+        path="/api/report/avg-speed/domain-isp-province",
+        method="POST",
+        history=HISTORY,
+        rate_limit=ASSUMED_30,  # [I]
+        max_domains_per_call=20,
+        slices=slices(5 * MINUTE, span=HOUR),  # `5m` only, at most 1 hour a call
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=body_avg_speed,
+        shape=Nested(
+            "result",
+            ISP_LEVELS,
+            "details",
+            (
+                Measure("avgSpeed", ISP_PROVINCE_DOWNLOAD_SPEED, KB_PER_SECOND),
+                Measure("avgResponseTime", ISP_PROVINCE_RESPONSE_TIME, MILLISECONDS),
+                Measure("avgFirstPacketTime", ISP_PROVINCE_FIRST_PACKET_TIME, MILLISECONDS),
+            ),
+        ),
+        opt_in=True,
+        sdk_model="other.ReportAvgSpeedDomainIspProvinceService",
+        description="Average download speed, response and first-packet time by ISP and "
+        "province (5m).",
     ),
     Endpoint(
         name="certificates",

@@ -21,6 +21,11 @@ from collector.families import (
 from collector.model import Point
 from collector.providers.endpoint import MalformedResponse, Query, Reason
 from collector.providers.wangsu.catalog import CATALOG
+from collector.providers.wangsu.catalog_health import (
+    ISP_PROVINCE_DOWNLOAD_SPEED,
+    ISP_PROVINCE_FIRST_PACKET_TIME,
+    ISP_PROVINCE_RESPONSE_TIME,
+)
 from collector.timeslices import HOUR, Window
 
 Load = Callable[[str], Any]
@@ -184,3 +189,21 @@ def test_a_certificate_with_a_bad_date_is_malformed(load: Load) -> None:
     with pytest.raises(MalformedResponse) as caught:
         parse("certificates", payload, q)
     assert caught.value.reason == Reason.BAD_TIMESTAMP
+
+
+def test_avg_speed_by_isp_and_province_in_base_units(load: Load) -> None:
+    found = values(parse("avg_speed_isp_province", load("avg_speed_isp_province")))
+    cell = (WWW, "telecom", "guangdong")
+    assert found[(ISP_PROVINCE_DOWNLOAD_SPEED.name, cell, T1005)] == pytest.approx(2_048_500)
+    assert found[(ISP_PROVINCE_RESPONSE_TIME.name, cell, T1010)] == pytest.approx(0.04)
+    assert found[(ISP_PROVINCE_FIRST_PACKET_TIME.name, cell, T1010)] == pytest.approx(0.0155)
+    # A name the table does not know is kept as printed; totalResponseTime is not read.
+    other = (WWW, "unknown-isp", "beijing")
+    assert found[(ISP_PROVINCE_RESPONSE_TIME.name, other, T1005)] == pytest.approx(0.08)
+    assert len(found) == 3 * 3
+    spec = CATALOG["avg_speed_isp_province"]
+    assert spec.opt_in
+    assert spec.max_span == HOUR
+    body = spec.build_body(query("avg_speed_isp_province"))
+    assert body["dataInterval"] == "5m"
+    assert sorted(body["groupBy"]) == ["domain", "isp", "province"]
