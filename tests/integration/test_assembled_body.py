@@ -16,18 +16,14 @@ from collector.demo import account_config
 from collector.emulator.core import Emulator
 from collector.emulator.server import start
 from collector.exposition import openmetrics_from_text, render_families
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
-# A second Wangsu account: the core families are fed by three accounts at once.
+# A second Wangsu account: the core families are fed by three accounts at once. Only the
+# traffic endpoints (HEALTH_OFF), so that twelve random polls reach each of them.
 WANGSU_B = dataclasses.replace(
     WANGSU, name="it-wangsu-b", access_key="IT_AK_B", username="it-wangsu-b"
 )
-# The three traffic endpoints only: twelve random polls reach each of them.
-TRAFFIC_ONLY = {
-    name: {"enabled": False}
-    for name in ("status_codes", "origin_status_codes", "origin_response_time", "certificates")
-}
 
 
 def assert_full_render(exporter: Exporter) -> None:
@@ -50,7 +46,7 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
     accounts = [WANGSU, WANGSU_B, CDNETWORKS]
     server = await start(Emulator(accounts, clock=clock))
     settings = validate(
-        {"accounts": [account_config(a, server.base_url, TRAFFIC_ONLY) for a in accounts]}
+        {"accounts": [account_config(a, server.base_url, HEALTH_OFF) for a in accounts]}
     )
     exporter = Exporter(settings, clock)
     try:
@@ -69,7 +65,7 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
         assert len(fed_by) >= 2  # one family, several accounts' chunks, one head
         # A reload that drops an account drops its chunks; the rest stays exact.
         smaller = validate(
-            {"accounts": [account_config(a, server.base_url, TRAFFIC_ONLY) for a in accounts[:2]]}
+            {"accounts": [account_config(a, server.base_url, HEALTH_OFF) for a in accounts[:2]]}
         )
         await exporter.apply(smaller)
         assert_full_render(exporter)

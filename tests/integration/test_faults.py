@@ -13,7 +13,7 @@ from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.emulator.core import Emulator, FaultKind
 from collector.emulator.server import start
-from tests.integration.conftest import WANGSU
+from tests.integration.conftest import HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 
@@ -40,10 +40,7 @@ async def test_a_fault_is_counted_and_the_last_good_data_stays(
     server = await start(Emulator([WANGSU], clock=clock, fault_delay=1.5))
     only_flow = {
         "flow_request_origin": {"enabled": False},
-        "status_codes": {"enabled": False},
-        "origin_status_codes": {"enabled": False},
-        "origin_response_time": {"enabled": False},
-        "certificates": {"enabled": False},
+        **HEALTH_OFF,
         "edge_hit_ratio": {"enabled": False},
     }
     settings = validate(

@@ -21,6 +21,7 @@ from collector.emulator import Emulator, RunningEmulator, demo_accounts, start
 from collector.emulator import truth as ground
 from collector.families import TRAFFIC
 from collector.poller import EndpointPoller
+from tests.integration.conftest import HEALTH_OFF
 from tests.integration.daemon import write_config
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
@@ -37,11 +38,6 @@ def config(base_url: str, wangsu: dict[str, Any], cdnetworks: dict[str, Any] | N
     return {"account_jitter": "2s", "accounts": entries}
 
 
-# The health reports stay off: these tests follow the three traffic endpoints.
-HEALTH_OFF = {
-    name: OFF
-    for name in ("status_codes", "origin_status_codes", "origin_response_time", "certificates")
-}
 FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF, **HEALTH_OFF}
 ONLY_FLOW = {"flow_request_origin": OFF, "edge_hit_ratio": OFF, **HEALTH_OFF}
 

@@ -20,7 +20,7 @@ from collector.emulator import EmulatedAccount, Emulator, start
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 DAY = 86400
 DOWN = 1800
@@ -28,10 +28,7 @@ DOWN = 1800
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60
 ONLY_FLOW = {
     "flow_request_origin": {"enabled": False},
-    "status_codes": {"enabled": False},
-    "origin_status_codes": {"enabled": False},
-    "origin_response_time": {"enabled": False},
-    "certificates": {"enabled": False},
+    **HEALTH_OFF,
     "edge_hit_ratio": {"enabled": False},
 }
 ACCOUNTS = (WANGSU, CDNETWORKS)

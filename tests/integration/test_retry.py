@@ -5,15 +5,12 @@ from __future__ import annotations
 from collector.clock import VirtualClock
 from collector.demo import account_config
 from collector.emulator import FaultKind
-from tests.integration.conftest import WANGSU, running
+from tests.integration.conftest import HEALTH_OFF, WANGSU, running
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 ONLY_FLOW = {
     "flow_request_origin": {"enabled": False},
-    "status_codes": {"enabled": False},
-    "origin_status_codes": {"enabled": False},
-    "origin_response_time": {"enabled": False},
-    "certificates": {"enabled": False},
+    **HEALTH_OFF,
     "edge_hit_ratio": {"enabled": False},
 }
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from collector.emulator import FaultKind
+from tests.integration.conftest import HEALTH_OFF
 from tests.integration.daemon import config_for, daemon, emulator, wait_for, write_config
 
 SHUTDOWN_BOUND = 5.0  # seconds from the signal to the process's exit
@@ -28,10 +29,7 @@ async def test_a_signal_mid_poll_exits_0_within_5_seconds_without_a_traceback(
                 server.base_url,
                 {
                     "flow_request_origin": {"enabled": False},
-                    "status_codes": {"enabled": False},
-                    "origin_status_codes": {"enabled": False},
-                    "origin_response_time": {"enabled": False},
-                    "certificates": {"enabled": False},
+                    **HEALTH_OFF,
                     "edge_hit_ratio": {"enabled": False},
                 },
             ),

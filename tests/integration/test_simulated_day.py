@@ -9,7 +9,7 @@ from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU, running
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU, running
 
 pytestmark = pytest.mark.slow
 
@@ -31,10 +31,7 @@ async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
     clock = VirtualClock(START)
     only_flow = {
         "flow_request_origin": {"enabled": False},
-        "status_codes": {"enabled": False},
-        "origin_status_codes": {"enabled": False},
-        "origin_response_time": {"enabled": False},
-        "certificates": {"enabled": False},
+        **HEALTH_OFF,
         "edge_hit_ratio": {"enabled": False},
     }
 
@@ -84,10 +81,7 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
     endpoints = {
         "flow_request": {"delay": "5m"},
         "flow_request_origin": {"enabled": False},
-        "status_codes": {"enabled": False},
-        "origin_status_codes": {"enabled": False},
-        "origin_response_time": {"enabled": False},
-        "certificates": {"enabled": False},
+        **HEALTH_OFF,
         "edge_hit_ratio": {"enabled": False},
     }
 

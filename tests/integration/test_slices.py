@@ -24,16 +24,13 @@ from collector.emulator.core import Emulator
 from collector.emulator.server import RunningEmulator, start
 from collector.emulator.truth import wangsu_traffic_bytes
 from collector.web import build_web_app
-from tests.integration.conftest import WANGSU
+from tests.integration.conftest import HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 ENDPOINTS = {
     "flow_request": {"slices": True},
     "flow_request_origin": {"enabled": False},
-    "status_codes": {"enabled": False},
-    "origin_status_codes": {"enabled": False},
-    "origin_response_time": {"enabled": False},
-    "certificates": {"enabled": False},
+    **HEALTH_OFF,
 }
 Sample = tuple[str, tuple[tuple[str, str], ...], float]  # family, labels, timestamp
 
@@ -140,10 +137,7 @@ async def test_slices_are_off_by_default_and_only_on_their_own_path() -> None:
                 server.base_url,
                 {
                     "flow_request_origin": {"enabled": False},
-                    "status_codes": {"enabled": False},
-                    "origin_status_codes": {"enabled": False},
-                    "origin_response_time": {"enabled": False},
-                    "certificates": {"enabled": False},
+                    **HEALTH_OFF,
                 },
             ),
             clock,
@@ -179,10 +173,7 @@ async def test_a_reload_that_turns_slices_off_empties_the_slices_body() -> None:
             off = {
                 "flow_request": {"slices": False},
                 "flow_request_origin": {"enabled": False},
-                "status_codes": {"enabled": False},
-                "origin_status_codes": {"enabled": False},
-                "origin_response_time": {"enabled": False},
-                "certificates": {"enabled": False},
+                **HEALTH_OFF,
             }
             await exporter.apply(settings(server.base_url, off))
             await poll(exporter)

@@ -16,7 +16,7 @@ from collector.emulator import Emulator, FaultKind, start
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +25,7 @@ SETTLE = 900
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + SETTLE + 60
 ONLY_FLOW = {
     "flow_request_origin": {"enabled": False},
-    "status_codes": {"enabled": False},
-    "origin_status_codes": {"enabled": False},
-    "origin_response_time": {"enabled": False},
-    "certificates": {"enabled": False},
+    **HEALTH_OFF,
     "edge_hit_ratio": {"enabled": False},
 }
 RATES = {
