@@ -207,3 +207,11 @@ def test_avg_speed_by_isp_and_province_in_base_units(load: Load) -> None:
     body = spec.build_body(query("avg_speed_isp_province"))
     assert body["dataInterval"] == "5m"
     assert sorted(body["groupBy"]) == ["domain", "isp", "province"]
+
+
+def test_certificates_without_domains_or_at_all(load: Load) -> None:
+    q = Query("certificates", (), Window(1699927200, 1699927200 + HOUR, HOUR), CST)
+    assert parse("certificates", load("certificates_empty"), q) == []
+    found = values(parse("certificates", load("certificates_unused"), q))
+    # 2024-02-29 11:59:59 CST: a leap day, 03:59:59 UTC.
+    assert found == {(CERTIFICATE_NOT_AFTER.name, ("spare.example.net",), q.window.end): 1709179199}
