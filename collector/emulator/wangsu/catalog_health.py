@@ -1,7 +1,7 @@
-"""Wangsu/CDNetworks health routes: edge and origin status codes, origin response time and
-the certificate list, written from shared/reference/wangsu-health-billing-api.md §3, §5,
-§6 and §9 and the SDK's models (`reportstatuscode`, `reportbandwidth`,
-`certificationmanage`)."""
+"""Wangsu/CDNetworks health routes: status codes, origin and ISP timings, certificates."""
+
+# Written from shared/reference/wangsu-health-billing-api.md §3, §5, §6 and §9 and the
+# SDK's models (`reportstatuscode`, `reportbandwidth`, `other`, `certificationmanage`).
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Wangsu/CDNetworks health reports: edge and origin status codes, origin response time,
-certificates (reference `wangsu-health-billing-api.md` §3, §5, §6, §9)."""
+"""Wangsu/CDNetworks health reports: status codes, origin and ISP timings, certificates."""
+
+# Written from shared/reference/wangsu-health-billing-api.md §3, §5, §6 and §9.
 
 from __future__ import annotations
 
