@@ -136,6 +136,10 @@ def build_exporter(series: int) -> tuple[Exporter, list[EndpointPoller]]:
             "domains": [domain(a * per_account + i) for i in range(per_account)],
             "endpoints": {
                 "flow_request_origin": {"enabled": False},
+                "status_codes": {"enabled": False},
+                "origin_status_codes": {"enabled": False},
+                "origin_response_time": {"enabled": False},
+                "certificates": {"enabled": False},
                 "edge_hit_ratio": {"enabled": False},
             },
         }
@@ -700,6 +704,10 @@ async def bench_throttles(domains: int = 300, cycles: int = 3) -> None:
     endpoints = {
         "flow_request": {"enabled": False},
         "flow_request_origin": {"enabled": False},
+        "status_codes": {"enabled": False},
+        "origin_status_codes": {"enabled": False},
+        "origin_response_time": {"enabled": False},
+        "certificates": {"enabled": False},
         "edge_hit_ratio": {"enabled": True},
     }
     from collector.demo import account_config

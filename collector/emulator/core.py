@@ -194,6 +194,27 @@ class Fault:
         return self.endpoint in (None, endpoint) and self.account in (None, account)
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorBurst:
+    """A stretch of emulator time when `share` of the requests of `account`'s `domain`
+    (None: every account, every domain) end in 5xx: the status-code reports show it in
+    every slice overlapping [start, end), and the ground truth counts it."""
+
+    start: float
+    end: float
+    share: float
+    account: str | None = None
+    domain: str | None = None
+
+    def covers(self, account: str, domain: str, start: float, end: float) -> bool:
+        return (
+            self.account in (None, account)
+            and self.domain in (None, domain)
+            and start < self.end
+            and self.start < end
+        )
+
+
 class _ConnectionReset(web.Response):
     """Not an answer: preparing it drops the connection (a RESET fault)."""
 
@@ -313,6 +334,7 @@ class Emulator:
         self._fault_rates: dict[FaultKind, float] = {}
         self._fault_random = random.Random(0)
         self._limiter = EmulatedRateLimit()
+        self._bursts: list[ErrorBurst] = []
 
     # -- accounts ---------------------------------------------------------------------
 
@@ -402,6 +424,36 @@ class Emulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def add_error_burst(
+        self,
+        seconds: float,
+        share: float,
+        account: str | None = None,
+        domain: str | None = None,
+        start: float | None = None,
+    ) -> ErrorBurst:
+        """From `start` (default: now) for `seconds`, `share` (0 to 1) of the requests
+        end in 5xx in the status-code reports. Bursts stay (they are history); the
+        largest share of those overlapping a slice wins."""
+        if seconds <= 0 or not 0.0 <= share <= 1.0:
+            raise ValueError("need seconds > 0 and 0 <= share <= 1")
+        begin = self.clock.time() if start is None else start
+        burst = ErrorBurst(begin, begin + seconds, share, account, domain)
+        self._bursts.append(burst)
+        return burst
+
+    @property
+    def error_bursts(self) -> list[ErrorBurst]:
+        return list(self._bursts)
+
+    def clear_error_bursts(self) -> None:
+        self._bursts.clear()
+
+    def burst_share(self, account: str, domain: str, start: float, end: float) -> float | None:
+        """The 5xx share an error burst sets for this slice, or None outside every burst."""
+        shares = [b.share for b in self._bursts if b.covers(account, domain, start, end)]
+        return max(shares) if shares else None
 
     def set_fault_rates(self, rates: Mapping[FaultKind | str, float], seed: int = 0) -> None:
         """From now on every call (of any endpoint and account) fails with each kind at
@@ -569,6 +621,27 @@ def fault_from_json(data: Any) -> tuple[str | None, FaultKind, int, str | None]:
     return endpoint, kind, count, account
 
 
+def burst_from_json(data: Any) -> dict[str, Any]:
+    """Read `{"seconds", "share", "account"?, "domain"?, "start"?}` (the admin route's body)
+    as keyword arguments of `Emulator.add_error_burst`."""
+    if not isinstance(data, dict):
+        raise ValueError("expected a JSON object")
+    out: dict[str, Any] = {}
+    for key in ("seconds", "share", "start"):
+        value = data.get(key)
+        if value is None and key == "start":
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"{key} must be a number")
+        out[key] = float(value)
+    for key in ("account", "domain"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            raise ValueError(f"{key} must be a string or null")
+        out[key] = value
+    return out
+
+
 __all__ = [
     "PROVIDERS",
     "CallCounts",
@@ -578,6 +651,7 @@ __all__ = [
     "EmulatedAccount",
     "EmulatedRateLimit",
     "Emulator",
+    "ErrorBurst",
     "Fault",
     "FaultKind",
     "Reject",

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from collector.clock import SystemClock
 from collector.emulator import volcengine, wangsu
-from collector.emulator.core import Emulator, demo_accounts, fault_from_json
+from collector.emulator.core import Emulator, burst_from_json, demo_accounts, fault_from_json
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,36 @@ async def _delete_faults(request: web.Request) -> web.Response:
     return _json(_faults_json(emulator))
 
 
+def _bursts_json(emulator: Emulator) -> dict[str, object]:
+    return {
+        "bursts": [
+            {"start": b.start, "end": b.end, "share": b.share}
+            | {"account": b.account, "domain": b.domain}
+            for b in emulator.error_bursts
+        ]
+    }
+
+
+async def _post_burst(request: web.Request) -> web.Response:
+    """`POST /_emulator/error-bursts {"seconds", "share", "account"?, "domain"?, "start"?}`."""
+    emulator = request.app[EMULATOR_KEY]
+    try:
+        emulator.add_error_burst(**burst_from_json(orjson.loads(await request.read())))
+    except (orjson.JSONDecodeError, ValueError) as exc:
+        return _json({"code": "InvalidBurst", "message": str(exc)}, 400)
+    return _json(_bursts_json(emulator))
+
+
+async def _get_bursts(request: web.Request) -> web.Response:
+    return _json(_bursts_json(request.app[EMULATOR_KEY]))
+
+
+async def _delete_bursts(request: web.Request) -> web.Response:
+    emulator = request.app[EMULATOR_KEY]
+    emulator.clear_error_bursts()
+    return _json(_bursts_json(emulator))
+
+
 async def _get_calls(request: web.Request) -> web.Response:
     return _json(request.app[EMULATOR_KEY].calls_json())
 
@@ -105,6 +135,9 @@ def build_app(emulator: Emulator) -> web.Application:
     app.router.add_get(f"{ADMIN_PREFIX}/faults", _get_faults)
     app.router.add_delete(f"{ADMIN_PREFIX}/faults", _delete_faults)
     app.router.add_get(f"{ADMIN_PREFIX}/calls", _get_calls)
+    app.router.add_post(f"{ADMIN_PREFIX}/error-bursts", _post_burst)
+    app.router.add_get(f"{ADMIN_PREFIX}/error-bursts", _get_bursts)
+    app.router.add_delete(f"{ADMIN_PREFIX}/error-bursts", _delete_bursts)
     wangsu.register(app, emulator)
     volcengine.register(app, emulator)
     return app

@@ -14,6 +14,7 @@ from collector.emulator.volcengine.catalog_health import status_counts
 from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
+from collector.emulator.wangsu import catalog_health as wangsu_health
 from collector.emulator.wangsu.catalog_code_data import stream_shares
 from collector.emulator.wangsu.catalog_legacy import area_share, transcoding_minutes
 from collector.emulator.wangsu.catalog_result import dir_share, part_shares, protocol_share
@@ -109,6 +110,23 @@ def volcengine_status_counts(
     for bucket_end in range(first_end, int(end) + 1, FIVE_MINUTES):
         counts = status_counts(
             emulator, account.name, [(domain, {})], kind, bucket_end - FIVE_MINUTES, FIVE_MINUTES
+        )
+        for code, value in counts.items():
+            total[code] = total.get(code, 0) + value
+    return total
+
+
+def wangsu_status_counts(
+    emulator: Emulator, account_name: str, domain: str, kind: str, start: float, end: float
+) -> dict[int, int]:
+    """A domain's final requests per status code (`kind` edge or origin) over the
+    5-minute slices ending in (start, end], error bursts included, as the Wangsu
+    status-code reports print them."""
+    first_end = align_down(start, FIVE_MINUTES) + FIVE_MINUTES
+    total: dict[int, int] = {}
+    for slice_end in range(first_end, int(end) + 1, FIVE_MINUTES):
+        counts = wangsu_health.status_counts(
+            emulator, account_name, domain, kind, slice_end, FIVE_MINUTES
         )
         for code, value in counts.items():
             total[code] = total.get(code, 0) + value

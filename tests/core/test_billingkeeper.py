@@ -42,9 +42,17 @@ def wangsu(tmp_path: Path, groups: list[dict[str, Any]] = GROUPS) -> Any:
                     "provider": "wangsu",
                     "auth": {"access_key": "AK", "secret_key": "SK"},
                     "domains": ["a.example.com", "b.example.com", "c.example.com"],
+                    # flow_request alone: the billing groups read its bandwidth.
                     "endpoints": {
-                        "flow_request_origin": {"enabled": False},
-                        "edge_hit_ratio": {"enabled": False},
+                        name: {"enabled": False}
+                        for name in (
+                            "flow_request_origin",
+                            "edge_hit_ratio",
+                            "status_codes",
+                            "origin_status_codes",
+                            "origin_response_time",
+                            "certificates",
+                        )
                     },
                     **({"billing": {"groups": groups}} if groups else {}),
                 }

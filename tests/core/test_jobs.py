@@ -18,7 +18,16 @@ def base() -> dict[str, Any]:
                 "provider": "wangsu",
                 "auth": {"access_key": "AK", "secret_key": "SK_0123456789"},
                 "domains": ["www.example.com", "img.example.com"],
-                "endpoints": {"edge_hit_ratio": {"enabled": False}},
+                "endpoints": {
+                    name: {"enabled": False}
+                    for name in (
+                        "edge_hit_ratio",
+                        "status_codes",
+                        "origin_status_codes",
+                        "origin_response_time",
+                        "certificates",
+                    )
+                },
             },
             {
                 "name": "live",
@@ -96,7 +105,9 @@ def test_an_account_setting_rebuilds_every_endpoint_of_that_account() -> None:
 
 def test_enabling_or_disabling_a_sibling_endpoint_keeps_the_others() -> None:
     new = base()
-    new["accounts"][0]["endpoints"] = {"flow_request_origin": {"enabled": False}}
+    endpoints = new["accounts"][0]["endpoints"]
+    del endpoints["edge_hit_ratio"]
+    endpoints["flow_request_origin"] = {"enabled": False}
     plan = diff(base(), new)
     assert plan.keep == (("main", "flow_request"), ("live", "bandwidth"), ("live", "traffic"))
     assert plan.remove == (("main", "flow_request_origin"),)

@@ -20,6 +20,19 @@ from collector.http import HttpRequest, HttpResponse
 from collector.negotiate import Format
 from collector.web import FRESH_KEY, build_web_app
 
+# Only flow_request: the health reports (status codes, origin response time,
+# certificates) answer in other envelopes than these tests' `{"result": []}`.
+ONLY_FLOW_REQUEST = {
+    name: {"enabled": False}
+    for name in (
+        "flow_request_origin",
+        "status_codes",
+        "origin_status_codes",
+        "origin_response_time",
+        "certificates",
+    )
+}
+
 
 async def empty_answer(request: HttpRequest) -> HttpResponse:
     return HttpResponse(200, {}, b'{"result": []}')
@@ -34,7 +47,7 @@ def exporter(clock: FakeClock | None = None, answer: Handler = empty_answer) -> 
                     "provider": "wangsu",
                     "auth": {"access_key": "AK", "secret_key": "SK"},
                     "domains": ["www.example.com"],
-                    "endpoints": {"flow_request_origin": {"enabled": False}},
+                    "endpoints": ONLY_FLOW_REQUEST,
                 }
             ]
         }
@@ -251,7 +264,7 @@ async def test_discovering_account_waits_on_ready_and_shows_on_the_landing_page(
                     "provider": "wangsu",
                     "auth": {"access_key": "AK", "secret_key": "SK"},
                     "domains": "auto",
-                    "endpoints": {"flow_request_origin": {"enabled": False}},
+                    "endpoints": ONLY_FLOW_REQUEST,
                 }
             ]
         }

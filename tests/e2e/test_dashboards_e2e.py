@@ -3,14 +3,15 @@ demo on a real Prometheus.
 
 `cdn-exporter --demo` is scraped by a real Prometheus (Debian's 2.42) running the shipped
 deploy/prometheus/prometheus-ha.yml, which scrapes /metrics and /metrics/slices and loads
-both rules files, with the demo as its one target, 1 s intervals (rule groups included, so
-the 5m/1h recording rules have values within seconds) and an out-of-order window wide
-enough for the demo's daily slices. Each template variable is resolved the way Grafana
-resolves "All": the values its label_values() query finds, as a regex. Then every target
-of every panel of cdn-overview.json and cdn-slices.json must return data, and the
-data-age stats of both must be green on the healthy demo. (That the overview's turns red when an
-endpoint is late is checked on promtool series in tests/deploy/test_dashboards.py: here
-the demo runs on the real clock, and a late endpoint takes its expected age to show.)
+both rules files (and cdn-errors.rules.yml, which deployments add themselves), with the
+demo as its one target, 1 s intervals (rule groups included, so the 5m/1h recording rules
+have values within seconds) and an out-of-order window wide enough for the demo's daily
+slices. Each template variable is resolved the way Grafana resolves "All": the values its
+label_values() query finds, as a regex. Then every target of every panel of
+cdn-overview.json and cdn-slices.json must return data, and the data-age stats of both must
+be green on the healthy demo. (That the overview's turns red when an endpoint is late is
+checked on promtool series in tests/deploy/test_dashboards.py: here the demo runs on the
+real clock, and a late endpoint takes its expected age to show.)
 
 Needs the Debian `prometheus` package; skips without it. Every wait is bounded; the
 module takes about 10-20 s and never more than DEADLINE seconds.
@@ -148,7 +149,9 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory, budget: Budget) -> 
     exporter_port, prom_port = free_port(), free_port()
     rule_files = []
     config = yaml.safe_load(HA_CONFIG.read_text(encoding="utf-8"))
-    for relative in config["rule_files"]:
+    # Plus the error rules, which deployments add themselves (deploy/README.md): the
+    # overview's "Errors and origin" row reads their recording rules.
+    for relative in [*config["rule_files"], "rules/cdn-errors.rules.yml"]:
         copy = tmp / Path(relative).name
         copy.write_text(yaml.safe_dump(_fast_rules(HA_CONFIG.parent / relative)), "utf-8")
         rule_files.append(str(copy))

@@ -39,6 +39,7 @@ from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount, Emulator
 from collector.emulator.truth import wangsu_traffic_bytes
 from tests.e2e.processes import Budget, free_port, get, prometheus_api, query, stop, wait_for
+from tests.integration.conftest import HEALTH_OFF
 
 pytestmark = pytest.mark.e2e
 
@@ -81,6 +82,7 @@ def _config(base_url: str) -> dict[str, Any]:
     endpoints = {
         "flow_request": {"slices": True},
         "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
         "edge_hit_ratio": {"enabled": False},
     }
     return {

@@ -15,6 +15,7 @@ import pytest
 
 from collector.emulator.volcengine import facts as volc
 from collector.emulator.wangsu import catalog as ws_catalog
+from collector.emulator.wangsu import catalog_health as ws_health
 from collector.emulator.wangsu import facts as ws
 from collector.model import RateLimit
 from collector.providers.endpoint import Endpoint, Granularity
@@ -67,6 +68,24 @@ DELIBERATE = {
         )
         for name in ("status_codes", "status_codes_by_code", "origin_status_codes")
     },
+    ("wangsu", "status_codes", "rate_limit"): (
+        "two declarations read /api/report/status-code (classes, and codes when opted "
+        "in); they keep 20 and 10 of its assumed 30/5min so that together they stay within it"
+    ),
+    ("wangsu", "status_codes_by_code", "rate_limit"): (
+        "keeps 10 of /api/report/status-code's assumed 30/5min; status_codes keeps 20"
+    ),
+    ("wangsu", "certificates", "granularities"): (
+        "GET /api/ssl/certificate has no time range; the exporter reads its snapshot once "
+        "an hour as an hourly slice settled when it ends"
+    ),
+    ("wangsu", "certificates", "max_span at 3600s"): (
+        "one call covers any window: the span never splits the hourly snapshot"
+    ),
+    ("wangsu", "origin_response_time", "envelope"): (
+        "the route answers a bare `data` list (no code or message); the exporter reads the "
+        "`data` list of a style B answer, with or without them"
+    ),
     ("volcengine", "stream_sessions_by_stream", "granularities"): (
         "DescribeLiveBatchStreamSessionData has no Aggregation; the exporter asks for one "
         "5-minute or hourly range a call and stamps each stream's peak at its end"
@@ -82,7 +101,11 @@ ENVELOPES = {
     "flow-data": ws.Envelope.FLOW_DATA,
     "myview": ws.Envelope.MYVIEW,
     "code-report": ws.Envelope.CODE_REPORT,
+    "ssl-certificates": ws.Envelope.SSL_CERTIFICATES,
 }
+# Every emulated route of each spelling: the report routes and the certificate list.
+WANGSU_ROUTES = (*ws_catalog.WANGSU_ROUTES, ws_health.CERTIFICATES)
+CDNETWORKS_ROUTES = (*ws_catalog.CDNETWORKS_ROUTES, ws_health.CERTIFICATES)
 
 
 def _limit(limit: RateLimit) -> tuple[int, float]:
@@ -181,17 +204,17 @@ def volcengine_disagreements(
 
 
 def test_wangsu_catalog_matches_the_documented_routes() -> None:
-    assert wangsu_disagreements(WANGSU, ws_catalog.WANGSU_ROUTES) == []
+    assert wangsu_disagreements(WANGSU, WANGSU_ROUTES) == []
 
 
 def test_cdnetworks_catalog_matches_the_documented_routes() -> None:
     """The CDNetworks spelling: its renamed routes and its own, the rest shared."""
-    assert wangsu_disagreements(CDNETWORKS, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks") == []
+    assert wangsu_disagreements(CDNETWORKS, CDNETWORKS_ROUTES, "cdnetworks") == []
 
 
 def test_a_cdnetworks_rename_missed_on_either_side_is_named() -> None:
     wangsu_path = _changed(CDNETWORKS, "flow_request", path="/api/report/flow-request")
-    problems = wangsu_disagreements(wangsu_path, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks")
+    problems = wangsu_disagreements(wangsu_path, CDNETWORKS_ROUTES, "cdnetworks")
     assert "cdnetworks flow_request: POST /api/report/flow-request is not a documented route" in (
         problems
     )
@@ -199,7 +222,7 @@ def test_a_cdnetworks_rename_missed_on_either_side_is_named() -> None:
     capped = _changed(CDNETWORKS, "flow_request", max_domains_per_call=200)
     assert any(
         "flow_request: max_domains is 200 here, 1000 on the wire" in p
-        for p in wangsu_disagreements(capped, ws_catalog.CDNETWORKS_ROUTES, "cdnetworks")
+        for p in wangsu_disagreements(capped, CDNETWORKS_ROUTES, "cdnetworks")
     )
 
 
@@ -229,23 +252,21 @@ def _slices(spec: Endpoint, **changes: int) -> tuple[Granularity, ...]:
 def test_a_wangsu_change_on_the_exporter_side_is_named(
     changes: dict[str, object], named: str
 ) -> None:
-    problems = wangsu_disagreements(
-        _changed(WANGSU, "flow_request", **changes), ws_catalog.WANGSU_ROUTES
-    )
+    problems = wangsu_disagreements(_changed(WANGSU, "flow_request", **changes), WANGSU_ROUTES)
     assert any("flow_request" in p and named in p for p in problems), problems
 
 
 def test_a_wangsu_span_change_is_named() -> None:
     spec = WANGSU["isp_province"]
     catalog = _changed(WANGSU, "isp_province", slices=_slices(spec, max_span=31 * 86400))
-    problems = wangsu_disagreements(catalog, ws_catalog.WANGSU_ROUTES)
+    problems = wangsu_disagreements(catalog, WANGSU_ROUTES)
     assert any(p.startswith("wangsu isp_province: max_span at 300s") for p in problems), problems
 
 
 def test_a_change_on_the_emulator_side_is_named() -> None:
     routes = tuple(
         dataclasses.replace(r, rate_limit=RateLimit(30, 300)) if r.name == "flow_request" else r
-        for r in ws_catalog.WANGSU_ROUTES
+        for r in WANGSU_ROUTES
     )
     assert any("flow_request: rate_limit" in p for p in wangsu_disagreements(WANGSU, routes))
     apis = tuple(

@@ -12,6 +12,12 @@ from collector.config.loading import validate
 from collector.emulator.core import EmulatedAccount, Emulator
 from collector.emulator.server import RunningEmulator, start
 
+# The Wangsu health reports are on by default: off where a test follows the traffic ones.
+HEALTH_OFF: dict[str, dict[str, Any]] = {
+    name: {"enabled": False}
+    for name in ("status_codes", "origin_status_codes", "origin_response_time", "certificates")
+}
+
 WANGSU = EmulatedAccount(
     provider="wangsu",
     name="it-wangsu",

@@ -19,10 +19,11 @@ from collector.exposition import FamilySamples
 from collector.providers import help_for
 from collector.rendering import BASE_LABELS, endpoint_families
 from tests.core.rendering import openmetrics_from_text, render_families
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
-# A second Wangsu account: the core families are fed by three accounts at once.
+# A second Wangsu account: the core families are fed by three accounts at once. Only the
+# traffic endpoints (HEALTH_OFF), so that twelve random polls reach each of them.
 WANGSU_B = dataclasses.replace(
     WANGSU, name="it-wangsu-b", access_key="IT_AK_B", username="it-wangsu-b"
 )
@@ -65,7 +66,9 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
     clock = FakeClock(START)
     accounts = [WANGSU, WANGSU_B, CDNETWORKS]
     server = await start(Emulator(accounts, clock=clock))
-    settings = validate({"accounts": [account_config(a, server.base_url, {}) for a in accounts]})
+    settings = validate(
+        {"accounts": [account_config(a, server.base_url, HEALTH_OFF) for a in accounts]}
+    )
     exporter = Exporter(settings, clock)
     try:
         for _ in range(12):
@@ -83,7 +86,7 @@ async def test_polls_in_any_order_keep_the_assembled_body_equal_to_a_full_render
         assert len(fed_by) >= 2  # one family, several accounts' chunks, one head
         # A reload that drops an account drops its chunks; the rest stays exact.
         smaller = validate(
-            {"accounts": [account_config(a, server.base_url, {}) for a in accounts[:2]]}
+            {"accounts": [account_config(a, server.base_url, HEALTH_OFF) for a in accounts[:2]]}
         )
         await exporter.apply(smaller)
         assert_full_render(exporter)

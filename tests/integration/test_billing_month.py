@@ -39,7 +39,7 @@ from collector.emulator.volcengine.responses import printed
 from collector.model import MEGABIT_PER_SECOND
 from collector.timeslices import align_down
 from tests.billing.test_billing_properties import brute_force
-from tests.integration.conftest import WANGSU, running
+from tests.integration.conftest import HEALTH_OFF, WANGSU, running
 from tests.integration.test_restart import kill
 from tests.integration.test_volcengine_day import LIVE
 
@@ -66,6 +66,7 @@ def settings(base_url: str, path: Path) -> Any:
         "flow_request": {"interval": "1h", "delay": "15m", "reread": "10m"},
         "flow_request_origin": {"enabled": False},
         "edge_hit_ratio": {"enabled": False},
+        **HEALTH_OFF,
     }
     entry = account_config(WANGSU, base_url, endpoints, billing={"groups": GROUPS})
     return validate({"accounts": [entry], "account_jitter": 0, "state_file": str(path)})

@@ -85,6 +85,16 @@ def test_demo_is_ready_with_every_family_within_30_seconds() -> None:
                     if s.labels["provider"] == provider
                 }
                 assert len(domains) >= 2, (name, provider)
+        # Health: edge and origin classes for every demo account, origin response time
+        # (Wangsu/CDNetworks), live online users, certificate expiry for every account.
+        accounts = {s.labels["account"] for s in families["cdn_up"].samples}
+        for name in ("cdn_http_responses", "cdn_origin_http_responses"):
+            assert {s.labels["account"] for s in families[name].samples} == accounts, name
+        response_time = families["cdn_origin_response_time_seconds"].samples
+        assert {s.labels["provider"] for s in response_time} == {"wangsu", "cdnetworks"}
+        assert families["cdn_live_online_users"].samples
+        expiry = families["cdn_certificate_not_after_timestamp_seconds"].samples
+        assert {s.labels["account"] for s in expiry} == accounts
         down = {
             (s.labels["account"], s.labels["endpoint"])
             for s in families["cdn_up"].samples

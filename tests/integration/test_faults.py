@@ -15,7 +15,7 @@ from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.emulator.core import Emulator, FaultKind
 from collector.emulator.server import start
-from tests.integration.conftest import WANGSU
+from tests.integration.conftest import HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 
@@ -40,7 +40,11 @@ async def test_a_fault_is_counted_and_the_last_good_data_stays(
 ) -> None:
     clock = FakeClock(START)
     server = await start(Emulator([WANGSU], clock=clock, fault_delay=1.5))
-    only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+    only_flow = {
+        "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
+        "edge_hit_ratio": {"enabled": False},
+    }
     settings = validate(
         {"accounts": [account_config(WANGSU, server.base_url, only_flow, timeout=1)]}
     )
@@ -120,7 +124,7 @@ async def test_a_hostile_answer_is_malformed_and_the_last_good_data_stays(
                 account_config(
                     WANGSU,
                     server.base_url,
-                    {name: {"enabled": False} for name in others},
+                    {**HEALTH_OFF, **{name: {"enabled": False} for name in others}},
                     timeout=1,
                 )
             ]

@@ -15,7 +15,7 @@ from collector.demo import account_config
 from collector.emulator.core import Emulator
 from collector.emulator.server import start
 from collector.families import CACHE_HIT_RATIO
-from tests.integration.conftest import WANGSU, running
+from tests.integration.conftest import HEALTH_OFF, WANGSU, running
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 MANY = dataclasses.replace(WANGSU, domains=tuple(f"d{i:03d}.example.com" for i in range(100)))
@@ -33,7 +33,11 @@ def hit_ratios(exporter: Exporter) -> dict[tuple[str, ...], tuple[int, float]]:
 async def test_many_domains_take_the_batched_source_with_the_same_values() -> None:
     clock = FakeClock(START)
     server = await start(Emulator([MANY], clock=clock))
-    only_hit_ratio = {"flow_request": {"enabled": False}, "flow_request_origin": {"enabled": False}}
+    only_hit_ratio = {
+        "flow_request": {"enabled": False},
+        "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
+    }
     auto = validate({"accounts": [account_config(MANY, server.base_url, only_hit_ratio)]})
     forced = {**only_hit_ratio, "edge_hit_ratio": {"enabled": True}}
     single = validate({"accounts": [account_config(MANY, server.base_url, forced)]})
@@ -66,7 +70,11 @@ async def test_many_domains_take_the_batched_source_with_the_same_values() -> No
 
 async def test_discovered_domains_switch_to_the_batched_source_once_listed() -> None:
     clock = VirtualClock(START)
-    only_hit_ratio = {"flow_request": {"enabled": False}, "flow_request_origin": {"enabled": False}}
+    only_hit_ratio = {
+        "flow_request": {"enabled": False},
+        "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
+    }
 
     def configure(base_url: str) -> list[dict[str, Any]]:
         return [account_config(MANY, base_url, only_hit_ratio, domains="auto")]

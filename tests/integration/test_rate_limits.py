@@ -8,7 +8,7 @@ from collector.clock import VirtualClock
 from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount
 from collector.model import RateLimit
-from tests.integration.conftest import running
+from tests.integration.conftest import HEALTH_OFF, running
 
 pytestmark = pytest.mark.slow
 
@@ -32,6 +32,7 @@ async def test_twelve_domains_one_call_each_never_exceed_five_per_minute() -> No
         "edge_hit_ratio": {"rate_limit": limit},
         "flow_request": {"enabled": False},
         "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
     }
 
     def configure(base_url: str) -> list[dict[str, object]]:

@@ -21,6 +21,7 @@ from collector.emulator import Emulator, RunningEmulator, demo_accounts, start
 from collector.emulator import truth as ground
 from collector.families import TRAFFIC
 from collector.poller import EndpointPoller
+from tests.integration.conftest import HEALTH_OFF
 from tests.integration.daemon import write_config
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
@@ -37,8 +38,8 @@ def config(base_url: str, wangsu: dict[str, Any], cdnetworks: dict[str, Any] | N
     return {"account_jitter": "2s", "accounts": entries}
 
 
-FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF}
-ONLY_FLOW = {"flow_request_origin": OFF, "edge_hit_ratio": OFF}
+FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF, **HEALTH_OFF}
+ONLY_FLOW = {"flow_request_origin": OFF, "edge_hit_ratio": OFF, **HEALTH_OFF}
 
 
 @asynccontextmanager
@@ -97,7 +98,7 @@ async def test_a_valid_change_keeps_unchanged_endpoints_and_their_counters(
 
         # flow_request unchanged; flow_request_origin changed; edge_hit_ratio added;
         # the CDNetworks account removed.
-        changed = {"flow_request_origin": {"delay": "20m"}, "edge_hit_ratio": {}}
+        changed = {"flow_request_origin": {"delay": "20m"}, "edge_hit_ratio": {}, **HEALTH_OFF}
         write_config(path, config(server.base_url, changed, None))
         result = await exporter.reload()
 

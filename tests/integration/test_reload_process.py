@@ -11,6 +11,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector.demo import account_config
+from tests.integration.conftest import HEALTH_OFF
 from tests.integration.daemon import (
     Daemon,
     config_for,
@@ -22,9 +23,9 @@ from tests.integration.daemon import (
 )
 
 OFF = {"enabled": False}
-FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF}
-SECOND = {"flow_request_origin": OFF, "edge_hit_ratio": {}}
-BAD = {"flow_request": {"interval": "soon"}, "edge_hit_ratio": {}}
+FIRST = {"flow_request_origin": {}, "edge_hit_ratio": OFF, **HEALTH_OFF}
+SECOND = {"flow_request_origin": OFF, "edge_hit_ratio": {}, **HEALTH_OFF}
+BAD = {"flow_request": {"interval": "soon"}, "edge_hit_ratio": {}, **HEALTH_OFF}
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -139,7 +140,7 @@ async def test_sighup_applies_the_shard_filter_of_shard_auto(
     SIGHUP with explicit shards it polls demo-cdnetworks instead; a shard it does not have
     is refused."""
     monkeypatch.setenv("POD_NAME", "cdn-exporter-1")
-    endpoints = {"flow_request_origin": OFF, "edge_hit_ratio": OFF}
+    endpoints = {"flow_request_origin": OFF, "edge_hit_ratio": OFF, **HEALTH_OFF}
 
     def config(base_url: str, shards: dict[str, int | None]) -> dict[str, Any]:
         entries = []

@@ -20,13 +20,17 @@ from collector.emulator import EmulatedAccount, Emulator, start
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 DAY = 86400
 DOWN = 1800
 # Just after a local midnight (+08:00) plus the settle delay, as in test_simulated_day.
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    **HEALTH_OFF,
+    "edge_hit_ratio": {"enabled": False},
+}
 ACCOUNTS = (WANGSU, CDNETWORKS)
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collector.clock import VirtualClock
 from collector.demo import account_config
 from collector.emulator import FaultKind
-from tests.integration.conftest import WANGSU, running
+from tests.integration.conftest import HEALTH_OFF, WANGSU, running
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    **HEALTH_OFF,
+    "edge_hit_ratio": {"enabled": False},
+}
 
 
 async def test_a_failing_first_poll_has_data_within_a_minute_of_the_fault_clearing() -> None:

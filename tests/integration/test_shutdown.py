@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from collector.emulator import FaultKind
+from tests.integration.conftest import HEALTH_OFF
 from tests.integration.daemon import config_for, daemon, emulator, wait_for, write_config
 
 SHUTDOWN_BOUND = 5.0  # seconds from the signal to the process's exit
@@ -26,7 +27,11 @@ async def test_a_signal_mid_poll_exits_0_within_5_seconds_without_a_traceback(
             config,
             config_for(
                 server.base_url,
-                {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}},
+                {
+                    "flow_request_origin": {"enabled": False},
+                    **HEALTH_OFF,
+                    "edge_hit_ratio": {"enabled": False},
+                },
             ),
         )
         async with daemon(config, tmp_path) as running:

@@ -9,7 +9,7 @@ from collector.demo import account_config
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU, running
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU, running
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,11 @@ def counter(poller: EndpointPoller, family_name: str, domain: str) -> float:
 
 async def test_a_day_of_traffic_matches_the_emulator_ground_truth() -> None:
     clock = VirtualClock(START)
-    only_flow = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+    only_flow = {
+        "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
+        "edge_hit_ratio": {"enabled": False},
+    }
 
     def configure(base_url: str) -> list[dict[str, object]]:
         return [
@@ -77,6 +81,7 @@ async def test_a_settle_delay_shorter_than_the_data_delay_reports_revisions() ->
     endpoints = {
         "flow_request": {"delay": "5m"},
         "flow_request_origin": {"enabled": False},
+        **HEALTH_OFF,
         "edge_hit_ratio": {"enabled": False},
     }
 

@@ -24,10 +24,14 @@ from collector.emulator.core import Emulator
 from collector.emulator.server import RunningEmulator, start
 from collector.emulator.truth import wangsu_traffic_bytes
 from collector.web import build_web_app
-from tests.integration.conftest import WANGSU
+from tests.integration.conftest import HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
-ENDPOINTS = {"flow_request": {"slices": True}, "flow_request_origin": {"enabled": False}}
+ENDPOINTS = {
+    "flow_request": {"slices": True},
+    "flow_request_origin": {"enabled": False},
+    **HEALTH_OFF,
+}
 Sample = tuple[str, tuple[tuple[str, str], ...], float]  # family, labels, timestamp
 
 
@@ -129,7 +133,14 @@ async def test_slices_are_off_by_default_and_only_on_their_own_path() -> None:
     clock = FakeClock(START)
     async with emulator(clock) as server:
         plain = Exporter(
-            settings(server.base_url, {"flow_request_origin": {"enabled": False}}), clock
+            settings(
+                server.base_url,
+                {
+                    "flow_request_origin": {"enabled": False},
+                    **HEALTH_OFF,
+                },
+            ),
+            clock,
         )
         sliced = Exporter(settings(server.base_url), clock)
         try:
@@ -159,7 +170,11 @@ async def test_a_reload_that_turns_slices_off_empties_the_slices_body() -> None:
         try:
             await poll(exporter)
             assert b"cdn_slice_traffic_bytes{" in exporter.rendered_slices.plain
-            off = {"flow_request": {"slices": False}, "flow_request_origin": {"enabled": False}}
+            off = {
+                "flow_request": {"slices": False},
+                "flow_request_origin": {"enabled": False},
+                **HEALTH_OFF,
+            }
             await exporter.apply(settings(server.base_url, off))
             await poll(exporter)
             assert exporter.rendered_slices.plain == b""

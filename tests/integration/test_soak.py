@@ -16,14 +16,18 @@ from collector.emulator import Emulator, FaultKind, start
 from collector.emulator import truth as ground
 from collector.families import REQUESTS, TRAFFIC
 from collector.poller import EndpointPoller
-from tests.integration.conftest import CDNETWORKS, WANGSU
+from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 pytestmark = pytest.mark.slow
 
 DAY = 86400
 SETTLE = 900
 START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + SETTLE + 60
-ONLY_FLOW = {"flow_request_origin": {"enabled": False}, "edge_hit_ratio": {"enabled": False}}
+ONLY_FLOW = {
+    "flow_request_origin": {"enabled": False},
+    **HEALTH_OFF,
+    "edge_hit_ratio": {"enabled": False},
+}
 RATES = {
     FaultKind.SERVER_ERROR: 0.20,
     FaultKind.THROTTLE: 0.05,

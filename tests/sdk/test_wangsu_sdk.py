@@ -94,7 +94,12 @@ TYPE_CHOICES: dict[str, tuple[str, ...]] = {
     "bandwidth_saving_ratio": ("data[0].totalAvg:",),
 }
 # Legacy envelopes (reference §5.7 style C, §6.12 myview): the key holding the data.
-LEGACY_ENVELOPES = {"flow-data": "flow-data", "myview": "provider"}
+# The certificate list (health reference §6) is a bare `{"ssl-certificates": [...]}`.
+LEGACY_ENVELOPES = {
+    "flow-data": "flow-data",
+    "myview": "provider",
+    "ssl-certificates": "ssl-certificates",
+}
 SUCCESS = {"code": "0", "message": "success"}  # style B success (reference §5.7, seed 003)
 
 ENDPOINTS = sorted(CATALOG)

@@ -13,6 +13,7 @@ from collector.emulator.wangsu import (
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
+    catalog_health,
     catalog_isp_province,
     catalog_legacy,
     catalog_result,
@@ -26,6 +27,7 @@ _MODULES = (
     catalog_result,
     catalog_code_data,
     catalog_legacy,
+    catalog_health,
     catalog_cdnetworks,
 )
 

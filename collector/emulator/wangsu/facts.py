@@ -50,10 +50,12 @@ class Envelope(StrEnum):
 
     RESULT = "result"  # style A: {"result": [...]}
     CODE_DATA = "code-data"  # style B: {"code": "0", "message": "success", "data": [...]}
+    DATA = "data"  # {"data": [...]} without code or message (origin response time)
     FLOW_DATA = "flow-data"  # style C: {"flow-summary": .., "flow-data": [...]}
     MYVIEW = "myview"  # the old myview family: {"provider": {.. "date": {..}}}
     # /cdn/traffic/relay: {"code": "0", "message": "success", "data": {"report": {..}}}
     CODE_REPORT = "code-report"
+    SSL_CERTIFICATES = "ssl-certificates"  # the certificate list: {"ssl-certificates": [...]}
 
 
 @dataclass(frozen=True)

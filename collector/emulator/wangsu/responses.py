@@ -51,13 +51,16 @@ def _xml_fill(parent: ElementTree.Element, value: Any) -> None:
 
 
 def envelope(style: Envelope, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Style A `{"result": [...]}` or style B `{"code": "0", "message", "data": [...]}`."""
+    """Style A `{"result": [...]}`, style B `{"code": "0", "message", "data": [...]}`, or a
+    bare `{"data": [...]}`."""
     if style is Envelope.RESULT:
         return {"result": items}
     if style in (Envelope.FLOW_DATA, Envelope.MYVIEW):
         return items[0]  # the shape builds the whole body: one object, no list
     if style is Envelope.CODE_REPORT:
         return {"code": "0", "message": "success", "data": items[0]}
+    if style is Envelope.DATA:
+        return {"data": items}
     return {"code": "0", "message": "success", "data": items}
 
 

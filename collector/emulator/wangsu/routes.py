@@ -9,7 +9,7 @@ import orjson
 from aiohttp import web
 
 from collector.emulator.core import CallResult, EmulatedAccount, Emulator, Reject
-from collector.emulator.wangsu import auth, listing
+from collector.emulator.wangsu import auth, catalog_health, listing
 from collector.emulator.wangsu.catalog import ROUTES, SHAPES
 from collector.emulator.wangsu.facts import MAX_SKEW, RouteFacts
 from collector.emulator.wangsu.responses import (
@@ -138,9 +138,13 @@ def _listing_handler(emulator: Emulator) -> Callable[[web.Request], Awaitable[we
 
 
 def register(app: web.Application, emulator: Emulator) -> None:
-    """Add one route per documented report, and the domain list."""
+    """Add one route per documented report, the certificate list and the domain list."""
     app.router.add_route(listing.METHOD, listing.PATH, _listing_handler(emulator))
     for facts in ROUTES:
         app.router.add_route(
             facts.method, facts.path, _handler(emulator, facts, SHAPES[facts.name])
         )
+    health = catalog_health.CERTIFICATES
+    app.router.add_route(
+        health.method, health.path, catalog_health.certificate_handler(emulator, authenticate)
+    )

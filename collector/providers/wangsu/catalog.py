@@ -6,7 +6,8 @@ the answers they read: `catalog_core` the first reports (traffic, hit ratio, ISP
 province, server country), `catalog_isp_province` the other ISP x province reports,
 `catalog_result` the other `{"result": [...]}` reports, `catalog_code_data` the other
 `{"code", "message", "data": [...]}` reports, `catalog_legacy` the `flow-data` and
-`myview` reports. `DECLARED_IN` (the README's "declared in" column) says which holds a
+`myview` reports, `catalog_health` the status-code, origin response-time, average-speed
+and certificate reports. `DECLARED_IN` (the README's "declared in" column) says which holds a
 report: adding one to a module's ENDPOINTS is all it takes to list it here.
 
 CDNetworks spells eight of these reports its own way and documents reports Wangsu does
@@ -24,6 +25,7 @@ from collector.providers.wangsu import (
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
+    catalog_health,
     catalog_isp_province,
     catalog_legacy,
     catalog_result,
@@ -35,6 +37,7 @@ MODULES: tuple[ModuleType, ...] = (
     catalog_result,
     catalog_code_data,
     catalog_legacy,
+    catalog_health,
 )
 
 

@@ -78,8 +78,16 @@ def _decode(body: bytes) -> tuple[Any, bool]:
 
 # The lists a success answer may hold: `result` or `data` (styles A, B), `flow-data`
 # beside `flow-summary` (legacy style C), its CDNetworks spelling `dataSeries` beside
-# `totalTraffic`, and domainbandwidth's `bandwidthReport`.
-_ENVELOPE_LISTS = ("result", "data", FLOW_DATA, "dataSeries", "bandwidthReport")
+# `totalTraffic`, domainbandwidth's `bandwidthReport` and the certificate list's
+# `ssl-certificates`.
+_ENVELOPE_LISTS = (
+    "result",
+    "data",
+    FLOW_DATA,
+    "dataSeries",
+    "bandwidthReport",
+    "ssl-certificates",
+)
 
 
 def _has_envelope(decoded: dict[str, Any]) -> bool:
