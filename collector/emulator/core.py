@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -12,11 +11,19 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple, Protocol
 
-import orjson
 from aiohttp import web
 
 from collector.client import MAX_RESPONSE_BYTES
 from collector.clock import Clock, SystemClock
+from collector.emulator.faults import (
+    ALTERING,
+    DEEP_XML_LEVELS,
+    ErrorBurst,
+    Fault,
+    FaultKind,
+    fault_from_json,
+    series_not_finite,
+)
 from collector.emulator.traffic import TrafficModel
 from collector.model import RateLimit
 
@@ -163,56 +170,6 @@ class CallCounts:
     def merge(self, other: CallCounts) -> None:
         for name, count in asdict(other).items():
             setattr(self, name, getattr(self, name) + count)
-
-
-class FaultKind(StrEnum):
-    SERVER_ERROR = "server_error"  # HTTP 5xx
-    THROTTLE = "throttle"  # the provider's throttle answer, without a real violation
-    TIMEOUT = "timeout"  # no answer for `fault_delay` real seconds
-    MALFORMED = "malformed"  # HTTP 200 with a truncated JSON body
-    ERROR_CODE = "error_code"  # HTTP 200 whose body carries an error code
-    RESET = "reset"  # the connection is dropped without an answer
-    NOT_FINITE = "not_finite"  # HTTP 200, the real answer with every series value "NaN"
-    TOO_LARGE = "too_large"  # HTTP 200, the real answer padded past `oversize_bytes`
-    DEEP_XML = "deep_xml"  # HTTP 200, an XML body nested `DEEP_XML_LEVELS` elements deep
-
-
-# Far past any parser's depth bound, yet small on the wire (7 KB).
-DEEP_XML_LEVELS = 1_000
-
-
-@dataclass(slots=True)
-class Fault:
-    """A pending injected fault: fires on the next `remaining` matching calls."""
-
-    kind: FaultKind
-    remaining: int
-    endpoint: str | None = None  # None: any endpoint
-    account: str | None = None  # None: any account
-
-    def matches(self, endpoint: str, account: str) -> bool:
-        return self.endpoint in (None, endpoint) and self.account in (None, account)
-
-
-@dataclass(frozen=True, slots=True)
-class ErrorBurst:
-    """A stretch of emulator time when `share` of the requests of `account`'s `domain`
-    (None: every account, every domain) end in 5xx: the status-code reports show it in
-    every slice overlapping [start, end), and the ground truth counts it."""
-
-    start: float
-    end: float
-    share: float
-    account: str | None = None
-    domain: str | None = None
-
-    def covers(self, account: str, domain: str, start: float, end: float) -> bool:
-        return (
-            self.account in (None, account)
-            and self.domain in (None, domain)
-            and start < self.end
-            and self.start < end
-        )
 
 
 class _ConnectionReset(web.Response):
@@ -543,7 +500,7 @@ class Emulator:
             elif fault is FaultKind.DEEP_XML:
                 deep = b"<a>" * DEEP_XML_LEVELS + b"</a>" * DEEP_XML_LEVELS
                 return web.Response(status=200, body=deep, content_type="application/xml")
-            elif fault not in _ALTERED:
+            elif fault not in ALTERING:
                 return dialect.fault(fault)
         try:
             response = respond(account)
@@ -551,10 +508,10 @@ class Emulator:
             if fault is None:
                 count(exc.result)
             return dialect.error(exc.status, exc.code, exc.message)
-        if fault in _ALTERED:
+        if fault in ALTERING:
             body = response.body if isinstance(response.body, bytes) else b"{}"
             if fault is FaultKind.NOT_FINITE:
-                body = _series_not_finite(body)
+                body = series_not_finite(body)
             elif fault is FaultKind.TOO_LARGE:
                 body += b" " * max(0, self.oversize_bytes - len(body))  # still valid JSON
             else:
@@ -566,82 +523,6 @@ class Emulator:
 
 
 # Faults that alter the real answer rather than replace it.
-_ALTERED = frozenset({FaultKind.MALFORMED, FaultKind.NOT_FINITE, FaultKind.TOO_LARGE})
-
-
-def _series_not_finite(body: bytes) -> bytes:
-    """A JSON answer with every number inside a list item (the series values, not the
-    envelope's codes) turned into the string "NaN", as a broken provider prints it."""
-
-    def walk(node: Any, in_item: bool) -> Any:
-        if isinstance(node, list):
-            return [walk(item, True) for item in node]
-        if isinstance(node, dict):
-            return {key: walk(value, in_item) for key, value in node.items()}
-        if in_item and _numeric(node):
-            return "NaN"
-        return node
-
-    try:
-        return orjson.dumps(walk(orjson.loads(body), False))
-    except orjson.JSONDecodeError:
-        return body  # not JSON (an XML answer): served as it is
-
-
-def _numeric(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    if isinstance(value, str):
-        try:
-            return math.isfinite(float(value))
-        except ValueError:
-            return False
-    return False
-
-
-def fault_from_json(data: Any) -> tuple[str | None, FaultKind, int, str | None]:
-    """Read `{"endpoint", "kind", "count", "account"}` (the admin route's body)."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    endpoint = data.get("endpoint")
-    account = data.get("account")
-    count = data.get("count", 1)
-    if endpoint is not None and not isinstance(endpoint, str):
-        raise ValueError("endpoint must be a string or null")
-    if account is not None and not isinstance(account, str):
-        raise ValueError("account must be a string or null")
-    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
-        raise ValueError("count must be a positive integer")
-    try:
-        kind = FaultKind(str(data.get("kind")))
-    except ValueError:
-        raise ValueError(f"kind must be one of {[k.value for k in FaultKind]}") from None
-    return endpoint, kind, count, account
-
-
-def burst_from_json(data: Any) -> dict[str, Any]:
-    """Read `{"seconds", "share", "account"?, "domain"?, "start"?}` (the admin route's body)
-    as keyword arguments of `Emulator.add_error_burst`."""
-    if not isinstance(data, dict):
-        raise ValueError("expected a JSON object")
-    out: dict[str, Any] = {}
-    for key in ("seconds", "share", "start"):
-        value = data.get(key)
-        if value is None and key == "start":
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError(f"{key} must be a number")
-        out[key] = float(value)
-    for key in ("account", "domain"):
-        value = data.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"{key} must be a string or null")
-        out[key] = value
-    return out
-
-
 __all__ = [
     "PROVIDERS",
     "CallCounts",

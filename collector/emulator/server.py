@@ -16,7 +16,8 @@ from aiohttp import web
 
 from collector.clock import SystemClock
 from collector.emulator import volcengine, wangsu
-from collector.emulator.core import Emulator, burst_from_json, demo_accounts, fault_from_json
+from collector.emulator.core import Emulator, demo_accounts
+from collector.emulator.faults import burst_from_json, fault_from_json
 
 log = logging.getLogger(__name__)
 
