@@ -88,6 +88,7 @@ def test_prometheus_runs_the_shipped_config_and_rules(
     config_path = PurePosixPath(_flag(prometheus, "--config.file"))
     config_file = _host_path(prometheus, config_path)
     assert config_file == DEPLOY / "prometheus" / "prometheus.yml"
+    assert config_file == test_prometheus_e2e.PROMETHEUS_YML  # the file the e2e test runs
     config = _load(config_file)
     # rule_files resolve against the config's directory, inside the container too.
     rules = {_host_path(prometheus, config_path.parent / r) for r in config["rule_files"]}

@@ -34,6 +34,7 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 RULES = REPO / "deploy" / "prometheus" / "rules" / "cdn-exporter.rules.yml"
 ALERTMANAGER_YML = REPO / "deploy" / "alertmanager" / "alertmanager.yml"
+PROMETHEUS_YML = REPO / "deploy" / "prometheus" / "prometheus.yml"
 DEADLINE = 55.0  # seconds for the whole module, setup included
 FORCED_ALERT = "CdnBandwidthPeak"
 DEMO_PROVIDERS = {"wangsu", "cdnetworks", "volcengine"}
@@ -98,6 +99,26 @@ def _exporter_command(port: int) -> list[str]:
     return [*base, "--demo", "--web.listen-address", f"127.0.0.1:{port}"]
 
 
+def _shipped_prometheus_config(rules: Path, alertmanager: str, target: str) -> dict[str, Any]:
+    """deploy/prometheus/prometheus.yml with 1 s intervals, `rules` as its rule file and
+    this run's Alertmanager and exporter as its targets."""
+    config: dict[str, Any] = yaml.safe_load(PROMETHEUS_YML.read_text(encoding="utf-8"))
+    config["global"] |= {
+        "scrape_interval": "1s",
+        "scrape_timeout": "1s",
+        "evaluation_interval": "1s",
+    }
+    config["rule_files"] = [str(rules)]
+    (manager,) = config["alerting"]["alertmanagers"]
+    manager["static_configs"] = [{"targets": [alertmanager]}]
+    (job,) = [j for j in config["scrape_configs"] if j["job_name"] == "cdn-exporter"]
+    job["static_configs"] = [{"targets": [target]}]
+    job.pop("scrape_interval", None)
+    job.pop("scrape_timeout", None)
+    config["scrape_configs"] = [job]  # the alerts match on its job name
+    return config
+
+
 def _test_rules() -> dict[str, Any]:
     """The repo's rules with FORCED_ALERT's threshold at 0 and no `for`, so it fires now."""
     doc = yaml.safe_load(RULES.read_text(encoding="utf-8"))
@@ -148,19 +169,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     (tmp / "alertmanager.yml").write_text(
         yaml.safe_dump(_alertmanager_config(webhook.url)), encoding="utf-8"
     )
-    prometheus_config = {
-        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(tmp / "rules.yml")],
-        "alerting": {
-            "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]
-        },
-        "scrape_configs": [
-            {
-                "job_name": "cdn-exporter",  # the alerts match on it
-                "static_configs": [{"targets": [f"127.0.0.1:{exporter_port}"]}],
-            }
-        ],
-    }
+    # The shipped prometheus.yml (deploy/compose runs it too), with only the intervals,
+    # the rule file, the Alertmanager and the target swapped for this run's.
+    prometheus_config = _shipped_prometheus_config(
+        tmp / "rules.yml", f"127.0.0.1:{am_port}", f"127.0.0.1:{exporter_port}"
+    )
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(prometheus_config), encoding="utf-8")
 
     logs = {name: tmp / f"{name}.log" for name in ("exporter", "prometheus", "alertmanager")}
