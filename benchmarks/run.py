@@ -64,18 +64,18 @@ from collector.app import Exporter  # noqa: E402
 from collector.cli import SELF_METRICS_MAX_AGE  # noqa: E402
 from collector.clock import SystemClock  # noqa: E402
 from collector.config.loading import validate  # noqa: E402
-from collector.exposition import BodyAssembler, FamilySamples  # noqa: E402
+from collector.exposition import BodyAssembler  # noqa: E402
 from collector.jobs import job_specs  # noqa: E402
 from collector.model import Point, PointColumns  # noqa: E402
 from collector.planner import windows_per_poll  # noqa: E402
 from collector.poller import INGEST_STEP, EndpointPoller  # noqa: E402
-from collector.providers import help_for  # noqa: E402
 from collector.providers.endpoint import FanOut, Query  # noqa: E402
 from collector.providers.wangsu.catalog import CATALOG  # noqa: E402
-from collector.rendering import BASE_LABELS, endpoint_families, poller_rows  # noqa: E402
+from collector.rendering import poller_rows  # noqa: E402
 from collector.store import SliceStore  # noqa: E402
 from collector.timeslices import Window, format_local  # noqa: E402
 from collector.web import build_web_app  # noqa: E402
+from tests.core.rendering import every_family  # noqa: E402  (the render reference)
 
 CST = 8 * 3600
 STEP = 300
@@ -184,24 +184,6 @@ def fill(pollers: list[EndpointPoller], start: int) -> None:
 
 
 # -- render -----------------------------------------------------------------------------
-
-
-def every_family(exporter: Exporter) -> list[FamilySamples]:
-    """Every CDN family and freshness sample, copied off the live stores, each family
-    once (what a full render takes)."""
-    merged: dict[str, FamilySamples] = {}
-    for poller in exporter.pollers:
-        base = (poller.provider.name, poller.account.name)
-        for family, labels, value in poller.store.series():
-            if family.name not in merged:
-                names = (*BASE_LABELS, *family.labels)
-                merged[family.name] = FamilySamples(
-                    family.name, family.kind.value, help_for(family), names, []
-                )
-            samples = merged[family.name].samples
-            assert isinstance(samples, list)
-            samples.append(((*base, *labels), value))
-    return [*merged.values(), *endpoint_families(exporter.pollers)]
 
 
 def prometheus_client_registry(exporter: Exporter) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from collector.app import Exporter
 from collector.exposition import (
     FamilySamples,
     RenderedMetrics,
@@ -14,6 +15,8 @@ from collector.exposition import (
     openmetrics_header,
 )
 from collector.gzipjoin import Piece
+from collector.providers import help_for
+from collector.rendering import BASE_LABELS, endpoint_families
 
 
 def _series(family: FamilySamples, labels: tuple[str, ...]) -> str:
@@ -71,3 +74,21 @@ def openmetrics_from_text(body: bytes) -> bytes:
         start = _next_head(body, pos)
     parts.append(body[pos:])
     return b"".join(parts)
+
+
+def every_family(exporter: Exporter) -> list[FamilySamples]:
+    """Every CDN family and freshness sample, read off the live stores' `series()` (not
+    the rows the assembled body is built from), each family once."""
+    merged: dict[str, FamilySamples] = {}
+    for poller in exporter.pollers:
+        base = (poller.provider.name, poller.account.name)
+        for family, labels, value in poller.store.series():
+            if family.name not in merged:
+                names = (*BASE_LABELS, *family.labels)
+                merged[family.name] = FamilySamples(
+                    family.name, family.kind.value, help_for(family), names, []
+                )
+            samples = merged[family.name].samples
+            assert isinstance(samples, list)
+            samples.append(((*base, *labels), value))
+    return [*merged.values(), *endpoint_families(exporter.pollers)]

@@ -15,10 +15,7 @@ from collector.config.loading import validate
 from collector.demo import account_config
 from collector.emulator.core import Emulator
 from collector.emulator.server import start
-from collector.exposition import FamilySamples
-from collector.providers import help_for
-from collector.rendering import BASE_LABELS, endpoint_families
-from tests.core.rendering import openmetrics_from_text, render_families
+from tests.core.rendering import every_family, openmetrics_from_text, render_families
 from tests.integration.conftest import CDNETWORKS, HEALTH_OFF, WANGSU
 
 START = 1_700_000_000 - 1_700_000_000 % 300 + 30
@@ -27,24 +24,6 @@ START = 1_700_000_000 - 1_700_000_000 % 300 + 30
 WANGSU_B = dataclasses.replace(
     WANGSU, name="it-wangsu-b", access_key="IT_AK_B", username="it-wangsu-b"
 )
-
-
-def every_family(exporter: Exporter) -> list[FamilySamples]:
-    """Every CDN family and freshness sample, read off the live stores' `series()` (not
-    the rows the assembled body is built from), each family once."""
-    merged: dict[str, FamilySamples] = {}
-    for poller in exporter.pollers:
-        base = (poller.provider.name, poller.account.name)
-        for family, labels, value in poller.store.series():
-            if family.name not in merged:
-                names = (*BASE_LABELS, *family.labels)
-                merged[family.name] = FamilySamples(
-                    family.name, family.kind.value, help_for(family), names, []
-                )
-            samples = merged[family.name].samples
-            assert isinstance(samples, list)
-            samples.append(((*base, *labels), value))
-    return [*merged.values(), *endpoint_families(exporter.pollers)]
 
 
 def assert_full_render(exporter: Exporter) -> None:
