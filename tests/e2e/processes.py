@@ -1,9 +1,11 @@
-"""What the end-to-end tests share: free loopback ports, HTTP and Prometheus API reads,
-condition waits that watch the processes they depend on, and stopping them."""
+"""What the end-to-end tests share: free loopback ports, starting processes (Prometheus and
+Alertmanager on loopback), HTTP and Prometheus API reads, condition waits that watch the
+processes they depend on, and stopping them."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import time
@@ -11,10 +13,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
+REPO = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
 Procs = Mapping[str, "subprocess.Popen[bytes]"] | Iterable["subprocess.Popen[bytes]"]
 
@@ -24,6 +28,37 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def popen(args: list[str], log: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
+    """Start `args` with its output appended to `log`, this checkout's package first on
+    the path and no pod name (which `--shard auto` would read)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("POD_NAME", None)
+    with log.open("ab") as out:
+        return subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def prometheus_command(binary: str, config: Path, port: int, data: Path) -> list[str]:
+    """Prometheus on loopback with `config`, its TSDB in `data`, an hour kept."""
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        f"--storage.tsdb.path={data}",
+        "--storage.tsdb.retention.time=1h",
+    ]
+
+
+def alertmanager_command(binary: str, config: Path, port: int, data: Path) -> list[str]:
+    """Alertmanager on loopback with `config`, alone (no cluster), its state in `data`."""
+    return [
+        binary,
+        f"--config.file={config}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+        f"--storage.path={data}",
+    ]
 
 
 def get(url: str, timeout: float = 5.0) -> bytes:

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.processes import Budget, free_port, get, prometheus_api, query, stop, wait_for
+from tests.e2e.processes import Budget, free_port, get, popen, prometheus_api, query, stop, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -130,11 +130,6 @@ def _fast_rules(path: Path) -> dict[str, Any]:
     return doc
 
 
-def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="module")
 def budget() -> Budget:
     return Budget(DEADLINE)
@@ -161,10 +156,10 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory, budget: Budget) -> 
     procs: dict[str, subprocess.Popen[bytes]] = {}
     exporter = [sys.executable, "-m", "collector", "--demo"]
     try:
-        procs["exporter"] = _popen(
+        procs["exporter"] = popen(
             [*exporter, "--web.listen-address", f"127.0.0.1:{exporter_port}"], logs["exporter"]
         )
-        procs["prometheus"] = _popen(
+        procs["prometheus"] = popen(
             [
                 prometheus,
                 f"--config.file={tmp / 'prometheus.yml'}",

@@ -35,11 +35,20 @@ import pytest
 import yaml
 
 from tests.deploy.test_dashboards import OVERVIEW, _exprs, _load
-from tests.e2e.processes import Budget, free_port, get, query, stop, wait_for
+from tests.e2e.processes import (
+    Budget,
+    alertmanager_command,
+    free_port,
+    get,
+    popen,
+    prometheus_command,
+    query,
+    stop,
+    wait_for,
+)
 from tests.e2e.test_prometheus_e2e import (
     Webhook,
     _alertmanager_config,
-    _popen,
     _start_webhook,
 )
 
@@ -123,31 +132,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = {name: tmp / f"{name}.log" for name in ("exporter", "prometheus", "alertmanager")}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        procs["exporter"] = _popen(
+        procs["exporter"] = popen(
             [sys.executable, "-m", "tests.e2e.paced_exporter", "--port", str(exporter_port),
              "--emulator-port", str(emulator_port), "--pace", str(PACE)],
             logs["exporter"],
             REPO,
         )  # fmt: skip
-        procs["alertmanager"] = _popen(
-            [
-                alertmanager,
-                f"--config.file={tmp / 'alertmanager.yml'}",
-                f"--web.listen-address=127.0.0.1:{am_port}",
-                "--cluster.listen-address=",
-                f"--storage.path={tmp / 'am-data'}",
-            ],
+        procs["alertmanager"] = popen(
+            alertmanager_command(alertmanager, tmp / "alertmanager.yml", am_port, tmp / "am-data"),
             logs["alertmanager"],
             tmp,
         )
-        procs["prometheus"] = _popen(
-            [
-                prometheus,
-                f"--config.file={tmp / 'prometheus.yml'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-                f"--storage.tsdb.path={tmp / 'prom-data'}",
-                "--storage.tsdb.retention.time=1h",
-            ],
+        procs["prometheus"] = popen(
+            prometheus_command(prometheus, tmp / "prometheus.yml", prom_port, tmp / "prom-data"),
             logs["prometheus"],
             tmp,
         )

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import shutil
 import signal
@@ -38,7 +37,7 @@ from collector.clock import SystemClock
 from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount, Emulator
 from collector.emulator.truth import wangsu_traffic_bytes
-from tests.e2e.processes import Budget, free_port, get, prometheus_api, query, stop, wait_for
+from tests.e2e.processes import Budget, free_port, get, popen, prometheus_api, query, stop, wait_for
 from tests.integration.conftest import HEALTH_OFF
 
 pytestmark = pytest.mark.e2e
@@ -111,13 +110,6 @@ def _prometheus_config(replicas: list[str]) -> dict[str, Any]:
     return doc
 
 
-def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("POD_NAME", None)
-    with log.open("ab") as out:
-        return subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
 def _metric(body: str, name: str) -> float:
     """Sum of every sample of `name` in a text body (0 when absent)."""
     pattern = re.compile(rf"^{name}(?:\{{[^}}]*\}})? (\S+)$", re.MULTILINE)
@@ -161,18 +153,18 @@ def test_two_replicas_one_killed_store_every_slice_once_and_sum_to_the_truth(
     def exporter(name: str) -> subprocess.Popen[bytes]:
         args = [sys.executable, "-m", "collector", "--config", str(config),
                 "--web.listen-address", f"127.0.0.1:{ports[name]}"]  # fmt: skip
-        return _popen(args, logs[name])
+        return popen(args, logs[name])
 
     def wait(what: str, check: Any, seconds: float) -> Any:
         return wait_for(what, check, budget.cap(seconds), procs)
 
     try:
-        procs["emulator"] = _popen(
+        procs["emulator"] = popen(
             [sys.executable, "-c", EMULATOR, str(emulator_port), json.dumps(account)],
             logs["emulator"],
         )
         procs["a"], procs["b"] = exporter("a"), exporter("b")
-        procs["prometheus"] = _popen(
+        procs["prometheus"] = popen(
             [
                 prometheus,
                 f"--config.file={tmp_path / 'prometheus.yml'}",

@@ -27,7 +27,17 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.processes import Budget, free_port, get, prometheus_api, stop, wait_for
+from tests.e2e.processes import (
+    Budget,
+    alertmanager_command,
+    free_port,
+    get,
+    popen,
+    prometheus_api,
+    prometheus_command,
+    stop,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -142,11 +152,6 @@ def _alertmanager_config(webhook_url: str) -> dict[str, Any]:
     return dict(config)
 
 
-def _popen(args: list[str], log: Path, cwd: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     prometheus = shutil.which("prometheus")
@@ -179,26 +184,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     logs = {name: tmp / f"{name}.log" for name in ("exporter", "prometheus", "alertmanager")}
     procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        procs["exporter"] = _popen(_exporter_command(exporter_port), logs["exporter"], REPO)
-        procs["alertmanager"] = _popen(
-            [
-                alertmanager,
-                f"--config.file={tmp / 'alertmanager.yml'}",
-                f"--web.listen-address=127.0.0.1:{am_port}",
-                "--cluster.listen-address=",
-                f"--storage.path={tmp / 'am-data'}",
-            ],
+        procs["exporter"] = popen(_exporter_command(exporter_port), logs["exporter"], REPO)
+        procs["alertmanager"] = popen(
+            alertmanager_command(alertmanager, tmp / "alertmanager.yml", am_port, tmp / "am-data"),
             logs["alertmanager"],
             tmp,
         )
-        procs["prometheus"] = _popen(
-            [
-                prometheus,
-                f"--config.file={tmp / 'prometheus.yml'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-                f"--storage.tsdb.path={tmp / 'prom-data'}",
-                "--storage.tsdb.retention.time=1h",
-            ],
+        procs["prometheus"] = popen(
+            prometheus_command(prometheus, tmp / "prometheus.yml", prom_port, tmp / "prom-data"),
             logs["prometheus"],
             tmp,
         )

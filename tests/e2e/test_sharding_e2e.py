@@ -16,7 +16,6 @@ bounded condition wait; the module takes about 15-25 s and never more than DEADL
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -33,7 +32,7 @@ import yaml
 from collector.demo import account_config
 from collector.emulator.core import EmulatedAccount, demo_accounts
 from collector.sharding import account_shard
-from tests.e2e.processes import Budget, free_port, get, query, stop, wait_for
+from tests.e2e.processes import Budget, free_port, get, popen, query, stop, wait_for
 
 T = TypeVar("T")
 
@@ -132,13 +131,6 @@ def _config(accounts: list[EmulatedAccount], base_url: str) -> dict[str, Any]:
     return {"account_jitter": "1s", "readiness_grace": "5m", "accounts": entries}
 
 
-def _popen(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("POD_NAME", None)
-    with log.open("wb") as out:
-        return subprocess.Popen(args, cwd=REPO, stdout=out, stderr=subprocess.STDOUT, env=env)
-
-
 def _exporter(config: Path, port: int, *flags: str) -> list[str]:
     listen = f"127.0.0.1:{port}"
     return [sys.executable, "-m", "collector", "--config", str(config), *flags,
@@ -187,7 +179,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     def start(name: str, args: list[str]) -> None:
         logs[name] = tmp / f"{name}.log"
-        procs[name] = _popen(args, logs[name])
+        procs[name] = popen(args, logs[name])
 
     try:
         for name, port in emulator_ports.items():
