@@ -51,7 +51,7 @@ class Exporter:
         self,
         settings: Config,
         clock: Clock,
-        transport_factory: Callable[[], Transport] = AiohttpTransport,
+        transport_factory: Callable[[], Transport] | None = None,
         config_loader: ConfigLoader | None = None,
         sharding: Sharding | None = None,
     ) -> None:
@@ -63,7 +63,10 @@ class Exporter:
         self.metrics.shard_ordinal.set(self.sharding.shard)
         self.metrics.total_shards.set(self.sharding.total)
         self.metrics.rate_budget_share.set(settings.rate_budget_share)
-        self.transport_factory = transport_factory
+        # Tests hand in a mock transport; the daemon's reads at most max_response_bytes.
+        self.transport_factory = transport_factory or (
+            lambda: AiohttpTransport(max_response_bytes=settings.max_response_bytes)
+        )
         self.transports: dict[str, Transport] = {}  # one per account name
         self.jobs: dict[JobKey, Job] = {}
         self.discoverers: dict[str, DomainDiscoverer] = {}  # by account name

@@ -225,6 +225,7 @@ def validate(data: dict[str, Any]) -> Config:
         state_file=settings.state_file,
         max_backfill=settings.max_backfill,
         rate_budget_share=settings.rate_budget_share,
+        max_response_bytes=settings.max_response_bytes,
     )
 
 

@@ -22,3 +22,4 @@ class Config:
     state_file: str | None = None  # counter continuity across restarts; None: none
     max_backfill: int = 6 * 3600  # how far back polls re-read after outages and restarts
     rate_budget_share: float = 1.0  # the share of every rate limit this replica uses
+    max_response_bytes: int = 64 * 1024 * 1024  # the largest provider answer read

@@ -26,6 +26,7 @@ ENVIRONMENT_OVERRIDES = (
     ("state_file", "a path"),
     ("max_backfill", "a duration"),
     ("rate_budget_share", "a share above 0, at most 1"),
+    ("max_response_bytes", "a byte count (1 MiB to 1 GiB)"),
     ("accounts", "a JSON list that replaces the file's accounts"),
 )
 
@@ -77,6 +78,12 @@ class Settings(BaseSettings):
     rate_budget_share: float = Field(default=1.0, gt=0.0, le=1.0)
     """The share of every rate limit this replica plans with: 0.5 for each of two replicas
     polling the same accounts (high availability with `slices: true`)."""
+
+    max_response_bytes: Annotated[int, BeforeValidator(_digits)] = Field(
+        default=64 * 1024 * 1024, ge=1024 * 1024, le=1024 * 1024 * 1024, strict=True
+    )
+    """The largest provider answer read (after decompression); a larger one is a malformed
+    answer (`too_large`), read no further than this."""
 
     @field_validator("listen_address")
     @classmethod

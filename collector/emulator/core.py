@@ -13,7 +13,6 @@ from typing import Any, NamedTuple, Protocol
 
 from aiohttp import web
 
-from collector.client import MAX_RESPONSE_BYTES
 from collector.clock import Clock, SystemClock
 from collector.emulator.faults import (
     ALTERING,
@@ -29,6 +28,9 @@ from collector.model import RateLimit
 
 log = logging.getLogger(__name__)
 
+# The `too_large` fault's default size: a byte past the exporter's documented default
+# answer cap (64 MiB), written here, not imported: the emulator shares no exporter code.
+OVERSIZE_BYTES = 64 * 1024 * 1024 + 1
 PROVIDERS = ("wangsu", "cdnetworks", "volcengine")
 UNKNOWN_ACCOUNT = ""  # the account name calls are counted under when none is identified
 
@@ -257,7 +259,7 @@ class Emulator:
         rate_limits: Mapping[str, RateLimit] | None = None,
         traffic: TrafficModel | None = None,
         on_request_fields: bool = False,
-        oversize_bytes: int = MAX_RESPONSE_BYTES + 1,
+        oversize_bytes: int = OVERSIZE_BYTES,
     ) -> None:
         """`visible_after`: slices younger than this (from their end) are not returned.
         `final_after`: slices younger than this are returned with a partial value.

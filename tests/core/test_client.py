@@ -14,13 +14,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aioresponses import aioresponses
 
+from collector.app import Exporter
 from collector.client import (
+    MAX_RESPONSE_BYTES,
     READ_CHUNK_BYTES,
     AiohttpTransport,
     ResponseTooLarge,
     TransportError,
     TransportTimeout,
 )
+from collector.clock import FakeClock
+from collector.config.loading import validate
 from collector.http import HttpRequest
 
 URL = "https://open.chinanetcenter.com/api/report/flow-request"
@@ -151,3 +155,19 @@ def test_too_large_is_a_transport_error_of_its_own() -> None:
     # to count it as a malformed answer.
     assert issubclass(ResponseTooLarge, TransportError)
     assert not issubclass(ResponseTooLarge, TransportTimeout)
+
+
+def test_the_daemon_reads_answers_up_to_the_configured_cap() -> None:
+    """`max_response_bytes` reaches the transport every account's calls go through."""
+    account = {
+        "name": "main",
+        "provider": "wangsu",
+        "auth": {"access_key": "AK", "secret_key": "SK"},
+        "domains": ["a.example.com"],
+    }
+    config = validate({"accounts": [account], "max_response_bytes": 2 * 1024 * 1024})
+    transport = Exporter(config, FakeClock()).transport_factory()
+    assert isinstance(transport, AiohttpTransport)
+    assert transport.max_response_bytes == 2 * 1024 * 1024
+    default = validate({"accounts": [account]})
+    assert default.max_response_bytes == MAX_RESPONSE_BYTES
