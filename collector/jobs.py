@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from collector.config.endpoints import source_for
+from collector.config.endpoints import newest_slice_age, source_for
 from collector.config.runtime import Account, Config
 from collector.planner import Plan, plan_endpoint, windows_per_poll
 from collector.providers import get_provider
@@ -152,17 +152,8 @@ def diff_jobs(old: Sequence[JobSpec], new: Sequence[JobSpec]) -> ReloadPlan:
 
 
 def expected_data_age(spec: JobSpec) -> int:
-    """How old the newest exported slice gets between polls: it settles (the settle
-    delay), the poll after that lands up to a slice later, and the data then waits for
-    the next poll (the interval). An endpoint whose point is stamped at its window's
-    start (P95: a range ending there) trails further: the window starts the re-read
-    margin before the settled horizon, or a slice before the last poll's horizon when
-    that reaches further back (poller.poll_window)."""
-    settings, interval = spec.settings, spec.plan.interval
-    age = settings.settle_delay + settings.granularity + interval
-    if settings.spec.point_at_window_start:
-        age += max(settings.reread, interval + settings.granularity)
-    return age
+    """How old the newest exported slice of `spec` gets between its planned polls."""
+    return newest_slice_age(spec.settings, spec.plan.interval)
 
 
 def log_plans(specs: Sequence[JobSpec], budget_share: float) -> None:

@@ -114,7 +114,20 @@ def expected_staleness(settings: EndpointSettings, domains: int) -> tuple[int, i
         limit=settings.rate_limit,
         granularity=settings.granularity,
     )
-    return plan.interval, settings.settle_delay + settings.granularity + plan.interval
+    return plan.interval, newest_slice_age(settings, plan.interval)
+
+
+def newest_slice_age(settings: EndpointSettings, interval: int) -> int:
+    """How old the newest exported slice gets between polls every `interval` seconds: it
+    settles (the settle delay), the poll after that lands up to a slice later, and the
+    data then waits for the next poll (the interval). An endpoint whose point is stamped
+    at its window's start (P95: a range ending there) trails further: the window starts
+    the re-read margin before the settled horizon, or a slice before the last poll's
+    horizon when that reaches further back (poller.poll_window)."""
+    age = settings.settle_delay + settings.granularity + interval
+    if settings.spec.point_at_window_start:
+        age += max(settings.reread, interval + settings.granularity)
+    return age
 
 
 def choose_source(

@@ -12,7 +12,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS = REPO / "deploy" / "prometheus"
 HA_YML = PROMETHEUS / "prometheus-ha.yml"
-RULE_FILES = [PROMETHEUS / "rules" / n for n in ("cdn-exporter.rules.yml", "cdn-slices.rules.yml")]
+RULE_FILES = [
+    PROMETHEUS / "rules" / n
+    for n in (
+        "cdn-exporter.rules.yml",
+        "cdn-errors.rules.yml",
+        "cdn-billing.rules.yml",
+        "cdn-slices.rules.yml",
+    )
+]
 TARGETS = ["cdn-exporter-a:10090", "cdn-exporter-b:10090"]
 PROMTOOL_HINT = "apt-get install prometheus (Debian ships promtool with it)"
 
@@ -42,7 +50,7 @@ def test_promtool_check_config(
         [promtool, "check", "config", str(HA_YML)], cwd=REPO if cwd == "repo root" else tmp_path
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 rule files found" in result.stdout + result.stderr
+    assert "4 rule files found" in result.stdout + result.stderr
 
 
 def test_out_of_order_window_covers_the_late_slices() -> None:
@@ -50,7 +58,7 @@ def test_out_of_order_window_covers_the_late_slices() -> None:
     assert _config()["storage"]["tsdb"]["out_of_order_time_window"] == "2h"
 
 
-def test_rule_files_are_both_rules_files() -> None:
+def test_rule_files_are_every_rules_file() -> None:
     files = [(HA_YML.parent / f).resolve() for f in _config()["rule_files"]]
     assert files == [f.resolve() for f in RULE_FILES]
 

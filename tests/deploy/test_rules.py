@@ -184,7 +184,7 @@ def test_promtool_check_config(
     where = REPO if cwd == "repo root" else tmp_path
     result = run_tool([promtool, "check", "config", str(PROMETHEUS_YML)], cwd=where)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "1 rule files found" in result.stdout + result.stderr
+    assert "3 rule files found" in result.stdout + result.stderr
 
 
 def test_prometheus_config_scrapes_the_exporter() -> None:
@@ -197,7 +197,9 @@ def test_prometheus_config_scrapes_the_exporter() -> None:
     targets = [t for sc in job["static_configs"] for t in sc["targets"]]
     assert any(t.endswith(":10090") for t in targets), targets
     rule_files = [PROMETHEUS_YML.parent / f for f in config["rule_files"]]
-    assert [f.resolve() for f in rule_files] == [RULES.resolve()]
+    # Every alerting rules file; the slice rules only where /metrics/slices is scraped (HA).
+    expected = [RULES, ERROR_RULES, RULES.with_name("cdn-billing.rules.yml")]
+    assert [f.resolve() for f in rule_files] == [f.resolve() for f in expected]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
     assert 'job="cdn-exporter"' in RULES.read_text(encoding="utf-8")
 

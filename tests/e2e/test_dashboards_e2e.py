@@ -144,9 +144,9 @@ def prometheus_url(tmp_path_factory: pytest.TempPathFactory, budget: Budget) -> 
     exporter_port, prom_port = free_port(), free_port()
     rule_files = []
     config = yaml.safe_load(HA_CONFIG.read_text(encoding="utf-8"))
-    # Plus the error rules, which deployments add themselves (deploy/README.md): the
-    # overview's "Errors and origin" row reads their recording rules.
-    for relative in [*config["rule_files"], "rules/cdn-errors.rules.yml"]:
+    # Every rules file the HA config loads (the overview's "Errors and origin" and
+    # "Billing" rows read the error and billing recording rules).
+    for relative in config["rule_files"]:
         copy = tmp / Path(relative).name
         copy.write_text(yaml.safe_dump(_fast_rules(HA_CONFIG.parent / relative)), "utf-8")
         rule_files.append(str(copy))
