@@ -46,6 +46,13 @@ def check_override(spec: Endpoint, override: EndpointOverride) -> list[str]:
             f"rate_limit: {limit.calls}/{limit.period}s is above the published "
             f"{spec.rate_limit.calls}/{spec.rate_limit.period}s"
         )
+    if override.slices and spec.point_at_window_start:
+        # A month-to-date figure stamped at its window's start is no settled slice: it
+        # would sit before the re-read window /metrics/slices exposes, and never show.
+        problems.append(
+            f"slices: {spec.path} answers one figure over its whole window (stamped at the "
+            "window's start), not settled slices; it stays on /metrics"
+        )
     cap = override.max_domains_per_call
     if cap is not None and cap > spec.max_domains_per_call:
         problems.append(
