@@ -325,10 +325,10 @@ def test_dedicated_line_needs_exactly_one_channel() -> None:
         parse("dedicated_line_bandwidth", wire("dedicated_line_bandwidth.json"), two)
 
 
-def test_dedicated_line_one_slice_is_an_object() -> None:
-    payload = wire("dedicated_line_bandwidth.json")
-    payload["data"]["detail"] = payload["data"]["detail"][1]
-    assert [p.end for p in parse("dedicated_line_bandwidth", payload)] == [T1005]
+def test_dedicated_line_one_slice_is_an_object_and_none_an_empty_list() -> None:
+    one = parse("dedicated_line_bandwidth", wire("dedicated_line_bandwidth_one_slice.json"))
+    assert [(p.end, p.value) for p in one] == [(T1005, pytest.approx(6.10 * MBPS))]
+    assert parse("dedicated_line_bandwidth", wire("dedicated_line_bandwidth_empty.json")) == []
 
 
 @pytest.mark.parametrize(
