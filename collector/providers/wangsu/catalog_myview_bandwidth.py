@@ -58,8 +58,8 @@ LOG_BANDWIDTH = Family(
 P2P_BANDWIDTH = Family(
     "cdn_channel_p2p_bandwidth_bytes_per_second",
     Kind.GAUGE,
-    "Bandwidth offloaded from the CDN in bytes per second per channel (domain), by source "
-    "(p2p peers or box devices); the CDN's own part is not in it",
+    "Bandwidth in bytes per second per channel (domain) that P2P peers or box devices "
+    "served instead of the CDN, by source (p2p or box)",
     ("domain", "source"),
 )
 PEAK_RANKING_BANDWIDTH = Family(
