@@ -165,13 +165,6 @@ def _provider(
     return [{"provider": provider | {"date": date}}]
 
 
-class _MyViewShape(RouteBody):
-    """The base of this module's answers: `build` is each route's own."""
-
-    def bind(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Shape]:
-        return payload, self
-
-
 # -- bandwidth-channel and bandwidth-log: channel {name, bandwidth[] {time, text}} -----
 
 
@@ -184,7 +177,7 @@ _FLOW_UNITS = {"Mbps": 1.0, "bps": 1e6}
 
 
 @dataclass(frozen=True)
-class _ChannelBandwidthShape(_MyViewShape):
+class _ChannelBandwidthShape(RouteBody):
     """provider {name, type, resultType, date {startdate, enddate, channel {name,
     bandwidth[] {time, text}}}}. `resultType` 1 (default) one channel, the channels
     asked for summed and named `;`-joined; 2 one per channel; 3 both. bandwidth-channel
@@ -301,7 +294,7 @@ _PARENT_FIELDS = ("stafuHit", "stafuMiss", "dynfuHit", "dynfuMiss")
 
 
 @dataclass(frozen=True)
-class _MiddleShape(_MyViewShape):
+class _MiddleShape(RouteBody):
     """provider {name, type, resultType, date {startdate, enddate, channel {name,
     bandwidth[] {time, summary, stafuHit, dynfuHit, stafuMiss, dynfuMiss, thirdWs}}}}.
     `type` (hit;miss) and `fatherType` (stafu;dynfu;all) pick what `summary` sums; every
@@ -366,7 +359,7 @@ def https_share(account: str, domain: str) -> float:
 
 
 @dataclass(frozen=True)
-class _PeakRankingShape(_MyViewShape):
+class _PeakRankingShape(RouteBody):
     """provider {name, type, date {startdate, enddate, channelPeak[] {channel, peakTime,
     peakValue (Mbps), totalFlow (GB)}}}: each channel's peak 5-minute bandwidth over the
     days asked for, highest first. `datatype` 1 total, 2 http, 3 https ("when 2 or 3,
@@ -427,7 +420,7 @@ def p2p_shares(account: str, domain: str) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class _P2pShape(_MyViewShape):
+class _P2pShape(RouteBody):
     """provider {name, type, date {startdate, enddate, channel {name, bandwidth[] {time
     (`yyyy-MM-dd hh:mm:ss`), p2p, cdn, box, total}}}}, Mbps, the channels asked for
     summed. `isLog=1` reads the log bandwidth as `cdn`; `box=1` adds box bandwidth to
@@ -488,7 +481,7 @@ _LINE_TYPES = ("hk", "jp", "eu", "all")  # "eu" and "all": "not applicable to CD
 
 
 @dataclass(frozen=True)
-class _DedicatedLineShape(_MyViewShape):
+class _DedicatedLineShape(RouteBody):
     """data {totalFlow (GB), peakTime, peakValue (Mbps), detail[] {time, text (Mbps)}}:
     the channels asked for summed, over the days `startDate`/`endDate` (camel case, the
     model's spelling) name. The peak and total are shown with `optionalFields=flowInfo`
