@@ -38,7 +38,7 @@ from collector.providers.wangsu.catalog_legacy import (
 )
 from collector.providers.wangsu.declare import ASSUMED_30, HISTORY, Body, From, slices
 from collector.providers.wangsu.timestamps import parse_end_labelled
-from collector.providers.wangsu.wire import MBPS, ROOT, MyView, Node
+from collector.providers.wangsu.wire import MBPS, ROOT, MyView, Node, one_or_many
 from collector.timeslices import DAY, MINUTE, TimestampError, align_up, format_local
 
 # -- families -------------------------------------------------------------------------
@@ -143,18 +143,6 @@ class WindowedMyView:
         return _in_window(self.myview.parse(payload, query), query)
 
 
-def _items(node: Any, key: str, where: str) -> list[tuple[str, Any]]:
-    """`node[key]` as (path, item) pairs: the SDK's JSON nests one object where the XML
-    repeats elements, so an object is a list of one."""
-    value = field_of(node, key, where)
-    base = f"{where}.{key}" if where != ROOT else key
-    if isinstance(value, list):
-        return [(f"{base}[{i}]", item) for i, item in enumerate(value)]
-    if value is None or value == "":
-        return []
-    return [(base, value)]
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PeakRanking:
     """bandwidth-peak-ranking: `provider.date.channelPeak {channel, peakTime, peakValue,
@@ -171,9 +159,9 @@ class PeakRanking:
         asked = set(query.domains)
         end = _cst_day_ending_in(query)
         out: list[Point] = []
-        for path, provider in _items(payload, "provider", ROOT):
-            for date_path, date in _items(provider, "date", path):
-                for item_path, item in _items(date, "channelPeak", date_path):
+        for path, provider in one_or_many(payload, "provider", ""):
+            for date_path, date in one_or_many(provider, "date", path):
+                for item_path, item in one_or_many(date, "channelPeak", date_path):
                     channel = field_of(item, "channel", item_path)
                     if not isinstance(channel, str):
                         raise MalformedResponse(f"{item_path}.channel: expected a string")
@@ -219,7 +207,7 @@ class DedicatedLine:
             )
         data = field_of(payload, "data", ROOT)
         out: list[Point] = []
-        for path, item in _items(data, "detail", "data"):
+        for path, item in one_or_many(data, "detail", "data"):
             end = _end(item, path, query.offset_seconds)
             for m in self.measures:
                 where = f"{path}.{m.field}"
