@@ -57,6 +57,20 @@ DELIBERATE = {
     ),
     ("wangsu", "flow_channel", "max_domains"): _ONE_CHANNEL,
     ("wangsu", "flow_day", "max_domains"): _ONE_CHANNEL,
+    **{
+        ("wangsu", name, "max_domains"): (
+            "resultType 1 (the default) merges the channels asked for into one series, so "
+            "the exporter asks for one channel per call"
+        )
+        for name in ("bandwidth_channel", "bandwidth_middle", "bandwidth_log", "p2p_bandwidth")
+    },
+    **{
+        ("wangsu", name, "max_span at 300s"): (
+            "the dates are whole days: the exporter asks for the one or two days holding a "
+            "window of at most a day and reads only the window's slices"
+        )
+        for name in ("bandwidth_middle", "p2p_bandwidth", "dedicated_line_bandwidth")
+    },
     ("wangsu", "vod_transcoding", "granularities"): (
         "Wctquery answers 5-minute detail over whole days; the exporter sums it per day, "
         "so a day is asked for once it is over and never published in part"

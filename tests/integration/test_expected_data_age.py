@@ -27,7 +27,7 @@ from tests.integration.conftest import running
 
 START = 1_700_000_000 - (1_700_000_000 + 8 * HOUR) % DAY + 900 + 60  # after local midnight
 # Each feeds a family another Wangsu report feeds too: they run on a second account.
-ALTERNATES = {"stream_detail", "flow_byte", "edge_hit_ratio_batched"}
+ALTERNATES = {"stream_detail", "flow_byte", "edge_hit_ratio_batched", "bandwidth_channel"}
 [WANGSU_DEMO, _, VOLCENGINE_DEMO] = demo_accounts()
 WANGSU_ALT = EmulatedAccount(
     provider="wangsu",

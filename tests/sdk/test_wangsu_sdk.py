@@ -94,11 +94,20 @@ TYPE_CHOICES: dict[str, tuple[str, ...]] = {
     "bandwidth_saving_ratio": ("data[0].totalAvg:",),
 }
 # Legacy envelopes (reference §5.7 style C, §6.12 myview): the key holding the data.
-# The certificate list (health reference §6) is a bare `{"ssl-certificates": [...]}`.
+# The certificate list (health reference §6) is a bare `{"ssl-certificates": [...]}`;
+# bandwidth-HK's `{code, message, data {..}}` holds one object.
 LEGACY_ENVELOPES = {
     "flow-data": "flow-data",
     "myview": "provider",
     "ssl-certificates": "ssl-certificates",
+    "code-report": "data",
+}
+# Where the SDK models one object but the answer lists several (the myview models nest
+# a single object where the XML repeats elements; health reference §7 "expect a list"):
+# the path to the list. Each item is checked in the model's place, one at a time.
+ONE_OBJECT_IN_MODEL: dict[str, tuple[str, ...]] = {
+    "bandwidth_peak_ranking": ("provider", "date", "channelPeak"),  # up to 2000 channels
+    "dedicated_line_bandwidth": ("data", "detail"),  # a time series
 }
 SUCCESS = {"code": "0", "message": "success"}  # style B success (reference §5.7, seed 003)
 
@@ -172,7 +181,25 @@ def model_items(endpoint: str, payload: dict[str, Any]) -> list[tuple[str, dict[
     if endpoint in ENVELOPE_OUTSIDE_MODEL:
         _, key = ENVELOPE_OUTSIDE_MODEL[endpoint]
         return [(f"{key}[{i}]", item) for i, item in enumerate(payload[key])]
+    if endpoint in ONE_OBJECT_IN_MODEL:
+        *parents, key = ONE_OBJECT_IN_MODEL[endpoint]
+        node = payload
+        for parent in parents:
+            node = node[parent]
+        if isinstance(node[key], list):
+            where = ".".join((*parents, key))
+            return [
+                (f"{where}[{i}]", _with(payload, (*parents, key), item))
+                for i, item in enumerate(node[key])
+            ]
     return [("", payload)]
+
+
+def _with(payload: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """`payload` with the value at `path` replaced."""
+    head, *rest = path
+    inner = _with(payload[head], tuple(rest), value) if rest else value
+    return {**payload, head: inner}
 
 
 def test_every_catalog_endpoint_has_an_sdk_model() -> None:

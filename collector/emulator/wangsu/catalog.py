@@ -16,6 +16,7 @@ from collector.emulator.wangsu import (
     catalog_health,
     catalog_isp_province,
     catalog_legacy,
+    catalog_myview_bandwidth,
     catalog_result,
 )
 from collector.emulator.wangsu.facts import RouteFacts
@@ -28,6 +29,7 @@ _MODULES = (
     catalog_code_data,
     catalog_legacy,
     catalog_health,
+    catalog_myview_bandwidth,
     catalog_cdnetworks,
 )
 

@@ -305,7 +305,7 @@ def decode_xml(body: bytes) -> dict[str, Any]:
     return value
 
 
-def _one_or_many(node: Any, key: str, where: str) -> list[tuple[str, Any]]:
+def one_or_many(node: Any, key: str, where: str) -> list[tuple[str, Any]]:
     """`node[key]` as (path, item) pairs: a list, or one object (myview JSON nests single
     objects where its XML repeats elements)."""
     value = field_of(node, key, where or ROOT)
@@ -353,7 +353,7 @@ class FlowData:
                 )
             labels = (query.domains[0],)
         out: list[Point] = []
-        for path, item in _one_or_many(payload, self.series, ""):
+        for path, item in one_or_many(payload, self.series, ""):
             end = _timestamp(item, path, query.offset_seconds)
             for measure in self.measures:
                 point = _point(measure, item, path, labels, end)
@@ -398,7 +398,7 @@ class MyView:
     def parse(self, payload: Any, query: Query) -> list[Point]:
         out: list[Point] = []
         offset = query.offset_seconds if self.offset is None else self.offset
-        for path, provider in _one_or_many(payload, "provider", ""):
+        for path, provider in one_or_many(payload, "provider", ""):
             self._walk(provider, path, self.levels, (), "", offset, out)
         if not self.per_day:
             return out
@@ -422,7 +422,7 @@ class MyView:
         out: list[Point],
     ) -> None:
         if not levels:
-            for path, item in _one_or_many(node, self.series, where):
+            for path, item in one_or_many(node, self.series, where):
                 end = self._end(item, path, day, offset)
                 for measure in self.measures:
                     point = _point(measure, item, path, labels, end)
@@ -430,7 +430,7 @@ class MyView:
                         out.append(point)
             return
         level, rest = levels[0], levels[1:]
-        for path, child in _one_or_many(node, level.key, where):
+        for path, child in one_or_many(node, level.key, where):
             extra = tuple(_label(child, key, path) for key in level.labels)
             here = day
             if level.key == "date" and isinstance(child, dict):
