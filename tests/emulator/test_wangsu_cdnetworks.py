@@ -94,7 +94,12 @@ async def test_exporter_call_is_answered_and_parsed(
 
 
 async def raw_call(
-    running: RunningEmulator, path: str, body: dict[str, Any] | None, query_string: str = ""
+    running: RunningEmulator,
+    path: str,
+    body: dict[str, Any] | None,
+    query_string: str = "",
+    *,
+    language: str | None = None,
 ) -> Reply:
     url = running.base_url + path + (f"?{query_string}" if query_string else "")
     method = "GET" if body is None else "POST"
@@ -104,6 +109,8 @@ async def raw_call(
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
+    if language is not None:
+        headers["Accept-Language"] = language
     headers |= sign_aksk(method, url, headers, data, AK, SK, int(NOW))
     return await send(HttpRequest(method, url, headers, data))
 
