@@ -20,7 +20,7 @@ from typing import Any
 
 from collector.model import Family, Kind, Point
 from collector.providers.endpoint import Endpoint, FanOut, Measure, Query
-from collector.providers.wangsu.catalog_code_data import IP_VERSION_BANDWIDTH
+from collector.providers.wangsu.catalog_code_data import IP_VERSION_BANDWIDTH, AskedDomainsOnly
 from collector.providers.wangsu.declare import (
     ASSUMED_30,
     DOMAINS,
@@ -54,22 +54,9 @@ _ALL = "all"
 
 
 @dataclass(frozen=True, slots=True)
-class CellsOnly:
+class CellsOnly(AskedDomainsOnly):
     """An ISP x province answer read cell by cell: an item for a domain not asked for,
     or an aggregate ("all") row beside the cells, would be counted twice in a sum."""
-
-    nested: Nested
-
-    @property
-    def envelope(self) -> str:
-        return self.nested.envelope
-
-    @property
-    def measures(self) -> tuple[Measure, ...]:
-        return self.nested.measures
-
-    def source(self, measure: Measure) -> str:
-        return self.nested.source(measure)
 
     def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         asked = set(query.domains)
