@@ -214,3 +214,25 @@ async def test_the_exporters_calls_parse_in_either_language(
             for province in ("beijing", "shanghai", "guangdong", "zhejiang")
         }
     assert max(p[2] for p in english) == END
+
+
+# The Go SDK's QueryMultiDomainsIPV6OrIPV4Bandwidth models (models.go JSON tags): the
+# Python SDK has none for this route, so tests/sdk/ cannot round-trip it.
+GO_REQUEST_KEYS = {"dateFrom", "dateTo", "domain", "dataInterval", "ipType", "region"}
+GO_ANSWER_KEYS = ({"code", "message", "data"}, {"domain", "detailList"}, {"timestamp", "value"})
+
+
+async def test_bandwidth_ipv6_speaks_the_go_sdks_models(running: RunningEmulator) -> None:
+    spec = CDNETWORKS_CATALOG["bandwidth_ipv6"]
+    query = Query("bandwidth_ipv6", (VIDEO, DL), Window(START, END, HOUR), CST)
+    sent = spec.build_body(query)
+    assert set(sent) <= GO_REQUEST_KEYS
+    reply = await raw_call(running, spec.path, sent)
+    assert reply.status == 200, reply.body
+    top, item, point = GO_ANSWER_KEYS
+    assert set(reply.json) == top
+    assert [d["domain"] for d in reply.json["data"]] == [VIDEO, DL]
+    for domain in reply.json["data"]:
+        assert set(domain) == item
+        assert [set(p) for p in domain["detailList"]] == [point]  # one hour, one slice
+        assert all(isinstance(v, str) for p in domain["detailList"] for v in p.values())
