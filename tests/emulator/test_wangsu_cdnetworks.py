@@ -71,7 +71,7 @@ def _classified(reply: Reply) -> Any:
 
 
 def test_the_spelled_reports_are_the_renamed_and_cdnetworks_own() -> None:
-    assert len(SPELLED) == 9 + 13  # 8 renamed paths (9 reports), 13 of CDNetworks' own
+    assert len(SPELLED) == 9 + 14  # 8 renamed paths (9 reports), 14 of CDNetworks' own
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,12 @@ async def test_exporter_call_is_answered_and_parsed(
 
 
 async def raw_call(
-    running: RunningEmulator, path: str, body: dict[str, Any] | None, query_string: str = ""
+    running: RunningEmulator,
+    path: str,
+    body: dict[str, Any] | None,
+    query_string: str = "",
+    *,
+    language: str | None = None,
 ) -> Reply:
     url = running.base_url + path + (f"?{query_string}" if query_string else "")
     method = "GET" if body is None else "POST"
@@ -104,6 +109,8 @@ async def raw_call(
         "Content-Type": "application/json",
         "Accept": "application/json",
     }
+    if language is not None:
+        headers["Accept-Language"] = language
     headers |= sign_aksk(method, url, headers, data, AK, SK, int(NOW))
     return await send(HttpRequest(method, url, headers, data))
 

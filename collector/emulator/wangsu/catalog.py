@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from collector.emulator.wangsu import (
+    catalog_bandwidth_ip,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -31,9 +32,13 @@ _MODULES = (
     catalog_health,
     catalog_myview_bandwidth,
     catalog_cdnetworks,
+    catalog_bandwidth_ip,
 )
 
-_CDNETWORKS_ONLY = frozenset(route.name for route in catalog_cdnetworks.ROUTES)
+_CDNETWORKS_ONLY = (
+    frozenset(route.name for route in catalog_cdnetworks.ROUTES)
+    | catalog_bandwidth_ip.CDNETWORKS_ONLY
+)
 ROUTES: tuple[RouteFacts, ...] = tuple(route for module in _MODULES for route in module.ROUTES)
 BY_NAME: Mapping[str, RouteFacts] = {route.name: route for route in ROUTES}
 SHAPES: Mapping[str, Shape] = {

@@ -8,12 +8,14 @@ province, server country), `catalog_isp_province` the other ISP x province repor
 `{"code", "message", "data": [...]}` reports, `catalog_legacy` the `flow-data` and
 `myview` reports, `catalog_health` the status-code, origin response-time, average-speed
 and certificate reports, `catalog_myview_bandwidth` the `myview` bandwidth reports of
-`reportbandwidth` (both SDKs list them, on the same paths). `DECLARED_IN` (the README's
+`reportbandwidth` (both SDKs list them, on the same paths), `catalog_bandwidth_ip` the
+visitor-IP bandwidth breakdowns (ISP x province, IPv6). `DECLARED_IN` (the README's
 "declared in" column) says which holds a report: adding one to a module's ENDPOINTS is
 all it takes to list it here.
 
 CDNetworks spells eight of these reports its own way and documents reports Wangsu does
-not: `catalog_cdnetworks` holds both (its `TWINS` and `ENDPOINTS`), and
+not: `catalog_cdnetworks` holds both (its `TWINS` and `ENDPOINTS`; a module's own
+CDNetworks-only reports are its `CDNETWORKS_ENDPOINTS`), and
 `CDNETWORKS_CATALOG` is what a `provider: cdnetworks` account polls by default. An
 account's `api_dialect` picks the spelling (`DIALECTS`).
 """
@@ -24,6 +26,7 @@ from types import ModuleType
 
 from collector.providers.endpoint import Endpoint
 from collector.providers.wangsu import (
+    catalog_bandwidth_ip,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -42,6 +45,12 @@ MODULES: tuple[ModuleType, ...] = (
     catalog_legacy,
     catalog_health,
     catalog_myview_bandwidth,
+    catalog_bandwidth_ip,
+)
+# Reports only CDNetworks documents.
+CDNETWORKS_ENDPOINTS: tuple[Endpoint, ...] = (
+    *catalog_cdnetworks.ENDPOINTS,
+    *catalog_bandwidth_ip.CDNETWORKS_ENDPOINTS,
 )
 
 
@@ -66,10 +75,12 @@ CDNETWORKS_CATALOG: dict[str, Endpoint] = {
         else spec
     )
     for name, spec in CATALOG.items()
-} | {spec.name: spec for spec in catalog_cdnetworks.ENDPOINTS}
-CDNETWORKS_DECLARED_IN: dict[str, str] = DECLARED_IN | {
-    spec.name: "catalog_cdnetworks" for spec in catalog_cdnetworks.ENDPOINTS
-}
+} | {spec.name: spec for spec in CDNETWORKS_ENDPOINTS}
+CDNETWORKS_DECLARED_IN: dict[str, str] = (
+    DECLARED_IN
+    | {spec.name: "catalog_cdnetworks" for spec in catalog_cdnetworks.ENDPOINTS}
+    | {spec.name: "catalog_bandwidth_ip" for spec in catalog_bandwidth_ip.CDNETWORKS_ENDPOINTS}
+)
 # `api_dialect` -> the spelling of every report: CDNetworks' reports keep theirs in both.
 DIALECTS: dict[str, dict[str, Endpoint]] = {
     "cdnetworks": CDNETWORKS_CATALOG,
