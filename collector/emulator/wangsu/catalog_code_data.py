@@ -112,9 +112,8 @@ ROUTES: tuple[RouteFacts, ...] = (
         envelope=Envelope.CODE_DATA,
         # models.py ...DetailList.online_user comes per request, not per account: only
         # with isReturnOnline=true at 1m (the shape reads the body, `_StreamShape.bind`).
-        # [I] The emulator takes its domains from `domain` like every route, not from
-        # `domainStream[].domain` (validation has no per-route domain key): it answers
-        # every account domain (at most 20), and ignores dataType (always flow, MB).
+        # Its domains are those of the `domainStream` groups (validation reads them);
+        # [I] dataType is ignored (always flow, MB).
         source="§6.12; models.py QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
     ),
     RouteFacts(
