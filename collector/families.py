@@ -88,6 +88,22 @@ HEALTH_FAMILIES: tuple[Family, ...] = (
 )
 
 
+# Live audience, fed by Volcengine's stream session APIs and Wangsu/CDNetworks' stream
+# report (`onlineUser`): one name for both, so a dashboard panel shows every provider.
+# How each provider counts (a peak within the slice, or the count at its minute) is in
+# the HELP text's per-source part.
+ONLINE_USERS = Family(
+    "cdn_live_online_users",
+    Kind.GAUGE,
+    "Online users (concurrent play sessions) of a domain",
+)
+STREAM_ONLINE_USERS = Family(
+    "cdn_live_stream_online_users",
+    Kind.GAUGE,
+    "Online users (concurrent play sessions) of one stream (`app` is its publishing point)",
+    ("domain", "app", "stream"),
+)
+
 # Opt-in timestamped slices (`slices: true`): one family per measure, sample per slice.
 SLICE_PREFIX = "cdn_slice_"
 

@@ -15,7 +15,7 @@ from collector.emulator.volcengine.facts import BY_ACTION, CST
 from collector.emulator.volcengine.responses import printed
 from collector.emulator.volcengine.validation import USUAL_DELAY
 from collector.emulator.wangsu import catalog_health as wangsu_health
-from collector.emulator.wangsu.catalog_code_data import stream_shares
+from collector.emulator.wangsu.catalog_code_data import online_users, stream_shares
 from collector.emulator.wangsu.catalog_legacy import area_share, transcoding_minutes
 from collector.emulator.wangsu.catalog_result import dir_share, part_shares, protocol_share
 from collector.model import GIGABYTE, MEGABYTE
@@ -365,6 +365,19 @@ def wangsu_stream_traffic_bytes(
         )
         total += float(decimal(mb * share, 2)) * MEGABYTE
     return total
+
+
+def wangsu_domain_online_users(
+    emulator: Emulator, account_name: str, domain: str, minute_end: int
+) -> int:
+    """A domain's online users at the minute ending at `minute_end`: the `onlineUser` of
+    flow-bandwidth/stream/detail (isReturnOnline at 1m) summed over its streams, each
+    stream once (a stream left out for want of traffic has no user to add)."""
+    account = emulator.account(account_name)
+    mbps = emulator.traffic.aggregate(
+        account.name, [(domain, {})], Quantity.BANDWIDTH, minute_end - 60, 60
+    )
+    return sum(online_users(mbps * share) for share in stream_shares(account.name, domain).values())
 
 
 # -- Wangsu legacy `flow-data` and `myview` reports ----------------------------------

@@ -89,6 +89,21 @@ DELIBERATE = {
     ("wangsu", "status_codes_by_code", "rate_limit"): (
         "keeps 10 of /api/report/status-code's assumed 30/5min; status_codes keeps 20"
     ),
+    **{
+        ("wangsu", name, "rate_limit"): (
+            "three declarations read /api/report/flow-bandwidth/stream/detail (traffic, and "
+            "online users per domain and per stream); each keeps a third of its assumed "
+            "300/5min so that together they stay within it"
+        )
+        for name in ("stream_detail", "stream_online_users", "stream_online_users_by_stream")
+    },
+    **{
+        ("wangsu", name, "granularities"): (
+            "onlineUser is returned only at 1m (the Request's isReturnOnline doc), so the "
+            "online-users declarations offer 1m only"
+        )
+        for name in ("stream_online_users", "stream_online_users_by_stream")
+    },
     ("wangsu", "certificates", "granularities"): (
         "GET /api/ssl/certificate has no time range; the exporter reads its snapshot once "
         "an hour as an hourly slice settled when it ends"

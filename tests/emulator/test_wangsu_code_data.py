@@ -293,16 +293,68 @@ async def test_stream_detail_streams_add_up_to_the_domain(
     )
 
 
-async def test_stream_detail_online_users_when_enabled(clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    ("asked", "interval", "served"),
+    [
+        ({"isReturnOnline": "true"}, "1m", True),
+        ({"isReturnOnline": True}, "1m", True),  # a JSON true reads the same
+        ({}, "1m", False),  # not asked: never (whatever support enabled)
+        ({"isReturnOnline": "false"}, "1m", False),
+        ({"isReturnOnline": "true"}, "5m", False),  # "5min时不返回"
+    ],
+)
+async def test_stream_detail_online_users_only_when_asked_at_one_minute(
+    clock: FakeClock, asked: dict[str, Any], interval: str, served: bool
+) -> None:
+    # An emulator serving every on-request field: onlineUser still follows the request.
     emulator = Emulator(demo_accounts(), clock=clock, on_request_fields=True)
     async with await start(emulator) as server, aiohttp.ClientSession() as session:
         client = ApiClient(session, server, clock, emulator.account("demo-wangsu"))
-        body = {**GOOD["stream_detail"], **dates(SETTLED - 600, SETTLED), "dataInterval": "1m"}
-        reply = await client.call("stream_detail", body)
-    item = next(i for i in reply.json["data"] if i["domain"] == WWW)
-    for stream in item["domainOfStreamList"]:
-        assert len(stream["detailList"]) == 10
-        assert all(isinstance(p["onlineUser"], int) for p in stream["detailList"])
+        body = window_body("stream_detail", SETTLED - 600, SETTLED, dataInterval=interval)
+        reply = await client.call("stream_detail", {**body, **asked})
+    assert reply.status == 200, reply.body
+    (item,) = reply.json["data"]
+    points = [p for s in item["domainOfStreamList"] for p in s["detailList"]]
+    assert len(points) == 3 * (10 if interval == "1m" else 2)
+    assert all(("onlineUser" in p) is served for p in points)
+    assert all(isinstance(p.get("onlineUser", 0), int) for p in points)
+
+
+async def test_online_users_per_domain_are_the_sum_of_its_streams(
+    client: ApiClient, emulator: Emulator
+) -> None:
+    start, end = SETTLED - 600, SETTLED
+    per_domain, per_stream = (
+        CATALOG["stream_online_users"],
+        CATALOG["stream_online_users_by_stream"],
+    )
+    q = query(per_domain.name, (WWW, IMG), start, end, MINUTE)
+    body = per_domain.build_body(q)
+    assert body == per_stream.build_body(q)  # the same call, read two ways
+    assert (body["isReturnOnline"], body["dataInterval"]) == ("true", "1m")
+    reply = await client.call("stream_detail", body)
+    assert reply.status == 200, reply.body
+    domains = parsed(per_domain.name, reply.json, q)
+    streams = parsed(per_stream.name, reply.json, q)
+    minutes = range(start + MINUTE, end + 1, MINUTE)
+    assert {(p.labels, p.end): p.value for p in domains} == {
+        ((domain,), minute): ground.wangsu_domain_online_users(
+            emulator, "demo-wangsu", domain, minute
+        )
+        for domain in (WWW, IMG)
+        for minute in minutes
+    }
+    # Per stream: publishing point and stream name apart; together they are the domain's.
+    names = {
+        (d, *name.split("/", 1)) for d in (WWW, IMG) for name in stream_shares("demo-wangsu", d)
+    }
+    assert {p.labels for p in streams} == names
+    for domain in (WWW, IMG):
+        for minute in minutes:
+            summed = sum(p.value for p in streams if p.labels[0] == domain and p.end == minute)
+            (total,) = [p.value for p in domains if p.labels == (domain,) and p.end == minute]
+            assert summed == total
+    assert any(p.value > 0 for p in domains)
 
 
 async def test_stream_detail_answers_the_domains_of_domain_stream(client: ApiClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 from collector.emulator.traffic import Quantity, decimal, unit_hash
@@ -22,6 +23,7 @@ from collector.emulator.wangsu.responses import (
     RATIO,
     Column,
     Level,
+    RouteBody,
     Shape,
     hit_ratio_summary,
 )
@@ -108,11 +110,10 @@ ROUTES: tuple[RouteFacts, ...] = (
         max_domains=20,  # domainStream groups, one domain each
         intervals=(5 * MINUTE, MINUTE),
         envelope=Envelope.CODE_DATA,
-        # models.py ...DetailList.online_user: only with isReturnOnline=true at 1m.
-        on_request_fields=frozenset({"onlineUser"}),
-        # [I] The emulator takes its domains from `domain` like every route, not from
-        # `domainStream[].domain` (validation has no per-route domain key): it answers
-        # every account domain (at most 20), and ignores dataType (always flow, MB).
+        # models.py ...DetailList.online_user comes per request, not per account: only
+        # with isReturnOnline=true at 1m (the shape reads the body, `_StreamShape.bind`).
+        # Its domains are those of the `domainStream` groups (validation reads them);
+        # [I] dataType is ignored (always flow, MB).
         source="§6.12; models.py QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
     ),
     RouteFacts(
@@ -160,6 +161,11 @@ def stream_shares(account: str, domain: str) -> dict[str, float]:
     weights = {name: 0.4 + unit_hash(account, domain, "stream", name) for name in _STREAMS}
     total = sum(weights.values())
     return {name: weight / total for name, weight in weights.items()}
+
+
+def online_users(stream_mbps: float) -> int:
+    """A stream's online users at a minute, from its own bandwidth then."""
+    return round(stream_mbps / _VIEWER_MBPS)
 
 
 def _per_domain(
@@ -258,10 +264,22 @@ class _FlowByteShape(Shape):
         }
 
 
-class _StreamShape(Shape):
+@dataclass(frozen=True, kw_only=True)
+class _StreamShape(RouteBody):
     """flow-bandwidth/stream/detail, dataType flow: each domain's streams, values in MB.
     [I] dataType is not read (always flow); both summary fields are printed, as the SDK
-    requires both; only streams with traffic are listed (models.py totalFlow)."""
+    requires both; only streams with traffic are listed (models.py totalFlow).
+
+    `onlineUser` only when the body asks `isReturnOnline` true at `dataInterval` 1m (the
+    Request doc: "传true, 仅当dataInterval=1m时,返回在线人数,5min时不返回"; not sent or
+    false: never). [?] The SDK types isReturnOnline as a string: "true" in any case, or a
+    JSON true, asks; anything else does not (the doc names no error)."""
+
+    online: bool = False
+
+    def bind(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Shape]:
+        asked = str(payload.get("isReturnOnline", "")).lower() == "true"
+        return payload, replace(self, online=asked and payload.get("dataInterval") == "1m")
 
     def _leaf(
         self, call: Call, picked: Mapping[str, tuple[str, ...]], omit: frozenset[str]
@@ -277,8 +295,8 @@ class _StreamShape(Shape):
             details = []
             for (end, _), flow, bandwidth in zip(rows, flows, bandwidths, strict=True):
                 item: dict[str, Any] = {"timestamp": call.label(end), "value": flow}
-                if "onlineUser" not in omit:
-                    item["onlineUser"] = round(bandwidth / _VIEWER_MBPS)
+                if self.online:
+                    item["onlineUser"] = online_users(bandwidth)
                 details.append(item)
             streams.append(
                 {

@@ -10,10 +10,12 @@ from collector.families import (
     CERTIFICATE_NOT_AFTER,
     HTTP_RESPONSES,
     HTTP_RESPONSES_BY_CODE,
+    ONLINE_USERS,
     ORIGIN_BANDWIDTH,
     ORIGIN_HTTP_RESPONSES,
     ORIGIN_TRAFFIC,
     REQUESTS,
+    STREAM_ONLINE_USERS,
 )
 from collector.model import RateLimit
 from collector.providers.endpoint import (
@@ -34,10 +36,6 @@ from collector.providers.volcengine.declare import (
     build_source_body,
     live_endpoint,
     live_slices,
-)
-from collector.providers.volcengine.families import (
-    ONLINE_USERS,
-    STREAM_ONLINE_USERS,
 )
 from collector.providers.volcengine.wire import (
     COUNT,
@@ -70,6 +68,11 @@ BATCH_SESSION_SLICES = (
 CERTIFICATE_SLICES = (Granularity(HOUR, 31 * DAY, 0),)
 UNIX_SECONDS = Unit(1.0, "RFC 3339 read as Unix seconds")
 LISTED = Unit(1.0, "1 per listed domain")
+# What Volcengine's online users count (the shared families' HELP says it per source).
+PEAK_SESSIONS = Unit(1.0, "peak concurrent sessions (OnlineUserType Online) within the bucket")
+STREAM_PEAK_SESSIONS = Unit(
+    1.0, "peak concurrent sessions (OnlineUserType Online) of the stream over the slice"
+)
 # Three declarations read DescribeLivePlayStatusCodeData: each keeps a third of the
 # Action's 30/s, so together they never exceed it.
 STATUS_RATE_LIMIT = RateLimit(10, 1)
@@ -144,7 +147,7 @@ HEALTH: tuple[Endpoint, ...] = (
             ("SessionDetailDataList",),
             "Domain",
             (
-                Measure("OnlineUser", ONLINE_USERS, COUNT),
+                Measure("OnlineUser", ONLINE_USERS, PEAK_SESSIONS),
                 Measure("Request", REQUESTS, COUNT),
             ),
         ),
@@ -158,7 +161,7 @@ HEALTH: tuple[Endpoint, ...] = (
             fan_out=FanOut.DOMAIN_BATCHES,
             slices=BATCH_SESSION_SLICES,
             build_body=build_batch_session_body,
-            shape=StreamPeaks(Measure("PeakOnlineUser", STREAM_ONLINE_USERS, COUNT)),
+            shape=StreamPeaks(Measure("PeakOnlineUser", STREAM_ONLINE_USERS, STREAM_PEAK_SESSIONS)),
             description="Online users per stream (one series per stream: set max_series).",
         ),
         opt_in=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collector.families import ONLINE_USERS, STREAM_ONLINE_USERS
 from collector.model import Family, Kind
 
 # The P95 figure is not a slice value: a gauge whose "slice" is the billing month to date.
@@ -46,19 +47,8 @@ TIME_SHIFT_STORAGE = Family(
     ("vhost",),
 )
 
-ONLINE_USERS = Family(
-    "cdn_live_online_users",
-    Kind.GAUGE,
-    "Peak concurrent play sessions (OnlineUserType Online) within the bucket",
-)
-
-STREAM_ONLINE_USERS = Family(
-    "cdn_live_stream_online_users",
-    Kind.GAUGE,
-    "Peak concurrent play sessions (OnlineUserType Online) of one stream over the slice",
-    ("domain", "app", "stream"),
-)
-
+# The live audience families (online users per domain and per stream) are shared with
+# Wangsu/CDNetworks: declared in collector.families, listed here with the others.
 LIVE_FAMILIES: tuple[Family, ...] = (
     P95_PEAK_BANDWIDTH,
     PULL_TO_PUSH_BANDWIDTH,

@@ -3,6 +3,10 @@
 Families are declared beside their endpoints. Request values the account config cannot
 give today are left out where the API defaults to "all": the p2p `platform` (all
 platforms), the stream names of `domainStream` (all streams of the domain).
+
+`/api/report/flow-bandwidth/stream/detail` is read by three declarations: per-stream
+traffic, and online users (`onlineUser`, asked for with `isReturnOnline`) per domain and
+per stream. Each keeps a third of the path's limit, so any of them together stay within it.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from collector.model import Family, Kind, Point
-from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit
+from collector.families import ONLINE_USERS, STREAM_ONLINE_USERS
+from collector.model import Family, Kind, Point, RateLimit
+from collector.providers.endpoint import Endpoint, FanOut, Measure, Query, Unit, checked
 from collector.providers.wangsu.declare import (
     ASSUMED_30,  # [I] the reportrequest routes publish no limit (health-billing §9)
     ASSUMED_300,
@@ -34,6 +39,13 @@ PERCENT = Unit(0.01, "percent, divided by 100")
 # [?] Saving-bandwidth is a fraction per third-party evidence only (reference §6.11);
 # default: a fraction, a value above 1 read as percent.
 SAVING_RATIO = HIT_RATIO
+# onlineUser: "Number of online users at a time point" (models.py), an integer.
+USERS_AT_THE_MINUTE = Unit(1.0, "users online at the 1-minute time point")
+
+# [I] flow-bandwidth/stream/detail publishes no limit (the assumed 300/5min); three
+# declarations read it (stream_detail, stream_online_users, stream_online_users_by_stream):
+# each keeps a third, so together they never exceed it.
+STREAM_REPORT_SHARE = RateLimit(calls=ASSUMED_300.calls // 3, period=300, assumed=True)
 
 # -- families -------------------------------------------------------------------------
 
@@ -80,6 +92,8 @@ FAMILIES: tuple[Family, ...] = (
     REQUEST_HIT_RATIO,
     ACCOUNT_TRAFFIC,
     STREAM_TRAFFIC,
+    ONLINE_USERS,
+    STREAM_ONLINE_USERS,
 )
 
 
@@ -105,6 +119,101 @@ class AskedDomainsOnly:
     def parse(self, payload: Any, query: Query) -> Sequence[Point]:
         asked = set(query.domains)
         return self.nested.parse(payload, query).select(lambda labels: labels[0] in asked)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAudience:
+    """`onlineUser` of each stream of a `domainOfStreamList` answer, per stream (labels
+    domain, app, stream: `live/test` is publishing point `live`, stream `test`) or, with
+    `per_domain`, summed over the domain's streams at each minute.
+
+    A stream is one series: listed twice in an answer, it counts once (its last value,
+    as the store keeps a repeated slice), in its own series and in the domain's sum."""
+
+    streams: AskedDomainsOnly
+    per_domain: bool
+
+    @property
+    def envelope(self) -> str:
+        return self.streams.envelope
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return self.streams.measures
+
+    def source(self, measure: Measure) -> str:
+        path = self.streams.source(measure)
+        if self.per_domain:
+            return f"{path} summed over the domain's streams at each minute (each stream once)"
+        return f"{path} per stream (`app/stream` split at its first /)"
+
+    def parse(self, payload: Any, query: Query) -> Sequence[Point]:
+        (family,) = {m.family for m in self.measures}
+        latest: dict[tuple[str, str, int], float] = {}
+        for point in self.streams.parse(payload, query):
+            domain, stream = point.labels
+            latest[(domain, stream, point.end)] = point.value
+        if not self.per_domain:
+            return [
+                Point(family, (domain, *_app_and_stream(stream)), end, value)
+                for (domain, stream, end), value in latest.items()
+            ]
+        sums: dict[tuple[str, int], float] = {}
+        for (domain, _, end), value in latest.items():
+            total = sums.get((domain, end), 0.0) + value
+            sums[(domain, end)] = checked(total, "onlineUser summed over a domain's streams")
+        return [Point(family, (domain,), end, value) for (domain, end), value in sums.items()]
+
+
+def _app_and_stream(name: str) -> tuple[str, str]:
+    """`live/test-20180101-test` as (`live`, `test-20180101-test`): the SDK's "publishing
+    point + stream name"; a name without a publishing point has an empty `app`."""
+    app, slash, stream = name.partition("/")
+    return (app, stream) if slash else ("", name)
+
+
+# One group per domain without `stream`: every stream of that domain.
+_DOMAIN_STREAMS = From(lambda query: [{"domain": d} for d in query.domains])
+# The zh_CN doc: dateFrom and dateTo at most 10 minutes apart.
+_STREAM_SPAN = 10 * MINUTE
+
+
+def _stream_audience(name: str, family: Family, *, per_domain: bool, description: str) -> Endpoint:
+    return Endpoint(
+        name=name,
+        path="/api/report/flow-bandwidth/stream/detail",
+        method="POST",
+        rate_limit=STREAM_REPORT_SHARE,  # [I]
+        max_domains_per_call=20,
+        # onlineUser comes only at 1m ("仅当dataInterval=1m时,返回在线人数,5min时不返回").
+        slices=slices(MINUTE, span=_STREAM_SPAN),
+        fan_out=FanOut.DOMAIN_BATCHES,
+        build_body=Body(
+            fields={
+                "domainStream": _DOMAIN_STREAMS,
+                "dataInterval": INTERVAL,
+                "dataType": "flow",
+                # A string in the SDK's Request model; without it no onlineUser at all.
+                "isReturnOnline": "true",
+            }
+        ),
+        shape=StreamAudience(
+            AskedDomainsOnly(
+                Nested(
+                    envelope="code-data",
+                    levels=(Level(key="domainOfStreamList", label="stream"),),
+                    series="detailList",
+                    measures=(
+                        Measure(field="onlineUser", family=family, unit=USERS_AT_THE_MINUTE),
+                    ),
+                )
+            ),
+            per_domain=per_domain,
+        ),
+        opt_in=True,
+        sdk_model="reportflow.QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
+        description=description,
+    )
 
 
 # -- endpoints ------------------------------------------------------------------------
@@ -238,15 +347,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         name="stream_detail",
         path="/api/report/flow-bandwidth/stream/detail",
         method="POST",
-        rate_limit=ASSUMED_300,  # [I]
+        rate_limit=STREAM_REPORT_SHARE,  # [I]
         max_domains_per_call=20,
-        # The zh_CN doc: dateFrom and dateTo at most 10 minutes apart.
-        slices=slices(5 * MINUTE, MINUTE, span=10 * MINUTE),
+        slices=slices(5 * MINUTE, MINUTE, span=_STREAM_SPAN),
         fan_out=FanOut.DOMAIN_BATCHES,
-        # One group per domain without `stream`: every stream of that domain.
         build_body=Body(
             fields={
-                "domainStream": From(lambda query: [{"domain": d} for d in query.domains]),
+                "domainStream": _DOMAIN_STREAMS,
                 "dataInterval": INTERVAL,
                 "dataType": "flow",
             }
@@ -262,6 +369,18 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         opt_in=True,
         sdk_model="reportflow.QueryMultipleStreamTrafficAndBandwidthUnderTheDomain",
         description="Edge traffic by live stream (every stream of each domain).",
+    ),
+    _stream_audience(
+        "stream_online_users",
+        ONLINE_USERS,
+        per_domain=True,
+        description="Online users per live domain: the sum over its streams at each minute.",
+    ),
+    _stream_audience(
+        "stream_online_users_by_stream",
+        STREAM_ONLINE_USERS,
+        per_domain=False,
+        description="Online users per live stream (one series per stream: set max_series).",
     ),
     Endpoint(
         name="request_hit_ratio",

@@ -19,6 +19,9 @@ Load = Callable[[str], Any]
 CST = 8 * 3600
 T1005, T1010, T1015 = 1699927500, 1699927800, 1699928100  # 2023-11-14 10:05.. +08:00
 WWW, IMG = "www.example.com", "img.example.com"
+T1001, T1002 = 1699927260, 1699927320  # 2023-11-14 10:01, 10:02 +08:00
+# Endpoints reading another's fixture (the same call, read another way).
+FIXTURE = {"stream_online_users_by_stream": "stream_online_users"}
 
 
 def query(
@@ -52,9 +55,11 @@ def test_every_family_carries_its_label_names(load: Load) -> None:
         "flow_byte": query("flow_byte", ()),
         "stream_detail": query("stream_detail"),
         "request_hit_ratio": query("request_hit_ratio", (WWW,)),
+        "stream_online_users": query("stream_online_users", slice_seconds=60),
+        "stream_online_users_by_stream": query("stream_online_users_by_stream", slice_seconds=60),
     }
     for name, q in cases.items():
-        points = parse(name, load(name), q)
+        points = parse(name, load(FIXTURE.get(name, name)), q)
         assert points, name
         assert {p.family for p in points} == set(CATALOG[name].families), name
         for point in points:
@@ -319,6 +324,100 @@ def test_help_texts_name_the_wire_fields() -> None:
     )
     stream = CATALOG["stream_detail"].shape
     assert stream.source(stream.measures[0]) == "data[].domainOfStreamList[].detailList[].value"
+
+
+# stream_online_users, stream_online_users_by_stream ----------------------------------------
+
+
+def minute_query(name: str) -> Query:
+    return query(name, slice_seconds=60)
+
+
+def test_online_users_per_domain_sum_the_streams_of_each_minute(load: Load) -> None:
+    points = parse("stream_online_users", load("stream_online_users"), minute_query("x"))
+    name = cd.ONLINE_USERS.name
+    # other.example.com was not asked for; img's stream lists 10:02 only.
+    assert triples(points) == [
+        (name, (WWW,), T1001, 123.0),
+        (name, (WWW,), T1002, 118.0),
+        (name, (IMG,), T1002, 7.0),
+    ]
+
+
+def test_online_users_per_stream_split_publishing_point_and_name(load: Load) -> None:
+    points = parse("stream_online_users_by_stream", load("stream_online_users"), minute_query("x"))
+    name = cd.STREAM_ONLINE_USERS.name
+    main = (WWW, "live", "test-20180101-test")
+    assert triples(points) == [
+        (name, main, T1001, 120.0),
+        (name, main, T1002, 118.0),
+        (name, (WWW, "live", "backup"), T1001, 3.0),
+        (name, (WWW, "live", "backup"), T1002, 0.0),
+        (name, (IMG, "", "lobby"), T1002, 7.0),  # no publishing point
+    ]
+
+
+@pytest.mark.parametrize("name", ["stream_online_users", "stream_online_users_by_stream"])
+def test_a_stream_listed_twice_counts_once(load: Load, name: str) -> None:
+    payload = load("stream_online_users")
+    once = parse(name, payload, minute_query(name))
+    streams = payload["data"][0]["domainOfStreamList"]
+    streams.append(copy.deepcopy(streams[0]))
+    assert parse(name, payload, minute_query(name)) == once
+
+
+@pytest.mark.parametrize("name", ["stream_online_users", "stream_online_users_by_stream"])
+def test_online_users_are_required_once_asked_for(load: Load, name: str) -> None:
+    # Asked for (isReturnOnline at 1m), an answer without them is no answer to the call.
+    payload = load("stream_online_users")
+    del payload["data"][0]["domainOfStreamList"][1]["detailList"][0]["onlineUser"]
+    with pytest.raises(MalformedResponse) as caught:
+        parse(name, payload, minute_query(name))
+    assert caught.value.reason == Reason.MISSING_FIELD
+
+
+def test_online_users_summed_past_any_number_are_malformed(load: Load) -> None:
+    payload = load("stream_online_users")
+    for stream in payload["data"][0]["domainOfStreamList"]:
+        stream["detailList"][0]["onlineUser"] = 1e308
+    with pytest.raises(MalformedResponse) as caught:
+        parse("stream_online_users", payload, minute_query("stream_online_users"))
+    assert caught.value.reason == Reason.NOT_FINITE
+
+
+def test_online_users_ask_for_them_at_one_minute() -> None:
+    for name in ("stream_online_users", "stream_online_users_by_stream"):
+        spec = CATALOG[name]
+        body = spec.build_body(minute_query(name))
+        assert body["isReturnOnline"] == "true"
+        assert body["dataInterval"] == "1m"
+        assert body["domainStream"] == [{"domain": WWW}, {"domain": IMG}]
+        assert spec.granularities == (60,)
+        assert spec.max_span == 600
+        assert spec.opt_in
+        assert spec.path == CATALOG["stream_detail"].path
+    assert "isReturnOnline" not in CATALOG["stream_detail"].build_body(query("stream_detail"))
+
+
+def test_the_stream_report_declarations_share_its_limit() -> None:
+    on_path = [s for s in CATALOG.values() if s.path == CATALOG["stream_detail"].path]
+    assert sorted(s.name for s in on_path) == [
+        "stream_detail",
+        "stream_online_users",
+        "stream_online_users_by_stream",
+    ]
+    assert {s.rate_limit.period for s in on_path} == {300}
+    assert sum(s.rate_limit.calls for s in on_path) <= 300  # the assumed 300/5min
+
+
+def test_online_users_help_names_onlineuser_and_the_sum() -> None:
+    per_domain = CATALOG["stream_online_users"].shape
+    assert per_domain.source(per_domain.measures[0]) == (
+        "data[].domainOfStreamList[].detailList[].onlineUser summed over the domain's "
+        "streams at each minute (each stream once)"
+    )
+    assert cd.ONLINE_USERS.labels == ("domain",)
+    assert cd.STREAM_ONLINE_USERS.labels == ("domain", "app", "stream")
 
 
 # request_hit_ratio --------------------------------------------------------------------
