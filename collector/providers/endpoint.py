@@ -354,7 +354,8 @@ def chunks(values: Sequence[str], size: int) -> list[tuple[str, ...]]:
 @cache
 def _resolved(shape: Hashable, units: UnitChoices) -> WireShape:
     """`shape` with every measure's unit resolved against `units` (shapes are frozen
-    dataclasses holding their measures in fields, alone or in tuples)."""
+    dataclasses holding their measures in fields, alone or in tuples, or a shape they
+    wrap, such as a filter around a nested walker)."""
     changes: dict[str, Any] = {}
     for f in dataclasses.fields(shape):  # type: ignore[arg-type]
         value = getattr(shape, f.name)
@@ -362,4 +363,8 @@ def _resolved(shape: Hashable, units: UnitChoices) -> WireShape:
             changes[f.name] = replace(value, unit=value.unit.resolve(units))
         elif isinstance(value, tuple) and value and all(isinstance(m, Measure) for m in value):
             changes[f.name] = tuple(replace(m, unit=m.unit.resolve(units)) for m in value)
+        elif dataclasses.is_dataclass(value) and hasattr(value, "measures"):
+            inner = _resolved(cast(Hashable, value), units)
+            if cast(object, inner) is not value:
+                changes[f.name] = inner
     return cast(WireShape, replace(shape, **changes) if changes else shape)  # type: ignore[type-var]

@@ -31,6 +31,16 @@ def test_megabytes_are_decimal_by_default_and_binary_on_request(load: Load) -> N
     assert binary[0] == pytest.approx(2.99 * 2**20)
 
 
+def test_binary_megabytes_reach_a_shape_wrapped_in_a_filter(load: Load) -> None:
+    """stream_detail's walker sits inside AskedDomainsOnly: the choice still reaches it."""
+    payload = load("stream_detail")
+    decimal = _parse("stream_detail", payload, UnitChoices())
+    binary = _parse("stream_detail", payload, UnitChoices(megabyte="binary"))
+    (name,) = decimal
+    assert decimal[name]
+    assert binary[name] == pytest.approx([value * 2**20 / 10**6 for value in decimal[name]])
+
+
 def test_hit_ratio_auto_fraction_and_percent(load: Load) -> None:
     ratio = wf.ISP_PROVINCE_CACHE_HIT_RATIO.name
     fraction = load("hit_rate_isp_province")  # values like "0.9312"
