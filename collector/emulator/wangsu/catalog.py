@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from collector.emulator.wangsu import (
+    catalog_billing,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -28,6 +29,7 @@ _MODULES = (
     catalog_code_data,
     catalog_legacy,
     catalog_health,
+    catalog_billing,
     catalog_cdnetworks,
 )
 

@@ -7,8 +7,9 @@ province, server country), `catalog_isp_province` the other ISP x province repor
 `catalog_result` the other `{"result": [...]}` reports, `catalog_code_data` the other
 `{"code", "message", "data": [...]}` reports, `catalog_legacy` the `flow-data` and
 `myview` reports, `catalog_health` the status-code, origin response-time, average-speed
-and certificate reports. `DECLARED_IN` (the README's "declared in" column) says which holds a
-report: adding one to a module's ENDPOINTS is all it takes to list it here.
+and certificate reports, `catalog_billing` the provider's own billing reports
+(Channelvalue, perzone-billing). `DECLARED_IN` (the README's "declared in" column) says
+which holds a report: adding one to a module's ENDPOINTS is all it takes to list it here.
 
 CDNetworks spells eight of these reports its own way and documents reports Wangsu does
 not: `catalog_cdnetworks` holds both (its `TWINS` and `ENDPOINTS`), and
@@ -22,6 +23,7 @@ from types import ModuleType
 
 from collector.providers.endpoint import Endpoint
 from collector.providers.wangsu import (
+    catalog_billing,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -38,6 +40,7 @@ MODULES: tuple[ModuleType, ...] = (
     catalog_code_data,
     catalog_legacy,
     catalog_health,
+    catalog_billing,
 )
 
 
