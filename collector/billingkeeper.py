@@ -19,6 +19,11 @@ from collector.model import PointColumns
 from collector.planner import Plan
 from collector.poller import EndpointPoller
 from collector.providers.endpoint import EndpointSettings, Query
+from collector.providers.wangsu.catalog_billing import (
+    BILLING_OFFSET,
+    CHANNEL_CHARGE_BANDWIDTH,
+    PERZONE_BILLING_BANDWIDTH,
+)
 from collector.timeslices import Window
 
 log = logging.getLogger(__name__)
@@ -36,21 +41,18 @@ PROVIDER_P95_FAMILY = "cdn_live_p95_peak_bandwidth_bytes_per_second"
 class ProviderReport:
     """A report of the provider's own month-to-date billing figures: the family holding
     them (labels: the domain or `*`, then the method unless `method` is fixed) and the
-    zone of the months it reports (None: any; `account`: the account's time_zone)."""
+    zone of the months it reports, which a group's time_zone must be (None: any)."""
 
     family: str
     method: Method | None = None
-    zone: int | str | None = None
+    zone: int | None = None
 
 
+# Wangsu/CDNetworks' billing reports: months in their zone, GMT+08:00.
 PROVIDER_REPORTS = {
     PROVIDER_P95_ENDPOINT: ProviderReport(PROVIDER_P95_FAMILY, Method.P95),
-    # Wangsu/CDNetworks (collector/providers/wangsu/catalog_billing.py): Channelvalue's
-    # months are GMT+08:00 (it takes no timezone); perzone-billing's the account's.
-    "channel_value": ProviderReport("cdn_channel_charge_bandwidth_bytes_per_second", zone=8 * 3600),
-    "perzone_billing": ProviderReport(
-        "cdn_perzone_billing_bandwidth_bytes_per_second", zone="account"
-    ),
+    "channel_value": ProviderReport(CHANNEL_CHARGE_BANDWIDTH.name, zone=BILLING_OFFSET),
+    "perzone_billing": ProviderReport(PERZONE_BILLING_BANDWIDTH.name, zone=BILLING_OFFSET),
 }
 STATE_VERSION = 1
 # Two readings of a slice closer than this are the same point (providers print 2
@@ -228,7 +230,7 @@ class AccountBilling:
         answer is the group's own, i.e. the group is one domain, or the rest of an account
         polled as a whole (`*`), and the report's months are the group's (its zone); sums
         of per-domain figures are never a group's figure."""
-        zone = self.account.offset_seconds if report.zone == "account" else report.zone
+        zone = report.zone
         changed = False
         for (family, labels), (end, value) in poller.store.gauges.items():
             if family.name != report.family:

@@ -104,8 +104,10 @@ BANDWIDTH_UNITS: Mapping[str, float] = {
 VOLUME_UNITS = frozenset({"b", "kb", "mb", "gb", "tb", "pb"})
 # For HELP texts: the factor comes from each answer's `unit`.
 BY_UNIT = Unit(1.0, "converted by the answer's `unit` (Mbps as 10^6 bit/s, divided by 8)")
-# Channelvalue takes no `timezone`: its dates are in the myview default, GMT+08:00.
-CHANNEL_VALUE_OFFSET = 8 * HOUR
+# The zone of both reports' months: Channelvalue takes no `timezone` (its dates are in
+# the myview default, GMT+08:00), and perzone-billing is asked in the same zone, the
+# billing reports' default (reference §10.1) and the billing groups' default time_zone.
+BILLING_OFFSET = 8 * HOUR
 
 
 def charge_method(raw: str) -> str:
@@ -134,21 +136,20 @@ def _minute(epoch: int, offset: int) -> str:
 # the window's start, GMT+08:00.
 CHANNEL_VALUE_FIRST = From(
     lambda query: _minute(
-        month_to_date(query, CHANNEL_VALUE_OFFSET)[0].start + SLOT_SECONDS, CHANNEL_VALUE_OFFSET
+        month_to_date(query, BILLING_OFFSET)[0].start + SLOT_SECONDS, BILLING_OFFSET
     )
 )
-CHANNEL_VALUE_LAST = From(lambda query: _minute(query.window.start, CHANNEL_VALUE_OFFSET))
-# perzone-billing: `startDate`/`endDate` are whole days (in `timezone`): the month's first
-# day and the day of the range's end; the detail past the range's end is not read.
+CHANNEL_VALUE_LAST = From(lambda query: _minute(query.window.start, BILLING_OFFSET))
+# perzone-billing: `startDate`/`endDate` are whole days (in `timezone`, GMT+08:00): the
+# month's first day and the day of the range's end; the detail past it is not read.
 PERZONE_FIRST_DAY = From(
     lambda query: format_local(
-        month_to_date(query, query.offset_seconds)[0].start, query.offset_seconds, "%Y-%m-%d"
+        month_to_date(query, BILLING_OFFSET)[0].start, BILLING_OFFSET, "%Y-%m-%d"
     )
 )
 PERZONE_LAST_DAY = From(
-    lambda query: format_local(query.window.start - 1, query.offset_seconds, "%Y-%m-%d")
+    lambda query: format_local(query.window.start - 1, BILLING_OFFSET, "%Y-%m-%d")
 )
-PERZONE_TIMEZONE = From(lambda query: "GMT" + format_offset(query.offset_seconds))
 
 
 def _channel(query: Query) -> str:
@@ -212,7 +213,7 @@ class PerzoneBilling:
     """perzone-billing (`type` 1, bandwidth): `provider` -> `date` -> `areaMap` ->
     `perzone` (one object, or a list [I]) {name, peakValue, peakTime, totalFlow,
     detail[] {time, text (Mbps [?])}}. The detail is summed over the zones per time (end
-    labels in the call's `timezone`), the 5-minute points of the range are fed to a
+    labels in the `timezone` asked, GMT+08:00), the 5-minute points of the range are fed to a
     month ledger (valid days only) and each bandwidth method's figure is stamped at the
     range's end, labelled with the call's one channel or `*` for the account."""
 
@@ -229,7 +230,7 @@ class PerzoneBilling:
         )
 
     def parse(self, payload: Any, query: Query) -> list[Point]:
-        offset = query.offset_seconds
+        offset = BILLING_OFFSET
         month, last = month_to_date(query, offset)
         series: dict[int, float] = {}
         for path, provider in _one_or_many(payload, "provider", ""):
@@ -306,7 +307,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
             fields={
                 "startDate": PERZONE_FIRST_DAY,
                 "endDate": PERZONE_LAST_DAY,
-                "timezone": PERZONE_TIMEZONE,
+                "timezone": "GMT" + format_offset(BILLING_OFFSET),
                 "type": "1",  # bandwidth
                 # No `dataformat`: not in the SDK model, whose answer is JSON ([I] an XML
                 # answer is read too).

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from collector.billing.calendar import BillingMonth
 from collector.http import HttpResponse
 from collector.model import MEGABIT_PER_SECOND, Outcome, Point
 from collector.providers.endpoint import MalformedResponse, Query, Reason
@@ -187,13 +186,22 @@ def test_a_bad_detail_time_is_malformed() -> None:
     assert caught.value.reason == Reason.BAD_TIMESTAMP
 
 
-def test_perzone_billing_asks_whole_days_of_the_month_in_the_accounts_zone() -> None:
+def test_perzone_billing_asks_whole_days_of_the_month_in_gmt8() -> None:
+    # 2026-02-16 05:00 +08:00 (the 15th, 16:00, in the account's -05:00).
     q = query("perzone_billing", (), start=FEB + 15 * 86400 + 5 * HOUR, offset=-5 * HOUR)
-    month = BillingMonth.of(q.window.start - 1, -5 * HOUR)
-    assert month.key == "2026-02"
     assert CATALOG["perzone_billing"].build_body(q) == {
         "startDate": "2026-02-01",
-        "endDate": "2026-02-15",
-        "timezone": "GMT-05:00",
+        "endDate": "2026-02-16",
+        "timezone": "GMT+08:00",
         "type": "1",
     }
+    # Right after the month turns: all January.
+    body = CATALOG["perzone_billing"].build_body(query("perzone_billing", (), start=FEB))
+    assert (body["startDate"], body["endDate"]) == ("2026-01-01", "2026-01-31")
+
+
+def test_perzone_billing_reads_its_times_in_gmt8_whatever_the_accounts_zone() -> None:
+    answer = wire("perzone_billing.json")
+    cst = CATALOG["perzone_billing"].parse(answer, query("perzone_billing", ()))
+    utc = CATALOG["perzone_billing"].parse(answer, query("perzone_billing", (), offset=0))
+    assert values(utc) == values(cst)
