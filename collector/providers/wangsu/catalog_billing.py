@@ -9,9 +9,9 @@ each with its `detail[]` series; summed over the zones per time it is the series
 provider bills, and the billing core (collector.billing.ledger) turns it into the
 month's figures exactly as it does ours.
 
-Both are polled hourly over the billing month to date (a range ending at the window's
-start, like Volcengine's P95) and feed the billing groups' provider figures
-(collector.billingkeeper) where the answer is the group's own.
+Both are polled hourly over the billing month to date in GMT+08:00 (a range ending at
+the window's start, like Volcengine's P95) and feed the provider figures of the billing
+groups billed in that zone (collector.billingkeeper) where the answer is the group's own.
 """
 
 from __future__ import annotations
@@ -120,12 +120,12 @@ def charge_method(raw: str) -> str:
 # -- the range: the billing month to date -----------------------------------------------
 
 
-def month_to_date(query: Query, offset: int) -> tuple[BillingMonth, int]:
-    """The billing month (in `offset`) holding the instant before the window's start, and
+def month_to_date(query: Query) -> tuple[BillingMonth, int]:
+    """The billing month (GMT+08:00) holding the instant before the window's start, and
     the range's end, the window's start: it holds only settled slices, and right after a
     month turns it is the whole previous month."""
     end = query.window.start
-    return BillingMonth.of(end - 1, offset), end
+    return BillingMonth.of(end - 1, BILLING_OFFSET), end
 
 
 def _minute(epoch: int, offset: int) -> str:
@@ -135,17 +135,13 @@ def _minute(epoch: int, offset: int) -> str:
 # Channelvalue: `startdate`/`enddate` to the minute, the first slice end of the month and
 # the window's start, GMT+08:00.
 CHANNEL_VALUE_FIRST = From(
-    lambda query: _minute(
-        month_to_date(query, BILLING_OFFSET)[0].start + SLOT_SECONDS, BILLING_OFFSET
-    )
+    lambda query: _minute(month_to_date(query)[0].start + SLOT_SECONDS, BILLING_OFFSET)
 )
 CHANNEL_VALUE_LAST = From(lambda query: _minute(query.window.start, BILLING_OFFSET))
 # perzone-billing: `startDate`/`endDate` are whole days (in `timezone`, GMT+08:00): the
 # month's first day and the day of the range's end; the detail past it is not read.
 PERZONE_FIRST_DAY = From(
-    lambda query: format_local(
-        month_to_date(query, BILLING_OFFSET)[0].start, BILLING_OFFSET, "%Y-%m-%d"
-    )
+    lambda query: format_local(month_to_date(query)[0].start, BILLING_OFFSET, "%Y-%m-%d")
 )
 PERZONE_LAST_DAY = From(
     lambda query: format_local(query.window.start - 1, BILLING_OFFSET, "%Y-%m-%d")
@@ -231,7 +227,7 @@ class PerzoneBilling:
 
     def parse(self, payload: Any, query: Query) -> list[Point]:
         offset = BILLING_OFFSET
-        month, last = month_to_date(query, offset)
+        month, last = month_to_date(query)
         series: dict[int, float] = {}
         for path, provider in _one_or_many(payload, "provider", ""):
             for date_path, date in _one_or_many(provider, "date", path):
