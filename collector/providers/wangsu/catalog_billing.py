@@ -60,9 +60,10 @@ CHANNEL_CHARGE_BANDWIDTH = Family(
 PERZONE_BILLING_BANDWIDTH = Family(
     "cdn_perzone_billing_bandwidth_bytes_per_second",
     Kind.GAUGE,
-    "The month-to-date billing bandwidth in bytes per second by method, computed by the"
-    " exporter's billing rules from the provider's own billing series (its zones' 5-minute"
-    " detail summed per time; valid days only); `domain` is `*` for the whole account",
+    "The provider's month-to-date billing bandwidth in bytes per second by method"
+    " (`domain` `*`: the whole account), computed by the exporter's billing rules from the"
+    " provider's own billing series (its zones' 5-minute detail summed per time; valid"
+    " days only; GMT+08:00 months)",
     ("domain", "method"),
 )
 
