@@ -48,7 +48,7 @@ class ProviderReport:
     zone: int | None = None
 
 
-# Wangsu/CDNetworks' billing reports: months in their zone, GMT+08:00.
+# The provider reports by endpoint; Wangsu/CDNetworks' report GMT+08:00 months.
 PROVIDER_REPORTS = {
     PROVIDER_P95_ENDPOINT: ProviderReport(PROVIDER_P95_FAMILY, Method.P95),
     "channel_value": ProviderReport(CHANNEL_CHARGE_BANDWIDTH.name, zone=BILLING_OFFSET),
@@ -230,7 +230,6 @@ class AccountBilling:
         answer is the group's own, i.e. the group is one domain, or the rest of an account
         polled as a whole (`*`), and the report's months are the group's (its zone); sums
         of per-domain figures are never a group's figure."""
-        zone = report.zone
         changed = False
         for (family, labels), (end, value) in poller.store.gauges.items():
             if family.name != report.family:
@@ -245,7 +244,7 @@ class AccountBilling:
                 own = book.group.domains == [domain] or (
                     domain == "*" and not book.group.domains and not self.owner
                 )
-                if not own or (zone is not None and book.group.offset != zone):
+                if not own or report.zone not in (None, book.group.offset):
                     continue
                 month = book.ledger.months.get(BillingMonth.of(end - 1, book.group.offset).key)
                 if month is not None and month.provider.get(method) != value:
