@@ -11,7 +11,7 @@ from typing import Any
 from collector.billing.calendar import SLOT_SECONDS, BillingMonth
 from collector.billing.config import BILLING_ENDPOINTS, BillingGroup
 from collector.billing.families import BillingSample, GroupState, billing_samples
-from collector.billing.ledger import GroupLedger, Method, MonthLedger
+from collector.billing.ledger import BANDWIDTH_METHODS, GroupLedger, Method, MonthLedger
 from collector.config.runtime import Account
 from collector.exposition import FamilySamples
 from collector.families import BANDWIDTH
@@ -19,6 +19,11 @@ from collector.model import PointColumns
 from collector.planner import Plan
 from collector.poller import EndpointPoller
 from collector.providers.endpoint import EndpointSettings, Query
+from collector.providers.wangsu.catalog_billing import (
+    BILLING_OFFSET,
+    CHANNEL_CHARGE_BANDWIDTH,
+    PERZONE_BILLING_BANDWIDTH,
+)
 from collector.timeslices import Window
 
 log = logging.getLogger(__name__)
@@ -30,6 +35,25 @@ FINISHED_MONTH_KEPT = 3 * 86400
 # the account total, `*`, when no domain is listed).
 PROVIDER_P95_ENDPOINT = "p95_peak_bandwidth"
 PROVIDER_P95_FAMILY = "cdn_live_p95_peak_bandwidth_bytes_per_second"
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderReport:
+    """A report of the provider's own month-to-date billing figures: the family holding
+    them (labels: the domain or `*`, then the method unless `method` is fixed) and the
+    zone of the months it reports, which a group's time_zone must be (None: any)."""
+
+    family: str
+    method: Method | None = None
+    zone: int | None = None
+
+
+# The provider reports by endpoint; Wangsu/CDNetworks' report GMT+08:00 months.
+PROVIDER_REPORTS = {
+    PROVIDER_P95_ENDPOINT: ProviderReport(PROVIDER_P95_FAMILY, Method.P95),
+    "channel_value": ProviderReport(CHANNEL_CHARGE_BANDWIDTH.name, zone=BILLING_OFFSET),
+    "perzone_billing": ProviderReport(PERZONE_BILLING_BANDWIDTH.name, zone=BILLING_OFFSET),
+}
 STATE_VERSION = 1
 # Two readings of a slice closer than this are the same point (providers print 2
 # decimals; sums of them differ in float noise only).
@@ -201,24 +225,30 @@ class AccountBilling:
             result.append((name, month.key, points, month.slots_until(self.settled_until)))
         return result
 
-    def observe_provider(self, poller: EndpointPoller) -> bool:
-        """After a poll of the provider's P95: a group's figure where the call's answer
-        is the group's own, i.e. the group is one domain, or the rest of an account
-        polled as a whole (`*`); sums of per-domain P95s are never a group's P95."""
+    def observe_provider(self, poller: EndpointPoller, report: ProviderReport) -> bool:
+        """After a poll of a provider's billing report: a group's figure where the call's
+        answer is the group's own, i.e. the group is one domain, or the rest of an account
+        polled as a whole (`*`), and the report's months are the group's (its zone); sums
+        of per-domain figures are never a group's figure."""
         changed = False
         for (family, labels), (end, value) in poller.store.gauges.items():
-            if family.name != PROVIDER_P95_FAMILY:
+            if family.name != report.family:
                 continue
             domain = labels[0]
+            method = report.method
+            if method is None:
+                if labels[1] not in BANDWIDTH_METHODS:
+                    continue  # a charge method we do not bill by (or traffic)
+                method = Method(labels[1])
             for book in self.books.values():
                 own = book.group.domains == [domain] or (
                     domain == "*" and not book.group.domains and not self.owner
                 )
-                if not own:
+                if not own or report.zone not in (None, book.group.offset):
                     continue
                 month = book.ledger.months.get(BillingMonth.of(end - 1, book.group.offset).key)
-                if month is not None and month.provider.get(Method.P95) != value:
-                    month.provider[Method.P95] = value
+                if month is not None and month.provider.get(method) != value:
+                    month.provider[method] = value
                     changed = True
         return changed
 
@@ -316,8 +346,9 @@ class BillingKeeper:
         changed = book.roll(now)
         if poller.settings.spec.name == book.endpoint:
             changed |= book.observe(poller)
-        elif poller.settings.spec.name == PROVIDER_P95_ENDPOINT:
-            changed |= book.observe_provider(poller)
+        elif poller.settings.spec.name in PROVIDER_REPORTS:
+            report = PROVIDER_REPORTS[poller.settings.spec.name]
+            changed |= book.observe_provider(poller, report)
         if changed:
             self.changes += 1
         return changed

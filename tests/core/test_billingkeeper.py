@@ -23,6 +23,10 @@ from collector.model import Point
 from collector.planner import Plan
 from collector.poller import EndpointPoller
 from collector.providers.volcengine.families import P95_PEAK_BANDWIDTH
+from collector.providers.wangsu.catalog_billing import (
+    CHANNEL_CHARGE_BANDWIDTH,
+    PERZONE_BILLING_BANDWIDTH,
+)
 
 HOUR = 3600
 # 2026-03-10 12:00 +08:00: far from any month's end in +08:00 and -05:00.
@@ -33,7 +37,10 @@ GROUPS = [
 ]
 
 
-def wangsu(tmp_path: Path, groups: list[dict[str, Any]] = GROUPS) -> Any:
+def wangsu(
+    tmp_path: Path, groups: list[dict[str, Any]] = GROUPS, reports: tuple[str, ...] = ()
+) -> Any:
+    """The account; `reports`: opt-in reports turned on beside flow_request."""
     return validate(
         {
             "accounts": [
@@ -44,15 +51,18 @@ def wangsu(tmp_path: Path, groups: list[dict[str, Any]] = GROUPS) -> Any:
                     "domains": ["a.example.com", "b.example.com", "c.example.com"],
                     # flow_request alone: the billing groups read its bandwidth.
                     "endpoints": {
-                        name: {"enabled": False}
-                        for name in (
-                            "flow_request_origin",
-                            "edge_hit_ratio",
-                            "status_codes",
-                            "origin_status_codes",
-                            "origin_response_time",
-                            "certificates",
-                        )
+                        **{
+                            name: {"enabled": False}
+                            for name in (
+                                "flow_request_origin",
+                                "edge_hit_ratio",
+                                "status_codes",
+                                "origin_status_codes",
+                                "origin_response_time",
+                                "certificates",
+                            )
+                        },
+                        **{name: {"enabled": True} for name in reports},
                     },
                     **({"billing": {"groups": groups}} if groups else {}),
                 }
@@ -184,6 +194,56 @@ def test_the_provider_p95_is_reconciled_where_it_is_the_group_s_own() -> None:
     assert month_of(exporter, "one", "2026-03").provider == {Method.P95: 40.0}
     # A sum of per-domain P95s is never the pair's P95: nothing to compare with.
     assert month_of(exporter, "pair", "2026-03").provider == {}
+
+
+def test_the_wangsu_billing_reports_feed_their_own_groups_in_their_own_zones(
+    tmp_path: Path,
+) -> None:
+    groups = [
+        {"name": "a", "domains": ["a.example.com"]},
+        {"name": "b", "domains": ["b.example.com"], "time_zone": "-05:00"},
+        {"name": "c", "domains": ["c.example.com"]},
+    ]
+    exporter = Exporter(wangsu(tmp_path, groups, ("channel_value",)), FakeClock(NOW))
+    pollers = {p.settings.spec.name: p for p in exporter.pollers}
+    end = NOW - 3600
+    points = [
+        Point(CHANNEL_CHARGE_BANDWIDTH, ("a.example.com", "daily_peak_average"), end, 30.0),
+        Point(CHANNEL_CHARGE_BANDWIDTH, ("a.example.com", "包月带宽"), end, 99.0),
+        Point(CHANNEL_CHARGE_BANDWIDTH, ("b.example.com", "p95"), end, 20.0),
+        Point(CHANNEL_CHARGE_BANDWIDTH, ("c.example.com", "包月带宽"), end, 10.0),
+    ]
+    assert poll(exporter, pollers["channel_value"], points, end)
+    # Ours where the method is; an unmapped charge method feeds no group.
+    assert month_of(exporter, "a", "2026-03").provider == {Method.DAILY_PEAK_AVERAGE: 30.0}
+    # Channelvalue's months are GMT+08:00: not the -05:00 group's.
+    assert month_of(exporter, "b", "2026-03").provider == {}
+    assert month_of(exporter, "c", "2026-03").provider == {}
+
+
+def test_perzone_billing_feeds_the_whole_account_group_in_the_accounts_zone(
+    tmp_path: Path,
+) -> None:
+    exporter = Exporter(wangsu(tmp_path, [{"name": "all"}], ("perzone_billing",)), FakeClock(NOW))
+    pollers = {p.settings.spec.name: p for p in exporter.pollers}
+    end = NOW - 3600
+    points = [
+        Point(PERZONE_BILLING_BANDWIDTH, ("*", "p95"), end, 50.0),
+        Point(PERZONE_BILLING_BANDWIDTH, ("*", "fourth_daily_peak"), end, 45.0),
+    ]
+    assert poll(exporter, pollers["perzone_billing"], points, end)
+    assert month_of(exporter, "all", "2026-03").provider == {
+        Method.P95: 50.0,
+        Method.FOURTH_DAILY_PEAK: 45.0,
+    }
+    # Another zone than the account's: another month, not compared.
+    other = Exporter(
+        wangsu(tmp_path, [{"name": "all", "time_zone": "-05:00"}], ("perzone_billing",)),
+        FakeClock(NOW),
+    )
+    pollers = {p.settings.spec.name: p for p in other.pollers}
+    poll(other, pollers["perzone_billing"], points, end)
+    assert month_of(other, "all", "2026-03").provider == {}
 
 
 def test_billing_continues_from_the_state_file_and_a_changed_zone_starts_afresh(

@@ -28,7 +28,21 @@ _ONE_CHANNEL = (
     "one channel per call"
 )
 # (provider, endpoint, fact) -> why the exporter's value differs from the wire's.
+_MONTH_TO_DATE = (
+    "the billing reports answer one figure over the billing month to date from 5-minute "
+    "points; the exporter asks for it once an hour (an hourly slice, stamped at its start)"
+)
 DELIBERATE = {
+    ("wangsu", "channel_value", "granularities"): _MONTH_TO_DATE,
+    ("wangsu", "perzone_billing", "granularities"): _MONTH_TO_DATE,
+    ("wangsu", "channel_value", "max_domains"): (
+        "a channel's billed value is a billing group's figure only when the group is that "
+        "one channel: one channel a call"
+    ),
+    ("wangsu", "perzone_billing", "max_domains"): (
+        "without `channel` the answer is the account's billed series, the whole-account "
+        "group's figure: no channel list is sent"
+    ),
     ("wangsu", "isp_province_hit_rate_detail", "max_span at 60s"): (
         "the SDK documents 24 hours, but 6 hours at 1m; the emulator's facts carry one "
         "span per route (24 hours), the declaration the stricter 1m span"

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from collector.emulator.wangsu import (
     catalog_bandwidth_ip,
+    catalog_billing,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -31,6 +32,7 @@ _MODULES = (
     catalog_legacy,
     catalog_health,
     catalog_myview_bandwidth,
+    catalog_billing,
     catalog_cdnetworks,
     catalog_bandwidth_ip,
 )

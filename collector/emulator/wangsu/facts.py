@@ -89,6 +89,10 @@ class RouteFacts:
     required_fields: frozenset[str] = frozenset()  # body fields the call must carry
     legacy_errors: bool = False  # InvalidDatePeriod / DateSpanError / NoSuchDomain (§5.7)
     day_dates: bool = False  # myview: startdate/enddate are whole days at any slice length
+    # myview: the keys of the first and last date (perzone-billing spells them camelCase),
+    # and the answer format without `dataformat`.
+    date_keys: tuple[str, str] = ("startdate", "enddate")
+    default_format: str = "xml"
     # The slice length's key: `dataInterval` (body) and `type` (query string) on Wangsu's
     # spellings, `granularity` in both places on CDNetworks' renamed routes (§6.9 of
     # cdnetworks-brand-api.md), which refuse the Wangsu key ([?] ours: a client mixing

@@ -450,7 +450,8 @@ def validate_myview(
     emulator: Emulator, facts: RouteFacts, account: EmulatedAccount, payload: Mapping[str, Any]
 ) -> Call:
     """Form-style fields: `date` or `startdate`+`enddate` (first and last slice end, or
-    days for daily reports), `channel` `;`-separated, `dataformat` xml (default) | json,
+    days for daily reports; `facts.date_keys` spell them), `channel` `;`-separated,
+    `dataformat` xml | json (`facts.default_format` without it),
     `timezone` `GMT±HH:MM` (default GMT+08:00)."""
     zone = payload.get("timezone")
     if zone is not None and (not isinstance(zone, str) or not _TIME_ZONE_RE.fullmatch(zone)):
@@ -463,7 +464,7 @@ def validate_myview(
     if date is not None:
         first, last = date, date
     else:
-        first, last = payload.get("startdate"), payload.get("enddate")
+        first, last = (payload.get(key) for key in facts.date_keys)
         if first is None or last is None:
             # Neither: today (the documented default).
             today = format_local(int(now), offset, "%Y-%m-%d")
@@ -504,7 +505,7 @@ def validate_myview(
         if not domains:
             # "所有输入频道都无效时返403" (every channel invalid: 403).
             raise Reject(403, DOMAIN_INVALID[0], DOMAIN_INVALID[1])
-    dataformat = payload.get("dataformat") or "xml"
+    dataformat = payload.get("dataformat") or facts.default_format
     if dataformat not in ("xml", "json"):
         raise bad(INVALID_PARAMETER, f"dataformat {dataformat!r} is not xml or json.")
     first_end = align_down(start, seconds, offset) + seconds

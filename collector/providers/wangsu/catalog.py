@@ -9,7 +9,8 @@ province, server country), `catalog_isp_province` the other ISP x province repor
 `myview` reports, `catalog_health` the status-code, origin response-time, average-speed
 and certificate reports, `catalog_myview_bandwidth` the `myview` bandwidth reports of
 `reportbandwidth` (both SDKs list them, on the same paths), `catalog_bandwidth_ip` the
-visitor-IP bandwidth breakdowns (ISP x province, IPv6). `DECLARED_IN` (the README's
+visitor-IP bandwidth breakdowns (ISP x province, IPv6), `catalog_billing` the provider's
+own billing reports (Channelvalue, perzone-billing). `DECLARED_IN` (the README's
 "declared in" column) says which holds a report: adding one to a module's ENDPOINTS is
 all it takes to list it here.
 
@@ -27,6 +28,7 @@ from types import ModuleType
 from collector.providers.endpoint import Endpoint
 from collector.providers.wangsu import (
     catalog_bandwidth_ip,
+    catalog_billing,
     catalog_cdnetworks,
     catalog_code_data,
     catalog_core,
@@ -46,6 +48,7 @@ MODULES: tuple[ModuleType, ...] = (
     catalog_health,
     catalog_myview_bandwidth,
     catalog_bandwidth_ip,
+    catalog_billing,
 )
 # Reports only CDNetworks documents.
 CDNETWORKS_ENDPOINTS: tuple[Endpoint, ...] = (
