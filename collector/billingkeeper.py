@@ -361,18 +361,21 @@ class BillingKeeper:
         return result
 
     def families(self) -> list[FamilySamples]:
-        """The billing families (labels: account, then the family's own)."""
+        """The billing families (labels: provider and account, as on every CDN family,
+        then the family's own)."""
+        providers = {name: book.account.provider for name, book in self.accounts.items()}
         by_family: dict[str, list[tuple[tuple[str, ...], float]]] = {}
         heads = {}
         for sample in self.samples():
-            by_family.setdefault(sample.family.name, []).append((sample.labels, sample.value))
+            labels = (providers[sample.labels[0]], *sample.labels)
+            by_family.setdefault(sample.family.name, []).append((labels, sample.value))
             heads[sample.family.name] = sample.family
         return [
             FamilySamples(
                 name,
                 heads[name].kind.value,
                 heads[name].meaning,
-                ("account", *heads[name].labels),
+                ("provider", "account", *heads[name].labels),
                 sorted(samples),
             )
             for name, samples in sorted(by_family.items())

@@ -112,6 +112,10 @@ def test_each_group_sums_its_domains_and_directions_per_slice(tmp_path: Path) ->
     samples = {(s.family.name, s.labels): s.value for s in exporter.billing.samples()}
     key = ("cdn_billing_bandwidth_bytes_per_second", ("main", "rest", "p95", "2026-03"))
     assert samples[key] == 25.0
+    # On /metrics every billing family starts with provider and account, like the others.
+    (family,) = [f for f in exporter.billing.families() if f.name == key[0]]
+    assert family.label_names[:2] == ("provider", "account")
+    assert (("wangsu", *key[1]), 25.0) in family.samples
 
 
 def test_an_unchanged_re_read_is_not_recorded_again_and_a_revision_replaces(
