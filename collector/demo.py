@@ -32,6 +32,9 @@ _DEMO_ENDPOINTS: dict[str, dict[str, Any]] = {
         "multi_ip_version": {"enabled": True},
         "dir_info": {"enabled": True},
         "stream": {"enabled": True},
+        # Wangsu's own billing series, billed like ours: the provider figure beside the
+        # whole-account group's.
+        "perzone_billing": {"enabled": True},
     },
     "cdnetworks": {
         "flow_request": _SLICES_HOUR,
