@@ -111,6 +111,15 @@ class _Sums:
 
 
 _ZERO = _Sums(0.0, 0.0, 0.0, 0.0, 0.0)
+# The quantities that add up over members (the rest: a ratio and the bandwidths).
+_VOLUMES = (
+    Quantity.FLOW,
+    Quantity.REQUESTS,
+    Quantity.HIT_FLOW,
+    Quantity.ORIGIN_FLOW,
+    Quantity.ORIGIN_REQUESTS,
+    Quantity.UP_FLOW,
+)
 
 
 def _profile(account: str, domain: str) -> _Profile:
@@ -213,22 +222,26 @@ class TrafficModel:
         volumes add, a bandwidth is that of the summed flow, a ratio is of the sums."""
         if slice_start % MINUTE or slice_seconds <= 0 or slice_seconds % MINUTE:
             raise ValueError("slices start on a minute and last whole minutes")
-        flow_quantity = _BANDWIDTH_OF.get(quantity)
-        if flow_quantity is not None:
-            if slice_seconds <= FIVE_MINUTES:
-                flow = self.aggregate(account, members, flow_quantity, slice_start, slice_seconds)
-                return flow * 8 / slice_seconds
-            return max(
-                self.aggregate(account, members, quantity, start, FIVE_MINUTES)
-                for start in range(slice_start, slice_start + slice_seconds, FIVE_MINUTES)
+        # Volumes first (most calls), summed from a list rather than a generator: the
+        # emulator asks this millions of times.
+        if quantity in _VOLUMES:
+            return sum(
+                [
+                    self._cell(account, domain, cell, quantity, slice_start, slice_seconds)
+                    for domain, cell in members
+                ]
             )
         if quantity is Quantity.HIT_RATIO:
             flow = self.aggregate(account, members, Quantity.FLOW, slice_start, slice_seconds)
             hit = self.aggregate(account, members, Quantity.HIT_FLOW, slice_start, slice_seconds)
             return hit / flow if flow > 0 else 0.0
-        return sum(
-            self._cell(account, domain, cell, quantity, slice_start, slice_seconds)
-            for domain, cell in members
+        flow_quantity = _BANDWIDTH_OF[quantity]
+        if slice_seconds <= FIVE_MINUTES:
+            flow = self.aggregate(account, members, flow_quantity, slice_start, slice_seconds)
+            return flow * 8 / slice_seconds
+        return max(
+            self.aggregate(account, members, quantity, start, FIVE_MINUTES)
+            for start in range(slice_start, slice_start + slice_seconds, FIVE_MINUTES)
         )
 
     def _cell(

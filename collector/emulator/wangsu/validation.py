@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -80,7 +81,7 @@ class Call:
         """End label in the request's offset: `yyyy-MM-dd HH:mm`, or `yyyy-MM-dd HH`."""
         if self.legacy_labels:
             return legacy_label(end, self.offset, self.slice_seconds)
-        return format_local(
+        return _local_label(
             end, self.offset, "%Y-%m-%d %H" if self.slice_seconds >= HOUR else "%Y-%m-%d %H:%M"
         )
 
@@ -123,6 +124,10 @@ class Call:
                 values[quantity] = final if quantity.is_ratio else final * factor
             out.append((end, values))
         return out
+
+
+# Every row of every item of an answer labels the same slice ends: formatted once each.
+_local_label = lru_cache(maxsize=1 << 14)(format_local)
 
 
 Row = tuple[int, dict[Quantity, float]]  # (slice end, value per quantity)
