@@ -41,9 +41,7 @@ from tests.integration.conftest import running
 pytestmark = pytest.mark.slow
 
 DAY = 86400
-# Just after local midnight of a month's first day (2023-12-01 00:16 +08:00): the billing
-# reports read the month to date, which then stays as short as the simulated day.
-START = 1_701_360_000 + 900 + 60
+START = 1_700_000_000 - (1_700_000_000 + 8 * 3600) % DAY + 900 + 60  # after local midnight
 DOMAINS = tuple(f"d{n:02d}.example.com" for n in range(50))
 
 
